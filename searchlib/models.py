@@ -1,0 +1,234 @@
+"""Public value types. Every stage of the pipeline exchanges these frozen dataclasses.
+
+The data flows read -> clean -> extract -> index -> search; each stage's output type lives here
+so that stages depend on this module, not on each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Article",
+    "CleanedArticle",
+    "EntityMention",
+    "Extraction",
+    "Hit",
+    "IndexStats",
+    "IndexSummary",
+    "SearchResults",
+    "SkippedFile",
+    "SourceDocument",
+]
+
+SourceFormat = Literal["text", "markdown", "html", "json"]
+FacetKind = Literal["actor", "location", "person"]
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One article as read from disk, before cleaning."""
+
+    path: str
+    """The file it came from (absolute, resolved)."""
+    key: str
+    """Unique source key: the path, plus ``#N`` for the N-th article of a JSON list or JSONL file."""
+    format: SourceFormat
+    """How the raw text is to be interpreted."""
+    text: str
+    """Raw text: plain text, markdown without front matter, HTML markup, or a JSON body field."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Metadata from front matter, a sidecar ``.yaml`` or JSON fields; it wins over extraction."""
+
+
+@dataclass(frozen=True)
+class CleanedArticle:
+    """An article after boilerplate removal: what gets indexed and shown in the reader."""
+
+    title: str
+    """Headline (collapsed if repeated), or a short title derived from the first sentence."""
+    body: str
+    """Clean article text, paragraphs separated by blank lines, NFC-normalised."""
+    subtitle: str | None = None
+    """Standfirst / deck line under the headline, if any."""
+    authors: tuple[str, ...] = ()
+    """Byline names ("By Patrick Henningsen" gives ``("Patrick Henningsen",)``)."""
+    dateline: str | None = None
+    """The raw date line found in the header ("Global Research, June 21, 2017"), if any."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Metadata found in the markup itself (HTML meta: title, published, author, url, site)."""
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """One place in the text where a gazetteer entry (or a person name) was recognised."""
+
+    facet: FacetKind
+    """Which facet the entity belongs to."""
+    name: str
+    """Canonical name ("ISIS" for "Daesh")."""
+    surface: str
+    """The text as it appears in the article."""
+    start: int
+    """Character offset of the match in the searchable text (title + blank line + body)."""
+    end: int
+    """End offset (exclusive)."""
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Facets extracted from one article."""
+
+    actors: tuple[str, ...] = ()
+    """Canonical actor names mentioned (not rolled up to their parents)."""
+    locations: tuple[str, ...] = ()
+    """Canonical place names mentioned (not rolled up)."""
+    people: tuple[str, ...] = ()
+    """Named persons mentioned."""
+    mentions: tuple[EntityMention, ...] = ()
+    """Provenance: every match with its span."""
+    published: dt.date | None = None
+    """Publication date, or None when the article is undated."""
+    published_source: str | None = None
+    """Where ``published`` came from: "metadata", "dateline", "text" or None."""
+    mentioned_dates: tuple[dt.date, ...] = ()
+    """Event dates the text mentions, years inferred from ``published`` when omitted."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """A stored article as returned by :meth:`searchlib.Index.get`."""
+
+    id: str
+    """Stable document id (same across re-index of the same file)."""
+    path: str
+    """Source file (plus ``#N`` for a record of a multi-article file)."""
+    title: str
+    """Cleaned headline."""
+    text: str
+    """Full cleaned body."""
+    published: dt.date | None
+    """Publication date, or None."""
+    actors: tuple[str, ...]
+    """Actors mentioned."""
+    locations: tuple[str, ...]
+    """Places mentioned."""
+    people: tuple[str, ...]
+    """People mentioned."""
+    subtitle: str | None = None
+    """Standfirst."""
+    authors: tuple[str, ...] = ()
+    """Byline."""
+    url: str | None = None
+    """Original URL when known."""
+    source: str | None = None
+    """Publisher / site when known."""
+    mentioned_dates: tuple[dt.date, ...] = ()
+    """Event dates in the text."""
+    mentions: tuple[EntityMention, ...] = ()
+    """Entity provenance spans (offsets into ``title + "\\n\\n" + text``)."""
+    duplicates: tuple[str, ...] = ()
+    """Other paths whose cleaned text is identical; indexed once, recorded here."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Every other metadata field from the source."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result."""
+
+    id: str
+    """Document id, usable with ``Index.get`` and ``search show``."""
+    path: str
+    """Source file."""
+    title: str
+    """Headline."""
+    published: dt.date | None
+    """Publication date or None."""
+    actors: tuple[str, ...]
+    """Actors mentioned in the article."""
+    locations: tuple[str, ...]
+    """Places mentioned."""
+    people: tuple[str, ...]
+    """People mentioned."""
+    score: float
+    """Relevance score (BM25F); 0 for match-all queries."""
+    snippet: str
+    """Best passage(s) of the body, fragments joined with an ellipsis."""
+    highlights: tuple[tuple[int, int], ...]
+    """Character ranges ``[start, end)`` in ``snippet`` that matched the query."""
+    rank: int = 0
+    """1-based position in the whole result list."""
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A page of results plus what describes the whole result set."""
+
+    query: str
+    """The query as given."""
+    total: int
+    """Number of matching documents (after filters)."""
+    hits: tuple[Hit, ...]
+    """This page's hits."""
+    facets: Mapping[str, Mapping[str, int]]
+    """Counts per facet kind ("actor", "location", "person", "year", "month"), disjunctive."""
+    suggestion: str | None = None
+    """A better-spelled query when this one finds little, else None."""
+    page: int = 1
+    """1-based page number."""
+    limit: int = 10
+    """Hits per page."""
+    elapsed: float = 0.0
+    """Seconds spent searching."""
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file the indexer did not index, and why."""
+
+    path: str
+    """The file."""
+    reason: str
+    """One-line reason ("binary file", "empty file", "unknown extension .pdf", ...)."""
+
+
+@dataclass(frozen=True)
+class IndexSummary:
+    """What one ``build_index`` run did."""
+
+    added: int
+    """New documents."""
+    updated: int
+    """Documents whose source changed."""
+    removed: int
+    """Documents whose source disappeared."""
+    unchanged: int
+    """Documents left as they were."""
+    skipped: tuple[SkippedFile, ...]
+    """Files not indexed, with reasons."""
+    duplicates: int = 0
+    """Documents not indexed because an identical text was already indexed."""
+    elapsed: float = 0.0
+    """Seconds the run took."""
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Facts about an index, for ``search stats``."""
+
+    path: str
+    """Index directory."""
+    documents: int
+    """Number of indexed documents."""
+    size_bytes: int
+    """Size on disk."""
+    last_update: dt.datetime | None
+    """When the last build finished (UTC)."""
+    skipped: int
+    """Files skipped in the last build."""
+    sources: tuple[str, ...] = ()
+    """The paths the index was built from."""
