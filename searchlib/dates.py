@@ -1,0 +1,364 @@
+"""Dates: publication date and event dates of an article, and date bounds for filters.
+
+Text is scanned with one compiled regular expression whose month alternatives come from the
+standard library's English month names (:data:`calendar.month_name` and
+:data:`calendar.month_abbr`), so a 100k-article build pays for one ``finditer`` per article
+rather than a general-purpose natural-language date parser. Matched spans are validated by
+building a :class:`datetime.date` (which rejects February 30). Free-form metadata values
+(RFC 2822 strings, unusual layouts) go through :func:`dateutil.parser.parse`.
+
+Recognised in text:
+
+- month first: ``June 7, 2017``, ``Sunday June 18th``, ``Jan. 3``, ``Sept 9 2001``, ``DEC . 28``;
+- day first: ``7 June 2017``, ``21st June``, ``the 18th of June``;
+- numeric with a four-digit year: ``2017-06-21`` (ISO, optionally with a time) and ``06/21/2017``
+  (US order; read day-first when the first number cannot be a month).
+
+Month names must be capitalised (``June``) or upper case (``JUNE``) and, for month-first forms,
+followed by a day number, so "Theresa May said" or "they may 5" yields nothing. Bare years
+("in 2013") and month-year phrases ("June 2017") are not dates.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dateutil import parser as dateutil_parser
+
+__all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "find_mentioned",
+    "find_published",
+    "parse_date_bound",
+    "parse_date_value",
+]
+
+MIN_YEAR = 1800
+"""Earliest year accepted as a real date; older years in news text are usually not dates."""
+MAX_YEAR = 2199
+"""Latest year accepted; beyond it a four-digit number is a count, not a year."""
+
+METADATA_KEYS: tuple[str, ...] = ("published", "date", "published_at", "pubdate", "datePublished")
+"""Metadata keys that hold the publication date, in order of preference."""
+
+HEADER_LINES = 6
+"""How many non-empty lines at the top of the body may hold the article's own dateline."""
+HEADER_LINE_MAX_CHARS = 80
+"""A dateline is a short line; a longer one is a sentence whose date is an event date."""
+FUTURE_MARGIN = dt.timedelta(days=14)
+"""How far after publication a year-less date may fall (an announced event) before it is read
+as last year's."""
+
+
+def _month_lookup() -> dict[str, int]:
+    """Map every accepted month spelling (lower case) to its number."""
+    lookup: dict[str, int] = {}
+    for number in range(1, 13):
+        lookup[calendar.month_name[number].lower()] = number
+        lookup[calendar.month_abbr[number].lower()] = number
+    # "Sept." is the one common abbreviation that is not the stdlib's three letters.
+    lookup[calendar.month_name[9][:4].lower()] = 9
+    return lookup
+
+
+_MONTHS = _month_lookup()
+# Longest first so that "June" is preferred over "Jun" by the alternation.
+_MONTH_WORDS = sorted(_MONTHS, key=len, reverse=True)
+_MONTH_ALT = "|".join(f"{word.capitalize()}|{word.upper()}" for word in _MONTH_WORDS)
+_MONTH = rf"(?:{_MONTH_ALT})(?![A-Za-z])(?:\s?\.)?"
+
+
+def _day(name: str) -> str:
+    """Pattern for a day number (ordinal suffix allowed) captured as group ``name``."""
+    return rf"(?P<{name}>[12]\d|3[01]|0?[1-9])(?!\d)(?:st|nd|rd|th|ST|ND|RD|TH)?(?![A-Za-z0-9])"
+
+
+_YEAR = r"\d{4}(?!\d)"
+
+_DATE_RE = re.compile(
+    rf"""
+    (?<![\w.])
+    (?:
+        (?P<iso_y>\d{{4}})-(?P<iso_m>\d{{1,2}})-(?P<iso_d>\d{{1,2}})(?![\d-])
+      | (?P<us_a>\d{{1,2}})/(?P<us_b>\d{{1,2}})/(?P<us_y>\d{{4}})(?![\d/])
+      | (?P<mdy_m>{_MONTH})\s+{_day("mdy_d")}(?:,?\s+(?P<mdy_y>{_YEAR}))?
+      | (?:the\s+)?{_day("dmy_d")}\s+(?:of\s+)?(?P<dmy_m>{_MONTH})(?:,?\s+(?P<dmy_y>{_YEAR}))?
+    )
+    """,
+    re.VERBOSE,
+)
+_BOUND_RE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+
+
+@dataclass(frozen=True)
+class _Found:
+    """One date expression found in text: year may be missing, day and month never are."""
+
+    year: int | None
+    month: int
+    day: int
+    start: int
+
+
+def _month_number(token: str) -> int:
+    """Month number of a matched month token such as ``"Jan ."`` or ``"SEPT"``."""
+    return _MONTHS[token.rstrip(" .").lower()]
+
+
+def _year_or_none(text: str | None) -> int | None:
+    """The year of a matched year group, or None when absent or implausible."""
+    if text is None:
+        return None
+    year = int(text)
+    return year if MIN_YEAR <= year <= MAX_YEAR else None
+
+
+def _valid(year: int, month: int, day: int) -> dt.date | None:
+    """The date, or None if it does not exist or its year is implausible."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _scan(text: str) -> Iterator[_Found]:
+    """Yield every syntactically plausible date expression in ``text``, left to right."""
+    for match in _DATE_RE.finditer(text):
+        groups = match.groupdict()
+        start = match.start()
+        if groups["iso_y"] is not None:
+            year = _year_or_none(groups["iso_y"])
+            if year is not None:
+                yield _Found(year, int(groups["iso_m"]), int(groups["iso_d"]), start)
+        elif groups["us_a"] is not None:
+            year = _year_or_none(groups["us_y"])
+            first, second = int(groups["us_a"]), int(groups["us_b"])
+            if year is not None:
+                # US order unless the first number cannot be a month (21/06/2017).
+                month, day = (first, second) if first <= 12 else (second, first)
+                yield _Found(year, month, day, start)
+        elif groups["mdy_m"] is not None:
+            yield _Found(
+                _year_or_none(groups["mdy_y"]),
+                _month_number(groups["mdy_m"]),
+                int(groups["mdy_d"]),
+                start,
+            )
+        else:
+            yield _Found(
+                _year_or_none(groups["dmy_y"]),
+                _month_number(groups["dmy_m"]),
+                int(groups["dmy_d"]),
+                start,
+            )
+
+
+def _full_dates(text: str) -> list[dt.date]:
+    """Every fully specified (with year) valid date in ``text``, in order of appearance."""
+    dates: list[dt.date] = []
+    for found in _scan(text):
+        if found.year is not None:
+            date = _valid(found.year, found.month, found.day)
+            if date is not None:
+                dates.append(date)
+    return dates
+
+
+def _parse_with_dateutil(text: str) -> dt.date | None:
+    """Parse a free-form date string, or None if a part of the date is missing or invalid.
+
+    ``dateutil`` fills missing fields from its ``default``; parsing against two defaults that
+    differ in year, month and day reveals whether the string itself gave all three.
+    """
+    try:
+        first = dateutil_parser.parse(text, default=dt.datetime(1904, 1, 1))
+        second = dateutil_parser.parse(text, default=dt.datetime(1905, 2, 2))
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if first.date() != second.date():
+        return None
+    return _valid(first.year, first.month, first.day)
+
+
+def parse_date_value(value: Any) -> dt.date | None:
+    """Read a metadata value as a calendar date; None for anything that is not one.
+
+    Accepts :class:`datetime.date` / :class:`datetime.datetime` objects (a datetime keeps the
+    date of its own time zone, so ``2017-06-21T23:30:00-05:00`` is June 21) and strings: ISO
+    dates and timestamps (``2017-06-21``, ``2017-06-21T10:00:00Z``), ``June 21, 2017``,
+    ``21 June 2017``, US slashes ``06/21/2017``, RFC 2822 (``Wed, 21 Jun 2017 10:00:00 +0000``).
+    A string must give year, month and day. Years outside :data:`MIN_YEAR`..:data:`MAX_YEAR`,
+    impossible dates, numbers and other types give None. Never raises.
+    """
+    if isinstance(value, dt.datetime):
+        return _valid(value.year, value.month, value.day)
+    if isinstance(value, dt.date):
+        return _valid(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or len(text) > 200:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return _valid(parsed.year, parsed.month, parsed.day)
+    found = _full_dates(text)
+    if found:
+        return found[0]
+    if not any(char.isdigit() for char in text):
+        return None
+    return _parse_with_dateutil(text)
+
+
+def _looks_like_header(line: str) -> bool:
+    """Whether a top line can be the article's own date line.
+
+    A short line that ends like a sentence is body text ("It began on 4 June 1989."), and a line
+    opening with a dash attributes a quoted or embedded post ("— AP (@AP) June 7, 2017").
+    """
+    return (
+        len(line) <= HEADER_LINE_MAX_CHARS
+        and not line.endswith((".", "!", "?"))
+        and not line.startswith(("—", "–", "-"))
+    )
+
+
+def _dateline_date(body: str, dateline: str | None) -> dt.date | None:
+    """The date of the article's own header: the cleaner's dateline, else a short top line.
+
+    The headline is not consulted: a date in it is an event date ("Remembering June 4, 1989").
+    """
+    if dateline:
+        found = _full_dates(dateline)
+        if found:
+            return found[0]
+    lines = (line.strip() for line in body.splitlines())
+    header = [line for line in lines if line][:HEADER_LINES]
+    for line in header:
+        if _looks_like_header(line):
+            found = _full_dates(line)
+            if found:
+                return found[0]
+    return None
+
+
+def _text_date(title: str, body: str) -> dt.date | None:
+    """The publication date implied by the full dates the text mentions.
+
+    Rule: among fully specified dates (day, month and four-digit year) in title and body that
+    are not after today, take the most frequent; ties go to the latest. Embedded posts repeat
+    their posting date ("— The Associated Press (@AP) June 7, 2017" four times), while
+    background dates ("on June 4, 1989") are usually earlier and mentioned once.
+    """
+    today = dt.date.today()
+    dates = [date for date in _full_dates(f"{title}\n{body}") if date <= today]
+    if not dates:
+        return None
+    counts = Counter(dates)
+    return max(counts, key=lambda date: (counts[date], date))
+
+
+def find_published(
+    title: str, body: str, *, dateline: str | None, metadata: Mapping[str, Any]
+) -> tuple[dt.date | None, str | None]:
+    """Find the publication date of an article and say where it came from.
+
+    In order:
+
+    1. ``metadata``: the first of the keys ``published``, ``date``, ``published_at``,
+       ``pubdate``, ``datePublished`` whose value :func:`parse_date_value` reads
+       -> ``(date, "metadata")``;
+    2. the article's own header: the first full date in ``dateline`` (the cleaner's date line,
+       "Global Research, June 21, 2017"), else in one of the first :data:`HEADER_LINES`
+       non-empty body lines that looks like a header rather than a sentence (at most
+       :data:`HEADER_LINE_MAX_CHARS` characters, not ending in ``.``, ``!`` or ``?``, not an
+       embedded post's "— Name (@handle) June 7, 2017" attribution): "21 June 2017",
+       "2017-06-21", "06/21/2017:" -> ``(date, "dateline")``;
+    3. the full dates the text mentions: the most frequent one not after today, ties going to the
+       latest -> ``(date, "text")``;
+    4. otherwise ``(None, None)``. File times are never used: they say when a file was saved,
+       not when the article was published.
+    """
+    for key in METADATA_KEYS:
+        if key in metadata:
+            date = parse_date_value(metadata[key])
+            if date is not None:
+                return date, "metadata"
+    date = _dateline_date(body, dateline)
+    if date is not None:
+        return date, "dateline"
+    date = _text_date(title, body)
+    if date is not None:
+        return date, "text"
+    return None, None
+
+
+def _infer_year(month: int, day: int, published: dt.date) -> dt.date | None:
+    """The most recent valid ``month``/``day`` not after ``published`` + :data:`FUTURE_MARGIN`."""
+    latest = published + FUTURE_MARGIN
+    for year in (published.year + 1, published.year, published.year - 1):
+        date = _valid(year, month, day)
+        if date is not None and date <= latest:
+            return date
+    return None
+
+
+def find_mentioned(text: str, published: dt.date | None) -> tuple[dt.date, ...]:
+    """Event dates mentioned in ``text``, deduplicated and sorted.
+
+    Dates with a year are taken as written. A date without a year ("On June 19", "Sunday June
+    18th", "Jan. 3") gets the year that makes it the most recent such day not more than
+    :data:`FUTURE_MARGIN` after ``published`` (published 2024-01-05: "December 28" is
+    2023-12-28); without ``published`` it is skipped. Bare years, month-year phrases and
+    impossible days (February 30) are ignored.
+    """
+    dates: set[dt.date] = set()
+    for found in _scan(text):
+        if found.year is not None:
+            date = _valid(found.year, found.month, found.day)
+        elif published is not None:
+            date = _infer_year(found.month, found.day, published)
+        else:
+            date = None
+        if date is not None:
+            dates.add(date)
+    return tuple(sorted(dates))
+
+
+def parse_date_bound(text: str, *, end: bool) -> dt.date:
+    """Read a ``--from``/``--to`` bound: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
+
+    Returns the first day of the span when ``end`` is false and its last day when ``end`` is
+    true ("2017-02" gives 2017-02-01 or 2017-02-28). Raises :class:`ValueError` with a one-line
+    message for anything else.
+    """
+    cleaned = text.strip()
+    match = _BOUND_RE.fullmatch(cleaned)
+    if match is None:
+        raise ValueError(f"invalid date {text!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+    year = int(match.group(1))
+    month_text, day_text = match.group(2), match.group(3)
+    if year < dt.MINYEAR:
+        raise ValueError(f"invalid date {text!r}: year out of range")
+    try:
+        if month_text is None:
+            return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
+        month = int(month_text)
+        if day_text is None:
+            last = calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 0
+            return dt.date(year, month, last if end else 1)
+        return dt.date(year, month, int(day_text))
+    except ValueError as error:
+        raise ValueError(f"invalid date {text!r}: {error}") from None
