@@ -1,0 +1,948 @@
+"""Cleaning stage: turn a raw article (text, markdown, HTML or a JSON body) into a CleanedArticle.
+
+The rules (which lines are boilerplate, what a byline or a dateline looks like, ...) live in the
+shipped ``data/cleaning.yaml``, which user files can extend; this module implements the rule
+*kinds*: inline substitutions, dropped lines, footer cuts, related-link lists, header analysis
+(title, subtitle, byline, dateline), teaser removal and paragraph re-joining.
+
+Nothing here may lose article text: every rule removes whole lines that match a known boilerplate
+shape, and anything not recognised is kept.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from searchlib.errors import ConfigError
+from searchlib.models import CleanedArticle, SourceDocument
+
+__all__ = ["CleaningRules", "clean_document", "clean_text", "normalize_text"]
+
+# --------------------------------------------------------------------------------------------
+# normalize_text
+# --------------------------------------------------------------------------------------------
+
+
+def _build_translation() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for code in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]:
+        if chr(code) not in "\n\t":
+            table[code] = None
+    # Line-ish controls become line breaks rather than vanishing, so words stay apart.
+    for code in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028):
+        table[code] = "\n"
+    table[0x2029] = "\n\n"
+    # Bidi embeddings/overrides/isolates and marks, zero-width space, word joiner, BOM and soft
+    # hyphen: invisible, and they split words for the indexer ("Teh\u00adran").
+    for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x200B,
+                 0x2060, 0xFEFF, 0xAD]:
+        table[code] = None
+    # Every other Unicode space separator is an ordinary space for search purposes.
+    for code in (0xA0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000):
+        table[code] = " "
+    return table
+
+
+_TRANSLATION = _build_translation()
+_SPACES = re.compile(r" {2,}")
+_LINE_EDGES = re.compile(r"[ \t]+\n|\n[ \t]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def normalize_text(text: str) -> str:
+    """Normalise Unicode and whitespace; idempotent.
+
+    Removes C0/C1 control characters (except newline and tab), bidi controls (U+202A-202E,
+    U+2066-2069, LRM/RLM), zero-width spaces, BOM and soft hyphens; maps other space characters
+    (no-break space, thin space, ...) to a plain space; turns ``\\r\\n``, ``\\r`` and other line
+    separators into ``\\n``; applies NFC; collapses runs of spaces, trims every line and leaves at
+    most one blank line between paragraphs. Leading and trailing blank lines are removed.
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Stripping comes before NFC: a removed control may separate a letter from its accent.
+    text = text.translate(_TRANSLATION)
+    text = unicodedata.normalize("NFC", text)
+    text = _SPACES.sub(" ", text)
+    # Line trimming may expose new edges ("a \t\n"), so repeat until stable (rarely twice).
+    while True:
+        trimmed = _LINE_EDGES.sub("\n", text)
+        if trimmed == text:
+            break
+        text = trimmed
+    text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip(" \t\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------------
+
+_SHIPPED_NAME = "cleaning.yaml"
+_BULLET = re.compile(r"^(?:[•*·▪◦‣]|-(?!-))\s*")
+_LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
+_LINK_SEPARATORS = re.compile(r"[\s,;|·•/-]*")
+_NON_WORD = re.compile(r"[\W_]+")
+_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s|$)")
+_WORD_EDGE = re.compile(r"^\W+|\W+$")
+
+
+class _LineMatcher:
+    """Several line patterns compiled into as few regexes as possible (speed on large corpora)."""
+
+    __slots__ = ("_patterns",)
+
+    def __init__(self, patterns: Sequence[str], flags: int) -> None:
+        compiled: list[re.Pattern[str]] = []
+        if patterns:
+            try:
+                compiled = [re.compile("|".join(f"(?:{p})" for p in patterns), flags)]
+            except re.error:
+                # Group names repeated across patterns, or inline global flags: keep them apart.
+                compiled = [re.compile(p, flags) for p in patterns]
+        self._patterns = tuple(compiled)
+
+    def search(self, line: str) -> bool:
+        """True when any of the patterns is found in ``line``."""
+        return any(p.search(line) for p in self._patterns)
+
+    def __bool__(self) -> bool:
+        return bool(self._patterns)
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    """Compiled cleaning rules, loaded from the shipped YAML plus optional user files.
+
+    Build with :meth:`load`; every regex is compiled once here, so one instance can clean any
+    number of articles. The fields mirror the sections of ``searchlib/data/cleaning.yaml``.
+    """
+
+    sources: tuple[str, ...]
+    """The rule files this instance was built from, shipped file first."""
+    substitutions: tuple[tuple[re.Pattern[str], str], ...]
+    """Inline rewrites applied to the whole text, in order."""
+    unescape_html_entities: bool
+    """Whether ``&amp;``-style entities are decoded."""
+    link_only_drop: bool
+    """Whether lines made only of markdown links are dropped."""
+    link_only_max_words: int
+    """Longest link-only line (in words) that is still dropped."""
+    drop_lines: _LineMatcher
+    """Boilerplate lines dropped anywhere."""
+    truncate_after: _LineMatcher
+    """Lines that start trailing boilerplate."""
+    truncate_min_position: float
+    """Fraction of the article before which ``truncate_after`` is ignored."""
+    related_headings: _LineMatcher
+    """Headings of related-link lists."""
+    related_item: re.Pattern[str] | None
+    """Shape of one related-link item."""
+    related_item_max_words: int
+    """Longest short item accepted right under a heading."""
+    related_min_run: int
+    """Run length of heading-less items that counts as a list."""
+    header_max_lines: int
+    """Most lines the header can span."""
+    header_prose_min_words: int
+    """A line this long (in words) is body text and ends the header."""
+    bylines: tuple[re.Pattern[str], ...]
+    """Byline patterns, each with an ``authors`` group."""
+    byline_max_words: int
+    """Longest byline name list, in words."""
+    author_separators: re.Pattern[str]
+    """Splits a byline into names."""
+    datelines: _LineMatcher
+    """Dateline patterns."""
+    dateline_max_words: int
+    """Longest dateline, in words."""
+    header_drop: _LineMatcher
+    """Header metadata lines dropped."""
+    title_max_words: int
+    """Longest headline, in words."""
+    title_max_chars: int
+    """Longest headline, in characters."""
+    title_reject: re.Pattern[str] | None
+    """A headline candidate matching this is not a headline."""
+    derive_max_words: int
+    """Longest derived title, in words."""
+    derive_ellipsis: str
+    """Appended to a derived title that was cut."""
+    derive_trailing_words: frozenset[str]
+    """Words a cut title must not end on."""
+    subtitle_max_words: int
+    """Longest subtitle, in words."""
+    subtitle_max_chars: int
+    """Longest subtitle, in characters."""
+    subtitle_reject: re.Pattern[str] | None
+    """A subtitle candidate matching this is not a subtitle."""
+    teaser_ellipsis: re.Pattern[str] | None
+    """How a teaser paragraph ends."""
+    teaser_min_prefix_chars: int
+    """Shortest teaser text that is compared with later paragraphs."""
+    teaser_window: int
+    """How many following paragraphs a teaser is compared with."""
+    teaser_scan: int
+    """How many leading paragraphs are checked for teasers."""
+    join_if_ends: re.Pattern[str] | None
+    """A line matching this may continue on the next line."""
+    wrap_max_chars: int
+    """Line length up to which text counts as hard-wrapped."""
+    wrap_min_lines: int
+    """Fewest wrapped lines before text counts as hard-wrapped."""
+    drop_consecutive_duplicates: bool
+    """Whether a paragraph equal to the previous one is dropped."""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The merged rule data, as read from the files."""
+
+    @classmethod
+    def load(cls, extra: Sequence[Path] = ()) -> CleaningRules:
+        """Load the shipped rules, extended by ``extra`` user files in order.
+
+        Lists in a user file are appended to the shipped ones, mappings are merged and scalars
+        replace the shipped value. Files are read with ``yaml.safe_load`` semantics only.
+
+        Raises:
+            ConfigError: a file cannot be read, is not valid YAML, uses an unsafe tag, has an
+                unknown key or a value of the wrong type, or holds an invalid regex. The message
+                reads ``"<file>:<line>: <problem>"``.
+        """
+        shipped = resources.files("searchlib").joinpath("data", _SHIPPED_NAME)
+        layers = [_read_layer(str(shipped), shipped.read_text(encoding="utf-8"))]
+        for path in extra:
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{path}:1: cannot read cleaning rules: {exc}") from exc
+            layers.append(_read_layer(str(path), text))
+        merged: dict[str, _Value] = {}
+        for layer in layers:
+            _merge(merged, layer.data, layer)
+        return _compile(merged, tuple(layer.name for layer in layers))
+
+
+@dataclass
+class _Value:
+    """A YAML value with the file and line it came from (for error messages)."""
+
+    value: Any
+    origin: str
+    line: int
+
+
+@dataclass
+class _Layer:
+    name: str
+    data: dict[str, _Value]
+
+
+class _SafeLineLoader(yaml.SafeLoader):
+    """SafeLoader; only safe tags are constructed, marks are kept via the composed nodes."""
+
+
+def _read_layer(name: str, text: str) -> _Layer:
+    loader = _SafeLineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return _Layer(name, {})
+        root = _wrap(loader, node, name)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"{name}:{line}: {problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}:1: {exc}") from exc
+    finally:
+        loader.dispose()
+    if not isinstance(root.value, dict):
+        raise ConfigError(f"{name}:{root.line}: cleaning rules must be a mapping of sections")
+    return _Layer(name, root.value)
+
+
+def _wrap(loader: yaml.SafeLoader, node: yaml.Node, name: str) -> _Value:
+    """Construct ``node`` safely, wrapping every value with its position."""
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[str, _Value] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise ConfigError(f"{name}:{key_node.start_mark.line + 1}: keys must be strings")
+            out[key] = _wrap(loader, value_node, name)
+        return _Value(out, name, line)
+    if isinstance(node, yaml.SequenceNode):
+        return _Value([_wrap(loader, item, name) for item in node.value], name, line)
+    return _Value(loader.construct_object(node, deep=True), name, line)
+
+
+def _merge(into: dict[str, _Value], new: Mapping[str, _Value], layer: _Layer) -> None:
+    for key, value in new.items():
+        old = into.get(key)
+        if old is not None and isinstance(old.value, dict) and isinstance(value.value, dict):
+            merged = dict(old.value)
+            _merge(merged, value.value, layer)
+            into[key] = _Value(merged, old.origin, old.line)
+        elif old is not None and isinstance(old.value, list) and isinstance(value.value, list):
+            into[key] = _Value([*old.value, *value.value], old.origin, old.line)
+        else:
+            into[key] = value
+
+
+_SCHEMA: dict[str, Any] = {
+    "version": int,
+    "substitutions": [{"pattern": str, "replace": str}],
+    "unescape_html_entities": bool,
+    "link_only_lines": {"drop": bool, "max_words": int},
+    "drop_lines": [str],
+    "truncate_after": {"min_position": float, "patterns": [str]},
+    "related_links": {"headings": [str], "item": str, "item_max_words": int, "min_run": int},
+    "header": {
+        "max_lines": int, "prose_min_words": int, "bylines": [str], "byline_max_words": int,
+        "author_separators": str, "datelines": [str], "dateline_max_words": int, "drop": [str],
+    },
+    "title": {
+        "max_words": int, "max_chars": int, "reject": str, "derive_max_words": int,
+        "derive_ellipsis": str, "derive_trailing_words": [str],
+    },
+    "subtitle": {"max_words": int, "max_chars": int, "reject": str},
+    "teaser": {"ellipsis": str, "min_prefix_chars": int, "window": int, "scan_paragraphs": int},
+    "paragraphs": {
+        "join_if_ends": str, "wrap_max_chars": int, "wrap_min_lines": int,
+        "drop_consecutive_duplicates": bool,
+    },
+}
+
+
+def _check(value: _Value, schema: Any, where: str) -> Any:
+    """Validate ``value`` against ``schema`` and return it unwrapped."""
+    def fail(problem: str) -> ConfigError:
+        return ConfigError(f"{value.origin}:{value.line}: {where}: {problem}")
+
+    if isinstance(schema, dict):
+        if not isinstance(value.value, dict):
+            raise fail("expected a mapping")
+        out: dict[str, Any] = {}
+        for key, item in value.value.items():
+            if key not in schema:
+                known = ", ".join(sorted(schema))
+                raise ConfigError(
+                    f"{item.origin}:{item.line}: unknown key {key!r} in {where} (known: {known})"
+                )
+            out[key] = _check(item, schema[key], f"{where}.{key}" if where else key)
+        return out
+    if isinstance(schema, list):
+        if not isinstance(value.value, list):
+            raise fail("expected a list")
+        return [_check(item, schema[0], f"{where}[{i}]") for i, item in enumerate(value.value)]
+    if schema is float and isinstance(value.value, int) and not isinstance(value.value, bool):
+        return float(value.value)
+    if schema is int and isinstance(value.value, bool):
+        raise fail("expected an integer")
+    if schema is str and isinstance(value.value, (int, float)) and not isinstance(
+        value.value, bool
+    ):
+        return str(value.value)
+    if not isinstance(value.value, schema):
+        raise fail(f"expected {schema.__name__}, got {type(value.value).__name__}")
+    return value.value
+
+
+def _positions(value: _Value, where: str, out: dict[str, _Value]) -> None:
+    """Index every nested value by its dotted path, to report regex errors at the right line."""
+    out[where] = value
+    if isinstance(value.value, dict):
+        for key, item in value.value.items():
+            _positions(item, f"{where}.{key}" if where else key, out)
+    elif isinstance(value.value, list):
+        for i, item in enumerate(value.value):
+            _positions(item, f"{where}[{i}]", out)
+
+
+def _compile(merged: dict[str, _Value], sources: tuple[str, ...]) -> CleaningRules:
+    root = _Value(merged, sources[0], 1)
+    data: dict[str, Any] = _check(root, _SCHEMA, "")
+    where: dict[str, _Value] = {}
+    _positions(root, "", where)
+
+    def section(name: str) -> dict[str, Any]:
+        got: dict[str, Any] = data.get(name, {})
+        return got
+
+    def regex(path: str, pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+        try:
+            return re.compile(pattern, flags)
+        except re.error as exc:
+            pos = where.get(path, root)
+            raise ConfigError(
+                f"{pos.origin}:{pos.line}: {path}: bad regex {pattern!r}: {exc}"
+            ) from exc
+
+    def optional(path: str, pattern: str | None, flags: int = re.IGNORECASE) -> (
+        re.Pattern[str] | None
+    ):
+        return regex(path, pattern, flags) if pattern else None
+
+    def matcher(path: str, patterns: list[str], flags: int = re.IGNORECASE) -> _LineMatcher:
+        for i, pattern in enumerate(patterns):
+            regex(f"{path}[{i}]", pattern, flags)
+        return _LineMatcher(patterns, flags)
+
+    subs = tuple(
+        (regex(f"substitutions[{i}].pattern", item["pattern"], re.MULTILINE), item["replace"])
+        for i, item in enumerate(data.get("substitutions", []))
+        if "pattern" in item
+    )
+    for i, (pattern, replacement) in enumerate(subs):
+        try:
+            _check_replacement(pattern, replacement)
+        except (re.error, IndexError) as exc:
+            pos = where.get(f"substitutions[{i}]", root)
+            raise ConfigError(
+                f"{pos.origin}:{pos.line}: substitutions[{i}]: bad replacement "
+                f"{replacement!r}: {exc}"
+            ) from exc
+
+    links = section("link_only_lines")
+    truncate = section("truncate_after")
+    related = section("related_links")
+    header = section("header")
+    title = section("title")
+    subtitle = section("subtitle")
+    teaser = section("teaser")
+    paragraphs = section("paragraphs")
+
+    bylines = tuple(
+        regex(f"header.bylines[{i}]", p) for i, p in enumerate(header.get("bylines", []))
+    )
+    for i, pattern in enumerate(bylines):
+        if "authors" not in pattern.groupindex:
+            pos = where.get(f"header.bylines[{i}]", root)
+            raise ConfigError(
+                f"{pos.origin}:{pos.line}: header.bylines[{i}]: the pattern needs a group "
+                "named 'authors', as in (?P<authors>...)"
+            )
+
+    return CleaningRules(
+        sources=sources,
+        substitutions=subs,
+        unescape_html_entities=data.get("unescape_html_entities", True),
+        link_only_drop=links.get("drop", True),
+        link_only_max_words=links.get("max_words", 15),
+        drop_lines=matcher("drop_lines", data.get("drop_lines", [])),
+        truncate_after=matcher("truncate_after.patterns", truncate.get("patterns", [])),
+        truncate_min_position=truncate.get("min_position", 0.5),
+        related_headings=matcher("related_links.headings", related.get("headings", [])),
+        related_item=optional("related_links.item", related.get("item")),
+        related_item_max_words=related.get("item_max_words", 20),
+        related_min_run=related.get("min_run", 3),
+        header_max_lines=header.get("max_lines", 15),
+        header_prose_min_words=header.get("prose_min_words", 15),
+        bylines=bylines,
+        byline_max_words=header.get("byline_max_words", 12),
+        author_separators=regex(
+            "header.author_separators", header.get("author_separators", r"\s*,\s*")
+        ),
+        datelines=matcher("header.datelines", header.get("datelines", [])),
+        dateline_max_words=header.get("dateline_max_words", 12),
+        header_drop=matcher("header.drop", header.get("drop", [])),
+        title_max_words=title.get("max_words", 25),
+        title_max_chars=title.get("max_chars", 200),
+        title_reject=optional("title.reject", title.get("reject"), 0),
+        derive_max_words=title.get("derive_max_words", 12),
+        derive_ellipsis=title.get("derive_ellipsis", "…"),
+        derive_trailing_words=frozenset(
+            w.casefold() for w in title.get("derive_trailing_words", [])
+        ),
+        subtitle_max_words=subtitle.get("max_words", 20),
+        subtitle_max_chars=subtitle.get("max_chars", 160),
+        subtitle_reject=optional("subtitle.reject", subtitle.get("reject"), 0),
+        teaser_ellipsis=optional("teaser.ellipsis", teaser.get("ellipsis")),
+        teaser_min_prefix_chars=teaser.get("min_prefix_chars", 30),
+        teaser_window=teaser.get("window", 6),
+        teaser_scan=teaser.get("scan_paragraphs", 12),
+        join_if_ends=optional("paragraphs.join_if_ends", paragraphs.get("join_if_ends"), 0),
+        wrap_max_chars=paragraphs.get("wrap_max_chars", 100),
+        wrap_min_lines=paragraphs.get("wrap_min_lines", 4),
+        drop_consecutive_duplicates=paragraphs.get("drop_consecutive_duplicates", True),
+        raw=data,
+    )
+
+
+def _check_replacement(pattern: re.Pattern[str], replacement: str) -> None:
+    """Raise re.error when ``replacement`` is not a valid template for ``pattern``.
+
+    A stand-in pattern with the same groups, all empty, always matches, so expanding the
+    template on it reports bad escapes and unknown group references up front.
+    """
+    names = {index: name for name, index in pattern.groupindex.items()}
+    stand_in = "".join(
+        f"(?P<{names[i]}>)" if i in names else "()" for i in range(1, pattern.groups + 1)
+    )
+    re.compile(stand_in).sub(replacement, "", count=1)
+
+
+@lru_cache(maxsize=1)
+def _default_rules() -> CleaningRules:
+    return CleaningRules.load()
+
+
+# --------------------------------------------------------------------------------------------
+# Cleaning
+# --------------------------------------------------------------------------------------------
+
+
+def _key(text: str) -> str:
+    """Comparison key: case-folded words only."""
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def _is_repeat(line: str, title_key: str) -> bool:
+    """True when ``line`` is ``title`` once or several times over."""
+    if not title_key or len(line) < len(title_key):
+        return False
+    key = _key(line)
+    if key == title_key:
+        return True
+    times = (len(key) + 1) // (len(title_key) + 1)
+    return times > 1 and key == " ".join([title_key] * times)
+
+
+def _strip_repeats(line: str, title_key: str) -> str:
+    """Remove leading and trailing copies of the headline from ``line``."""
+    if not title_key:
+        return line
+    words = line.split()
+    n = len(title_key.split())
+    changed = True
+    while changed and len(words) > n:
+        changed = False
+        if _key(" ".join(words[:n])) == title_key:
+            words = words[n:]
+            changed = True
+        if len(words) > n and _key(" ".join(words[-n:])) == title_key:
+            words = words[:-n]
+            changed = True
+    return " ".join(words)
+
+
+_REPEATED_PHRASE = re.compile(r"^(.+?)(?:\s+\1)+$")
+
+
+def _collapse_repeated(line: str) -> str:
+    """``"X X X"`` -> ``"X"``; other lines unchanged."""
+    if len(line) > 1000:
+        return line
+    match = _REPEATED_PHRASE.match(line)
+    return match.group(1) if match else line
+
+
+def _bare(line: str) -> str:
+    """The line without leading bullet marks, for matching boilerplate patterns."""
+    return _BULLET.sub("", line, count=1) if line and line[0] in "•*·▪◦‣-" else line
+
+
+def _is_link_only(line: str, max_words: int) -> bool:
+    if "](" not in line:
+        return False
+    texts: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        texts.append(match.group(1))
+        return " "
+
+    rest = _LINK.sub(keep, line)
+    if _LINK_SEPARATORS.fullmatch(rest) is None:
+        return False
+    return sum(len(t.split()) for t in texts) <= max_words
+
+
+@dataclass
+class _Header:
+    title: str | None = None
+    subtitle: str | None = None
+    authors: list[str] = field(default_factory=list)
+    dateline: str | None = None
+
+
+def _byline_authors(line: str, rules: CleaningRules) -> list[str] | None:
+    for pattern in rules.bylines:
+        match = pattern.search(line)
+        if match is None:
+            continue
+        names_text = match.group("authors").strip()
+        words = names_text.split()
+        if not words or len(words) > rules.byline_max_words:
+            return None
+        capitalised = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
+        if capitalised * 2 < len(words):
+            return None
+        names = [
+            _WORD_EDGE.sub("", n) for n in rules.author_separators.split(names_text)
+        ]
+        return [n for n in names if n]
+    return None
+
+
+def _looks_like_title(line: str, rules: CleaningRules) -> bool:
+    return (
+        len(line) <= rules.title_max_chars
+        and len(line.split()) <= rules.title_max_words
+        and (rules.title_reject is None or rules.title_reject.search(line) is None)
+    )
+
+
+def _looks_like_subtitle(line: str, rules: CleaningRules) -> bool:
+    return (
+        len(line) <= rules.subtitle_max_chars
+        and len(line.split()) <= rules.subtitle_max_words
+        and (rules.subtitle_reject is None or rules.subtitle_reject.search(line) is None)
+    )
+
+
+def _analyse_header(
+    lines: list[str], rules: CleaningRules, title_hint: str | None
+) -> _Header:
+    """Find title, subtitle, byline and dateline at the top; consumed lines become blank."""
+    found = _Header()
+    hint_key = _key(title_hint) if title_hint else ""
+    title_decided = False
+    subtitle_open = False
+    seen = 0
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        seen += 1
+        if seen > rules.header_max_lines or len(line.split()) >= rules.header_prose_min_words:
+            break
+        bare = _bare(line)
+        authors = _byline_authors(bare, rules)
+        if authors is not None:
+            found.authors.extend(a for a in authors if a not in found.authors)
+            lines[i] = ""
+            continue
+        if len(line.split()) <= rules.dateline_max_words and rules.datelines.search(bare):
+            found.dateline = found.dateline or line
+            lines[i] = ""
+            continue
+        if rules.header_drop.search(bare):
+            lines[i] = ""
+            continue
+        current = hint_key or (_key(found.title) if found.title else "")
+        if current and _is_repeat(line, current):
+            lines[i] = ""
+            if title_hint and not title_decided:
+                title_decided = subtitle_open = True
+            continue
+        if not title_decided:
+            title_decided = True
+            if not title_hint and _looks_like_title(line, rules):
+                found.title = _collapse_repeated(line)
+                lines[i] = ""
+                subtitle_open = True
+            continue
+        if subtitle_open:
+            subtitle_open = False
+            if _looks_like_subtitle(line, rules):
+                found.subtitle = line
+                lines[i] = ""
+    return found
+
+
+def _drop_related(lines: list[str], rules: CleaningRules) -> None:
+    """Remove related-link lists (heading plus items, or long runs of items)."""
+    item = rules.related_item
+    n = len(lines)
+    i = 0
+    while i < n:
+        line = lines[i]
+        if line and rules.related_headings and rules.related_headings.search(_bare(line)):
+            j = i + 1
+            items = 0
+            while j < n:
+                nxt = lines[j]
+                if not nxt:
+                    if items and j + 1 < n and lines[j + 1] and _is_item(lines[j + 1], rules):
+                        j += 1
+                        continue
+                    if not items:
+                        j += 1
+                        continue
+                    break
+                if not _is_item(nxt, rules):
+                    break
+                items += 1
+                j += 1
+            if items:
+                for k in range(i, j):
+                    lines[k] = ""
+                i = j
+                continue
+        if line and item is not None and item.search(line):
+            j = i
+            while j < n and lines[j] and item.search(lines[j] or ""):
+                j += 1
+            if j - i >= rules.related_min_run:
+                for k in range(i, j):
+                    lines[k] = ""
+            i = max(j, i + 1)
+            continue
+        i += 1
+
+
+def _is_item(line: str | None, rules: CleaningRules) -> bool:
+    if not line:
+        return False
+    if rules.related_item is not None and rules.related_item.search(line):
+        return True
+    return len(line.split()) <= rules.related_item_max_words and not re.search(
+        r"[.!?:;\"”]$", line
+    )
+
+
+def _drop_teasers(
+    paragraphs: list[str], rules: CleaningRules, title_keys: Iterable[str]
+) -> list[str]:
+    ellipsis = rules.teaser_ellipsis
+    if ellipsis is None:
+        return paragraphs
+    keys = [k for k in title_keys if k]
+    dropped: set[int] = set()
+    limit = min(len(paragraphs), rules.teaser_scan)
+    for i in range(limit):
+        text = paragraphs[i]
+        for key in keys:
+            text = _strip_repeats(text, key)
+        match = ellipsis.search(text)
+        if match is None:
+            continue
+        prefix = _key(text[: match.start()])
+        if len(prefix) < rules.teaser_min_prefix_chars:
+            continue
+        for j in range(i + 1, min(len(paragraphs), i + 1 + rules.teaser_window)):
+            if _key(paragraphs[j]).startswith(prefix):
+                dropped.add(i)
+                break
+    return [p for i, p in enumerate(paragraphs) if i not in dropped]
+
+
+def _is_hard_wrapped(lines: list[str], rules: CleaningRules) -> bool:
+    """Text wrapped at a fixed width: short lines that continue within blank-separated blocks."""
+    content = [line for line in lines if line]
+    if len(content) < rules.wrap_min_lines:
+        return False
+    if sum(1 for line in content if len(line) > rules.wrap_max_chars) * 10 > len(content):
+        return False
+    continued = 0
+    for a, b in zip(lines, lines[1:], strict=False):
+        if a and b:
+            continued += 1
+    return continued >= rules.wrap_min_lines and continued * 2 >= len(content)
+
+
+def _paragraphs(lines: list[str], rules: CleaningRules) -> list[str]:
+    """Group the remaining lines into paragraphs and re-join sentences broken across lines."""
+    wrapped = _is_hard_wrapped(lines, rules)
+    paragraphs: list[str] = []
+    # Whether the previous line was directly above (same block): wrapped lines are re-joined.
+    adjacent = False
+    for line in lines:
+        if not line:
+            adjacent = False
+            continue
+        if (
+            wrapped
+            and adjacent
+            and paragraphs
+            and _BULLET.match(line) is None
+            and not re.match(r"\d+[.)]\s", line)
+        ):
+            paragraphs[-1] = f"{paragraphs[-1]} {line}"
+        else:
+            paragraphs.append(line)
+        adjacent = True
+    joined: list[str] = []
+    ends = rules.join_if_ends
+    for paragraph in paragraphs:
+        if (
+            joined
+            and ends is not None
+            and paragraph[0].islower()
+            and ends.search(joined[-1])
+        ):
+            joined[-1] = f"{joined[-1]} {paragraph}"
+        else:
+            joined.append(paragraph)
+    return joined
+
+
+def _derive_title(paragraphs: Sequence[str], rules: CleaningRules) -> str:
+    if not paragraphs:
+        return ""
+    first = _bare(paragraphs[0])
+    match = _SENTENCE.match(first)
+    sentence = match.group(1) if match else first
+    words = sentence.split()
+    if len(words) <= rules.derive_max_words:
+        return sentence.rstrip(".").strip()
+    cut = words[: rules.derive_max_words]
+    while len(cut) > 1 and _WORD_EDGE.sub("", cut[-1]).casefold() in rules.derive_trailing_words:
+        cut.pop()
+    text = " ".join(cut).rstrip(",;:—–-. ")
+    return f"{text}{rules.derive_ellipsis}"
+
+
+def clean_text(
+    raw: str, *, rules: CleaningRules | None = None, title_hint: str | None = None
+) -> CleanedArticle:
+    """Clean one plain-text or markdown article.
+
+    Args:
+        raw: The article text (markdown links are reduced to their text).
+        rules: Compiled rules; the shipped rules when None.
+        title_hint: The title known from metadata. The first line is then taken as the title
+            only when it repeats the hint; a repeat of the hint is removed from the body either way.
+
+    Returns:
+        The cleaned article: title (headline, hint, or derived from the first sentence), body
+        paragraphs separated by blank lines, and subtitle, authors and dateline when found.
+        Empty input gives an empty title and body.
+    """
+    rules = rules or _default_rules()
+    hint = normalize_text(title_hint).replace("\n", " ") if title_hint else None
+    text = normalize_text(raw)
+    if not text:
+        return CleanedArticle(title=hint or "", body="")
+    if rules.unescape_html_entities and "&" in text:
+        text = normalize_text(html.unescape(text))
+
+    if rules.link_only_drop and "](" in text:
+        text = "\n".join(
+            "" if _is_link_only(line, rules.link_only_max_words) else line
+            for line in text.split("\n")
+        )
+    for pattern, replacement in rules.substitutions:
+        text = pattern.sub(replacement, text)
+    lines = [line.strip() for line in text.split("\n")]
+
+    total = len(lines)
+    truncate_from = int(total * rules.truncate_min_position)
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        bare = _bare(line)
+        if rules.truncate_after and i >= truncate_from and rules.truncate_after.search(bare):
+            lines[i:] = [""] * (total - i)
+            break
+        if rules.drop_lines.search(bare):
+            lines[i] = ""
+
+    _drop_related(lines, rules)
+    header = _analyse_header(lines, rules, hint)
+    title = hint or header.title
+    title_key = _key(title) if title and (hint or header.title) else ""
+    if title_key:
+        for i, line in enumerate(lines):
+            if line and _is_repeat(line, title_key):
+                lines[i] = ""
+
+    paragraphs = _paragraphs(lines, rules)
+    paragraphs = _drop_teasers(paragraphs, rules, [title_key])
+    if rules.drop_consecutive_duplicates:
+        paragraphs = [
+            p for i, p in enumerate(paragraphs) if i == 0 or _key(p) != _key(paragraphs[i - 1])
+        ]
+    body = normalize_text("\n\n".join(paragraphs))
+    if not title:
+        title = _derive_title(paragraphs, rules)
+    return CleanedArticle(
+        title=title,
+        body=body,
+        subtitle=header.subtitle,
+        authors=tuple(header.authors),
+        dateline=header.dateline,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------------------------
+
+
+def _authors_from_metadata(metadata: Mapping[str, Any], rules: CleaningRules) -> tuple[str, ...]:
+    value = metadata.get("authors", metadata.get("author"))
+    if value is None:
+        return ()
+    items: list[Any] = list(value) if isinstance(value, (list, tuple)) else [value]
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item = item.get("name", "")
+        text = normalize_text(str(item)).replace("\n", " ")
+        parts = [text] if isinstance(value, (list, tuple)) else rules.author_separators.split(text)
+        names.extend(p.strip() for p in parts if p and p.strip() and p.strip() not in names)
+    return tuple(names)
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = normalize_text(str(value)).replace("\n", " ")
+    return text or None
+
+
+def clean_document(doc: SourceDocument, *, rules: CleaningRules | None = None) -> CleanedArticle:
+    """Clean one source document, dispatching on its format.
+
+    ``text``/``markdown``/``json`` bodies go through :func:`clean_text` (with the metadata title
+    as hint); ``html`` goes through :func:`searchlib.html.parse_html` first and the same text
+    rules are then applied to the extracted body. Metadata from the source (title,
+    author/authors, subtitle) wins over anything extracted; HTML meta (published, url, site,
+    description) lands in ``CleanedArticle.metadata``.
+    """
+    rules = rules or _default_rules()
+    meta = doc.metadata
+    meta_title = _text_or_none(meta.get("title"))
+    extracted: dict[str, Any] = {}
+    extracted_authors: tuple[str, ...] = ()
+    if doc.format == "html":
+        from searchlib.html import parse_html
+
+        page = parse_html(doc.text, url=_text_or_none(meta.get("url")))
+        page_title = _text_or_none(page.title)
+        cleaned = clean_text(page.body, rules=rules, title_hint=meta_title or page_title)
+        for name in ("published", "url", "site", "description"):
+            value = getattr(page, name, None)
+            if value not in (None, ""):
+                extracted[name] = value
+        if page_title:
+            extracted["title"] = page_title
+        extracted_authors = tuple(a for a in page.authors if a)
+    else:
+        cleaned = clean_text(doc.text, rules=rules, title_hint=meta_title)
+
+    authors = (
+        _authors_from_metadata(meta, rules) or cleaned.authors or extracted_authors
+    )
+    return CleanedArticle(
+        title=meta_title or cleaned.title,
+        body=cleaned.body,
+        subtitle=_text_or_none(meta.get("subtitle")) or cleaned.subtitle,
+        authors=authors,
+        dateline=cleaned.dateline,
+        metadata=extracted,
+    )
+
