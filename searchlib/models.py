@@ -35,7 +35,7 @@ class SourceDocument:
     path: str
     """The file it came from (absolute, resolved)."""
     key: str
-    """Unique source key: the path, plus ``#N`` for the N-th article of a JSON list or JSONL file."""
+    """Unique key: the path, plus ``#N`` for the N-th article of a JSON list or JSONL file."""
     format: SourceFormat
     """How the raw text is to be interpreted."""
     text: str

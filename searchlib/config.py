@@ -1,0 +1,99 @@
+"""The one place that resolves configuration: the index location and extra YAML files.
+
+Precedence for the index directory: an explicit argument, then ``$SEARCH_INDEX``, then
+``index`` in the current directory. A config file (``$SEARCHLIB_CONFIG`` or
+``~/.config/searchlib/config.yaml``) may name extra gazetteer and cleaning-rule files and the
+default index directory::
+
+    index: ~/news/index
+    gazetteer: [~/news/my-gazetteer.yaml]
+    cleaning_rules: [~/news/my-rules.yaml]
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .read import load_yaml_safely
+
+__all__ = ["Config", "load_config", "resolve_index_dir"]
+
+DEFAULT_INDEX_DIR = "index"
+
+
+@dataclass(frozen=True)
+class Config:
+    """User configuration read from the config file (all optional)."""
+
+    index: Path | None = None
+    """Default index directory."""
+    gazetteer: tuple[Path, ...] = ()
+    """Extra gazetteer files layered over the shipped one."""
+    cleaning_rules: tuple[Path, ...] = ()
+    """Extra cleaning-rule files layered over the shipped ones."""
+    source: Path | None = None
+    """The file this came from, if any."""
+
+
+def _config_path() -> Path | None:
+    explicit = os.environ.get("SEARCHLIB_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    candidate = home / "searchlib" / "config.yaml"
+    return candidate if candidate.is_file() else None
+
+
+def _paths(value: Any, origin: Path, key: str) -> tuple[Path, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{origin}: '{key}' must be a file path or a list of paths")
+    return tuple((origin.parent / Path(v).expanduser()).resolve() for v in value)
+
+
+def load_config() -> Config:
+    """Read the config file if there is one; raise :class:`ConfigError` naming it if bad."""
+    path = _config_path()
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+    try:
+        data = load_yaml_safely(text, str(path))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if data is None:
+        return Config(source=path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: config must be a mapping of settings")
+    unknown = set(data) - {"index", "gazetteer", "cleaning_rules"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
+    index = data.get("index")
+    if index is not None and not isinstance(index, str):
+        raise ConfigError(f"{path}: 'index' must be a directory path")
+    return Config(
+        index=(path.parent / Path(index).expanduser()).resolve() if index else None,
+        gazetteer=_paths(data.get("gazetteer"), path, "gazetteer"),
+        cleaning_rules=_paths(data.get("cleaning_rules"), path, "cleaning_rules"),
+        source=path)
+
+
+def resolve_index_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The index directory to use: argument, ``$SEARCH_INDEX``, config file, ``index/``."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("SEARCH_INDEX")
+    if env:
+        return Path(env).expanduser()
+    config = load_config()
+    return config.index or Path(DEFAULT_INDEX_DIR)

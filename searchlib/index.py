@@ -1,0 +1,504 @@
+"""Building and updating an index: read -> clean -> extract -> write, incrementally.
+
+Layout of an index directory::
+
+    whoosh/         the Whoosh segments and table of contents
+    manifest.json   per source file: mtime, size and the content hash of each record in it
+    meta.json       schema version, sources, last update, skipped files
+
+Only added, changed and removed files are touched on a re-run. Identical cleaned texts are
+indexed once; the other paths are recorded in the manifest and shown on the kept document.
+Reading, cleaning and extraction run in worker processes; commits happen in batches so that
+an interrupted build keeps what it committed, and the manifest is rewritten atomically after
+each commit so it never claims more than the index holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from . import schema as schema_mod
+from .clean import CleaningRules, clean_document
+from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
+from .extract import extract
+from .gazetteer import Gazetteer
+from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
+from .read import DEFAULT_MAX_BYTES, FileInfo, read_file, scan
+
+__all__ = [
+    "ProgressCallback",
+    "build_index",
+    "doc_id",
+    "index_paths",
+    "load_manifest",
+    "read_meta",
+]
+
+#: Called with (files done, files to process) as a build advances.
+ProgressCallback = Callable[[int, int], None]
+
+WHOOSH_DIR = "whoosh"
+MANIFEST = "manifest.json"
+META = "meta.json"
+LOCK = "write.lock"
+
+# Below this many files the process pool costs more than it saves.
+_POOL_THRESHOLD = 40
+
+
+def doc_id(key: str) -> str:
+    """Stable document id for a source key (the same file always gets the same id)."""
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def index_paths(index_dir: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
+    """Return the Whoosh directory, manifest path and meta path of an index directory."""
+    base = Path(index_dir)
+    return base / WHOOSH_DIR, base / MANIFEST, base / META
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One cleaned, enriched record ready to be written (picklable, crosses processes)."""
+
+    key: str
+    path: str
+    content_hash: str
+    fields: dict[str, Any]
+
+
+@dataclass
+class _FileEntry:
+    mtime_ns: int
+    size: int
+    records: dict[str, str]  # key -> content hash
+    indexed: list[str]  # keys whose document is in the index (the kept one of its group)
+    skipped: str | None = None  # reason, when the whole file was skipped
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"mtime_ns": self.mtime_ns, "size": self.size,
+                               "records": self.records, "indexed": self.indexed}
+        if self.skipped:
+            out["skipped"] = self.skipped
+        return out
+
+
+def _write_atomic(path: Path, data: str) -> None:
+    """Write via a temp file, fsync and rename, so readers see the old or the new file whole."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def load_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read the manifest (``{"files": {path: entry}}``); empty when there is none."""
+    _, manifest_path, _ = index_paths(index_dir)
+    try:
+        with open(manifest_path, encoding="utf-8") as fh:
+            data: dict[str, Any] = json.load(fh)
+    except FileNotFoundError:
+        return {"files": {}}
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(
+            f"index manifest {manifest_path} is unreadable ({exc}); "
+            "run `search index --rebuild`") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        raise IndexCorruptError(
+            f"index manifest {manifest_path} is malformed; run `search index --rebuild`")
+    return data
+
+
+def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``meta.json`` of an index, raising the errors a user can act on."""
+    whoosh_dir, _, meta_path = index_paths(index_dir)
+    if not whoosh_dir.is_dir():
+        raise IndexNotFoundError(
+            f"no index at {index_dir}; build one with `search index PATH --index {index_dir}`")
+    try:
+        with open(meta_path, encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except FileNotFoundError:
+        raise IndexCorruptError(
+            f"index at {index_dir} has no {META}; run `search index --rebuild`") from None
+    except (OSError, ValueError):
+        raise IndexCorruptError(
+            f"index at {index_dir} has an unreadable {META}; run `search index --rebuild`"
+        ) from None
+    version = meta.get("schema_version") if isinstance(meta, dict) else None
+    if version != schema_mod.SCHEMA_VERSION:
+        raise IndexCorruptError(
+            f"index at {index_dir} was built with schema version {version}, this release "
+            f"needs {schema_mod.SCHEMA_VERSION}; run `search index --rebuild`")
+    return meta
+
+
+# --- worker side -------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(gazetteer_files: Sequence[str], rules_files: Sequence[str], max_bytes: int
+                 ) -> None:
+    _WORKER["gazetteer"] = Gazetteer.load([Path(p) for p in gazetteer_files])
+    _WORKER["rules"] = CleaningRules.load([Path(p) for p in rules_files])
+    _WORKER["max_bytes"] = max_bytes
+
+
+def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:
+    out: dict[str, None] = {}
+    for name in names:
+        out[name] = None
+        for parent in gazetteer.ancestors(facet, name):  # type: ignore[arg-type]
+            out[parent] = None
+    return list(out)
+
+
+def _keyword(values: Iterable[str]) -> str:
+    # KEYWORD fields split on commas; a comma inside a name would split it in two.
+    return ",".join(v.replace(",", " ") for v in values)
+
+
+def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) -> _Prepared:
+    article = clean_document(doc, rules=rules)
+    meta = {**article.metadata, **doc.metadata}
+    info: Extraction = extract(article.title, article.body, metadata=meta,
+                               dateline=article.dateline, gazetteer=gazetteer)
+    content_hash = hashlib.sha1(
+        (article.title + "\n\n" + article.body).encode("utf-8", "surrogatepass")).hexdigest()
+    published = (dt.datetime(info.published.year, info.published.month, info.published.day)
+                 if info.published else None)
+    stored = {
+        "subtitle": article.subtitle,
+        "authors": list(article.authors),
+        "url": meta.get("url") or meta.get("link"),
+        "source": meta.get("source") or meta.get("site"),
+        "published": info.published.isoformat() if info.published else None,
+        "published_source": info.published_source,
+        "actors": list(info.actors),
+        "locations": list(info.locations),
+        "people": list(info.people),
+        "mentioned": [d.isoformat() for d in info.mentioned_dates],
+        "mentions": [[m.facet, m.name, m.surface, m.start, m.end] for m in info.mentions],
+        "metadata": _jsonable(doc.metadata),
+    }
+    fields: dict[str, Any] = {
+        "id": doc_id(doc.key),
+        "path": doc.key,
+        "title": article.title,
+        "body": article.body,
+        "mentioned": _keyword(d.isoformat() for d in info.mentioned_dates),
+        "actor": _keyword(_rolled_up(gazetteer, "actor", info.actors)),
+        "location": _keyword(_rolled_up(gazetteer, "location", info.locations)),
+        "person": _keyword(_rolled_up(gazetteer, "person", info.people)),
+        "info": json.dumps(stored, ensure_ascii=False, default=str),
+    }
+    if published is not None:
+        fields["date"] = published
+    return _Prepared(doc.key, doc.path, content_hash, fields)
+
+
+def _jsonable(value: Any) -> Any:
+    """Metadata from YAML may hold dates and other types; keep it JSON-safe and small."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def _process_file(path: str) -> tuple[str, list[_Prepared], list[SkippedFile]]:
+    result = read_file(path, max_bytes=_WORKER["max_bytes"])
+    prepared: list[_Prepared] = []
+    skipped = list(result.skipped)
+    for doc in result.documents:
+        try:
+            prepared.append(_prepare(doc, _WORKER["gazetteer"], _WORKER["rules"]))
+        except RecursionError:
+            skipped.append(SkippedFile(doc.key, "document nested too deeply to parse"))
+    return path, prepared, skipped
+
+
+# --- build --------------------------------------------------------------------------------
+
+class _WriteLock:
+    """An exclusive advisory lock on the index directory, released by the kernel if we die.
+
+    ``fcntl.flock`` cannot go stale: a killed writer's lock vanishes with its process, so a
+    leftover lock file from a dead process never blocks the next run.
+    """
+
+    def __init__(self, index_dir: Path, wait: bool) -> None:
+        self.path = index_dir / LOCK
+        self.wait = wait
+        self.fh: Any = None
+
+    def __enter__(self) -> _WriteLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise IndexLockedError(
+                f"index {self.path.parent} is being updated by {holder}; "
+                "try again later or pass --wait") from None
+        fh.seek(0)
+        fh.truncate()
+        started = dt.datetime.now().isoformat(timespec="seconds")
+        fh.write(f"process {os.getpid()} since {started}")
+        fh.flush()
+        self.fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not None:
+            self.fh.truncate(0)
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+
+
+def _map_files(paths: Sequence[str], procs: int, init_args: tuple[Any, ...]
+               ) -> Iterator[tuple[str, list[_Prepared], list[SkippedFile]]]:
+    if procs <= 1 or len(paths) < _POOL_THRESHOLD:
+        _init_worker(*init_args)
+        for path in paths:
+            yield _process_file(path)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(procs, initializer=_init_worker, initargs=init_args) as pool:
+        yield from pool.imap(_process_file, paths, chunksize=8)
+
+
+def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
+    if rebuild or not whoosh_dir.is_dir() or not whoosh_index.exists_in(str(whoosh_dir)):
+        if whoosh_dir.exists():
+            shutil.rmtree(whoosh_dir)
+        whoosh_dir.mkdir(parents=True)
+        return whoosh_index.create_in(str(whoosh_dir), schema_mod.make_schema())
+    try:
+        return whoosh_index.open_dir(str(whoosh_dir))
+    except Exception as exc:  # Whoosh raises many types for damaged files
+        raise IndexCorruptError(
+            f"index at {whoosh_dir.parent} is damaged ({type(exc).__name__}); "
+            "run `search index --rebuild`") from None
+
+
+def build_index(
+    paths: Sequence[str | os.PathLike[str]],
+    index_dir: str | os.PathLike[str],
+    *,
+    rebuild: bool = False,
+    procs: int | None = None,
+    gazetteer: Sequence[str | os.PathLike[str]] = (),
+    cleaning_rules: Sequence[str | os.PathLike[str]] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    batch_size: int = 2000,
+    progress: ProgressCallback | None = None,
+    wait: bool = False,
+) -> IndexSummary:
+    """Build or incrementally update the index at ``index_dir`` from files under ``paths``.
+
+    Only files added, changed (size or mtime) or removed since the last run are processed;
+    ``rebuild=True`` starts over. ``gazetteer`` and ``cleaning_rules`` name extra YAML files
+    layered over the shipped ones. ``procs`` worker processes read, clean and extract
+    (default: the number of CPUs). Documents are committed every ``batch_size`` files.
+    Raises :class:`IndexLockedError` when another process is writing (unless ``wait``).
+    """
+    started = time.monotonic()
+    base = Path(index_dir)
+    whoosh_dir, manifest_path, meta_path = index_paths(base)
+    procs = procs or os.cpu_count() or 1
+    gaz_files = [os.path.abspath(os.fspath(p)) for p in gazetteer]
+    rule_files = [os.path.abspath(os.fspath(p)) for p in cleaning_rules]
+    # Load once here too: a malformed user file must fail before any work, with its message.
+    Gazetteer.load([Path(p) for p in gaz_files])
+    CleaningRules.load([Path(p) for p in rule_files])
+
+    with _WriteLock(base, wait):
+        if rebuild or not whoosh_dir.is_dir():
+            old_files: dict[str, Any] = {}
+        else:
+            old_files = load_manifest(base)["files"]
+            # An index from an incompatible release cannot be updated in place.
+            if old_files or meta_path.exists():
+                read_meta(base)
+        ix = _open_or_create(whoosh_dir, rebuild)
+        infos, scan_skipped = scan(paths)
+        plan = _Plan(old_files, infos)
+        init_args = (gaz_files, rule_files, max_bytes)
+        summary = plan.run(ix, init_args, procs, batch_size, progress, manifest_path)
+        skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
+        meta = {
+            "schema_version": schema_mod.SCHEMA_VERSION,
+            "sources": sorted({os.path.abspath(os.fspath(p)) for p in paths}),
+            "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+            "documents": ix.doc_count(),
+        }
+        _write_atomic(meta_path, json.dumps(meta, ensure_ascii=False, indent=1))
+        ix.close()
+    return IndexSummary(
+        added=summary["added"], updated=summary["updated"], removed=summary["removed"],
+        unchanged=summary["unchanged"], skipped=tuple(skipped),
+        duplicates=summary["duplicates"], elapsed=time.monotonic() - started)
+
+
+class _Plan:
+    """Works out and applies the difference between the manifest and the files on disk."""
+
+    def __init__(self, old_files: Mapping[str, Any], infos: Sequence[FileInfo]) -> None:
+        self.old: dict[str, _FileEntry] = {}
+        for path, entry in old_files.items():
+            try:
+                self.old[path] = _FileEntry(int(entry["mtime_ns"]), int(entry["size"]),
+                                            dict(entry.get("records", {})),
+                                            list(entry.get("indexed", [])),
+                                            entry.get("skipped"))
+            except (KeyError, TypeError, ValueError):
+                continue  # a damaged entry is simply re-read
+        self.infos = {i.path: i for i in infos}
+        self.changed = [p for p, i in self.infos.items()
+                        if p not in self.old or (self.old[p].mtime_ns, self.old[p].size)
+                        != (i.mtime_ns, i.size)]
+        self.skipped: list[SkippedFile] = []
+        changed = set(self.changed)
+        self.new: dict[str, _FileEntry] = {
+            p: e for p, e in self.old.items() if p in self.infos and p not in changed}
+        for entry_path, entry in self.new.items():
+            if entry.skipped:
+                self.skipped.append(SkippedFile(entry_path, entry.skipped))
+            # Records skipped inside a multi-record file are kept as part of its entry.
+            for key, content in entry.records.items():
+                if content.startswith("skipped:"):
+                    self.skipped.append(SkippedFile(key, content[len("skipped:"):]))
+
+    def run(self, ix: Any, init_args: tuple[Any, ...], procs: int, batch_size: int,
+            progress: ProgressCallback | None, manifest_path: Path) -> dict[str, int]:
+        """Read changed files, write the index in batches, keep the manifest in step."""
+        fresh: dict[str, _Prepared] = {}
+        total = len(self.changed)
+        pending_files: list[str] = []
+        counts = {"added": 0, "updated": 0, "removed": 0, "duplicates": 0}
+        counts["unchanged"] = sum(1 for e in self.new.values() for h in e.records.values()
+                                  if not h.startswith("skipped:"))
+        old_records = {k: h for e in self.old.values() for k, h in e.records.items()}
+
+        removed_files = [p for p in self.old if p not in self.infos]
+        for key in (k for p in removed_files for k in self.old[p].records):
+            if not old_records[key].startswith("skipped:"):
+                counts["removed"] += 1
+
+        for done, (path, prepared, skipped) in enumerate(
+                _map_files(self.changed, procs, init_args), 1):
+            info = self.infos[path]
+            records = {p.key: p.content_hash for p in prepared}
+            whole_skip = None
+            if not prepared and len(skipped) == 1 and skipped[0].path == path:
+                whole_skip = skipped[0].reason
+            else:
+                for s in skipped:
+                    records[s.path] = "skipped:" + s.reason
+            self.skipped.extend(skipped)
+            old_keys = set(self.old[path].records) if path in self.old else set()
+            for p in prepared:
+                fresh[p.key] = p
+                if p.key not in old_keys or old_records.get(p.key, "").startswith("skipped:"):
+                    counts["added"] += 1
+                elif old_records[p.key] != p.content_hash:
+                    counts["updated"] += 1
+                else:
+                    counts["unchanged"] += 1
+            counts["removed"] += sum(1 for k in old_keys - set(records)
+                                     if not old_records[k].startswith("skipped:"))
+            self.new[path] = _FileEntry(info.mtime_ns, info.size, records, [], whole_skip)
+            pending_files.append(path)
+            if progress:
+                progress(done, total)
+            if len(pending_files) >= batch_size:
+                self._commit(ix, fresh, pending_files, init_args, manifest_path, final=False)
+                pending_files = []
+        counts["duplicates"] = self._commit(ix, fresh, pending_files, init_args, manifest_path,
+                                            final=True)
+        return counts
+
+    def _commit(self, ix: Any, fresh: dict[str, _Prepared], files: list[str],
+                init_args: tuple[Any, ...], manifest_path: Path, *, final: bool) -> int:
+        """Apply the changes of everything processed so far; return the duplicate count.
+
+        Groups records by content hash; the kept record of a group is the one already indexed
+        (so ids stay stable) or else the smallest key. Only when ``final`` are removed files
+        dropped: until then the manifest must still describe them, as their docs remain.
+        """
+        entries = dict(self.new)
+        if not final:
+            # Files not yet processed in this run keep their old entries for now.
+            for path, entry in self.old.items():
+                entries.setdefault(path, entry)
+        key_file: dict[str, str] = {}
+        groups: dict[str, list[str]] = {}
+        for path, entry in entries.items():
+            for key, content in entry.records.items():
+                if content.startswith("skipped:"):
+                    continue
+                key_file[key] = path
+                groups.setdefault(content, []).append(key)
+        previously = {k for e in self.old.values() for k in e.indexed}
+        old_hash = {k: h for e in self.old.values() for k, h in e.records.items()}
+        keep: dict[str, str] = {}  # kept key -> hash
+        for content, keys in groups.items():
+            keys.sort()
+            stable = [k for k in keys if k in previously and old_hash.get(k) == content]
+            keep[stable[0] if stable else keys[0]] = content
+        to_delete = [k for k in previously
+                     if k not in keep or old_hash.get(k) != keep[k] or k in fresh]
+        to_add = [k for k in keep if k in fresh or k not in previously
+                  or old_hash.get(k) != keep[k]]
+        # A kept record may come from an unchanged file whose twin just went away: read it.
+        missing = sorted({key_file[k] for k in to_add if k not in fresh})
+        if missing:
+            for _path, prepared, _skipped in _map_files(missing, 1, init_args):
+                for p in prepared:
+                    fresh.setdefault(p.key, p)
+            to_add = [k for k in to_add if k in fresh]
+        writer = ix.writer(limitmb=256)
+        try:
+            for key in to_delete:
+                writer.delete_by_term("id", doc_id(key))
+            for key in to_add:
+                writer.add_document(**fresh[key].fields)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        for entry in entries.values():
+            entry.indexed = [k for k in entry.records if k in keep]
+        # The old state is now what has been committed.
+        self.old = {p: _FileEntry(e.mtime_ns, e.size, dict(e.records), list(e.indexed),
+                                  e.skipped) for p, e in entries.items()}
+        for key in to_add:
+            fresh.pop(key, None)
+        _write_atomic(manifest_path, json.dumps(
+            {"version": 1, "files": {p: e.to_json() for p, e in sorted(entries.items())}},
+            ensure_ascii=False))
+        return sum(len(keys) - 1 for keys in groups.values())

@@ -1,0 +1,103 @@
+"""The one Whoosh schema of a searchlib index, and the names of its fields.
+
+Searchable text fields: ``title`` and ``body`` (English stemming and stopwords; ``body`` keeps
+character offsets so snippets need not re-analyse the text). Facet fields ``actor``,
+``location`` and ``person`` hold canonical names *rolled up* to every ancestor (an article that
+mentions Deir ez-Zor also carries Syria), which makes hierarchical filters plain term queries.
+The direct (not rolled-up) values are stored separately for display.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from whoosh import fields, query
+from whoosh.analysis import StemmingAnalyzer
+
+from .dates import parse_date_bound
+from .errors import QueryError
+
+__all__ = [
+    "FACET_FIELDS",
+    "SCHEMA_VERSION",
+    "SEARCH_FIELDS",
+    "DateField",
+    "make_schema",
+]
+
+#: Bumped whenever the schema or the analysis changes in a way old indexes cannot serve.
+SCHEMA_VERSION = 1
+
+#: Fields a bare query term searches.
+SEARCH_FIELDS = ("title", "body")
+
+#: Facet kind -> index field.
+FACET_FIELDS = {"actor": "actor", "location": "location", "person": "person"}
+
+
+def _text_analyzer() -> Any:
+    # A larger stem cache than the default pays off on news text, where a few thousand word
+    # forms make up most tokens.
+    return StemmingAnalyzer(cachesize=100_000)
+
+
+def _bound(text: str, *, end: bool) -> dt.datetime:
+    try:
+        day = parse_date_bound(text.strip(), end=end)
+    except ValueError as exc:
+        raise QueryError(f"{exc} (in a date: query)") from None
+    if end:
+        return dt.datetime(day.year, day.month, day.day, 23, 59, 59, 999999)
+    return dt.datetime(day.year, day.month, day.day)
+
+
+class DateField(fields.DATETIME):  # type: ignore[misc]
+    """A DATETIME field whose query syntax is the one the CLI uses: YYYY, YYYY-MM, YYYY-MM-DD.
+
+    ``date:2017-06`` means all of June 2017, ``date:[2017-06 TO 2017-07]`` June and July,
+    ``date:>2020`` from 2021 on and ``date:<2019`` before 2019 (Whoosh's own date parser reads
+    ``2017-06`` as all of 2017 and ``<2019`` as up to the end of 2019).
+    """
+
+    def parse_query(self, fieldname: str, qstring: str, boost: float = 1.0) -> Any:
+        """Parse ``date:SPAN`` into the range covering that span."""
+        if qstring.strip() == "*":
+            return query.Every(fieldname, boost=boost)
+        return query.DateRange(fieldname, _bound(qstring, end=False), _bound(qstring, end=True),
+                               boost=boost)
+
+    def parse_range(self, fieldname: str, start: str | None, end: str | None,
+                    startexcl: bool, endexcl: bool, boost: float = 1.0) -> Any:
+        """Parse ``date:[A TO B]``, ``{A TO B}``, ``>A``, ``<=B`` with whole-span semantics."""
+        lo = hi = None
+        if start:
+            # "> 2020" excludes all of 2020, so it starts after the span's last moment.
+            lo = _bound(start, end=startexcl)
+            if startexcl:
+                lo += dt.timedelta(microseconds=1)
+        if end:
+            hi = _bound(end, end=not endexcl)
+            if endexcl:
+                hi -= dt.timedelta(microseconds=1)
+        return query.DateRange(fieldname, lo, hi, boost=boost)
+
+
+def make_schema() -> Any:
+    """Build the schema (a ``whoosh.fields.Schema``; typed ``Any`` as Whoosh has no hints)."""
+    analyzer = _text_analyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        path=fields.ID(stored=True),
+        # spelling=True keeps unstemmed words in a side field for did-you-mean suggestions.
+        title=fields.TEXT(analyzer=analyzer, stored=True, spelling=True),
+        body=fields.TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True),
+        date=DateField(stored=True, sortable=True),
+        mentioned=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
+        actor=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
+        location=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
+        person=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
+        # Display and provenance data, stored as one JSON string to keep the stored-field
+        # record compact and versionable.
+        info=fields.STORED(),
+    )

@@ -1,0 +1,592 @@
+"""Searching an index: query parsing, ranking, filters, disjunctive facet counts, snippets.
+
+:class:`Index` keeps one Whoosh searcher open and reuses it (refreshing it when a writer has
+committed), and caches, per searcher, the documents of every facet value as Python ints used
+as bitsets. Facet counts are then a few big-int ANDs and popcounts rather than Whoosh's
+``groupedby``, which re-reads every matching document's values on each query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from whoosh import highlight, qparser, sorting
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from . import ranking
+from .dates import parse_date_bound
+from .errors import IndexCorruptError, QueryError
+from .gazetteer import Gazetteer, default_gazetteer
+from .index import index_paths, load_manifest, read_meta
+from .models import Article, EntityMention, Hit, IndexStats, SearchResults
+from .schema import FACET_FIELDS, SEARCH_FIELDS
+
+__all__ = ["FACET_KINDS", "Index", "SortOrder", "open_index"]
+
+SortOrder = Literal["relevance", "date", "newest", "oldest"]
+
+#: Facet kinds reported in ``SearchResults.facets``.
+FACET_KINDS = ("actor", "location", "person", "year", "month")
+
+_KNOWN_FIELDS = {"title", "body", "actor", "location", "person", "date", "mentioned",
+                 "actors", "locations", "people", "persons", "place", "published", "id", "path"}
+_FIELD_ALIASES = {"actor": ["actors"], "location": ["locations", "place"],
+                  "person": ["people", "persons"], "date": ["published"]}
+# "word:" directly followed by a value: a field reference (a colon then a space is prose).
+_FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
+_SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
+_ELLIPSIS = " … "
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
+
+
+def open_index(path: str | os.PathLike[str] | None = None, *,
+               gazetteer: Sequence[str | os.PathLike[str]] = ()) -> Index:
+    """Open the index at ``path`` (default: ``$SEARCH_INDEX`` or ``index/``).
+
+    Raises :class:`~searchlib.errors.IndexNotFoundError` when there is none and
+    :class:`~searchlib.errors.IndexCorruptError` when it cannot be read.
+    """
+    from .config import resolve_index_dir
+
+    return Index(resolve_index_dir(path), gazetteer=gazetteer)
+
+
+@dataclass
+class _FacetCache:
+    """Per-searcher facet data: value -> bitset of live docnums, for every facet kind."""
+
+    live: int
+    values: dict[str, dict[str, int]]
+    lower: dict[str, dict[str, str]]  # facet -> lowercased value -> value as indexed
+
+
+def _bits(docnums: Iterable[int], size: int) -> int:
+    buf = bytearray((size >> 3) + 1)
+    for d in docnums:
+        buf[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(buf, "little")
+
+
+def _iter_bits(bits: int) -> Iterator[int]:
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
+
+
+class _SnippetFormatter(highlight.Formatter):  # type: ignore[misc]
+    """Marks matches with sentinel characters; :func:`_split_marks` turns them into offsets.
+
+    Cleaned text never contains control characters, so the sentinels cannot collide.
+    """
+
+    between = _ELLIPSIS
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return _SENTINEL_START + str(highlight.get_text(text, token, replace)) + _SENTINEL_END
+
+
+class _SentenceSnapFragmenter(highlight.PinpointFragmenter):  # type: ignore[misc]
+    """Pinpoint fragments (built from stored character offsets, no re-analysis) whose edges
+    are moved to the nearest sentence boundary when one is close, else to a word boundary."""
+
+    def __init__(self) -> None:
+        super().__init__(maxchars=260, surround=90, autotrim=False)
+
+    def fragment_matches(self, text: str, tokens: Any) -> Iterator[Any]:
+        for frag in super().fragment_matches(text, tokens):
+            first = min(t.startchar for t in frag.matches)
+            last = max(t.endchar for t in frag.matches)
+            start = _snap_start(text, frag.startchar, first)
+            end = _snap_end(text, frag.endchar, last)
+            yield highlight.Fragment(text, frag.matches, start, end)
+
+
+def _snap_start(text: str, start: int, first_match: int) -> int:
+    window = text[max(0, start - 60):first_match]
+    offset = max(0, start - 60)
+    best = None
+    for m in _SENTENCE_END.finditer(window):
+        best = offset + m.end()
+    if "\n" in window:
+        best = max(best or 0, offset + window.rindex("\n") + 1)
+    if best is not None and best <= first_match:
+        return best
+    if start <= 0:
+        return 0
+    space = text.find(" ", start, first_match)
+    return space + 1 if space != -1 else start
+
+
+def _snap_end(text: str, end: int, last_match: int) -> int:
+    window = text[last_match:min(len(text), end + 60)]
+    m = _SENTENCE_END.search(window)
+    if m:
+        # Keep the punctuation and a closing quote, drop the whitespace after them.
+        return last_match + m.start() + len(m.group().rstrip())
+    if end >= len(text):
+        return len(text)
+    space = text.rfind(" ", last_match, end)
+    return space if space != -1 else end
+
+
+def _split_marks(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    start = None
+    for ch in marked:
+        if ch == _SENTINEL_START:
+            start = pos
+        elif ch == _SENTINEL_END:
+            if start is not None and pos > start:
+                spans.append((start, pos))
+            start = None
+        else:
+            out.append(ch)
+            pos += 1
+    return "".join(out), tuple(spans)
+
+
+def _lead_snippet(body: str, limit: int = 240) -> str:
+    """The article's opening, cut at a word boundary, for hits without a body match."""
+    text = " ".join(body.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit] + " …"
+
+
+class Index:
+    """An open searchlib index. Use :func:`open_index` to get one; close it when done."""
+
+    def __init__(self, path: str | os.PathLike[str], *,
+                 gazetteer: Sequence[str | os.PathLike[str]] = ()) -> None:
+        self.path = Path(path)
+        self._meta = read_meta(self.path)
+        whoosh_dir, _, _ = index_paths(self.path)
+        try:
+            self._ix = whoosh_index.open_dir(str(whoosh_dir))
+            self._searcher = self._ix.searcher(weighting=ranking.weighting())
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            raise IndexCorruptError(
+                f"index at {self.path} is damaged ({type(exc).__name__}: {exc}); "
+                "run `search index --rebuild`") from None
+        self._gazetteer = (Gazetteer.load([Path(p) for p in gazetteer]) if gazetteer
+                           else default_gazetteer())
+        self._facets: _FacetCache | None = None
+        self._parser = self._make_parser()
+        self._manifest: dict[str, Any] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the searcher and its open files."""
+        self._searcher.close()
+        self._ix.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fresh(self) -> Any:
+        """The searcher, reopened if a writer committed since it was opened."""
+        if not self._searcher.up_to_date():
+            self._searcher = self._searcher.refresh()
+            self._facets = None
+            self._manifest = None
+        return self._searcher
+
+    # --- parsing ---------------------------------------------------------------------------
+
+    def _make_parser(self) -> Any:
+        parser = qparser.MultifieldParser(
+            list(SEARCH_FIELDS), self._ix.schema, fieldboosts=ranking.FIELD_BOOSTS,
+            group=ranking.query_group())
+        parser.add_plugin(qparser.FuzzyTermPlugin())
+        parser.add_plugin(qparser.GtLtPlugin())
+        # Whoosh's default "-" marker fires inside words ("2017-06", "US-led"); only a "-"
+        # or "+" that starts a word is an operator.
+        parser.replace_plugin(qparser.PlusMinusPlugin(
+            plusexpr=r"(?:^|(?<=[\s(]))\+(?=\S)", minusexpr=r"(?:^|(?<=[\s(]))-(?=\S)"))
+        parser.add_plugin(qparser.FieldAliasPlugin(_FIELD_ALIASES))
+        return parser
+
+    def parse(self, text: str) -> Any:
+        """Parse query text into a Whoosh query, or raise :class:`QueryError` (one line)."""
+        stripped = text.strip()
+        if not stripped or stripped == "*":
+            return wq.Every()
+        if len(stripped) > 10_000:
+            raise QueryError("query is too long (over 10,000 characters)")
+        for m in _FIELD_REF.finditer(stripped):
+            name = m.group(1)
+            if name.lower() not in _KNOWN_FIELDS and name.islower():
+                raise QueryError(
+                    f"unknown field '{name}:' at position {m.start(1) + 1}; fields are "
+                    "title, body, actor, location, person, date")
+        try:
+            q = self._parser.parse(stripped)
+        except QueryError:
+            raise
+        except Exception as exc:  # Whoosh's parser raises assorted types on odd input
+            raise QueryError(f"cannot parse query: {exc}") from None
+        error = _find_error(q)
+        if error:
+            raise QueryError(error)
+        return self._resolve_facet_terms(q)
+
+    def _resolve_facet_terms(self, q: Any) -> Any:
+        """Map facet values to the names indexed: aliases (``actor:Daesh`` -> ISIS) and case."""
+        if isinstance(q, wq.Term) and q.fieldname in FACET_FIELDS.values():
+            return wq.Term(q.fieldname, self._facet_value(q.fieldname, str(q.text)),
+                           boost=q.boost)
+        if isinstance(q, wq.Phrase) and q.fieldname in FACET_FIELDS.values():
+            return wq.Term(q.fieldname, self._facet_value(q.fieldname, " ".join(q.words)))
+        if q.is_leaf():
+            return q
+        return q.apply(self._resolve_facet_terms)
+
+    def _facet_value(self, facet: str, value: str) -> str:
+        canonical = self._gazetteer.canonical(facet, value)  # type: ignore[arg-type]
+        if canonical:
+            return canonical
+        return self._facet_cache().lower.get(facet, {}).get(value.lower(), value)
+
+    # --- facets ----------------------------------------------------------------------------
+
+    def _facet_cache(self) -> _FacetCache:
+        searcher = self._fresh()
+        if self._facets is not None:
+            return self._facets
+        reader = searcher.reader()
+        size = reader.doc_count_all()
+        live = _bits(reader.all_doc_ids(), size)
+        values: dict[str, dict[str, int]] = {}
+        lower: dict[str, dict[str, str]] = {}
+        for facet, fieldname in FACET_FIELDS.items():
+            per: dict[str, int] = {}
+            for term in reader.lexicon(fieldname):
+                name = term.decode("utf-8")
+                bits = _bits(reader.postings(fieldname, term).all_ids(), size) & live
+                if bits:
+                    per[name] = bits
+            values[facet] = per
+            lower[facet] = {k.lower(): k for k in per}
+        years: dict[str, list[int]] = {}
+        months: dict[str, list[int]] = {}
+        dates = reader.column_reader("date") if reader.has_column("date") else None
+        if dates is not None:
+            for docnum in _iter_bits(live):
+                value = dates[docnum]
+                if isinstance(value, dt.datetime) and value.year > 1:
+                    years.setdefault(f"{value.year:04d}", []).append(docnum)
+                    months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
+        values["year"] = {k: _bits(v, size) for k, v in years.items()}
+        values["month"] = {k: _bits(v, size) for k, v in months.items()}
+        self._facets = _FacetCache(live, values, lower)
+        return self._facets
+
+    def facet_values(self, kind: str) -> dict[str, int]:
+        """Every value of facet ``kind`` with its document count over the whole index."""
+        if kind not in FACET_KINDS:
+            raise QueryError(f"unknown facet kind {kind!r}; choose from {', '.join(FACET_KINDS)}")
+        cache = self._facet_cache()
+        counts = {v: b.bit_count() for v, b in cache.values[kind].items()}
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def _selection_bits(self, facet: str, selected: Sequence[str]) -> int | None:
+        if not selected:
+            return None
+        cache = self._facet_cache()
+        bits = 0
+        for value in selected:
+            bits |= cache.values[facet].get(self._facet_value(facet, value), 0)
+        return bits
+
+    # --- search ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        sort: SortOrder = "relevance",
+        actors: Sequence[str] = (),
+        locations: Sequence[str] = (),
+        people: Sequence[str] = (),
+        date_from: str | dt.date | None = None,
+        date_to: str | dt.date | None = None,
+        snippets: bool = True,
+    ) -> SearchResults:
+        """Run ``query`` and return one page of hits with facet counts.
+
+        Filters: ``actors``, ``locations`` and ``people`` (OR within a facet, AND across
+        facets; a parent value includes its children), ``date_from``/``date_to`` (a date or
+        ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``; inclusive). Facet counts are disjunctive: the
+        counts of a facet ignore that facet's own selection.
+        """
+        started = time.perf_counter()
+        if limit < 1 or page < 1:
+            raise QueryError("limit and page must be positive")
+        if sort not in ("relevance", "date", "newest", "oldest"):
+            raise QueryError(f"unknown sort {sort!r}; choose relevance, newest or oldest")
+        q = self.parse(query)
+        searcher = self._fresh()
+        cache = self._facet_cache()
+        lo = _as_bound(date_from, end=False)
+        hi = _as_bound(date_to, end=True)
+        if lo and hi and lo > hi:
+            raise QueryError("--from is after --to")
+        matched = cache.live if isinstance(q, wq.Every) else (
+            _bits(searcher.docs_for_query(q), searcher.reader().doc_count_all()) & cache.live)
+        date_bits = None
+        if lo or hi:
+            date_q = wq.DateRange("date", lo, hi)
+            date_bits = _bits(searcher.docs_for_query(date_q), searcher.reader().doc_count_all())
+        selections = {"actor": self._selection_bits("actor", actors),
+                      "location": self._selection_bits("location", locations),
+                      "person": self._selection_bits("person", people)}
+        final = matched if date_bits is None else matched & date_bits
+        for bits in selections.values():
+            if bits is not None:
+                final &= bits
+        facets = self._count_facets(cache, matched, date_bits, selections)
+        total = final.bit_count()
+        hits: list[Hit] = []
+        suggestion = None
+        if total:
+            hits = self._page(q, final, limit=limit, page=page, sort=sort, snippets=snippets)
+        if total < 3 and not isinstance(q, wq.Every):
+            suggestion = self._suggest(query, q, total)
+        return SearchResults(query=query, total=total, hits=tuple(hits), facets=facets,
+                             suggestion=suggestion, page=page, limit=limit,
+                             elapsed=time.perf_counter() - started)
+
+    def _count_facets(self, cache: _FacetCache, matched: int, date_bits: int | None,
+                      selections: Mapping[str, int | None]) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for kind in FACET_KINDS:
+            # A facet's counts ignore its own selection (post_filter semantics); the date
+            # histogram likewise ignores the date range so a timeline shows what is outside.
+            ctx = matched
+            if date_bits is not None and kind not in ("year", "month"):
+                ctx &= date_bits
+            for other, bits in selections.items():
+                if other != kind and bits is not None:
+                    ctx &= bits
+            counts: dict[str, int] = {}
+            if ctx:
+                for value, bits in cache.values[kind].items():
+                    n = (bits & ctx).bit_count()
+                    if n:
+                        counts[value] = n
+            if kind in ("year", "month"):
+                out[kind] = dict(sorted(counts.items()))
+            else:
+                out[kind] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return out
+
+    def _page(self, q: Any, final: int, *, limit: int, page: int, sort: str,
+              snippets: bool) -> list[Hit]:
+        searcher = self._fresh()
+        docset = set(_iter_bits(final))
+        wanted = page * limit
+        sortedby = None
+        if sort in ("date", "newest", "oldest"):
+            sortedby = [sorting.FieldFacet("date", reverse=sort != "oldest"),
+                        sorting.ScoreFacet()]
+        results = searcher.search(q, limit=wanted, filter=docset, sortedby=sortedby,
+                                  terms=True)
+        results.fragmenter = _SentenceSnapFragmenter()
+        results.formatter = _SnippetFormatter()
+        start = (page - 1) * limit
+        hits = []
+        for rank, hit in enumerate(results[start:wanted], start + 1):
+            hits.append(self._make_hit(hit, rank, snippets))
+        if sort in ("date", "newest", "oldest"):
+            # Whoosh sorts missing dates as the smallest value: undated go last either way.
+            hits.sort(key=lambda h: h.published is None)
+        return hits
+
+    def _make_hit(self, hit: Any, rank: int, snippets: bool) -> Hit:
+        stored = hit.fields()
+        info = json.loads(stored.get("info") or "{}")
+        body = stored.get("body", "")
+        snippet = ""
+        spans: tuple[tuple[int, int], ...] = ()
+        if snippets:
+            marked = ""
+            if hit.results.q and not isinstance(hit.results.q, wq.Every):
+                try:
+                    marked = hit.highlights("body", text=body, top=3)
+                except Exception:  # a highlighter failure must not lose the hit
+                    marked = ""
+            if marked and _SENTINEL_START in marked:
+                snippet, spans = _split_marks(marked)
+            else:
+                snippet = _lead_snippet(body)
+        return Hit(
+            id=stored["id"], path=stored["path"], title=stored.get("title", ""),
+            published=_parse_iso(info.get("published")),
+            actors=tuple(info.get("actors", ())), locations=tuple(info.get("locations", ())),
+            people=tuple(info.get("people", ())),
+            score=float(hit.score) if hit.score is not None else 0.0,
+            snippet=snippet, highlights=spans, rank=rank)
+
+    def _suggest(self, text: str, q: Any, total: int) -> str | None:
+        """A better-spelled query built from the index vocabulary, if it finds more."""
+        searcher = self._fresh()
+        try:
+            corrected = searcher.correct_query(q, text, maxdist=2, prefix=1)
+        except Exception:  # suggestions are a nicety; never fail a search over one
+            return None
+        if corrected.string == text or not corrected.query:
+            return None
+        better = corrected.string
+        try:
+            found = len(set(searcher.docs_for_query(self.parse(better))))
+        except QueryError:
+            return None
+        return better if found > total else None
+
+    # --- documents -------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> Article:
+        """Return the article with id ``doc_id`` (or raise ``KeyError``)."""
+        searcher = self._fresh()
+        stored = searcher.document(id=doc_id)
+        if stored is None:
+            raise KeyError(doc_id)
+        return self._article(stored)
+
+    def _article(self, stored: Mapping[str, Any]) -> Article:
+        info = json.loads(stored.get("info") or "{}")
+        mentions = tuple(EntityMention(facet=m[0], name=m[1], surface=m[2], start=m[3],
+                                       end=m[4]) for m in info.get("mentions", ()))
+        return Article(
+            id=stored["id"], path=stored["path"], title=stored.get("title", ""),
+            text=stored.get("body", ""), published=_parse_iso(info.get("published")),
+            actors=tuple(info.get("actors", ())), locations=tuple(info.get("locations", ())),
+            people=tuple(info.get("people", ())), subtitle=info.get("subtitle"),
+            authors=tuple(info.get("authors", ())), url=info.get("url"),
+            source=info.get("source"),
+            mentioned_dates=tuple(d for d in (_parse_iso(x) for x in info.get("mentioned", ()))
+                                  if d),
+            mentions=mentions, duplicates=self._duplicates_of(stored["path"]),
+            metadata=info.get("metadata") or {})
+
+    def _duplicates_of(self, key: str) -> tuple[str, ...]:
+        if self._manifest is None:
+            self._manifest = load_manifest(self.path)
+        files = self._manifest.get("files", {})
+        own = None
+        for entry in files.values():
+            if key in entry.get("records", {}):
+                own = entry["records"][key]
+                break
+        if own is None:
+            return ()
+        return tuple(sorted(k for entry in files.values()
+                            for k, h in entry.get("records", {}).items()
+                            if h == own and k != key))
+
+    def articles(self) -> Iterator[Article]:
+        """Iterate over every article in the index (for export and analysis)."""
+        searcher = self._fresh()
+        for stored in searcher.reader().all_stored_fields():
+            yield self._article(stored)
+
+    def similar(self, doc_id: str, *, limit: int = 10) -> list[Hit]:
+        """Articles most like ``doc_id`` by its key terms, excluding itself and exact copies."""
+        searcher = self._fresh()
+        docnum = searcher.document_number(id=doc_id)
+        if docnum is None:
+            raise KeyError(doc_id)
+        body = searcher.stored_fields(docnum).get("body", "")
+        results = searcher.more_like(docnum, "body", text=body, top=limit + 5,
+                                     numterms=25, normalize=True)
+        own_body = body.strip()
+        hits: list[Hit] = []
+        for hit in results:
+            if hit.fields().get("body", "").strip() == own_body:
+                continue
+            hits.append(self._make_hit(hit, len(hits) + 1, snippets=False))
+            if len(hits) >= limit:
+                break
+        return hits
+
+    def stats(self) -> IndexStats:
+        """Document count, size on disk, last update and skipped files of this index."""
+        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        last = self._meta.get("last_update")
+        return IndexStats(
+            path=str(self.path), documents=self._fresh().doc_count(), size_bytes=size,
+            last_update=dt.datetime.fromisoformat(last) if last else None,
+            skipped=len(self._meta.get("skipped", ())),
+            sources=tuple(self._meta.get("sources", ())))
+
+    @property
+    def skipped(self) -> list[dict[str, str]]:
+        """Files skipped by the last build, as ``{"path", "reason"}`` records."""
+        return list(self._meta.get("skipped", ()))
+
+    @property
+    def gazetteer(self) -> Gazetteer:
+        """The gazetteer used to resolve facet aliases for this index."""
+        return self._gazetteer
+
+    @property
+    def doc_count(self) -> int:
+        """Number of documents."""
+        return int(self._fresh().doc_count())
+
+
+def _find_error(q: Any) -> str | None:
+    error = getattr(q, "error", None)
+    if error:
+        return str(error)
+    if not q.is_leaf():
+        for child in q.children():
+            found = _find_error(child)
+            if found:
+                return found
+    return None
+
+
+def _as_bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = parse_date_bound(value, end=end)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None
+    if end:
+        return dt.datetime(day.year, day.month, day.day, 23, 59, 59, 999999)
+    return dt.datetime(day.year, day.month, day.day)
+
+
+def _parse_iso(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
