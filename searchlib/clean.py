@@ -12,6 +12,7 @@ shape, and anything not recognised is kept.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,7 +40,7 @@ def _build_translation() -> dict[int, str | None]:
         if chr(code) not in "\n\t":
             table[code] = None
     # Line-ish controls become line breaks rather than vanishing, so words stay apart.
-    for code in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028):
+    for code in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x2028):
         table[code] = "\n"
     table[0x2029] = "\n\n"
     # Bidi embeddings/overrides/isolates and marks, zero-width space, word joiner, BOM and soft
@@ -96,6 +97,7 @@ _LINK_SEPARATORS = re.compile(r"[\s,;|·•/-]*")
 _NON_WORD = re.compile(r"[\W_]+")
 _SENTENCE = re.compile(r"^(.+?[.!?])(?=\s|$)")
 _WORD_EDGE = re.compile(r"^\W+|\W+$")
+_NUMBERED = re.compile(r"\d+[.)]\s")
 
 
 class _LineMatcher:
@@ -272,9 +274,16 @@ def _read_layer(name: str, text: str) -> _Layer:
     return _Layer(name, root.value)
 
 
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
 def _wrap(loader: yaml.SafeLoader, node: yaml.Node, name: str) -> _Value:
     """Construct ``node`` safely, wrapping every value with its position."""
     line = node.start_mark.line + 1
+    if isinstance(node, yaml.CollectionNode) and node.tag not in (_MAP_TAG, _SEQ_TAG):
+        # Only plain mappings and lists: a tag such as !!python/object is refused, not ignored.
+        raise ConfigError(f"{name}:{line}: tag {node.tag!r} is not allowed in a rules file")
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[str, _Value] = {}
@@ -740,49 +749,53 @@ def _drop_teasers(
 
 
 def _is_hard_wrapped(lines: list[str], rules: CleaningRules) -> bool:
-    """Text wrapped at a fixed width: short lines that continue within blank-separated blocks."""
+    """Text wrapped at a fixed width: short lines running on within blank-separated blocks.
+
+    Text with one paragraph per line and no blank lines is never taken as wrapped: there the
+    line breaks are the paragraph breaks.
+    """
     content = [line for line in lines if line]
-    if len(content) < rules.wrap_min_lines:
-        return False
     if sum(1 for line in content if len(line) > rules.wrap_max_chars) * 10 > len(content):
         return False
-    continued = 0
-    for a, b in zip(lines, lines[1:], strict=False):
+    continued = blanks = 0
+    for a, b in itertools.pairwise(lines):
         if a and b:
             continued += 1
-    return continued >= rules.wrap_min_lines and continued * 2 >= len(content)
+        elif a and not b:
+            blanks += 1
+    return blanks > 0 and continued >= rules.wrap_min_lines and continued * 2 >= len(content)
 
 
 def _paragraphs(lines: list[str], rules: CleaningRules) -> list[str]:
-    """Group the remaining lines into paragraphs and re-join sentences broken across lines."""
+    """Group lines into paragraphs and re-join sentences broken across lines.
+
+    Hard-wrapped blocks are joined line by line (a short line ends its paragraph); elsewhere each
+    line is a paragraph. A paragraph that ends mid-sentence is then joined to the next one when
+    that starts with a lower-case letter.
+    """
     wrapped = _is_hard_wrapped(lines, rules)
+    width = max((len(line) for line in lines), default=0)
     paragraphs: list[str] = []
-    # Whether the previous line was directly above (same block): wrapped lines are re-joined.
-    adjacent = False
+    previous = ""
     for line in lines:
         if not line:
-            adjacent = False
+            previous = ""
             continue
         if (
             wrapped
-            and adjacent
-            and paragraphs
+            and previous
+            and (len(previous) >= 0.6 * width or line[0].islower())
             and _BULLET.match(line) is None
-            and not re.match(r"\d+[.)]\s", line)
+            and _NUMBERED.match(line) is None
         ):
             paragraphs[-1] = f"{paragraphs[-1]} {line}"
         else:
             paragraphs.append(line)
-        adjacent = True
+        previous = line
     joined: list[str] = []
     ends = rules.join_if_ends
     for paragraph in paragraphs:
-        if (
-            joined
-            and ends is not None
-            and paragraph[0].islower()
-            and ends.search(joined[-1])
-        ):
+        if joined and ends is not None and paragraph[0].islower() and ends.search(joined[-1]):
             joined[-1] = f"{joined[-1]} {paragraph}"
         else:
             joined.append(paragraph)
@@ -851,15 +864,13 @@ def clean_text(
             lines[i] = ""
 
     _drop_related(lines, rules)
-    header = _analyse_header(lines, rules, hint)
+    # Header analysis works on paragraphs, so that a hard-wrapped first paragraph is not
+    # mistaken for a subtitle.
+    units = _paragraphs(lines, rules)
+    header = _analyse_header(units, rules, hint)
     title = hint or header.title
-    title_key = _key(title) if title and (hint or header.title) else ""
-    if title_key:
-        for i, line in enumerate(lines):
-            if line and _is_repeat(line, title_key):
-                lines[i] = ""
-
-    paragraphs = _paragraphs(lines, rules)
+    title_key = _key(title) if title else ""
+    paragraphs = [p for p in units if p and not _is_repeat(p, title_key)]
     paragraphs = _drop_teasers(paragraphs, rules, [title_key])
     if rules.drop_consecutive_duplicates:
         paragraphs = [
