@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import types
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -65,31 +66,47 @@ BOILERPLATE = [
     "](",
 ]
 
-GOLDEN = {
-    "000": {
-        "title": "ISIS Just Attacked Iran",
-        "subtitle": "Iranian troops die in Qasre Shirin border clash",
-        "authors": (),
-        "dateline": None,
-        "first": "On June 19, militants from the Islamic State of Iraq and Syria attacked Iranian "
+@dataclass(frozen=True)
+class Golden:
+    """What cleaning one seed must give."""
+
+    title: str
+    subtitle: str | None
+    authors: tuple[str, ...]
+    dateline: str | None
+    first: str
+    """The body starts with this."""
+    sentences: list[str]
+    """Each of these is in the body verbatim."""
+    last: str
+    """The body ends with this."""
+
+
+GOLDEN: dict[str, Golden] = {
+    "000": Golden(
+        title="ISIS Just Attacked Iran",
+        subtitle="Iranian troops die in Qasre Shirin border clash",
+        authors=(),
+        dateline=None,
+        first="On June 19, militants from the Islamic State of Iraq and Syria attacked Iranian "
         "border guards near Iran’s border city of Qasre Shirin, according to Iranian social media.",
-        "sentences": [
+        sentences=[
             "A photograph showed the bodies of at least two Iranian officers apparently killed "
             "in the skirmish.",
             "Iranian officers killed during June 19 clashes. Photo via Iranian social media",
             "But this an odd claim given the intensity of the attack and the location.",
             "Last week, ISIS also began publicizing battle reports in Farsi.",
         ],
-        "last": "With the attack on Qasre Shirin, it appears ISIS is striking back.",
-    },
-    "001": {
-        "title": "Earlier today ISIL conducted two attacks in Iran with a third…",
-        "subtitle": None,
-        "authors": (),
-        "dateline": None,
-        "first": "Earlier today ISIL conducted two attacks in Iran with a third being thwarted. "
+        last="With the attack on Qasre Shirin, it appears ISIS is striking back.",
+    ),
+    "001": Golden(
+        title="Earlier today ISIL conducted two attacks in Iran with a third…",
+        subtitle=None,
+        authors=(),
+        dateline=None,
+        first="Earlier today ISIL conducted two attacks in Iran with a third being thwarted. "
         "The first was at the Iranian majlis or parliament.",
-        "sentences": [
+        sentences=[
             "BREAKING: Islamic State group claims attacks on Iranian parliament, Khomeini shrine.",
             "— The Associated Press (@AP) June 7, 2017",
             "4. What is significant here is unlike recent attacks in Europe, ISIS has released a "
@@ -101,19 +118,19 @@ GOLDEN = {
             "hit them for years. See comments of expert @JcBrisard pic.twitter.com/yn5gMhj11O",
             "Iranian officials say they managed to foil a third attack.",
         ],
-        "last": "The more successful Operation Inherent Resolve is, the more ISIL inspired and/or "
+        last="The more successful Operation Inherent Resolve is, the more ISIL inspired and/or "
         "directed terrorist activity would be seen well away from the actual declared caliphate "
         "in the Levant.",
-    },
-    "002": {
-        "title": "Iran Attacked Islamic State Forces in Iraq -- WSJ",
-        "subtitle": "U.S. Not Coordinating With Tehran on Airstrikes",
-        "authors": (),
-        "dateline": None,
-        "first": "Iran launched airstrikes in recent days against Islamic State forces along its "
+    ),
+    "002": Golden(
+        title="Iran Attacked Islamic State Forces in Iraq -- WSJ",
+        subtitle="U.S. Not Coordinating With Tehran on Airstrikes",
+        authors=(),
+        dateline=None,
+        first="Iran launched airstrikes in recent days against Islamic State forces along its "
         "border with Iraq, an effort to exert more military influence in the region in the face "
         "of America’s resurgent role.",
-        "sentences": [
+        sentences=[
             "Iran didn't coordinate the strikes or share intelligence with the U.S., officials "
             "from both countries said Wednesday",
             "but are worried that the region’s main Shiite power is more intent on fueling "
@@ -123,20 +140,20 @@ GOLDEN = {
             "military is acting as the coordinating body",
             "in the middle of a war-zone.",
         ],
-        "last": "Well WNU, you know those theological questions (sunni/shia etc) can be a little "
+        last="Well WNU, you know those theological questions (sunni/shia etc) can be a little "
         "tricky, especially when confession and absolution are done at the point of a sword.",
-    },
-    "003": {
-        "title": "Dangerous Development: Iranian Missile Launch into Syria Against ISIS Puts US "
+    ),
+    "003": Golden(
+        title="Dangerous Development: Iranian Missile Launch into Syria Against ISIS Puts US "
         "in Precarious Position",
-        "subtitle": None,
-        "authors": ("Patrick Henningsen",),
-        "dateline": "Global Research, June 21, 2017",
-        "first": "Yesterday, Iran's Revolutionary Guard announced that it had fired several "
+        subtitle=None,
+        authors=("Patrick Henningsen",),
+        dateline="Global Research, June 21, 2017",
+        first="Yesterday, Iran's Revolutionary Guard announced that it had fired several "
         "missiles at ISIS positions in the Deir Az Zor province in Syria. The reason given for "
         "this unprecedented military strike was retaliation for double terrorist attacks which "
         "struck Tehran two weeks ago.",
-        "sentences": [
+        sentences=[
             "According to a statement issued by the news agency for the Iranian Revolutionary "
             "Guard Corps, Sepahnews,",
             '"The spilling of any pure blood will not go unanswered."',
@@ -156,27 +173,27 @@ GOLDEN = {
             "Timing is Everything",
             "The scene has now been set for a wider war.",
         ],
-        "last": "Patrick Henningsen is an American-born writer and global affairs analyst and "
+        last="Patrick Henningsen is an American-born writer and global affairs analyst and "
         "founder of independent news and analysis site 21st Century Wire and host of the SUNDAY "
         "WIRE weekly radio show broadcast globally over the Alternate Current Radio Network (ACR).",
-    },
-    "004": {
-        "title": "Why Iran tried to kill ISIS commanders in Syria with ballistic missiles",
-        "subtitle": None,
-        "authors": (),
-        "dateline": None,
-        "first": "- Scores were killed in blasts on January, at a memorial event for a celebrated "
+    ),
+    "004": Golden(
+        title="Why Iran tried to kill ISIS commanders in Syria with ballistic missiles",
+        subtitle=None,
+        authors=(),
+        dateline=None,
+        first="- Scores were killed in blasts on January, at a memorial event for a celebrated "
         "Iranian military chief.",
-        "sentences": [
+        sentences=[
             "- ISIS-K claimed responsibility for the attack.",
             "By the day's end of the day, scores of supporters of the rulers of Iran were dead",
             "ISIS plotted a revenge attack because they hated Iran's top commander",
             '"But of course, this has made enemies for him within ISIS," she told Business '
             "Insider.",
         ],
-        "last": 'They will continue to attempt attacks against Iran "no matter what," Washington '
+        last='They will continue to attempt attacks against Iran "no matter what," Washington '
         "Institute for Near East Policy expert, Aaron Zelin, told the VoA.",
-    },
+    ),
 }
 
 
@@ -184,10 +201,10 @@ GOLDEN = {
 def test_seed_header_fields(prefix: str) -> None:
     expected = GOLDEN[prefix]
     article = seed(prefix)
-    assert article.title == expected["title"]
-    assert article.subtitle == expected["subtitle"]
-    assert article.authors == expected["authors"]
-    assert article.dateline == expected["dateline"]
+    assert article.title == expected.title
+    assert article.subtitle == expected.subtitle
+    assert article.authors == expected.authors
+    assert article.dateline == expected.dateline
 
 
 @pytest.mark.parametrize("prefix", sorted(GOLDEN))
@@ -195,9 +212,9 @@ def test_seed_body_keeps_article_text(prefix: str) -> None:
     expected = GOLDEN[prefix]
     body = seed(prefix).body
     paragraphs = body.split("\n\n")
-    assert paragraphs[0].startswith(str(expected["first"]))
-    assert paragraphs[-1].endswith(str(expected["last"]))
-    for sentence in expected["sentences"]:
+    assert paragraphs[0].startswith(expected.first)
+    assert paragraphs[-1].endswith(expected.last)
+    for sentence in expected.sentences:
         assert sentence in body, sentence
 
 
@@ -411,7 +428,9 @@ def test_user_rules_extend_the_shipped_ones() -> None:
     assert "Support Iran Watch" not in article.body
     # The shipped drop_lines still apply: the user's list was appended, not substituted.
     assert "problems viewing" not in article.body
-    assert article.body == "Negotiators met in Vienna on Tuesday and agreed to meet again next week."
+    assert article.body == (
+        "Negotiators met in Vienna on Tuesday and agreed to meet again next week."
+    )
     # Scalars replace the shipped value.
     derived = clean_text("One two three four five six seven eight nine.", rules=rules)
     assert derived.title == "One two three four five six…"
