@@ -511,6 +511,21 @@ def gaps_cmd(index_dir: str | None, limit: int, min_count: int, as_json: bool) -
         click.echo(f"{count:>6}  {terminal_safe(phrase, single_line=True)}")
 
 
+@cli.command("tui")
+@_index_option
+@_handle_errors
+def tui_cmd(index_dir: str | None) -> None:
+    """Open the full-screen terminal UI (search as you type, facets, timeline, reader).
+
+    \b
+    Example:
+      search tui --index ~/articles-index
+    """
+    from tui.app import run_app
+
+    run_app(index_dir)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="search")

@@ -1,0 +1,48 @@
+"""Shared fixtures: the seed index is built once per session (indexing takes seconds)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+
+
+def corpora_dir() -> Path | None:
+    """The shared test corpora, when present (``$SEARCHLIB_CORPORA`` or ``../shared/corpora``)."""
+    env = os.environ.get("SEARCHLIB_CORPORA")
+    path = Path(env) if env else REPO.parent / "shared" / "corpora"
+    return path if path.is_dir() else None
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                     ) -> None:
+    """Keep the developer's own config file and $SEARCH_INDEX out of the tests."""
+    monkeypatch.delenv("SEARCH_INDEX", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("SEARCHLIB_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.yaml"))
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An index of the five seeds, built once; tests must not modify it."""
+    from searchlib import build_index
+
+    directory = tmp_path_factory.mktemp("seed-index")
+    build_index([SEEDS], directory, procs=1)
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture()
+def seed_copy(tmp_path: Path) -> Path:
+    """A private, writable copy of the seeds folder."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
