@@ -30,26 +30,29 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/ holds modules named like standard ones (collections.py); a script run from here must
-# find the standard library first, so its own folder goes to the end of sys.path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
+# A script run as ``python bench/gen_corpus.py`` puts bench/ first on sys.path, where another
+# benchmark's collections.py would shadow the standard library. Only ``os`` and ``sys``
+# (already loaded by the interpreter) may be imported before the path is fixed.
+if not __package__:
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+    sys.path.insert(0, os.path.dirname(_here))
 
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import html  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from collections.abc import Iterable, Iterator, Sequence  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import datetime as dt
+import html
+import json
+import random
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-import yaml  # noqa: E402
+import yaml
 
 __all__ = [
     "DEFAULT_CORPORA",
@@ -253,7 +256,7 @@ def _split_sentences(text: str, *, lower_case: bool = False) -> Iterator[str]:
     splitter = _LOWER_SPLIT if lower_case else _SENTENCE_SPLIT
     for sentence in splitter.split(text):
         words = sentence.split()
-        if 6 <= len(words) <= 60 and sentence[-1] in ".!?\"”":
+        if 6 <= len(words) <= 60 and sentence[-1] in '.!?"”':
             yield sentence
 
 
@@ -716,9 +719,7 @@ def _render_html(article: GeneratedArticle, rng: random.Random, number: int) -> 
 # Driver
 
 
-def _manifest_line(
-    key: str, fmt: str, article: GeneratedArticle, where: str
-) -> dict[str, Any]:
+def _manifest_line(key: str, fmt: str, article: GeneratedArticle, where: str) -> dict[str, Any]:
     return {
         "key": key,
         "format": fmt,
