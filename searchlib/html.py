@@ -74,6 +74,7 @@ _DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}")
 _URL_LIKE = re.compile(r"^(?:https?:)?//|^www\.|\w\.(?:com|org|net|co|uk|de|fr)\b", re.IGNORECASE)
 # Degrees and titles that follow a name in a byline ("Jane Doe, MS, RDN").
 _CREDENTIAL = re.compile(r"^(?:[A-Z]{2,4}|Ph\.?D\.?|M\.?D\.?|Jr\.?|Sr\.?|MBA|MPH)$")
+_ABSOLUTE_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,500}>")
 
 
@@ -143,14 +144,31 @@ def _strip_code(tree: lxml.html.HtmlElement) -> None:
         element.drop_tree()
 
 
+def _expose_captions(tree: lxml.html.HtmlElement) -> None:
+    """Turn figure captions into plain paragraphs so that the article's captions survive.
+
+    trafilatura drops every ``<figure>`` (and so its caption); as a paragraph, a caption is
+    judged like the text around it. Costs 0.001 F1 on the benchmark, whose ground truth
+    mostly leaves captions out, but captions are article text worth searching.
+    """
+    for element in tree.iter("figcaption"):
+        element.tag = "p"
+    for element in tree.iter("figure"):
+        element.tag = "div"
+
+
 # --- body ------------------------------------------------------------------------------------
 
 
 def _extract_body(tree: lxml.html.HtmlElement, url: str | None) -> str:
     """Main text: trafilatura's precise extraction unless it lost most of the recall one."""
     _strip_code(tree)
-    precise = _trafilatura_paragraphs(tree, url, precision=True)
-    generous = _trafilatura_paragraphs(tree, url, precision=False)
+    _expose_captions(tree)
+    try:
+        precise = _trafilatura_paragraphs(tree, url, precision=True)
+        generous = _trafilatura_paragraphs(tree, url, precision=False)
+    except Exception:  # a trafilatura bug on odd markup must not cost the page its text
+        precise = generous = []
     if _count_words(precise) >= _PRECISION_KEEP_RATIO * _count_words(generous):
         paragraphs = precise
     else:
@@ -350,11 +368,14 @@ def _read_metadata(tree: lxml.html.HtmlElement, url: str | None) -> _Metadata:
             if "canonical" in (e.get("rel") or "").lower().split()
         )
     )
-    page_url = _first(canonical, meta.get("og:url"), _ld_str(ld, "url"))
-    if page_url is not None:
-        page_url = urljoin(url, page_url) if url else page_url
-        if not re.match(r"^https?://", page_url, re.IGNORECASE):
-            page_url = None
+    page_url = None
+    for candidate in (canonical, meta.get("og:url"), _ld_str(ld, "url")):
+        candidate = _first(candidate)
+        if candidate and url:
+            candidate = urljoin(url, candidate)
+        if candidate and _ABSOLUTE_URL.match(candidate):
+            page_url = candidate
+            break
     return _Metadata(
         title=_title(tree, meta, ld, site),
         authors=_authors(tree, meta, ld),
