@@ -1,13 +1,15 @@
 """Generate a realistic, deterministic news-like corpus for scale benchmarks.
 
 Every sentence of every article is real text: sentences are drawn from the TIME (1963
-magazine), Cranfield and CISI test collections in ``/work/shared/corpora`` and from the seed
-articles, then dressed as news: a headline, a byline, a dateline or front matter with a
-publication date, mentions of gazetteer actors, places and people (canonical names or
-aliases), and the boilerplate that real saved pages carry (share prompts, "Read more" lines,
-copyright footers). Files come in the formats the indexer reads: mostly ``.txt``, some
-``.md`` with YAML front matter, ``.json`` and multi-article ``.jsonl`` files, and a few
-``.html`` pages with navigation and footer chrome.
+magazine), Cranfield and CISI test collections (``$SEARCHLIB_CORPORA``, else
+``shared/corpora`` beside the repository) and from the seed articles, then dressed as news:
+a headline, a byline, a dateline or front matter with a publication date, mentions of
+gazetteer actors, places and people (canonical names or aliases), and the boilerplate that
+real saved pages carry (share prompts, "Read more" lines, copyright footers). Files come in
+the formats the indexer reads: mostly ``.txt``, some ``.md`` with YAML front matter,
+``.json`` and multi-article ``.jsonl`` files, and a few ``.html`` pages with navigation and
+footer chrome. The SMART collections are all upper or all lower case; their capitals are
+restored from the mixed-case texts, imperfectly (rare proper nouns stay lower case).
 
 The output directory holds ``docs/`` (the articles, sharded into sub-folders) plus two files
 kept outside ``docs/`` so that indexing ``docs/`` never picks them up:
@@ -68,7 +70,8 @@ __all__ = [
 ]
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPORA = Path("/work/shared/corpora")
+# Same convention as the tests: $SEARCHLIB_CORPORA, else shared/corpora beside the repository.
+DEFAULT_CORPORA = Path(os.environ.get("SEARCHLIB_CORPORA") or REPO.parent / "shared" / "corpora")
 DEFAULT_SEEDS = REPO / "seeds"
 DEFAULT_GAZETTEER = REPO / "searchlib" / "data" / "gazetteer.yaml"
 GENERATOR_VERSION = 1

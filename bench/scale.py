@@ -1,0 +1,784 @@
+"""Scale benchmark: our indexer and searcher against naive Whoosh, SQLite FTS5 and tantivy.
+
+Usage (corpus made by ``bench/gen_corpus.py``)::
+
+    python bench/scale.py --corpus bench/corpora/n10000 [--json OUT] [--profile]
+
+Measures, on the same files and in the same run:
+
+* ingest: read + clean + extract + index with ``searchlib.build_index`` (docs/s, MB/s), and
+  each baseline's own build of the raw files; peak RSS of the indexing process (each build
+  runs in a child process; its ``ru_maxrss``, children included, comes from ``os.wait4``);
+  index size on disk;
+* re-index with nothing changed, and after 1% of the files changed (ours only: the baselines
+  have no incremental update, so their figure is a full rebuild, their ingest time);
+* warm query latency p50/p95/p99 over a fixed mix (keywords, phrases, actor/location/date
+  filters, date sort), each query with facet counts and 10 highlighted snippets;
+* cold query: wall time of a fresh process answering one query (``search query ... --json``
+  for ours), process start to exit.
+
+Every figure of ours is also given as a ratio to each baseline: the machine is shared and
+noisy, so ratios measured in one run mean more than absolute times. Results are printed as
+tables and saved as JSON (``--json``, default ``bench/results/scale-<corpus>.json``).
+"""
+
+from __future__ import annotations
+
+# A script run as ``python bench/scale.py`` puts bench/ first on sys.path, where another
+# benchmark's collections.py would shadow the standard library. Only ``os`` and ``sys``
+# (already loaded by the interpreter) may be imported before the path is fixed.
+import os
+import sys
+
+if not __package__:
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+    sys.path.insert(0, os.path.dirname(_here))
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import math
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.baselines import (
+    QueryOutcome,
+    QuerySpec,
+    build_query_mix,
+    corpus_files,
+    dir_size,
+    load_manifest,
+    time_queries,
+)
+
+__all__ = [
+    "ChildRun",
+    "available_systems",
+    "change_files",
+    "main",
+    "measure",
+    "ratio_table",
+    "run_child",
+]
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+SYSTEMS = ("ours", "whoosh", "fts5", "tantivy")
+LABELS = {
+    "ours": "searchlib",
+    "whoosh": "naive Whoosh",
+    "fts5": "SQLite FTS5",
+    "tantivy": "tantivy",
+}
+COLD_QUERIES = ("kw-2", "phrase-1", "combo-1")
+"""Mix entries timed cold (a keyword pair, a phrase, a filtered query)."""
+
+# Which way each ratio points: for "higher" metrics a ratio above 1 means we are better.
+METRICS: dict[str, tuple[str, str]] = {
+    "ingest_docs_per_s": ("ingest docs/s", "higher"),
+    "ingest_mb_per_s": ("ingest MB/s", "higher"),
+    "peak_rss_mb": ("peak RSS MB (indexing)", "lower"),
+    "index_mb": ("index size MB", "lower"),
+    "noop_reindex_s": ("re-index, nothing changed (s)", "lower"),
+    "change_reindex_s": ("re-index, 1% changed (s)", "lower"),
+    "p50_ms": ("query p50 ms (warm)", "lower"),
+    "p95_ms": ("query p95 ms (warm)", "lower"),
+    "p99_ms": ("query p99 ms (warm)", "lower"),
+    "cold_ms": ("cold query ms (process)", "lower"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Child processes
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """A finished child process."""
+
+    wall: float
+    """Seconds from spawn to exit."""
+    maxrss_kb: int
+    """Peak resident set size of the child and its waited-for descendants, in KiB."""
+    returncode: int
+    """Exit status."""
+    stdout: str
+    """Everything it printed on stdout."""
+    stderr: str
+    """Everything it printed on stderr."""
+
+    def json(self) -> dict[str, Any]:
+        """The JSON object the child printed last (the child protocol)."""
+        if self.returncode != 0:
+            raise RuntimeError(f"child failed ({self.returncode}): {self.stderr.strip()[-2000:]}")
+        lines = [line for line in self.stdout.splitlines() if line.strip()]
+        data = json.loads(lines[-1])
+        if not isinstance(data, dict):
+            raise RuntimeError(f"child printed {type(data).__name__}, not an object")
+        return data
+
+
+def run_child(cmd: Sequence[str], *, cwd: Path = REPO) -> ChildRun:
+    """Run ``cmd`` to completion and return its wall time, peak RSS and output.
+
+    ``os.wait4`` gives the rusage of exactly this child, including descendants it waited for
+    (the indexer's worker pool), the same figure ``getrusage(RUSAGE_CHILDREN)`` reports for a
+    parent with a single child.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, cwd=cwd, env=env)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return ChildRun(
+            wall=wall,
+            maxrss_kb=int(usage.ru_maxrss),
+            returncode=proc.returncode,
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+        )
+
+
+def _py(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def _search_command() -> list[str]:
+    """The ``search`` console script beside this interpreter, else ``python -m searchlib``."""
+    script = Path(sys.executable).with_name("search")
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return _py("-m", "searchlib")
+
+
+def _spec_cli_args(spec: QuerySpec) -> list[str]:
+    args = [spec.text]
+    for actor in spec.actors:
+        args += ["--actor", actor]
+    for place in spec.locations:
+        args += ["--location", place]
+    if spec.date_from:
+        args += ["--from", spec.date_from.isoformat()]
+    if spec.date_to:
+        args += ["--to", spec.date_to.isoformat()]
+    if spec.sort == "date":
+        args += ["--sort", "date"]
+    return args
+
+
+# ---------------------------------------------------------------------------------------------
+# Our engine, driven the way a user's program would
+
+
+def _ours_run(index: Any) -> Callable[[QuerySpec], QueryOutcome]:
+    def run(spec: QuerySpec) -> QueryOutcome:
+        results = index.search(
+            spec.text,
+            limit=10,
+            sort="date" if spec.sort == "date" else "relevance",
+            actors=spec.actors,
+            locations=spec.locations,
+            date_from=spec.date_from,
+            date_to=spec.date_to,
+        )
+        return QueryOutcome(
+            total=results.total,
+            snippets=[hit.snippet for hit in results.hits],
+            facets={k: dict(v) for k, v in results.facets.items()},
+        )
+
+    return run
+
+
+def _child_main(argv: Sequence[str]) -> int:
+    """Child side: ``_child build|query`` for our engine; prints one JSON object."""
+    parser = argparse.ArgumentParser(prog="scale.py _child")
+    parser.add_argument("command", choices=("build", "query"))
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--procs", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path, default=None)
+    args = parser.parse_args(argv)
+    import searchlib
+
+    if args.command == "build":
+        started = time.perf_counter()
+        if args.profile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            summary = profiler.runcall(
+                searchlib.build_index, [args.corpus / "docs"], args.index, procs=args.procs
+            )
+            profiler.dump_stats(str(args.profile))
+        else:
+            summary = searchlib.build_index([args.corpus / "docs"], args.index, procs=args.procs)
+        seconds = time.perf_counter() - started
+        report: dict[str, Any] = {
+            "seconds": seconds,
+            "added": summary.added,
+            "updated": summary.updated,
+            "removed": summary.removed,
+            "unchanged": summary.unchanged,
+            "duplicates": summary.duplicates,
+            "skipped": len(summary.skipped),
+            "documents": summary.added + summary.updated + summary.unchanged,
+        }
+    else:
+        mix = build_query_mix(load_manifest(args.corpus))
+        with searchlib.open_index(args.index) as index:
+            report = time_queries(_ours_run(index), mix, args.rounds)
+    print(json.dumps(report))
+    return 0
+
+
+def _ours_build(
+    corpus: Path, index: Path, procs: int | None, profile: Path | None = None
+) -> ChildRun:
+    cmd = _py(
+        str(Path(__file__).resolve()),
+        "_child",
+        "build",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(index),
+    )
+    if procs:
+        cmd += ["--procs", str(procs)]
+    if profile is not None:
+        cmd += ["--profile", str(profile)]
+    return run_child(cmd)
+
+
+# ---------------------------------------------------------------------------------------------
+# Measures
+
+
+def change_files(
+    corpus: Path, fraction: float, seed: int = 0
+) -> dict[Path, tuple[bytes, int, int]]:
+    """Append an update line to ``fraction`` of the text and markdown files.
+
+    Returns what is needed to undo it (original bytes, atime and mtime in ns per file). The
+    choice is deterministic; JSON and HTML files are left alone so that every file stays valid.
+    """
+    candidates = [p for p in corpus_files(corpus) if p.suffix in (".txt", ".md")]
+    count = max(1, math.ceil(len(corpus_files(corpus)) * fraction))
+    chosen = random.Random(seed).sample(candidates, min(count, len(candidates)))
+    saved: dict[Path, tuple[bytes, int, int]] = {}
+    for path in chosen:
+        stat = path.stat()
+        data = path.read_bytes()
+        saved[path] = (data, stat.st_atime_ns, stat.st_mtime_ns)
+        path.write_bytes(data + b"\nUpdate: this article was corrected after publication.\n")
+        # Some file systems keep whole-second mtimes: move it visibly forward.
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    return saved
+
+
+def _restore(saved: Mapping[Path, tuple[bytes, int, int]]) -> None:
+    for path, (data, atime, mtime) in saved.items():
+        path.write_bytes(data)
+        os.utime(path, ns=(atime, mtime))
+
+
+def available_systems(requested: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """The requested systems that can run here, and why the others cannot."""
+    missing: dict[str, str] = {}
+    ok: list[str] = []
+    for name in requested:
+        if name not in SYSTEMS:
+            raise ValueError(f"unknown system {name!r}; choose from {', '.join(SYSTEMS)}")
+        module = {"tantivy": "tantivy", "whoosh": "whoosh", "ours": "searchlib"}.get(name)
+        if module and importlib.util.find_spec(module) is None:
+            missing[name] = f"python package {module!r} is not installed"
+        else:
+            ok.append(name)
+    return ok, missing
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def measure(
+    corpus: Path,
+    work: Path,
+    *,
+    systems: Sequence[str] = SYSTEMS,
+    rounds: int = 3,
+    cold_runs: int = 3,
+    procs: int | None = None,
+    change_fraction: float = 0.01,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """Run every measure on ``corpus`` with indexes under ``work``; return the report."""
+    corpus = corpus.resolve()
+    manifest = load_manifest(corpus)
+    files = corpus_files(corpus)
+    corpus_bytes = sum(p.stat().st_size for p in files)
+    articles = len(manifest)
+    mix = build_query_mix(manifest)
+    runnable, missing = available_systems(systems)
+    info = (
+        json.loads((corpus / "corpus.json").read_text())
+        if (corpus / "corpus.json").is_file()
+        else {}
+    )
+    report: dict[str, Any] = {
+        "meta": {
+            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "loadavg_start": list(os.getloadavg()),
+            "git": _git_head(),
+            "rounds": rounds,
+            "cold_runs": cold_runs,
+            "procs": procs,
+        },
+        "corpus": {
+            "path": str(corpus),
+            "articles": articles,
+            "files": len(files),
+            "bytes": corpus_bytes,
+            "generator": info,
+        },
+        "query_mix": [spec.to_json() for spec in mix],
+        "skipped_systems": missing,
+        "systems": {},
+    }
+    work.mkdir(parents=True, exist_ok=True)
+    for name in runnable:
+        index = work / name
+        if index.exists():
+            shutil.rmtree(index)
+        _log(f"[{name}] building index of {articles} articles ...")
+        if name == "ours":
+            build = _ours_build(corpus, index, procs)
+        else:
+            build = run_child(
+                _py(
+                    str(REPO / "bench" / "baselines.py"),
+                    "build",
+                    "--system",
+                    name,
+                    "--corpus",
+                    str(corpus),
+                    "--index",
+                    str(index),
+                )
+            )
+        built = build.json()
+        seconds = float(built["seconds"])
+        entry: dict[str, Any] = {
+            "label": LABELS[name],
+            "ingest": {
+                **built,
+                "wall_s": build.wall,
+                "docs_per_s": articles / seconds,
+                "mb_per_s": corpus_bytes / 1e6 / seconds,
+                "peak_rss_mb": build.maxrss_kb / 1024,
+            },
+            "index_bytes": dir_size(index),
+        }
+        if name == "ours":
+            _log("[ours] re-index, nothing changed ...")
+            entry["noop_reindex"] = {**_ours_build(corpus, index, procs).json()}
+            saved = change_files(corpus, change_fraction)
+            try:
+                _log(f"[ours] re-index after changing {len(saved)} files ...")
+                changed = _ours_build(corpus, index, procs).json()
+            finally:
+                _restore(saved)
+            entry["change_reindex"] = {**changed, "files_changed": len(saved)}
+            entry["index_bytes"] = dir_size(index)
+        _log(f"[{name}] warm queries ({len(mix)} queries x {rounds} rounds) ...")
+        if name == "ours":
+            query = run_child(
+                _py(
+                    str(Path(__file__).resolve()),
+                    "_child",
+                    "query",
+                    "--corpus",
+                    str(corpus),
+                    "--index",
+                    str(index),
+                    "--rounds",
+                    str(rounds),
+                )
+            )
+        else:
+            query = run_child(
+                _py(
+                    str(REPO / "bench" / "baselines.py"),
+                    "query",
+                    "--system",
+                    name,
+                    "--corpus",
+                    str(corpus),
+                    "--index",
+                    str(index),
+                    "--rounds",
+                    str(rounds),
+                )
+            )
+        entry["query"] = query.json()
+        _log(f"[{name}] cold queries ...")
+        entry["cold"] = _cold(name, corpus, index, mix, cold_runs)
+        report["systems"][name] = entry
+    if profile is not None and "ours" in runnable:
+        report["profile"] = _profile(corpus, work / "ours-profile", profile)
+    report["meta"]["loadavg_end"] = list(os.getloadavg())
+    report["ratios"] = ratio_table(report)
+    return report
+
+
+def _cold(
+    name: str, corpus: Path, index: Path, mix: Sequence[QuerySpec], runs: int
+) -> dict[str, Any]:
+    walls: dict[str, list[float]] = {}
+    for spec in (s for s in mix if s.name in COLD_QUERIES):
+        for _ in range(runs):
+            if name == "ours":
+                cmd = [
+                    *_search_command(),
+                    "query",
+                    *_spec_cli_args(spec),
+                    "--index",
+                    str(index),
+                    "--json",
+                ]
+            else:
+                cmd = _py(
+                    str(REPO / "bench" / "baselines.py"),
+                    "once",
+                    "--system",
+                    name,
+                    "--corpus",
+                    str(corpus),
+                    "--index",
+                    str(index),
+                    "--spec",
+                    json.dumps(spec.to_json()),
+                )
+            child = run_child(cmd)
+            # ``search query`` exits 1 when nothing matched: still a valid answer.
+            if child.returncode not in (0, 1) or not child.stdout.strip():
+                raise RuntimeError(f"cold query failed: {' '.join(cmd)}\n{child.stderr[-2000:]}")
+            walls.setdefault(spec.name, []).append(child.wall * 1000.0)
+    every = [w for ws in walls.values() for w in ws]
+    return {
+        "median_ms": statistics.median(every) if every else 0.0,
+        "min_ms": min(every, default=0.0),
+        "per_query_median_ms": {k: statistics.median(v) for k, v in walls.items()},
+        "runs": len(every),
+    }
+
+
+def _profile(corpus: Path, index: Path, out: Path) -> dict[str, Any]:
+    """Profile our ingest in one process (procs=1) so that cProfile sees all the work."""
+    import pstats
+
+    if index.exists():
+        shutil.rmtree(index)
+    _log("[ours] profiling a single-process ingest ...")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _ours_build(corpus, index, 1, profile=out).json()
+    stats = pstats.Stats(str(out))
+    total = max(stats.total_tt, 1e-9)  # type: ignore[attr-defined]
+    rows: list[dict[str, Any]] = []
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (filename, line, func), (_cc, ncalls, tottime, cumtime, _callers) in raw.items():
+        rows.append(
+            {
+                "function": f"{_short(filename)}:{line}({func})",
+                "calls": ncalls,
+                "tottime_s": tottime,
+                "cumtime_s": cumtime,
+                "tottime_pct": 100.0 * tottime / total,
+            }
+        )
+    shutil.rmtree(index, ignore_errors=True)
+    return {
+        "file": str(out),
+        "total_s": total,
+        "by_tottime": sorted(rows, key=lambda r: -r["tottime_s"])[:25],
+        "by_cumtime": sorted(rows, key=lambda r: -r["cumtime_s"])[:25],
+    }
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+def _git_head() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures, ratios, tables
+
+
+def _figures(entry: Mapping[str, Any]) -> dict[str, float]:
+    """The comparable figures of one system (re-index figures of a baseline are rebuilds)."""
+    ingest = entry["ingest"]
+    figures = {
+        "ingest_docs_per_s": ingest["docs_per_s"],
+        "ingest_mb_per_s": ingest["mb_per_s"],
+        "peak_rss_mb": ingest["peak_rss_mb"],
+        "index_mb": entry["index_bytes"] / 1e6,
+        "noop_reindex_s": entry.get("noop_reindex", ingest)["seconds"],
+        "change_reindex_s": entry.get("change_reindex", ingest)["seconds"],
+        "p50_ms": entry["query"]["p50_ms"],
+        "p95_ms": entry["query"]["p95_ms"],
+        "p99_ms": entry["query"]["p99_ms"],
+        "cold_ms": entry["cold"]["median_ms"],
+    }
+    return {k: float(v) for k, v in figures.items()}
+
+
+def ratio_table(report: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """``{metric: {baseline: ours / baseline}}`` for every baseline that ran."""
+    systems = report["systems"]
+    if "ours" not in systems:
+        return {}
+    ours = _figures(systems["ours"])
+    table: dict[str, dict[str, float]] = {}
+    for metric in METRICS:
+        row: dict[str, float] = {}
+        for name, entry in systems.items():
+            if name == "ours":
+                continue
+            theirs = _figures(entry)[metric]
+            row[name] = ours[metric] / theirs if theirs else math.inf
+        table[metric] = row
+    return table
+
+
+def _fmt(value: float) -> str:
+    if value == 0 or math.isinf(value):
+        return str(value)
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if abs(value) >= 0.1 else f"{value:.3f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            str(c).rjust(w) if i else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_report(report: Mapping[str, Any]) -> str:
+    """The report as plain-text tables."""
+    corpus = report["corpus"]
+    systems = report["systems"]
+    names = list(systems)
+    out = [
+        f"Corpus {corpus['path']}: {corpus['articles']:,} articles in {corpus['files']:,} files, "
+        f"{corpus['bytes'] / 1e6:.1f} MB. CPUs {report['meta']['cpus']}, load average "
+        f"{report['meta']['loadavg_start'][0]:.1f} at start, "
+        f"{report['meta'].get('loadavg_end', [0.0])[0]:.1f} at end.",
+        "",
+    ]
+    figures = {n: _figures(systems[n]) for n in names}
+    header = ["measure", *(systems[n]["label"] for n in names)]
+    rows = [[METRICS[m][0], *(_fmt(figures[n][m]) for n in names)] for m in METRICS]
+    out += [_table(header, rows), ""]
+    if "ours" in systems:
+        ours = systems["ours"]
+        out.append(
+            "Re-index (ours): nothing changed {:.2f}s ({} unchanged); {} files changed "
+            "{:.2f}s ({} updated). Baselines have no incremental update: their re-index "
+            "figures are full rebuilds.".format(
+                ours["noop_reindex"]["seconds"],
+                ours["noop_reindex"]["unchanged"],
+                ours["change_reindex"]["files_changed"],
+                ours["change_reindex"]["seconds"],
+                ours["change_reindex"]["updated"],
+            )
+        )
+        out.append("")
+    ratios = report.get("ratios") or {}
+    if ratios:
+        baselines = [n for n in names if n != "ours"]
+        header = ["ours ÷ baseline", "better if", *(systems[n]["label"] for n in baselines)]
+        rows = [
+            [METRICS[m][0], METRICS[m][1], *(f"{ratios[m][n]:.2f}x" for n in baselines)]
+            for m in METRICS
+        ]
+        out += [_table(header, rows), ""]
+    totals = {n: systems[n]["query"]["totals"] for n in names}
+    header = ["query", *(systems[n]["label"] for n in names)]
+    rows = [
+        [
+            spec["name"] + " " + _describe(spec),
+            *(
+                f"{totals[n].get(spec['name'], 0)} / "
+                f"{_fmt(systems[n]['query']['per_query_median_ms'].get(spec['name'], 0.0))}ms"
+                for n in names
+            ),
+        ]
+        for spec in report["query_mix"]
+    ]
+    out += ["Per query: matches / median warm latency", _table(header, rows), ""]
+    if report.get("skipped_systems"):
+        out += [f"Not run: {n} ({why})" for n, why in report["skipped_systems"].items()]
+    profile = report.get("profile")
+    if profile:
+        out += [
+            "",
+            f"Profile of a single-process ingest (total {profile['total_s']:.1f}s), "
+            "top functions by own time:",
+        ]
+        out.append(
+            _table(
+                ["function", "calls", "own s", "own %", "cum s"],
+                [
+                    [
+                        r["function"][:90],
+                        str(r["calls"]),
+                        _fmt(r["tottime_s"]),
+                        f"{r['tottime_pct']:.1f}",
+                        _fmt(r["cumtime_s"]),
+                    ]
+                    for r in profile["by_tottime"][:20]
+                ],
+            )
+        )
+        out += ["", "Top functions by cumulative time:"]
+        out.append(
+            _table(
+                ["function", "cum s"],
+                [[r["function"][:90], _fmt(r["cumtime_s"])] for r in profile["by_cumtime"][:20]],
+            )
+        )
+    return "\n".join(out)
+
+
+def _describe(spec: Mapping[str, Any]) -> str:
+    parts = [spec["text"]]
+    parts += [f"actor={a}" for a in spec["actors"]]
+    parts += [f"location={loc}" for loc in spec["locations"]]
+    if spec["date_from"] or spec["date_to"]:
+        parts.append(f"date={spec['date_from'] or ''}..{spec['date_to'] or ''}")
+    if spec["sort"] == "date":
+        parts.append("sort=date")
+    return " ".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_child"]:
+        return _child_main(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="corpus from gen_corpus.py")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="where to save the JSON report (default bench/results/scale-NAME.json)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="folder for the indexes (default: a temporary folder in bench/results)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
+    parser.add_argument(
+        "--systems",
+        default=",".join(SYSTEMS),
+        help="comma-separated subset of " + ",".join(SYSTEMS),
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of the query mix")
+    parser.add_argument("--cold-runs", type=int, default=3, help="runs per cold query")
+    parser.add_argument("--procs", type=int, default=None, help="our indexer's worker processes")
+    parser.add_argument(
+        "--change",
+        type=float,
+        default=0.01,
+        help="fraction of files changed before the second re-index",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile a single-process ingest of ours (cProfile)",
+    )
+    args = parser.parse_args(argv)
+    corpus: Path = args.corpus
+    if not (corpus / "manifest.jsonl").is_file():
+        parser.error(f"{corpus} has no manifest.jsonl: make it with bench/gen_corpus.py")
+    name = corpus.resolve().name
+    out = args.json or RESULTS / f"scale-{name}.json"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    work = args.work or Path(tempfile.mkdtemp(prefix=f"work-{name}-", dir=RESULTS))
+    profile = RESULTS / f"scale-{name}-ingest.prof" if args.profile else None
+    try:
+        report = measure(
+            corpus,
+            work,
+            systems=[s for s in args.systems.split(",") if s],
+            rounds=args.rounds,
+            cold_runs=args.cold_runs,
+            procs=args.procs,
+            change_fraction=args.change,
+            profile=profile,
+        )
+    except (RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+    print(format_report(report))
+    print(f"\nSaved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
