@@ -1,0 +1,277 @@
+"""Checking an index: does every part of it read back, and does it match the files on disk?
+
+:func:`check_index` opens every segment, reads every stored document and the term lists of
+every field, counts the documents, and compares the index with its manifest and the manifest
+with the source files. It never raises for a damaged index: whatever it finds becomes a
+one-line problem naming the fix, so ``search check`` can print it and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import SearchlibError
+from .index import LOCK, index_paths, load_manifest, read_meta
+from .read import scan
+from .storage import open_storage
+
+__all__ = ["CheckReport", "check_index"]
+
+_REBUILD = "run `search index --rebuild`"
+_UPDATE = "run `search index` to finish it"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_index` found. ``ok`` is about integrity, not freshness."""
+
+    index_dir: str
+    """The index directory checked."""
+    ok: bool
+    """True when the index opened, every segment and stored document read back, and the
+    index agrees with its manifest (no ``problems``)."""
+    documents: int
+    """Live documents counted by reading every segment (0 when the index could not open)."""
+    segments: int
+    """Number of segments in the current table of contents."""
+    problems: tuple[str, ...] = ()
+    """One line per integrity problem, each naming its fix."""
+    notes: tuple[str, ...] = ()
+    """Harmless observations (leftovers of an interrupted write, a writer at work)."""
+    manifest_documents: int = 0
+    """Documents the manifest says are in the index."""
+    missing_sources: tuple[str, ...] = ()
+    """Files the manifest lists that are no longer on disk (``search index`` drops them)."""
+    unindexed_sources: tuple[str, ...] = ()
+    """Files on disk under the sources that the manifest does not know."""
+    changed_sources: tuple[str, ...] = ()
+    """Files whose size or modification time differ from the manifest's record of them."""
+    sources: tuple[str, ...] = ()
+    """The source paths the files on disk were compared with."""
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when no source file was added, changed or removed since the last update."""
+        return not (self.missing_sources or self.unindexed_sources or self.changed_sources)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    text = text[:120]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _writer_note(index_dir: Path) -> str | None:
+    """Name the process updating the index, if one is alive.
+
+    The lock file holds "process N since T" while a writer runs and is emptied when it ends;
+    a writer that was killed leaves its text behind, so the process must also be alive.
+    Taking the lock to test it could make a concurrent ``search index`` fail, so we do not.
+    """
+    try:
+        text = (index_dir / LOCK).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    parts = text.split()
+    if len(parts) < 2 or parts[0] != "process" or not parts[1].isdigit():
+        return None
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, owned by someone else
+    return (f"the index is being updated by {text}; figures may change and the manifest may "
+            "lag the index until it finishes")
+
+
+class _Checker:
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.problems: list[str] = []
+        self.notes: list[str] = []
+        self.documents = 0
+        self.segments = 0
+        self.ids: Counter[str] = Counter()
+        self.id_paths: dict[str, str] = {}
+
+    def read_whoosh(self, whoosh_dir: Path) -> None:
+        """Open the TOC, then each segment in turn, reading everything a search can touch."""
+        from whoosh.index import TOC
+        from whoosh.reading import SegmentReader
+
+        storage = open_storage(whoosh_dir)
+        try:
+            toc = TOC.read(storage, "MAIN")
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            self.problems.append(
+                f"the table of contents of {whoosh_dir} is unreadable ({_describe(exc)}); "
+                f"{_REBUILD}")
+            return
+        segments = list(toc.segments)
+        self.segments = len(segments)
+        names = self._leftovers(storage, toc.generation, segments)
+        if names:
+            self.notes.append(
+                f"{len(names)} leftover file(s) of an interrupted write in {whoosh_dir} "
+                "(harmless; the next update removes them)")
+        for segment in segments:
+            self._read_segment(storage, toc.schema, segment, SegmentReader)
+
+    def _leftovers(self, storage: Any, generation: int, segments: Sequence[Any]) -> list[str]:
+        from whoosh.index import TOC
+
+        current = {s.segment_id() for s in segments}
+        toc_name = TOC._filename("MAIN", generation)
+        segpattern = TOC._segment_pattern("MAIN")
+        out = []
+        for name in storage.list():
+            if name == toc_name or name.endswith("WRITELOCK") or name.startswith("."):
+                continue
+            match = segpattern.match(name)
+            if match and match.group(1) in current:
+                continue
+            out.append(name)
+        return out
+
+    def _read_segment(self, storage: Any, schema: Any, segment: Any, reader_class: Any) -> None:
+        segid = segment.segment_id()
+        try:
+            reader = reader_class(storage, schema, segment)
+        except FileNotFoundError as exc:
+            self.problems.append(
+                f"segment {segid} is missing a file ({os.path.basename(str(exc.filename))}); "
+                f"{_REBUILD}")
+            return
+        except Exception as exc:
+            self.problems.append(f"segment {segid} cannot be opened ({_describe(exc)}); "
+                                 f"{_REBUILD}")
+            return
+        try:
+            live = 0
+            for docnum in range(reader.doc_count_all()):
+                if reader.is_deleted(docnum):
+                    continue
+                stored = reader.stored_fields(docnum)
+                doc = stored.get("id")
+                if not isinstance(doc, str):
+                    raise ValueError(f"document {docnum} has no id")
+                json.loads(stored.get("info") or "{}")
+                self.ids[doc] += 1
+                self.id_paths.setdefault(doc, str(stored.get("path", "")))
+                live += 1
+            for fieldname in reader.indexed_field_names():
+                for _term in reader.lexicon(fieldname):
+                    pass
+            # The id postings are what updates use to find and delete a document.
+            for term in reader.lexicon("id"):
+                for docnum in reader.postings("id", term).all_ids():
+                    if docnum >= reader.doc_count_all():
+                        raise ValueError("id postings point past the end of the segment")
+            self.documents += live
+        except Exception as exc:
+            self.problems.append(f"segment {segid} is damaged ({_describe(exc)}); {_REBUILD}")
+        finally:
+            with contextlib.suppress(Exception):
+                reader.close()
+
+
+def _under(path: str, roots: Sequence[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def check_index(index_dir: str | os.PathLike[str],
+                sources: Sequence[str | os.PathLike[str]] | None = None) -> CheckReport:
+    """Read the whole index at ``index_dir`` back and compare it with its manifest and sources.
+
+    ``sources`` are the files and folders to compare with (default: the sources recorded by
+    the last build). Never raises for a damaged or missing index: see ``CheckReport.problems``.
+    """
+    base = Path(index_dir)
+    whoosh_dir, manifest_path, _ = index_paths(base)
+    checker = _Checker(base)
+    note = _writer_note(base)
+    if note:
+        checker.notes.append(note)
+
+    meta: dict[str, Any] = {}
+    try:
+        meta = read_meta(base)
+    except SearchlibError as exc:
+        checker.problems.append(str(exc))
+        if not whoosh_dir.is_dir():
+            return CheckReport(str(base), False, 0, 0, tuple(checker.problems))
+    if whoosh_dir.is_dir():
+        checker.read_whoosh(whoosh_dir)
+
+    manifest_files: dict[str, Any] = {}
+    try:
+        manifest_files = load_manifest(base)["files"]
+    except SearchlibError as exc:
+        checker.problems.append(str(exc))
+    if not manifest_path.exists() and checker.documents:
+        checker.problems.append(f"index at {base} has no manifest.json; {_REBUILD}")
+
+    duplicated = sorted(d for d, n in checker.ids.items() if n > 1)
+    if duplicated:
+        checker.problems.append(
+            f"{len(duplicated)} document(s) are indexed more than once (e.g. "
+            f"{checker.id_paths[duplicated[0]]}); {_REBUILD}")
+
+    from .index import doc_id
+
+    expected: dict[str, str] = {}
+    for entry in manifest_files.values():
+        if isinstance(entry, dict):
+            for key in entry.get("indexed", ()):
+                if isinstance(key, str):
+                    expected[doc_id(key)] = key
+    index_broken = any("segment" in p or "table of contents" in p for p in checker.problems)
+    if manifest_files and not index_broken:
+        absent = [key for d, key in expected.items() if d not in checker.ids]
+        if absent:
+            checker.problems.append(
+                f"{len(absent)} document(s) listed in the manifest are missing from the index "
+                f"(e.g. {min(absent)}); {_REBUILD}")
+        extra = [checker.id_paths[d] for d in checker.ids if d not in expected]
+        if extra:
+            checker.notes.append(
+                f"{len(extra)} document(s) in the index are not in the manifest yet (an "
+                f"interrupted update, e.g. {min(extra)}); {_UPDATE}")
+
+    roots = [os.path.abspath(os.fspath(s)) for s in sources] if sources is not None else [
+        str(s) for s in meta.get("sources", ()) if isinstance(s, str)]
+    missing: list[str] = []
+    unindexed: list[str] = []
+    changed: list[str] = []
+    if roots:
+        infos, _skipped = scan(roots)
+        on_disk = {i.path: i for i in infos}
+        for path, info in on_disk.items():
+            entry = manifest_files.get(path)
+            if not isinstance(entry, dict):
+                unindexed.append(path)
+            elif (entry.get("mtime_ns"), entry.get("size")) != (info.mtime_ns, info.size):
+                changed.append(path)
+        missing = sorted(p for p in manifest_files if p not in on_disk and _under(p, roots))
+        if missing or unindexed or changed:
+            checker.notes.append(
+                f"sources changed since the last update ({len(unindexed)} new, {len(changed)} "
+                f"changed, {len(missing)} removed); run `search index` to update")
+
+    return CheckReport(
+        index_dir=str(base), ok=not checker.problems, documents=checker.documents,
+        segments=checker.segments, problems=tuple(checker.problems),
+        notes=tuple(checker.notes), manifest_documents=len(expected),
+        missing_sources=tuple(missing), unindexed_sources=tuple(sorted(unindexed)),
+        changed_sources=tuple(sorted(changed)), sources=tuple(roots))
