@@ -55,9 +55,14 @@ def _build_translation() -> dict[int, str | None]:
 
 
 _TRANSLATION = _build_translation()
-_SPACES = re.compile(r" {2,}")
-_LINE_EDGES = re.compile(r"[ \t]+\n|\n[ \t]+")
-_BLANK_RUNS = re.compile(r"\n{3,}")
+# One character class finds every character to map: much faster than str.translate with a dict.
+_SPECIAL = re.compile("[" + re.escape("".join(map(chr, _TRANSLATION))) + "]")
+_SPACES = re.compile("  +")
+_BLANK_RUNS = re.compile("\n\n\n+")
+
+
+def _translate(match: re.Match[str]) -> str:
+    return _TRANSLATION[ord(match.group())] or ""
 
 
 def normalize_text(text: str) -> str:
@@ -73,17 +78,12 @@ def normalize_text(text: str) -> str:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # Stripping comes before NFC: a removed control may separate a letter from its accent.
-    text = text.translate(_TRANSLATION)
+    text = _SPECIAL.sub(_translate, text)
     text = unicodedata.normalize("NFC", text)
     text = _SPACES.sub(" ", text)
-    # Line trimming may expose new edges ("a \t\n"), so repeat until stable (rarely twice).
-    while True:
-        trimmed = _LINE_EDGES.sub("\n", text)
-        if trimmed == text:
-            break
-        text = trimmed
+    text = "\n".join(line.strip(" \t") for line in text.split("\n"))
     text = _BLANK_RUNS.sub("\n\n", text)
-    return text.strip(" \t\n")
+    return text.strip("\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,24 +95,62 @@ _BULLET = re.compile(r"^(?:[•*·▪◦‣]|-(?!-))\s*")
 _LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
 _LINK_SEPARATORS = re.compile(r"[\s,;|·•/-]*")
 _NON_WORD = re.compile(r"[\W_]+")
-_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s|$)")
+_SENTENCE_END = re.compile(r"[.!?](?=[\"”’)]?(?:\s+[\"“‘'(\[A-Z0-9]|\s*$))")
 _WORD_EDGE = re.compile(r"^\W+|\W+$")
 _NUMBERED = re.compile(r"\d+[.)]\s")
 
 
+def _top_level_branches(pattern: str) -> list[str]:
+    """Split a regex on its top-level ``|`` (outside groups, classes and escapes)."""
+    branches: list[str] = []
+    depth = 0
+    in_class = False
+    start = i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]" or pattern[i - 1] == "["
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "^":
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    branches.append(pattern[start:])
+    return branches
+
+
 class _LineMatcher:
-    """Several line patterns compiled into as few regexes as possible (speed on large corpora)."""
+    """Line patterns compiled for speed: this runs on every line of every article.
+
+    Patterns anchored at the line start are merged into one regex (the engine rejects them at
+    once); unanchored ones stay separate, since a merged alternation is slower to scan with
+    re.IGNORECASE than the patterns one by one.
+    """
 
     __slots__ = ("_patterns",)
 
     def __init__(self, patterns: Sequence[str], flags: int) -> None:
-        compiled: list[re.Pattern[str]] = []
-        if patterns:
+        anchored = [
+            p for p in patterns if all(b.startswith("^") for b in _top_level_branches(p))
+        ]
+        others = [p for p in patterns if p not in anchored]
+        compiled = [re.compile(p, flags) for p in others]
+        if anchored:
             try:
-                compiled = [re.compile("|".join(f"(?:{p})" for p in patterns), flags)]
+                compiled.insert(0, re.compile("|".join(f"(?:{p})" for p in anchored), flags))
             except re.error:
                 # Group names repeated across patterns, or inline global flags: keep them apart.
-                compiled = [re.compile(p, flags) for p in patterns]
+                compiled[:0] = [re.compile(p, flags) for p in anchored]
         self._patterns = tuple(compiled)
 
     def search(self, line: str) -> bool:
@@ -133,8 +171,9 @@ class CleaningRules:
 
     sources: tuple[str, ...]
     """The rule files this instance was built from, shipped file first."""
-    substitutions: tuple[tuple[re.Pattern[str], str], ...]
-    """Inline rewrites applied to the whole text, in order."""
+    substitutions: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...]
+    """Inline rewrites applied to the whole text, in order: pattern, replacement, and strings
+    one of which must be present for the pattern to be tried (empty: always tried)."""
     unescape_html_entities: bool
     """Whether ``&amp;``-style entities are decoded."""
     link_only_drop: bool
@@ -183,6 +222,10 @@ class CleaningRules:
     """Appended to a derived title that was cut."""
     derive_trailing_words: frozenset[str]
     """Words a cut title must not end on."""
+    derive_skip: re.Pattern[str] | None
+    """Removed from the start of the first paragraph before deriving (wire datelines)."""
+    derive_abbreviations: frozenset[str]
+    """Words whose final period does not end a sentence."""
     subtitle_max_words: int
     """Longest subtitle, in words."""
     subtitle_max_chars: int
@@ -313,7 +356,7 @@ def _merge(into: dict[str, _Value], new: Mapping[str, _Value], layer: _Layer) ->
 
 _SCHEMA: dict[str, Any] = {
     "version": int,
-    "substitutions": [{"pattern": str, "replace": str}],
+    "substitutions": [{"pattern": str, "replace": str, "requires": [str]}],
     "unescape_html_entities": bool,
     "link_only_lines": {"drop": bool, "max_words": int},
     "drop_lines": [str],
@@ -325,7 +368,8 @@ _SCHEMA: dict[str, Any] = {
     },
     "title": {
         "max_words": int, "max_chars": int, "reject": str, "derive_max_words": int,
-        "derive_ellipsis": str, "derive_trailing_words": [str],
+        "derive_ellipsis": str, "derive_trailing_words": [str], "derive_skip": str,
+        "derive_abbreviations": [str],
     },
     "subtitle": {"max_words": int, "max_chars": int, "reject": str},
     "teaser": {"ellipsis": str, "min_prefix_chars": int, "window": int, "scan_paragraphs": int},
@@ -410,12 +454,15 @@ def _compile(merged: dict[str, _Value], sources: tuple[str, ...]) -> CleaningRul
             regex(f"{path}[{i}]", pattern, flags)
         return _LineMatcher(patterns, flags)
 
-    subs = tuple(
-        (regex(f"substitutions[{i}].pattern", item["pattern"], re.MULTILINE), item["replace"])
-        for i, item in enumerate(data.get("substitutions", []))
-        if "pattern" in item
-    )
-    for i, (pattern, replacement) in enumerate(subs):
+    subs: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = []
+    for i, item in enumerate(data.get("substitutions", [])):
+        if "pattern" not in item:
+            pos = where.get(f"substitutions[{i}]", root)
+            raise ConfigError(f"{pos.origin}:{pos.line}: substitutions[{i}]: 'pattern' is missing")
+        compiled = regex(f"substitutions[{i}].pattern", item["pattern"], re.MULTILINE)
+        requires = tuple(s for s in item.get("requires", []) if s)
+        subs.append((compiled, item.get("replace", ""), requires))
+    for i, (pattern, replacement, _) in enumerate(subs):
         try:
             _check_replacement(pattern, replacement)
         except (re.error, IndexError) as exc:
@@ -447,7 +494,7 @@ def _compile(merged: dict[str, _Value], sources: tuple[str, ...]) -> CleaningRul
 
     return CleaningRules(
         sources=sources,
-        substitutions=subs,
+        substitutions=tuple(subs),
         unescape_html_entities=data.get("unescape_html_entities", True),
         link_only_drop=links.get("drop", True),
         link_only_max_words=links.get("max_words", 15),
@@ -475,6 +522,10 @@ def _compile(merged: dict[str, _Value], sources: tuple[str, ...]) -> CleaningRul
         derive_ellipsis=title.get("derive_ellipsis", "…"),
         derive_trailing_words=frozenset(
             w.casefold() for w in title.get("derive_trailing_words", [])
+        ),
+        derive_skip=optional("title.derive_skip", title.get("derive_skip"), 0),
+        derive_abbreviations=frozenset(
+            w.casefold().rstrip(".") for w in title.get("derive_abbreviations", [])
         ),
         subtitle_max_words=subtitle.get("max_words", 20),
         subtitle_max_chars=subtitle.get("max_chars", 160),
@@ -521,7 +572,8 @@ def _key(text: str) -> str:
 
 def _is_repeat(line: str, title_key: str) -> bool:
     """True when ``line`` is ``title`` once or several times over."""
-    if not title_key or len(line) < len(title_key):
+    if not title_key or len(line) < len(title_key) or len(line) > 8 * len(title_key) + 40:
+        # The bound keeps this cheap on long paragraphs; no headline is repeated 8 times over.
         return False
     key = _key(line)
     if key == title_key:
@@ -725,11 +777,13 @@ def _is_item(line: str | None, rules: CleaningRules) -> bool:
 def _drop_teasers(
     paragraphs: list[str], rules: CleaningRules, title_keys: Iterable[str]
 ) -> list[str]:
+    """Drop leading paragraphs that end in an ellipsis and begin one of the next paragraphs."""
     ellipsis = rules.teaser_ellipsis
     if ellipsis is None:
         return paragraphs
     keys = [k for k in title_keys if k]
     dropped: set[int] = set()
+    cache: dict[int, str] = {}
     limit = min(len(paragraphs), rules.teaser_scan)
     for i in range(limit):
         text = paragraphs[i]
@@ -742,7 +796,9 @@ def _drop_teasers(
         if len(prefix) < rules.teaser_min_prefix_chars:
             continue
         for j in range(i + 1, min(len(paragraphs), i + 1 + rules.teaser_window)):
-            if _key(paragraphs[j]).startswith(prefix):
+            if j not in cache:
+                cache[j] = _key(paragraphs[j])
+            if cache[j].startswith(prefix):
                 dropped.add(i)
                 break
     return [p for i, p in enumerate(paragraphs) if i not in dropped]
@@ -802,12 +858,34 @@ def _paragraphs(lines: list[str], rules: CleaningRules) -> list[str]:
     return joined
 
 
+def _same(a: str, b: str) -> bool:
+    """Equal up to case, punctuation and spacing (cheap length test first)."""
+    return a == b or (abs(len(a) - len(b)) <= 8 and _key(a) == _key(b))
+
+
+def _first_sentence(text: str, abbreviations: frozenset[str]) -> str:
+    """The text up to the first sentence end that does not follow an abbreviation."""
+    for match in _SENTENCE_END.finditer(text):
+        before = text[: match.start()].rsplit(None, 1)[-1] if match.start() else ""
+        word = before.lstrip("\"“‘'(")
+        if match.group() == "." and (
+            word.casefold() in abbreviations
+            or (len(word) <= 3 and word.replace(".", "").isupper())
+            or "." in word
+        ):
+            continue
+        return text[: match.end()]
+    return text
+
+
 def _derive_title(paragraphs: Sequence[str], rules: CleaningRules) -> str:
+    """A short title from the first sentence, for articles without a headline line."""
     if not paragraphs:
         return ""
     first = _bare(paragraphs[0])
-    match = _SENTENCE.match(first)
-    sentence = match.group(1) if match else first
+    if rules.derive_skip is not None:
+        first = rules.derive_skip.sub("", first, count=1) or first
+    sentence = _first_sentence(first, rules.derive_abbreviations)
     words = sentence.split()
     if len(words) <= rules.derive_max_words:
         return sentence.rstrip(".").strip()
@@ -847,8 +925,9 @@ def clean_text(
             "" if _is_link_only(line, rules.link_only_max_words) else line
             for line in text.split("\n")
         )
-    for pattern, replacement in rules.substitutions:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, requires in rules.substitutions:
+        if not requires or any(s in text for s in requires):
+            text = pattern.sub(replacement, text)
     lines = [line.strip() for line in text.split("\n")]
 
     total = len(lines)
@@ -874,7 +953,7 @@ def clean_text(
     paragraphs = _drop_teasers(paragraphs, rules, [title_key])
     if rules.drop_consecutive_duplicates:
         paragraphs = [
-            p for i, p in enumerate(paragraphs) if i == 0 or _key(p) != _key(paragraphs[i - 1])
+            p for i, p in enumerate(paragraphs) if i == 0 or not _same(p, paragraphs[i - 1])
         ]
     body = normalize_text("\n\n".join(paragraphs))
     if not title:
