@@ -1,0 +1,357 @@
+"""Entity and date extraction: the facets (actors, locations, people, dates) of one article.
+
+Actors and locations come from the gazetteer's compiled matcher (:meth:`Gazetteer.find`);
+people come from the gazetteer's curated people plus capitalised-name patterns that need a cue:
+
+- a title or role before the name: "Brig. Gen. Ahmad Reza Pourdastan", "Mr. Hamid-Reza
+  Taraghi", "spokesman John Kirby";
+- a reporting verb or relative pronoun after it: "Aaron Zelin, told", "Massoud Khodabandeh,
+  who", "Rukmini Callimachi (@rcallimachi)";
+- an apposition with a role word: "Barbara Slavin, Distinguished Fellow at ...",
+  "Patrick Henningsen is an American-born writer";
+- the surname used later with a reporting verb: "Fath Allah Hosseini ... Hosseini insisted";
+- a known first name (census list plus the gazetteer's ``first_names``) followed by
+  capitalised words that are not dictionary words, outside headline-style lines.
+
+A capitalised phrase that the gazetteer matched, or that holds an organisation or place word
+("Center", "Ministry", "Province"), is never a person. Later mentions by surname alone map to
+the full name found in the same article.
+
+Metadata wins over extraction: a metadata ``actors`` / ``locations`` / ``people`` value (list or
+comma-separated string) *replaces* that facet; ``tags`` *extend* the facets, each tag going to the
+facet whose gazetteer knows it (unknown tags are topics, not entities, and are ignored). Names
+from metadata are canonicalised through the gazetteer when it knows them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from searchlib.dates import find_mentioned, find_published
+from searchlib.gazetteer import (
+    FACETS,
+    Gazetteer,
+    Token,
+    default_gazetteer,
+    tokenize,
+)
+from searchlib.models import EntityMention, Extraction, FacetKind
+
+__all__ = ["extract", "find_people"]
+
+_NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "de", "van", "von", "der", "ul"})
+
+_TITLES = frozenset(
+    [
+        "mr", "mrs", "ms", "miss", "dr", "gen", "general", "brig", "brigadier", "maj", "major",
+        "lt", "lieutenant", "col", "colonel", "capt", "captain", "adm", "admiral", "sgt",
+        "sergeant", "cmdr", "commander", "president", "vice", "prime", "minister", "sen",
+        "senator", "rep", "representative", "gov", "governor", "mayor", "sheikh", "shaikh",
+        "sheik", "ayatollah", "ayatullah", "hojatoleslam", "hojjatoleslam", "imam", "mullah",
+        "king", "queen", "prince", "princess", "emir", "sultan", "judge", "justice", "ambassador",
+        "prof", "professor", "rev", "reverend", "pope", "chancellor", "secretary", "spokesman",
+        "spokeswoman", "spokesperson", "chairman", "chairwoman", "director", "chief", "leader",
+        "cleric", "analyst", "expert", "official", "correspondent", "reporter", "journalist",
+        "writer", "researcher", "fellow", "author", "editor", "founder", "envoy", "diplomat",
+        "lawmaker", "mp", "activist", "scholar", "adviser", "advisor", "politician", "deputy",
+        "commissioner", "premier", "speaker"
+    ]
+)
+"""Words before a name that make it a person ("General", "spokesman", "Mr.")."""
+
+_ABBREVIATED_TITLES = frozenset(
+    [
+        "mr", "mrs", "ms", "dr", "gen", "brig", "maj", "lt", "col", "capt", "adm", "sgt", "cmdr",
+        "sen", "rep", "gov", "prof", "rev"
+    ]
+)
+
+_ROLE_WORDS = _TITLES | frozenset(
+    [
+        "member", "head", "officer", "officers", "representative", "fellow", "founder", "owner",
+        "host", "member", "candidate", "militant", "commander-in-chief", "strategist", "economist",
+        "historian", "lawyer", "attorney", "physician", "professor", "student", "teacher",
+        "blogger", "photographer", "columnist", "presenter", "anchor", "producer"
+    ]
+)
+"""Words in an apposition that say the phrase before it is a person ("..., the late leader")."""
+
+_REPORT_WORDS = frozenset(
+    [
+        "said", "says", "told", "added", "wrote", "tweeted", "explained", "noted", "stated",
+        "argued", "claimed", "confirmed", "announced", "insisted", "believes", "believed",
+        "warned", "asked", "replied", "who", "whose", "recalled", "suggested", "admitted",
+        "acknowledged", "urged", "responded", "testified"
+    ]
+)
+"""Words right after a name that make it a person ("Aaron Zelin, told", "... , who")."""
+
+_FUNCTION_WORDS = frozenset(
+    [
+        "the", "a", "an", "but", "and", "or", "then", "in", "on", "at", "as", "if", "when",
+        "while", "after", "before", "since", "so", "yet", "for", "of", "to", "this", "that",
+        "these", "those", "it", "he", "she", "they", "we", "i", "his", "her", "their", "our", "my",
+        "your", "its", "last", "next", "meanwhile", "however", "according", "by", "from", "with",
+        "without", "during", "under", "over", "about", "also", "even", "why", "how", "what",
+        "where", "who", "whom", "there", "here", "now", "today", "yesterday", "although", "though",
+        "because", "dear", "mr"
+    ]
+) - _ABBREVIATED_TITLES
+"""Sentence-initial words stripped from a capitalised run ("But Pourdastan said")."""
+
+_NOT_NAME_WORDS = frozenset(
+    [
+        "center", "centre", "institute", "university", "council", "party", "agency", "news",
+        "times", "post", "ministry", "force", "forces", "army", "group", "front", "brigade",
+        "brigades", "corps", "committee", "organization", "organisation", "union", "province",
+        "city", "street", "road", "airport", "mosque", "shrine", "summit", "day", "week", "month",
+        "year", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "january", "february", "march", "april", "may", "june", "july", "august", "september",
+        "october", "november", "december", "republic", "kingdom", "state", "states", "islamic",
+        "international", "national", "global", "research", "report", "coalition", "government",
+        "administration", "department", "office", "bank", "company", "inc", "ltd", "corp",
+        "foundation", "society", "association", "network", "media", "press", "radio", "tv",
+        "television", "channel", "service", "command", "operation", "initiative", "policy",
+        "studies", "program", "programme", "project", "war", "wars", "revolution", "movement",
+        "navy", "air", "guard", "guards", "police", "court", "parliament", "senate", "house",
+        "congress", "assembly", "church", "museum", "school", "college", "hospital", "hotel",
+        "square", "bridge", "river", "sea", "gulf", "mountains", "valley", "desert", "island",
+        "islands", "region", "east", "west", "north", "south", "middle", "central", "eastern",
+        "western", "northern", "southern", "sunni", "shia", "shiite", "shi'a", "muslim", "muslims",
+        "christian", "christians", "jewish", "arab", "arabs", "kurdish", "kurds", "persian",
+        "twitter", "facebook", "telegram", "youtube", "instagram", "google", "whatsapp", "photo",
+        "video", "image", "images", "comment", "comments", "reply", "share", "subscribe",
+        "membership", "newsletter", "copyright", "disclaimer", "breaking", "update", "live",
+        "exclusive", "analysis", "opinion", "editorial", "review", "books", "magazine", "journal",
+        "daily", "weekly", "herald", "tribune", "gazette", "chronicle", "observer", "monitor",
+        "agenda", "theme", "region", "theatre", "theater", "world", "affairs"
+    ]
+)
+"""Words that make a capitalised phrase an organisation, place, date or page furniture."""
+
+_AFTER_SKIP_RE = re.compile(r"[ \t]*(?:,|\(|—|–|-)?[ \t]*")
+
+
+def _headline_line(text: str, offset: int, title_end: int, memo: dict[int, bool]) -> bool:
+    """True in the title and on lines where most longer words are capitalised."""
+    if offset < title_end:
+        return True
+    start = text.rfind("\n", 0, offset) + 1
+    hit = memo.get(start)
+    if hit is None:
+        end = text.find("\n", offset)
+        words = [w for w in re.findall(r"[^\W\d_]{4,}", text[start : end if end >= 0 else None])]
+        caps = sum(1 for w in words if w[0].isupper())
+        hit = len(words) >= 3 and caps / len(words) >= 0.75
+        memo[start] = hit
+    return hit
+
+
+def _runs(tokens: Sequence[Token], covered: set[int]) -> Iterable[tuple[int, int]]:
+    """Maximal runs of capitalised tokens (name particles inside), stopping at a possessive."""
+    n = len(tokens)
+    i = 0
+    while i < n:
+        t = tokens[i]
+        if i in covered or not t.text[:1].isupper() or not t.text[:1].isalpha():
+            i += 1
+            continue
+        j = i + 1
+        while j < n and j not in covered and tokens[j].joined and not tokens[j - 1].possessive:
+            w = tokens[j].text
+            if w[:1].isupper() and w[:1].isalpha():
+                j += 1
+            elif (
+                tokens[j].norm in _NAME_PARTICLES
+                and j + 1 < n
+                and j + 1 not in covered
+                and tokens[j + 1].joined
+                and tokens[j + 1].text[:1].isupper()
+            ):
+                j += 2
+            else:
+                break
+        yield i, j
+        i = j
+
+
+def _title_before(text: str, tokens: Sequence[Token], i: int) -> bool:
+    """Is the token before ``i`` a title or role ("Gen. X", "spokesman X", "President X")?"""
+    if i == 0:
+        return False
+    prev = tokens[i - 1]
+    gap = text[prev.end : tokens[i].start]
+    if prev.norm in _ABBREVIATED_TITLES and re.fullmatch(r"\.?[ \t]+", gap):
+        return True
+    return prev.norm in _TITLES and re.fullmatch(r"[ \t]+", gap) is not None and not prev.possessive
+
+
+def _cue_after(text: str, tokens: Sequence[Token], j: int) -> bool:
+    """A reporting verb, "who", a handle or a role apposition right after the run."""
+    if j >= len(tokens):
+        return False
+    end = tokens[j - 1].end
+    gap = text[end : tokens[j].start]
+    if gap.strip().endswith("(@"):
+        return True  # "Rukmini Callimachi (@rcallimachi)"
+    if not re.fullmatch(r"[ \t]*,?[ \t]*", gap):
+        return False
+    if tokens[j].norm in _REPORT_WORDS:
+        return True
+    # Apposition: ", the late MEK leader", " is an American-born writer".
+    if "," not in gap and tokens[j].norm not in ("is", "was"):
+        return False
+    for k in range(j, min(j + 7, len(tokens))):
+        if k > j and re.search(r"[.;:!?\n]", text[tokens[k - 1].end : tokens[k].start]):
+            return False
+        if tokens[k].norm in _ROLE_WORDS:
+            return True
+    return False
+
+
+def find_people(
+    text: str,
+    tokens: Sequence[Token],
+    covered: set[int],
+    gazetteer: Gazetteer,
+    *,
+    title_end: int = 0,
+) -> list[EntityMention]:
+    """Person names found by patterns (not the curated ones), with later surname mentions.
+
+    ``covered`` holds the indexes of tokens already matched by the gazetteer; ``title_end`` is
+    where the headline ends (headline words never count as names by the first-name rule).
+    """
+    memo: dict[int, bool] = {}
+    candidates: list[tuple[int, int, bool]] = []  # (first, end, strong cue)
+    report_after: dict[str, bool] = {}
+    for k in range(len(tokens) - 1):
+        if tokens[k + 1].norm in _REPORT_WORDS and tokens[k].text[:1].isupper():
+            report_after[tokens[k].norm] = True
+    for a, b in _runs(tokens, covered):
+        title = _title_before(text, tokens, a)
+        while a < b and (tokens[a].norm in _FUNCTION_WORDS or tokens[a].norm in _TITLES):
+            title = title or tokens[a].norm in _TITLES
+            a += 1
+        words = [t for t in tokens[a:b] if t.norm not in _NAME_PARTICLES]
+        if not 2 <= len(words) <= 4:
+            continue
+        if any(
+            t.norm in _NOT_NAME_WORDS
+            or (len(t.text) > 1 and t.text.isupper())
+            or (not t.text.isalpha() and not t.text.replace("'", "").replace("’", "").isalpha())
+            for t in words
+        ):
+            continue
+        strong = title or _cue_after(text, tokens, b) or report_after.get(words[-1].norm, False)
+        if not strong:
+            if _headline_line(text, tokens[a].start, title_end, memo):
+                continue
+            if words[0].norm not in gazetteer.first_names:
+                continue
+            if any(gazetteer.is_common_word(t.text) for t in words[1:]):
+                continue
+        elif gazetteer.is_common_word(words[0].text) and words[0].norm not in gazetteer.first_names:
+            continue
+        candidates.append((a, b, strong))
+
+    found: list[EntityMention] = []
+    names_by_surname: dict[str, set[str]] = {}
+    taken: set[int] = set()
+    for a, b, _strong in candidates:
+        start, end = tokens[a].start, tokens[b - 1].end
+        name = text[start:end]
+        canon = gazetteer.canonical("person", name) or name
+        found.append(EntityMention("person", canon, name, start, end))
+        taken.update(range(a, b))
+        surname = tokens[b - 1].norm
+        if not gazetteer.is_common_word(tokens[b - 1].text):
+            names_by_surname.setdefault(surname, set()).add(canon)
+    # Later (or earlier) mentions by surname alone: only when the surname is unambiguous.
+    for k, t in enumerate(tokens):
+        if k in covered or k in taken or not t.text[:1].isupper():
+            continue
+        owners = names_by_surname.get(t.norm)
+        if owners and len(owners) == 1:
+            if k > 0 and tokens[k].joined and (k - 1) not in covered and tokens[k - 1].text[
+                :1
+            ].isupper() and (k - 1) not in taken:
+                continue  # part of another capitalised name ("Ali Hosseini")
+            if k + 1 < len(tokens) and tokens[k + 1].joined and tokens[k + 1].text[:1].isupper():
+                continue
+            found.append(EntityMention("person", next(iter(owners)), t.text, t.start, t.end))
+    return found
+
+
+def _as_names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: Iterable[Any] = value.split(",")
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        items = [value]
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _ordered(mentions: Iterable[EntityMention], facet: FacetKind) -> list[str]:
+    return list(dict.fromkeys(m.name for m in mentions if m.facet == facet))
+
+
+def extract(
+    title: str,
+    body: str,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    dateline: str | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> Extraction:
+    """Facets of one article: actors, locations, people (canonical, by first mention), dates.
+
+    Mention offsets index ``title + "\\n\\n" + body``. Metadata ``actors``/``locations``/``people``
+    replace the extracted facet; ``tags`` extend the facets they are known in.
+    """
+    gaz = gazetteer if gazetteer is not None else default_gazetteer()
+    meta: Mapping[str, Any] = metadata if metadata is not None else {}
+    text = f"{title}\n\n{body}"
+    tokens = tokenize(text)
+    mentions: list[EntityMention] = []
+    covered: set[int] = set()
+    for a, b, found in gaz.find(text, tokens):
+        mentions.extend(found)
+        covered.update(range(a, b))
+    mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title)))
+    mentions.sort(key=lambda m: (m.start, FACETS.index(m.facet)))
+
+    facets: dict[FacetKind, list[str]] = {f: _ordered(mentions, f) for f in FACETS}
+    overrides: tuple[tuple[FacetKind, str], ...] = (
+        ("actor", "actors"),
+        ("location", "locations"),
+        ("person", "people"),
+    )
+    for facet, key in overrides:
+        if key in meta:
+            facets[facet] = list(
+                dict.fromkeys(gaz.canonical(facet, n) or n for n in _as_names(meta[key]))
+            )
+    for tag in _as_names(meta.get("tags")):
+        for facet in FACETS:
+            canon = gaz.canonical(facet, tag)
+            if canon is not None:
+                if canon not in facets[facet]:
+                    facets[facet].append(canon)
+                break
+
+    published, source = find_published(title, body, dateline=dateline, metadata=meta)
+    return Extraction(
+        actors=tuple(facets["actor"]),
+        locations=tuple(facets["location"]),
+        people=tuple(facets["person"]),
+        mentions=tuple(mentions),
+        published=published,
+        published_source=source,
+        mentioned_dates=find_mentioned(text, published),
+    )

