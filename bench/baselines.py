@@ -296,13 +296,22 @@ def percentile(samples: Sequence[float], pct: float) -> float:
 def time_queries(run: Any, mix: Sequence[QuerySpec], rounds: int) -> dict[str, Any]:
     """Run the mix once to warm up, then ``rounds`` times timed; latency figures in ms.
 
-    ``run`` takes a :class:`QuerySpec` and returns a :class:`QueryOutcome`.
+    ``run`` takes a :class:`QuerySpec` and returns a :class:`QueryOutcome`. A query that
+    raises during the warm-up is reported under ``errors`` and left out of the timings, so
+    one engine bug does not hide every other figure; the tables flag it.
     """
-    outcomes = {spec.name: run(spec) for spec in mix}
+    outcomes: dict[str, QueryOutcome] = {}
+    errors: dict[str, str] = {}
+    for spec in mix:
+        try:
+            outcomes[spec.name] = run(spec)
+        except Exception as exc:  # any engine failure is a finding to report, not a crash
+            errors[spec.name] = f"{type(exc).__name__}: {exc}"
+    timed = [spec for spec in mix if spec.name in outcomes]
     samples: list[float] = []
-    per_query: dict[str, list[float]] = {spec.name: [] for spec in mix}
+    per_query: dict[str, list[float]] = {spec.name: [] for spec in timed}
     for _ in range(rounds):
-        for spec in mix:
+        for spec in timed:
             started = time.perf_counter()
             run(spec)
             elapsed = (time.perf_counter() - started) * 1000.0
@@ -318,6 +327,7 @@ def time_queries(run: Any, mix: Sequence[QuerySpec], rounds: int) -> dict[str, A
         "totals": {k: o.total for k, o in outcomes.items()},
         "snippets": {k: len(o.snippets) for k, o in outcomes.items()},
         "facet_values": {k: sum(len(f) for f in o.facets.values()) for k, o in outcomes.items()},
+        "errors": errors,
     }
 
 

@@ -649,20 +649,18 @@ def format_report(report: Mapping[str, Any]) -> str:
             for m in METRICS
         ]
         out += [_table(header, rows), ""]
-    totals = {n: systems[n]["query"]["totals"] for n in names}
     header = ["query", *(systems[n]["label"] for n in names)]
     rows = [
         [
             spec["name"] + " " + _describe(spec),
-            *(
-                f"{totals[n].get(spec['name'], 0)} / "
-                f"{_fmt(systems[n]['query']['per_query_median_ms'].get(spec['name'], 0.0))}ms"
-                for n in names
-            ),
+            *(_cell(systems[n]["query"], spec["name"]) for n in names),
         ]
         for spec in report["query_mix"]
     ]
     out += ["Per query: matches / median warm latency", _table(header, rows), ""]
+    for n in names:
+        for query, error in systems[n]["query"].get("errors", {}).items():
+            out.append(f"FAILED {systems[n]['label']} {query}: {error}")
     if report.get("skipped_systems"):
         out += [f"Not run: {n} ({why})" for n, why in report["skipped_systems"].items()]
     profile = report.get("profile")
@@ -695,6 +693,12 @@ def format_report(report: Mapping[str, Any]) -> str:
             )
         )
     return "\n".join(out)
+
+
+def _cell(query: Mapping[str, Any], name: str) -> str:
+    if name in query.get("errors", {}):
+        return "FAILED"
+    return f"{query['totals'].get(name, 0)} / {_fmt(query['per_query_median_ms'].get(name, 0.0))}ms"
 
 
 def _describe(spec: Mapping[str, Any]) -> str:

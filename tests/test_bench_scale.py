@@ -203,6 +203,7 @@ def test_scale_smoke(tmp_path: Path) -> None:
         assert entry["ingest"]["documents"] >= 45, name
         assert figures["ingest_docs_per_s"] > 0 and figures["peak_rss_mb"] > 0, name
         assert figures["index_mb"] > 0 and figures["cold_ms"] > 0, name
+        assert entry["query"]["errors"] == {}, name
         assert entry["query"]["samples"] == len(report["query_mix"]), name
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"], name
         assert sum(entry["query"]["totals"].values()) > 0, name
