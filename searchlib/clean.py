@@ -155,7 +155,10 @@ class _LineMatcher:
 
     def search(self, line: str) -> bool:
         """True when any of the patterns is found in ``line``."""
-        return any(p.search(line) for p in self._patterns)
+        for pattern in self._patterns:
+            if pattern.search(line):
+                return True
+        return False
 
     def __bool__(self) -> bool:
         return bool(self._patterns)
@@ -774,6 +777,20 @@ def _is_item(line: str | None, rules: CleaningRules) -> bool:
     )
 
 
+_TEASER_TAIL = 40
+
+
+def _ellipsis_end(text: str, ellipsis: re.Pattern[str]) -> int | None:
+    """Where the closing ellipsis of ``text`` starts, or None.
+
+    Only the last characters are searched: scanning whole paragraphs for an end marker is the
+    costliest part of teaser detection otherwise.
+    """
+    offset = max(0, len(text) - _TEASER_TAIL)
+    match = ellipsis.search(text, offset)
+    return None if match is None else match.start()
+
+
 def _drop_teasers(
     paragraphs: list[str], rules: CleaningRules, title_keys: Iterable[str]
 ) -> list[str]:
@@ -782,22 +799,29 @@ def _drop_teasers(
     if ellipsis is None:
         return paragraphs
     keys = [k for k in title_keys if k]
+    lasts = [k.rsplit(" ", 1)[-1] for k in keys]
     dropped: set[int] = set()
     cache: dict[int, str] = {}
     limit = min(len(paragraphs), rules.teaser_scan)
     for i in range(limit):
         text = paragraphs[i]
-        for key in keys:
-            text = _strip_repeats(text, key)
-        match = ellipsis.search(text)
-        if match is None:
+        end = _ellipsis_end(text, ellipsis)
+        if end is None:
+            # "teaser... Headline": strip headline copies, but only when the paragraph ends
+            # with the headline's last word (cheap test first).
+            tail = text[-60:].casefold()
+            for key, last in zip(keys, lasts, strict=True):
+                if last in tail and _key(text[-len(key) - 20 :]).endswith(key):
+                    text = _strip_repeats(text, key)
+            end = _ellipsis_end(text, ellipsis) if text != paragraphs[i] else None
+        if end is None:
             continue
-        prefix = _key(text[: match.start()])
+        prefix = _key(text[:end])
         if len(prefix) < rules.teaser_min_prefix_chars:
             continue
         for j in range(i + 1, min(len(paragraphs), i + 1 + rules.teaser_window)):
             if j not in cache:
-                cache[j] = _key(paragraphs[j])
+                cache[j] = _key(paragraphs[j][: len(text) + 40])
             if cache[j].startswith(prefix):
                 dropped.add(i)
                 break
@@ -926,8 +950,13 @@ def clean_text(
             for line in text.split("\n")
         )
     for pattern, replacement, requires in rules.substitutions:
-        if not requires or any(s in text for s in requires):
-            text = pattern.sub(replacement, text)
+        for needed in requires:
+            if needed in text:
+                break
+        else:
+            if requires:
+                continue
+        text = pattern.sub(replacement, text)
     lines = [line.strip() for line in text.split("\n")]
 
     total = len(lines)
