@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import sys
 import types
@@ -279,6 +280,62 @@ def test_derived_title_short_sentence_is_kept_whole() -> None:
     article = clean_text(raw)
     assert article.title == "Two bombs exploded in Kerman on Wednesday"
     assert article.body == raw
+
+
+def test_derived_title_skips_wire_dateline_and_abbreviations() -> None:
+    raw = (
+        "ST. JOSEPH, Mich. (AP) — Michigan health authorities are reporting a 6th fatality "
+        "linked to Eastern Equine Encephalitis. Officials said Monday the victim was one of two."
+    )
+    article = clean_text(raw)
+    assert article.title == (
+        "Michigan health authorities are reporting a 6th fatality linked to Eastern Equine…"
+    )
+    # The wire dateline is article text: the body keeps it.
+    assert article.body == raw
+    short = clean_text("Gen. Smith said the U.S. will leave Iraq. Nobody believed him at all then.")
+    assert short.title == "Gen. Smith said the U.S. will leave Iraq"
+
+
+def test_byline_and_dateline_shapes() -> None:
+    raw = (
+        "Iran Talks Stall\n\nBy Jane Roe and Ali Reza\n\nPublished: 2017-06-21\n\n"
+        "Negotiators met in Vienna on Tuesday and agreed to meet again next week, officials said."
+    )
+    article = clean_text(raw)
+    assert article.authors == ("Jane Roe", "Ali Reza")
+    assert article.dateline == "Published: 2017-06-21"
+    assert article.body.startswith("Negotiators met")
+    # Lower-case words after "By" are a sentence, not a byline.
+    prose = clean_text("Iran Talks Stall\n\nBy the end of the day it was over.\n\nMore text here.")
+    assert prose.authors == ()
+    assert "By the end of the day it was over." in prose.body
+
+
+def test_markdown_emphasis_removed_but_masked_words_kept() -> None:
+    raw = (
+        "Heading Line\n\nThis first paragraph is long enough to count as prose for the header.\n\n"
+        "A **bold** claim and an *aside* were made.\n\n"
+        "The CCI** and CCI*** events, said Ni** My**, were held."
+    )
+    body = clean_text(raw).body
+    assert "A bold claim and an aside were made." in body
+    assert "The CCI** and CCI*** events, said Ni** My**, were held." in body
+
+
+def test_unicode_ellipsis_teaser_is_dropped() -> None:
+    first = "Iranian forces shelled positions held by Kurdish rebels near the border on Sunday"
+    raw = f"Border Shelling\n\n{first[:60]}…\n\n{first}, officials said."
+    article = clean_text(raw)
+    assert article.body == f"{first}, officials said."
+
+
+def test_rules_survive_pickling() -> None:
+    # The indexer ships rules to worker processes.
+    rules = CleaningRules.load([DATA / "user_rules.yaml"])
+    copy = pickle.loads(pickle.dumps(rules))
+    raw = next(SEEDS.glob("003_*.txt")).read_text(encoding="utf-8")
+    assert clean_text(raw, rules=copy) == clean_text(raw, rules=rules)
 
 
 def test_hard_wrapped_text_is_rejoined() -> None:
