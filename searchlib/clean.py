@@ -155,10 +155,7 @@ class _LineMatcher:
 
     def search(self, line: str) -> bool:
         """True when any of the patterns is found in ``line``."""
-        for pattern in self._patterns:
-            if pattern.search(line):
-                return True
-        return False
+        return any(pattern.search(line) for pattern in self._patterns)
 
     def __bool__(self) -> bool:
         return bool(self._patterns)

@@ -567,7 +567,7 @@ def test_normalize_text_is_idempotent_on_seeds() -> None:
         assert normalize_text(once) == once
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.text())
 def test_normalize_text_idempotent_property(text: str) -> None:
     once = normalize_text(text)
@@ -585,7 +585,7 @@ _PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=40), _PIECES), max_size=40).map("".join))
 def test_clean_text_never_raises(raw: str) -> None:
     article = clean_text(raw)
