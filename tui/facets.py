@@ -1,0 +1,224 @@
+"""The facet sidebar: actors, places, people and years with counts for the current results.
+
+Selecting a value toggles it as a filter (OR within a facet, AND across facets). Counts come
+straight from the library, which computes them disjunctively: the counts of a facet ignore that
+facet's own selection, so the other values of a facet show what adding them would bring in.
+Values with a gazetteer parent present in the counts are nested under it (Syria > Deir ez-Zor),
+and years expand into months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from .render import safe
+from .state import FILTER_KINDS, FilterKind, SearchState
+
+__all__ = ["FacetItem", "FacetTree"]
+
+_TITLES = {"actor": "Actors", "location": "Locations", "person": "People", "year": "Years"}
+_SHOWN = 12
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+Ancestors = Callable[[str, str], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class FacetItem:
+    """What a sidebar line stands for."""
+
+    kind: str
+    """"actor", "location", "person", "year" or "month"."""
+    value: str | None = None
+    """The facet value; None for a section heading or a "more" line."""
+    count: int = 0
+    """Documents with this value among the current results (disjunctive)."""
+    selected: bool = False
+    """Whether the value is an active filter."""
+    more: bool = False
+    """A "show all" line under a section heading."""
+
+    @property
+    def key(self) -> tuple[str, str | None, bool]:
+        """Identity across rebuilds (for keeping the cursor and expanded sections)."""
+        return (self.kind, self.value, self.more)
+
+
+class FacetTree(Tree[FacetItem]):
+    """The sidebar tree; posts :class:`Toggle` and :class:`DateChosen` when values are chosen."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "facet-tree--count", "facet-tree--selected", "facet-tree--heading"}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back_to_query", "Query", show=False),
+    ]
+
+    @dataclass
+    class Toggle(Message):
+        """Add or remove a value of an actor/location/person facet."""
+
+        kind: FilterKind
+        value: str
+
+    @dataclass
+    class DateChosen(Message):
+        """A year or month was chosen: filter to it (or clear it when already the filter)."""
+
+        value: str
+
+    def __init__(self, ancestors: Ancestors, *, id: str | None = None) -> None:
+        super().__init__("Facets", id=id)
+        self.show_root = False
+        self.auto_expand = False
+        self.guide_depth = 2
+        self._ancestors = ancestors
+        self._expanded: set[tuple[str, str | None, bool]] = {
+            (k, None, False) for k in ("actor", "location", "person", "year")}
+        self._show_all: set[str] = set()
+        self.items: dict[tuple[str, str | None, bool], TreeNode[FacetItem]] = {}
+
+    # --- building ----------------------------------------------------------------------------
+
+    def show_facets(self, facets: Mapping[str, Mapping[str, int]], state: SearchState) -> None:
+        """Rebuild from a search's facet counts, keeping expanded sections and the cursor."""
+        cursor = self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
+        self.clear()
+        self.items = {}
+        for kind in FILTER_KINDS:
+            self._add_section(kind, facets.get(kind, {}), state.selected(kind))
+        self._add_years(facets.get("year", {}), facets.get("month", {}), state)
+        if cursor is not None and cursor in self.items:
+            self.move_cursor(self.items[cursor], animate=False)
+
+    def _node(self, parent: TreeNode[FacetItem], item: FacetItem, *,
+              leaf: bool) -> TreeNode[FacetItem]:
+        if item.value is None:
+            label = Text(_TITLES[item.kind])
+        elif item.kind == "month":
+            label = Text(_MONTHS[int(item.value[5:7]) - 1])
+        else:
+            label = Text(safe(item.value, single_line=True))
+        node = (parent.add_leaf(label, item) if leaf
+                else parent.add(label, item, expand=item.key in self._expanded))
+        self.items[item.key] = node
+        return node
+
+    def _add_section(self, kind: FilterKind, counts: Mapping[str, int],
+                     selected: tuple[str, ...]) -> None:
+        heading = self._node(self.root, FacetItem(kind, count=len(counts)), leaf=False)
+        values = dict(counts)
+        for value in selected:  # a selected value stays visible (and removable) even at 0
+            values.setdefault(value, 0)
+        parents: dict[str, str | None] = {}
+        for value in values:
+            parents[value] = next(
+                (a for a in self._ancestors(kind, value) if a in values and a != value), None)
+        children: dict[str | None, list[str]] = {}
+        for value in values:
+            children.setdefault(parents[value], []).append(value)
+
+        def order(names: list[str]) -> list[str]:
+            return sorted(names, key=lambda v: (v not in selected, -values[v], v.casefold()))
+
+        def add(parent: TreeNode[FacetItem], name: str) -> None:
+            kids = children.get(name, [])
+            item = FacetItem(kind, name, values[name], name in selected)
+            node = self._node(parent, item, leaf=not kids)
+            for kid in order(kids):
+                add(node, kid)
+
+        roots = order(children.get(None, []))
+        limit = len(roots) if kind in self._show_all else _SHOWN
+        for name in roots[:limit]:
+            add(heading, name)
+        if len(roots) > limit:
+            more = FacetItem(kind, count=len(roots) - limit, more=True)
+            self.items[more.key] = heading.add_leaf(
+                Text(f"… {len(roots) - limit} more"), more)
+        if not values:
+            heading.add_leaf(Text("(none)"), FacetItem(kind, more=False, count=-1))
+
+    def _add_years(self, years: Mapping[str, int], months: Mapping[str, int],
+                   state: SearchState) -> None:
+        heading = self._node(self.root, FacetItem("year", count=len(years)), leaf=False)
+        active = state.date_from if state.date_from == state.date_to else None
+        for year in sorted(years, reverse=True):
+            in_year = sorted((m for m in months if m.startswith(year + "-")), reverse=True)
+            item = FacetItem("year", year, years[year], active == year)
+            node = self._node(heading, item, leaf=not in_year)
+            for month in in_year:
+                self._node(node, FacetItem("month", month, months[month], active == month),
+                           leaf=True)
+        if not years:
+            heading.add_leaf(Text("(none)"), FacetItem("year", count=-1))
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def render_label(self, node: TreeNode[FacetItem], base_style: Style,
+                     style: Style) -> Text:
+        """Heading with its value count; values with a check box and document count."""
+        item = node.data
+        if item is None:
+            return super().render_label(node, base_style, style)
+        count_style = self.get_component_rich_style("facet-tree--count", partial=True)
+        if item.value is None and not item.more and item.count >= 0:
+            heading = self.get_component_rich_style("facet-tree--heading", partial=True)
+            text = super().render_label(node, base_style, style + heading)
+            text.append(f" {item.count}", count_style)
+            return text
+        if item.value is None:
+            return super().render_label(node, base_style, style + count_style)
+        text = super().render_label(node, base_style, style)
+        if item.kind in FILTER_KINDS:
+            box = "☑ " if item.selected else "☐ "
+            text = Text.assemble((box, base_style), text)
+        if item.selected:
+            text.stylize(self.get_component_rich_style("facet-tree--selected", partial=True))
+        text.append(f" {item.count}", count_style)
+        return text
+
+    # --- interaction -------------------------------------------------------------------------
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[FacetItem]) -> None:
+        """Enter/click: toggle a value, choose a year/month, expand a heading or "more"."""
+        event.stop()
+        item = event.node.data
+        if item is None:
+            return
+        if item.more:
+            self._show_all.add(item.kind)
+            self.post_message(self.Refresh())
+        elif item.value is None:
+            event.node.toggle()
+        elif item.kind in FILTER_KINDS:
+            self.post_message(self.Toggle(item.kind, item.value))
+        else:
+            self.post_message(self.DateChosen(item.value))
+
+    @dataclass
+    class Refresh(Message):
+        """The tree needs the latest facet counts again (after "more" was chosen)."""
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[FacetItem]) -> None:
+        """Remember expanded nodes across rebuilds."""
+        if event.node.data is not None:
+            self._expanded.add(event.node.data.key)
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[FacetItem]) -> None:
+        """Remember collapsed nodes across rebuilds."""
+        if event.node.data is not None:
+            self._expanded.discard(event.node.data.key)
+
+    def action_back_to_query(self) -> None:
+        """Escape returns to the query box."""
+        self.screen.query_one("#query").focus()

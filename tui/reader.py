@@ -1,0 +1,222 @@
+"""The article reader: cleaned text with the query terms highlighted, metadata and entities.
+
+n / N jump between matches, s lists similar articles, Escape goes back to the results (the
+results screen stays underneath, so its list, cursor and scroll position are untouched).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content, Span
+from textual.geometry import Region
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from searchlib import Article
+
+from .render import MATCH_STYLE, find_matches, format_date, safe, styled_spans
+
+__all__ = ["CURRENT_STYLE", "ReaderScreen"]
+
+#: Style of the match the n/N keys are on.
+CURRENT_STYLE = "bold reverse $text-accent"
+_ENTITY_STYLE = "underline"
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class _Match:
+    paragraph: int
+    start: int
+    end: int
+
+
+class ReaderScreen(Screen[None]):
+    """One article, full screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("n", "next_match", "Next match"),
+        Binding("N,shift+n", "previous_match", "Prev match", key_display="N"),
+        Binding("s", "similar", "Similar"),
+        Binding("e", "toggle_entities", "Entities"),
+    ]
+
+    @dataclass
+    class SimilarRequested(Message):
+        """The user asked for articles like this one (the app looks them up)."""
+
+        doc_id: str
+
+    def __init__(self, article: Article, terms: Sequence[str]) -> None:
+        super().__init__(classes="reader")
+        self.article = article
+        self.terms = list(terms)
+        self._paragraphs = self._split(article.text)
+        self.matches: list[_Match] = []
+        for index, (_, text) in enumerate(self._paragraphs):
+            self.matches += [_Match(index, s, e) for s, e in find_matches(text, self.terms)]
+        self.current: int | None = None
+
+    @staticmethod
+    def _split(text: str) -> list[tuple[int, str]]:
+        """Paragraphs with their offsets in the body (for entity spans)."""
+        out: list[tuple[int, str]] = []
+        pos = 0
+        for m in _PARAGRAPH_BREAK.finditer(text):
+            if text[pos:m.start()].strip():
+                out.append((pos, text[pos:m.start()]))
+            pos = m.end()
+        if text[pos:].strip():
+            out.append((pos, text[pos:]))
+        return out or [(0, "(this article has no text)")]
+
+    def compose(self) -> ComposeResult:
+        """Title block, body and the entity side panel."""
+        a = self.article
+        title = styled_spans(a.title, find_matches(a.title, self.terms), MATCH_STYLE)
+        yield Static(title.stylize("bold"), id="reader-title")
+        if a.subtitle:
+            yield Static(Content(safe(a.subtitle)), id="reader-subtitle")
+        yield Static(self._meta(), id="reader-meta")
+        yield Static(self._status(), id="reader-status")
+        with Horizontal(id="reader-main"):
+            with VerticalScroll(id="reader-body"):
+                for index in range(len(self._paragraphs)):
+                    yield Static(self._paragraph(index), classes="paragraph",
+                                 id=f"para-{index}")
+            with VerticalScroll(id="reader-entities"):
+                yield Static(self._entities(), id="entities")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Scroll the body with the keyboard straight away."""
+        self.query_one("#reader-body").focus()
+
+    # --- content -----------------------------------------------------------------------------
+
+    def _meta(self) -> Content:
+        a = self.article
+        parts: list[tuple[str, str] | str] = [(format_date(a.published).strip(), "$text-accent")]
+        if a.authors:
+            parts += ["  ·  ", safe(", ".join(a.authors), single_line=True)]
+        if a.source:
+            parts += ["  ·  ", safe(a.source, single_line=True)]
+        parts += ["\n", (safe(a.url or a.path, single_line=True), "$text-muted")]
+        parts += [("  ·  id ", "$text-muted"), (a.id, "$text-muted")]
+        return Content.assemble(*parts)
+
+    def _status(self) -> Content:
+        if not self.terms:
+            return Content.styled("No query terms to highlight.", "$text-muted")
+        words = ", ".join(self.terms[:8]) + (" …" if len(self.terms) > 8 else "")
+        if not self.matches:
+            return Content.assemble(("No matches in the text for ", "$text-muted"),
+                                    safe(words, single_line=True))
+        where = "n/N to jump" if self.current is None else (
+            f"match {self.current + 1} of {len(self.matches)}")
+        return Content.assemble(
+            (f"{len(self.matches)} matches", "bold"), " of ", safe(words, single_line=True),
+            ("  ·  " + where, "$text-muted"))
+
+    def _paragraph(self, index: int) -> Content:
+        offset, text = self._paragraphs[index]
+        spans = [(m.start, m.end) for m in self.matches if m.paragraph == index]
+        content = styled_spans(text, spans, MATCH_STYLE)
+        if content.plain != text:
+            return content  # control characters were escaped: entity offsets no longer apply
+        # Mentions are offsets into title + blank line + body.
+        base = len(self.article.title) + 2 + offset
+        extra = [Span(m.start - base, m.end - base, _ENTITY_STYLE)
+                 for m in self.article.mentions
+                 if base <= m.start and m.end <= base + len(text)]
+        if self.current is not None:
+            cur = self.matches[self.current]
+            if cur.paragraph == index:
+                extra.append(Span(cur.start, cur.end, CURRENT_STYLE))
+        return Content(content.plain, [*content.spans, *extra], strip_control_codes=False)
+
+    def _entities(self) -> Content:
+        a = self.article
+        parts: list[tuple[str, str] | str] = []
+
+        def section(title: str, values: Sequence[str]) -> None:
+            if not values:
+                return
+            if parts:
+                parts.append("\n\n")
+            parts.append((f"{title} ({len(values)})\n", "bold $text-primary"))
+            parts.append(safe("\n".join(f"• {v}" for v in values)))
+
+        section("Actors", a.actors)
+        section("Locations", a.locations)
+        section("People", a.people)
+        section("Dates mentioned", [d.isoformat() for d in a.mentioned_dates[:20]])
+        section("Authors", a.authors)
+        section("Also saved as", a.duplicates)
+        if not parts:
+            parts.append(("No entities were recognised in this article.", "$text-muted"))
+        return Content.assemble(*parts)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def _jump(self, step: int) -> None:
+        if not self.matches:
+            self.notify("The query terms do not occur in this article's text.",
+                        severity="warning", timeout=3)
+            return
+        previous = self.current
+        if self.current is None:
+            self.current = 0 if step > 0 else len(self.matches) - 1
+        else:
+            self.current = (self.current + step) % len(self.matches)
+        touched = {self.matches[self.current].paragraph}
+        if previous is not None:
+            touched.add(self.matches[previous].paragraph)
+        for index in touched:
+            self.query_one(f"#para-{index}", Static).update(self._paragraph(index))
+        self.query_one("#reader-status", Static).update(self._status())
+        self._scroll_to_current()
+
+    def _scroll_to_current(self) -> None:
+        if self.current is None:
+            return
+        match = self.matches[self.current]
+        para = self.query_one(f"#para-{match.paragraph}", Static)
+        body = self.query_one("#reader-body", VerticalScroll)
+        width = max(1, para.content_size.width)
+        # Wrapped lines are about as long as the width, so this finds the match's line closely
+        # enough to keep it in the middle of the view.
+        line = match.start // width
+        region = para.virtual_region.translate((0, line))
+        body.scroll_to_region(Region(region.x, region.y, 1, 1), animate=False, center=True,
+                              force=True)
+
+    def action_next_match(self) -> None:
+        """Go to the next highlighted term (wraps around)."""
+        self._jump(1)
+
+    def action_previous_match(self) -> None:
+        """Go to the previous highlighted term (wraps around)."""
+        self._jump(-1)
+
+    def action_back(self) -> None:
+        """Back to the results."""
+        self.dismiss(None)
+
+    def action_similar(self) -> None:
+        """List articles similar to this one."""
+        self.post_message(self.SimilarRequested(self.article.id))
+
+    def action_toggle_entities(self) -> None:
+        """Show or hide the entity panel (more room for text on narrow terminals)."""
+        panel = self.query_one("#reader-entities")
+        panel.display = not panel.display
