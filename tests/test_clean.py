@@ -466,6 +466,33 @@ def test_clean_document_html_applies_text_rules(monkeypatch: pytest.MonkeyPatch)
     assert article.metadata["description"].startswith("Iranian troops")
 
 
+def test_clean_document_html_with_the_real_extractor() -> None:
+    path = DATA / "article.html"
+    doc = SourceDocument(
+        path=str(path), key=str(path), format="html", text=path.read_text(encoding="utf-8")
+    )
+    article = clean_document(doc)
+    assert article.title == "ISIS Just Attacked Iran"
+    paragraphs = article.body.split("\n\n")
+    assert paragraphs[0].startswith("On June 19, militants from the Islamic State")
+    assert paragraphs[-1] == "With the attack on Qasre Shirin, it appears ISIS is striking back."
+    assert "problems viewing" not in article.body
+    assert article.authors == ("David Axe",)
+    assert article.metadata["site"] == "War Is Boring"
+    assert str(article.metadata["published"]).startswith("2014-06-23")
+    # Source metadata wins over what the page says.
+    with_meta = clean_document(
+        SourceDocument(
+            path=doc.path, key=doc.key, format="html", text=doc.text,
+            metadata={"title": "Own title", "authors": ["A. Editor"], "subtitle": "Deck"},
+        )
+    )
+    assert (with_meta.title, with_meta.authors, with_meta.subtitle) == (
+        "Own title", ("A. Editor",), "Deck"
+    )
+    assert with_meta.body == article.body
+
+
 # --------------------------------------------------------------------------------------------
 # Rules files
 # --------------------------------------------------------------------------------------------
