@@ -131,7 +131,36 @@ _NOT_NAME_WORDS = frozenset(
 )
 """Words that make a capitalised phrase an organisation, place, date or page furniture."""
 
-_AFTER_SKIP_RE = re.compile(r"[ \t]*(?:,|\(|—|–|-)?[ \t]*")
+_LANGUAGE_CUES = frozenset(
+    {
+        "english", "arabic", "persian", "farsi", "urdu", "pashto", "dari", "hebrew", "kurdish",
+        "kurmanji", "sorani", "hindi", "latin", "swahili", "amharic", "language", "languages",
+        "speakers", "speaking", "translated", "translation", "subtitles", "subtitled", "dubbed",
+        "dialect",
+    }
+)
+"""Words near a demonym that make it a language ("in English, Russian, French") not a state."""
+
+
+def _is_language(
+    text: str, tokens: Sequence[Token], a: int, b: int, languages: set[int]
+) -> bool:
+    """Is the demonym at tokens ``a:b`` used as a language name ("in Russian", "Persian
+    speakers", "English, Russian, French and Indonesian")? ``languages`` holds the indexes of
+    demonyms already read as languages, so a list is read as one."""
+    if a > 0 and tokens[a - 1].norm == "in" and (
+        b >= len(tokens) or not tokens[b].joined or not tokens[b].text[:1].islower()
+    ):
+        return True
+    for k in (*range(max(0, a - 3), a), *range(b, min(len(tokens), b + 3))):
+        if tokens[k].norm in _LANGUAGE_CUES or k in languages:
+            if k < a:
+                lo, hi = tokens[k].end, tokens[a].start
+            else:
+                lo, hi = tokens[b - 1].end, tokens[k].start
+            if not re.search(r"[.;:!?\n]", text[lo:hi]):
+                return True
+    return False
 
 
 def _headline_line(text: str, offset: int, title_end: int, memo: dict[int, bool]) -> bool:
@@ -320,9 +349,20 @@ def extract(
     tokens = tokenize(text)
     mentions: list[EntityMention] = []
     covered: set[int] = set()
+    languages: set[int] = set()
     for a, b, found in gaz.find(text, tokens):
-        mentions.extend(found)
         covered.update(range(a, b))
+        for m in found:
+            # A demonym names its state, unless it names a language.
+            if (
+                m.facet == "actor"
+                and gaz.canonical("location", m.surface) is None
+                and gaz.kind("actor", m.name) == "state"
+                and _is_language(text, tokens, a, b, languages)
+            ):
+                languages.add(a)
+                continue
+            mentions.append(m)
     mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title)))
     mentions.sort(key=lambda m: (m.start, FACETS.index(m.facet)))
 

@@ -409,7 +409,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+def _write_json(path: Path, data: Mapping[str, Any], *, keep: int) -> None:
+    """Write a cache file atomically, keeping only the ``keep`` newest files of its kind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -420,6 +421,13 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        prefix = path.name.split("-", 1)[0]
+        siblings = sorted(
+            path.parent.glob(f"{prefix}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True
+        )
+        for old in siblings[keep:]:
+            if old != path:
+                old.unlink(missing_ok=True)
     except OSError:
         pass  # A read-only cache directory only costs the derivation time on each start.
 
@@ -450,7 +458,7 @@ def _geonames() -> dict[str, Any]:
     if data is not None and "cities" in data:
         return data
     data = _derive_geonames()
-    _write_json(path, data)
+    _write_json(path, data, keep=1)
     return data
 
 
@@ -702,7 +710,7 @@ class Gazetteer:
                         pass  # A damaged cache is rebuilt.
             gazetteer = cls._load_files(files)
             if cache is not None:
-                _write_json(cache, gazetteer._to_compiled())
+                _write_json(cache, gazetteer._to_compiled(), keep=4)
             return gazetteer
 
     @classmethod
