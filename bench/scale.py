@@ -326,6 +326,7 @@ def measure(
     systems: Sequence[str] = SYSTEMS,
     rounds: int = 3,
     cold_runs: int = 3,
+    cold_queries: int = len(COLD_QUERIES),
     procs: int | None = None,
     change_fraction: float = 0.01,
     profile: Path | None = None,
@@ -352,6 +353,7 @@ def measure(
             "git": _git_head(),
             "rounds": rounds,
             "cold_runs": cold_runs,
+            "cold_queries": list(COLD_QUERIES[:cold_queries]),
             "procs": procs,
         },
         "corpus": {
@@ -442,7 +444,7 @@ def measure(
             )
         entry["query"] = query.json()
         _log(f"[{name}] cold queries ...")
-        entry["cold"] = _cold(name, corpus, index, mix, cold_runs)
+        entry["cold"] = _cold(name, corpus, index, mix, cold_runs, COLD_QUERIES[:cold_queries])
         report["systems"][name] = entry
     if profile is not None and "ours" in runnable:
         report["profile"] = _profile(corpus, work / "ours-profile", profile)
@@ -452,10 +454,15 @@ def measure(
 
 
 def _cold(
-    name: str, corpus: Path, index: Path, mix: Sequence[QuerySpec], runs: int
+    name: str,
+    corpus: Path,
+    index: Path,
+    mix: Sequence[QuerySpec],
+    runs: int,
+    queries: Sequence[str],
 ) -> dict[str, Any]:
     walls: dict[str, list[float]] = {}
-    for spec in (s for s in mix if s.name in COLD_QUERIES):
+    for spec in (s for s in mix if s.name in queries):
         for _ in range(runs):
             if name == "ours":
                 cmd = [
@@ -645,7 +652,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         baselines = [n for n in names if n != "ours"]
         header = ["ours ÷ baseline", "better if", *(systems[n]["label"] for n in baselines)]
         rows = [
-            [METRICS[m][0], METRICS[m][1], *(f"{ratios[m][n]:.2f}x" for n in baselines)]
+            [METRICS[m][0], METRICS[m][1], *(f"{_fmt(ratios[m][n])}x" for n in baselines)]
             for m in METRICS
         ]
         out += [_table(header, rows), ""]
@@ -739,6 +746,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of the query mix")
     parser.add_argument("--cold-runs", type=int, default=3, help="runs per cold query")
+    parser.add_argument(
+        "--cold-queries",
+        type=int,
+        default=len(COLD_QUERIES),
+        choices=range(1, len(COLD_QUERIES) + 1),
+        help=f"how many of {', '.join(COLD_QUERIES)} to time cold (default all)",
+    )
     parser.add_argument("--procs", type=int, default=None, help="our indexer's worker processes")
     parser.add_argument(
         "--change",
@@ -767,6 +781,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             systems=[s for s in args.systems.split(",") if s],
             rounds=args.rounds,
             cold_runs=args.cold_runs,
+            cold_queries=args.cold_queries,
             procs=args.procs,
             change_fraction=args.change,
             profile=profile,

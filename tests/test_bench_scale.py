@@ -182,6 +182,8 @@ def test_scale_smoke(tmp_path: Path) -> None:
             "1",
             "--cold-runs",
             "1",
+            "--cold-queries",
+            "1",
             "--procs",
             "1",
         ],
