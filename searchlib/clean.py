@@ -273,7 +273,7 @@ class CleaningRules:
             layers.append(_read_layer(str(path), text))
         merged: dict[str, _Value] = {}
         for layer in layers:
-            _merge(merged, layer.data, layer)
+            _merge(merged, layer.data)
         return _compile(merged, tuple(layer.name for layer in layers))
 
 
@@ -292,12 +292,9 @@ class _Layer:
     data: dict[str, _Value]
 
 
-class _SafeLineLoader(yaml.SafeLoader):
-    """SafeLoader; only safe tags are constructed, marks are kept via the composed nodes."""
-
-
 def _read_layer(name: str, text: str) -> _Layer:
-    loader = _SafeLineLoader(text)
+    # Composing first keeps each node's line; only SafeLoader constructors ever run.
+    loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -341,12 +338,13 @@ def _wrap(loader: yaml.SafeLoader, node: yaml.Node, name: str) -> _Value:
     return _Value(loader.construct_object(node, deep=True), name, line)
 
 
-def _merge(into: dict[str, _Value], new: Mapping[str, _Value], layer: _Layer) -> None:
+def _merge(into: dict[str, _Value], new: Mapping[str, _Value]) -> None:
+    """Layer ``new`` over ``into``: mappings merge, lists append, anything else replaces."""
     for key, value in new.items():
         old = into.get(key)
         if old is not None and isinstance(old.value, dict) and isinstance(value.value, dict):
             merged = dict(old.value)
-            _merge(merged, value.value, layer)
+            _merge(merged, value.value)
             into[key] = _Value(merged, old.origin, old.line)
         elif old is not None and isinstance(old.value, list) and isinstance(value.value, list):
             into[key] = _Value([*old.value, *value.value], old.origin, old.line)
@@ -393,7 +391,8 @@ def _check(value: _Value, schema: Any, where: str) -> Any:
             if key not in schema:
                 known = ", ".join(sorted(schema))
                 raise ConfigError(
-                    f"{item.origin}:{item.line}: unknown key {key!r} in {where} (known: {known})"
+                    f"{item.origin}:{item.line}: unknown key {key!r} in {where or 'the rules'} "
+                    f"(known: {known})"
                 )
             out[key] = _check(item, schema[key], f"{where}.{key}" if where else key)
         return out
@@ -639,7 +638,12 @@ class _Header:
     dateline: str | None = None
 
 
-def _byline_authors(line: str, rules: CleaningRules) -> list[str] | None:
+def _byline_authors(line: str, rules: CleaningRules, *, strict: bool) -> list[str] | None:
+    """The names of a byline, or None when ``line`` is not one.
+
+    ``strict`` applies where a headline is still expected: there "By Air, Iran Strikes ISIS" is
+    a headline, so every word must be a capitalised name part and commas are not allowed.
+    """
     for pattern in rules.bylines:
         match = pattern.search(line)
         if match is None:
@@ -650,6 +654,12 @@ def _byline_authors(line: str, rules: CleaningRules) -> list[str] | None:
             return None
         capitalised = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
         if capitalised * 2 < len(words):
+            return None
+        if strict and (
+            "," in names_text
+            or ":" in names_text
+            or any(not (w[:1].isupper() or w in ("and", "&")) for w in words)
+        ):
             return None
         names = [
             _WORD_EDGE.sub("", n) for n in rules.author_separators.split(names_text)
@@ -690,7 +700,7 @@ def _analyse_header(
         if seen > rules.header_max_lines or len(line.split()) >= rules.header_prose_min_words:
             break
         bare = _bare(line)
-        authors = _byline_authors(bare, rules)
+        authors = _byline_authors(bare, rules, strict=not title_decided and not title_hint)
         if authors is not None:
             found.authors.extend(a for a in authors if a not in found.authors)
             lines[i] = ""

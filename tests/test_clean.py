@@ -306,6 +306,11 @@ def test_byline_and_dateline_shapes() -> None:
     assert article.authors == ("Jane Roe", "Ali Reza")
     assert article.dateline == "Published: 2017-06-21"
     assert article.body.startswith("Negotiators met")
+    # A headline may start with "By"; a byline where the headline is expected must be names.
+    headline = clean_text("By Air, Iran Strikes ISIS\n\nBy Jane Roe\n\nIran struck ISIS again.")
+    assert (headline.title, headline.authors) == ("By Air, Iran Strikes ISIS", ("Jane Roe",))
+    first = clean_text("By Jane Roe\n\nIran Strikes ISIS\n\nIran struck ISIS positions again.")
+    assert (first.title, first.authors) == ("Iran Strikes ISIS", ("Jane Roe",))
     # Lower-case words after "By" are a sentence, not a byline.
     prose = clean_text("Iran Talks Stall\n\nBy the end of the day it was over.\n\nMore text here.")
     assert prose.authors == ()
