@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -72,29 +73,26 @@ _MONTHS = _month_lookup()
 # Longest first so that "June" is preferred over "Jun" by the alternation.
 _MONTH_WORDS = sorted(_MONTHS, key=len, reverse=True)
 _MONTH_ALT = "|".join(f"{word.capitalize()}|{word.upper()}" for word in _MONTH_WORDS)
-_MONTH = rf"(?:{_MONTH_ALT})(?![A-Za-z])(?:\s?\.)?"
+_DAY = r"(?P<day>[12]\d|3[01]|0?[1-9])(?!\d)(?:st|nd|rd|th|ST|ND|RD|TH)?"
+_YEAR = r"(?:,?\s+(?P<year>\d{4})(?!\d))?"
 
-
-def _day(name: str) -> str:
-    """Pattern for a day number (ordinal suffix allowed) captured as group ``name``."""
-    return rf"(?P<{name}>[12]\d|3[01]|0?[1-9])(?!\d)(?:st|nd|rd|th|ST|ND|RD|TH)?(?![A-Za-z0-9])"
-
-
-_YEAR = r"\d{4}(?!\d)"
-
-_DATE_RE = re.compile(
-    rf"""
-    (?<![\w.])
-    (?:
-        (?P<iso_y>\d{{4}})-(?P<iso_m>\d{{1,2}})-(?P<iso_d>\d{{1,2}})(?![\d-])
-      | (?P<us_a>\d{{1,2}})/(?P<us_b>\d{{1,2}})/(?P<us_y>\d{{4}})(?![\d/])
-      | (?P<mdy_m>{_MONTH})\s+{_day("mdy_d")}(?:,?\s+(?P<mdy_y>{_YEAR}))?
-      | (?:the\s+)?{_day("dmy_d")}\s+(?:of\s+)?(?P<dmy_m>{_MONTH})(?:,?\s+(?P<dmy_y>{_YEAR}))?
-    )
-    """,
-    re.VERBOSE,
-)
+# Scanning runs in two stages because a single regex with month names, day numbers and numeric
+# forms as alternatives scans at about 2 MB/s, while each anchor below alone (a set of literal
+# month prefixes, a separator followed by a digit) scans at 50-100 MB/s. The anchors locate
+# candidates; small anchored patterns then read the day and year around them.
+_MONTH_RE = re.compile(rf"(?:{_MONTH_ALT})(?![A-Za-z])")
+_SEPARATOR_RE = re.compile(r"[/-]\d")
+_NUMERIC_RE = re.compile(r"\d[\d/-]{5,}\d")
+_AFTER_MONTH_RE = re.compile(rf"(?:\s?\.)?\s+{_DAY}(?![A-Za-z0-9]){_YEAR}")
+_YEAR_AFTER_MONTH_RE = re.compile(rf"(?:\s?\.)?{_YEAR}")
+_BEFORE_MONTH_RE = re.compile(rf"(?:(?<![\w.])the\s+)?(?<![\w.]){_DAY}\s+(?:of\s+)?$")
+_ISO_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_US_RE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _BOUND_RE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_HEADER_CHARS = 4000
+"""How much of the body the header lines are looked for in (they are near the top)."""
+_LOOKBACK = 16
+"""Characters before a month name that can hold "the 18th of "."""
 
 
 @dataclass(frozen=True)
@@ -105,11 +103,7 @@ class _Found:
     month: int
     day: int
     start: int
-
-
-def _month_number(token: str) -> int:
-    """Month number of a matched month token such as ``"Jan ."`` or ``"SEPT"``."""
-    return _MONTHS[token.rstrip(" .").lower()]
+    end: int
 
 
 def _year_or_none(text: str | None) -> int | None:
@@ -130,36 +124,85 @@ def _valid(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def _scan(text: str) -> Iterator[_Found]:
-    """Yield every syntactically plausible date expression in ``text``, left to right."""
-    for match in _DATE_RE.finditer(text):
-        groups = match.groupdict()
-        start = match.start()
-        if groups["iso_y"] is not None:
-            year = _year_or_none(groups["iso_y"])
+def _word_start(text: str, index: int) -> bool:
+    """Whether ``index`` starts a word: not preceded by a letter, digit or a dot."""
+    if index == 0:
+        return True
+    before = text[index - 1]
+    return not (before.isalnum() or before in "._")
+
+
+def _scan_months(text: str) -> Iterator[_Found]:
+    """Dates written with a month name, left to right."""
+    consumed = 0
+    for match in _MONTH_RE.finditer(text):
+        start, end = match.span()
+        if start < consumed or not _word_start(text, start):
+            continue
+        month = _MONTHS[match.group().lower()]
+        before = _BEFORE_MONTH_RE.search(text, max(consumed, start - _LOOKBACK), start)
+        if before is not None:
+            after = _YEAR_AFTER_MONTH_RE.match(text, end)
+            year_text = after.group("year") if after is not None else None
+            stop = after.end() if after is not None else end
+            consumed = stop
+            yield _Found(
+                _year_or_none(year_text), month, int(before.group("day")), before.start(), stop
+            )
+            continue
+        after = _AFTER_MONTH_RE.match(text, end)
+        if after is not None:
+            consumed = after.end()
+            yield _Found(
+                _year_or_none(after.group("year")),
+                month,
+                int(after.group("day")),
+                start,
+                after.end(),
+            )
+
+
+def _scan_numeric(text: str) -> Iterator[_Found]:
+    """Dates written as ``2017-06-21`` or ``06/21/2017``, left to right."""
+    consumed = 0
+    for separator in _SEPARATOR_RE.finditer(text):
+        position = separator.start()
+        if position < consumed:
+            continue
+        start = position
+        while start > 0 and position - start < 4 and text[start - 1].isdigit():
+            start -= 1
+        if start == position or not _word_start(text, start):
+            continue
+        match = _NUMERIC_RE.match(text, start)
+        if match is None:
+            continue
+        end = match.end()
+        consumed = end
+        if end < len(text) and text[end] in "-/":
+            continue
+        token = match.group()
+        iso = _ISO_RE.fullmatch(token)
+        if iso is not None:
+            year = _year_or_none(iso.group(1))
             if year is not None:
-                yield _Found(year, int(groups["iso_m"]), int(groups["iso_d"]), start)
-        elif groups["us_a"] is not None:
-            year = _year_or_none(groups["us_y"])
-            first, second = int(groups["us_a"]), int(groups["us_b"])
+                yield _Found(year, int(iso.group(2)), int(iso.group(3)), start, end)
+            continue
+        us = _US_RE.fullmatch(token)
+        if us is not None:
+            year = _year_or_none(us.group(3))
+            first, second = int(us.group(1)), int(us.group(2))
             if year is not None:
                 # US order unless the first number cannot be a month (21/06/2017).
                 month, day = (first, second) if first <= 12 else (second, first)
-                yield _Found(year, month, day, start)
-        elif groups["mdy_m"] is not None:
-            yield _Found(
-                _year_or_none(groups["mdy_y"]),
-                _month_number(groups["mdy_m"]),
-                int(groups["mdy_d"]),
-                start,
-            )
-        else:
-            yield _Found(
-                _year_or_none(groups["dmy_y"]),
-                _month_number(groups["dmy_m"]),
-                int(groups["dmy_d"]),
-                start,
-            )
+                yield _Found(year, month, day, start, end)
+
+
+def _scan(text: str) -> list[_Found]:
+    """Every syntactically plausible date expression in ``text``, in order of appearance."""
+    found = [*_scan_months(text), *_scan_numeric(text)]
+    found.sort(key=lambda item: item.start)
+    return found
 
 
 def _full_dates(text: str) -> list[dt.date]:
@@ -244,8 +287,8 @@ def _dateline_date(body: str, dateline: str | None) -> dt.date | None:
         found = _full_dates(dateline)
         if found:
             return found[0]
-    lines = (line.strip() for line in body.splitlines())
-    header = [line for line in lines if line][:HEADER_LINES]
+    lines = (line.strip() for line in body[:_HEADER_CHARS].splitlines())
+    header = list(itertools.islice((line for line in lines if line), HEADER_LINES))
     for line in header:
         if _looks_like_header(line):
             found = _full_dates(line)

@@ -249,6 +249,17 @@ def test_nonsense_yields_nothing(text: str) -> None:
     assert find_mentioned(text, D(2017, 6, 21)) == ()
 
 
+def test_day_first_needs_a_word_boundary() -> None:
+    published = D(2017, 6, 21)
+    assert find_mentioned("breathe 18 June; x19 June; 1.5 June; 120 June", published) == (
+        D(2017, 6, 18),
+    )
+    assert find_mentioned("June 21, 2017 [21st Century Wire] 20 June 2017", None) == (
+        D(2017, 6, 20),
+        D(2017, 6, 21),
+    )
+
+
 def test_may_followed_by_a_day_is_a_date() -> None:
     assert find_mentioned("On May 5 they met.", D(2017, 6, 21)) == (D(2017, 5, 5),)
 
