@@ -52,6 +52,12 @@ def _handle_errors(func: F) -> F:
             sys.exit(130)
         except OSError as exc:
             raise UserError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+        except Exception as exc:
+            # Last resort: a bug must still end in one line, not a traceback, unless asked.
+            if os.environ.get("SEARCHLIB_DEBUG"):
+                raise
+            raise UserError(f"internal error: {type(exc).__name__}: {exc} "
+                            "(set SEARCHLIB_DEBUG=1 for details)") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -308,10 +314,13 @@ def _print_results(results: SearchResults, color: bool, show_facets: bool) -> No
         click.echo(f"{hit.rank:>3}. " + (click.style(title, bold=True) if color else title)
                    + f"  ({date})", color=color)
         meta = f"     {terminal_safe(hit.path, single_line=True)}  id {hit.id}"
-        entities = ", ".join([*hit.actors[:4], *hit.locations[:4]])
-        if entities:
-            meta += f"  [{terminal_safe(entities, single_line=True)}]"
         click.echo(click.style(meta, dim=True) if color else meta, color=color)
+        who = ", ".join(hit.actors[:5])
+        where = ", ".join(hit.locations[:5])
+        if who or where:
+            line = terminal_safe(f"     who: {who or '-'} · where: {where or '-'}",
+                                 single_line=True)
+            click.echo(click.style(line, fg="green") if color else line, color=color)
         snippet = _highlight(hit.snippet, hit.highlights, color).replace("\n", " ")
         click.echo("     " + snippet, color=color)
     if show_facets:
@@ -499,7 +508,7 @@ def gaps_cmd(index_dir: str | None, limit: int, min_count: int, as_json: bool) -
     Example:
       search gazetteer gaps -n 30
     """
-    from .extract import gazetteer_gaps
+    from .gazetteer import gazetteer_gaps
 
     with _open(index_dir) as ix:
         texts = (a.title + "\n\n" + a.text for a in ix.articles())

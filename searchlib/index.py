@@ -139,7 +139,7 @@ def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
             f"no index at {index_dir}; build one with `search index PATH --index {index_dir}`")
     try:
         with open(meta_path, encoding="utf-8") as fh:
-            meta = json.load(fh)
+            meta: Any = json.load(fh)
     except FileNotFoundError:
         raise IndexCorruptError(
             f"index at {index_dir} has no {META}; run `search index --rebuild`") from None
@@ -147,7 +147,10 @@ def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
         raise IndexCorruptError(
             f"index at {index_dir} has an unreadable {META}; run `search index --rebuild`"
         ) from None
-    version = meta.get("schema_version") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):
+        raise IndexCorruptError(
+            f"index at {index_dir} has a malformed {META}; run `search index --rebuild`")
+    version = meta.get("schema_version")
     if version != schema_mod.SCHEMA_VERSION:
         raise IndexCorruptError(
             f"index at {index_dir} was built with schema version {version}, this release "
@@ -160,10 +163,11 @@ def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(gazetteer_files: Sequence[str], rules_files: Sequence[str], max_bytes: int
-                 ) -> None:
-    _WORKER["gazetteer"] = Gazetteer.load([Path(p) for p in gazetteer_files])
-    _WORKER["rules"] = CleaningRules.load([Path(p) for p in rules_files])
+def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int) -> None:
+    # Set in the parent before the pool forks, so workers inherit the loaded gazetteer and
+    # rules instead of each loading them again.
+    _WORKER["gazetteer"] = gazetteer
+    _WORKER["rules"] = rules
     _WORKER["max_bytes"] = max_bytes
 
 
@@ -278,15 +282,14 @@ class _WriteLock:
             self.fh.close()
 
 
-def _map_files(paths: Sequence[str], procs: int, init_args: tuple[Any, ...]
+def _map_files(paths: Sequence[str], procs: int
                ) -> Iterator[tuple[str, list[_Prepared], list[SkippedFile]]]:
     if procs <= 1 or len(paths) < _POOL_THRESHOLD:
-        _init_worker(*init_args)
         for path in paths:
             yield _process_file(path)
         return
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(procs, initializer=_init_worker, initargs=init_args) as pool:
+    with ctx.Pool(procs) as pool:
         yield from pool.imap(_process_file, paths, chunksize=8)
 
 
@@ -329,11 +332,9 @@ def build_index(
     base = Path(index_dir)
     whoosh_dir, manifest_path, meta_path = index_paths(base)
     procs = procs or os.cpu_count() or 1
-    gaz_files = [os.path.abspath(os.fspath(p)) for p in gazetteer]
-    rule_files = [os.path.abspath(os.fspath(p)) for p in cleaning_rules]
-    # Load once here too: a malformed user file must fail before any work, with its message.
-    Gazetteer.load([Path(p) for p in gaz_files])
-    CleaningRules.load([Path(p) for p in rule_files])
+    # Loaded before any work, so a malformed user file fails first, with its message.
+    _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
+                 CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes)
 
     with _WriteLock(base, wait):
         if rebuild or not whoosh_dir.is_dir():
@@ -346,8 +347,7 @@ def build_index(
         ix = _open_or_create(whoosh_dir, rebuild)
         infos, scan_skipped = scan(paths)
         plan = _Plan(old_files, infos)
-        init_args = (gaz_files, rule_files, max_bytes)
-        summary = plan.run(ix, init_args, procs, batch_size, progress, manifest_path)
+        summary = plan.run(ix, procs, batch_size, progress, manifest_path)
         skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
         meta = {
             "schema_version": schema_mod.SCHEMA_VERSION,
@@ -393,7 +393,7 @@ class _Plan:
                 if content.startswith("skipped:"):
                     self.skipped.append(SkippedFile(key, content[len("skipped:"):]))
 
-    def run(self, ix: Any, init_args: tuple[Any, ...], procs: int, batch_size: int,
+    def run(self, ix: Any, procs: int, batch_size: int,
             progress: ProgressCallback | None, manifest_path: Path) -> dict[str, int]:
         """Read changed files, write the index in batches, keep the manifest in step."""
         fresh: dict[str, _Prepared] = {}
@@ -410,7 +410,7 @@ class _Plan:
                 counts["removed"] += 1
 
         for done, (path, prepared, skipped) in enumerate(
-                _map_files(self.changed, procs, init_args), 1):
+                _map_files(self.changed, procs), 1):
             info = self.infos[path]
             records = {p.key: p.content_hash for p in prepared}
             whole_skip = None
@@ -436,14 +436,13 @@ class _Plan:
             if progress:
                 progress(done, total)
             if len(pending_files) >= batch_size:
-                self._commit(ix, fresh, pending_files, init_args, manifest_path, final=False)
+                self._commit(ix, fresh, pending_files, manifest_path, final=False)
                 pending_files = []
-        counts["duplicates"] = self._commit(ix, fresh, pending_files, init_args, manifest_path,
-                                            final=True)
+        counts["duplicates"] = self._commit(ix, fresh, pending_files, manifest_path, final=True)
         return counts
 
     def _commit(self, ix: Any, fresh: dict[str, _Prepared], files: list[str],
-                init_args: tuple[Any, ...], manifest_path: Path, *, final: bool) -> int:
+                manifest_path: Path, *, final: bool) -> int:
         """Apply the changes of everything processed so far; return the duplicate count.
 
         Groups records by content hash; the kept record of a group is the one already indexed
@@ -477,7 +476,7 @@ class _Plan:
         # A kept record may come from an unchanged file whose twin just went away: read it.
         missing = sorted({key_file[k] for k in to_add if k not in fresh})
         if missing:
-            for _path, prepared, _skipped in _map_files(missing, 1, init_args):
+            for _path, prepared, _skipped in _map_files(missing, 1):
                 for p in prepared:
                     fresh.setdefault(p.key, p)
             to_add = [k for k in to_add if k in fresh]

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from whoosh import highlight, qparser, sorting
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.util.times import long_to_datetime
 
 from . import ranking
 from .dates import parse_date_bound
@@ -181,8 +182,8 @@ class Index:
             raise IndexCorruptError(
                 f"index at {self.path} is damaged ({type(exc).__name__}: {exc}); "
                 "run `search index --rebuild`") from None
-        self._gazetteer = (Gazetteer.load([Path(p) for p in gazetteer]) if gazetteer
-                           else default_gazetteer())
+        self._gazetteer_files = [Path(p) for p in gazetteer]
+        self._gazetteer_obj: Gazetteer | None = None
         self._facets: _FacetCache | None = None
         self._parser = self._make_parser()
         self._manifest: dict[str, Any] | None = None
@@ -259,7 +260,7 @@ class Index:
         return q.apply(self._resolve_facet_terms)
 
     def _facet_value(self, facet: str, value: str) -> str:
-        canonical = self._gazetteer.canonical(facet, value)  # type: ignore[arg-type]
+        canonical = self.gazetteer.canonical(facet, value)  # type: ignore[arg-type]
         if canonical:
             return canonical
         return self._facet_cache().lower.get(facet, {}).get(value.lower(), value)
@@ -286,11 +287,16 @@ class Index:
             lower[facet] = {k.lower(): k for k in per}
         years: dict[str, list[int]] = {}
         months: dict[str, list[int]] = {}
-        dates = reader.column_reader("date") if reader.has_column("date") else None
-        if dates is not None:
+        if reader.has_column("date"):
+            # Raw column values: undated documents hold a sentinel that does not convert.
+            dates = reader.column_reader("date", translate=False)
             for docnum in _iter_bits(live):
-                value = dates[docnum]
-                if isinstance(value, dt.datetime) and value.year > 1:
+                raw = dates[docnum]
+                try:
+                    value = long_to_datetime(raw)
+                except (OverflowError, ValueError, TypeError):
+                    continue
+                if value.year > 1:
                     years.setdefault(f"{value.year:04d}", []).append(docnum)
                     months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
         values["year"] = {k: _bits(v, size) for k, v in years.items()}
@@ -443,7 +449,8 @@ class Index:
             published=_parse_iso(info.get("published")),
             actors=tuple(info.get("actors", ())), locations=tuple(info.get("locations", ())),
             people=tuple(info.get("people", ())),
-            score=float(hit.score) if hit.score is not None else 0.0,
+            # With a sort order Whoosh puts the sort key in .score; only report real scores.
+            score=float(hit.score) if isinstance(hit.score, (int, float)) else 0.0,
             snippet=snippet, highlights=spans, rank=rank)
 
     def _suggest(self, text: str, q: Any, total: int) -> str | None:
@@ -455,7 +462,7 @@ class Index:
             return None
         if corrected.string == text or not corrected.query:
             return None
-        better = corrected.string
+        better = _keep_case(text, corrected.string)
         try:
             found = len(set(searcher.docs_for_query(self.parse(better))))
         except QueryError:
@@ -545,13 +552,29 @@ class Index:
 
     @property
     def gazetteer(self) -> Gazetteer:
-        """The gazetteer used to resolve facet aliases for this index."""
-        return self._gazetteer
+        """The gazetteer used to resolve facet aliases for this index (loaded on first use)."""
+        if self._gazetteer_obj is None:
+            self._gazetteer_obj = (Gazetteer.load(self._gazetteer_files)
+                                   if self._gazetteer_files else default_gazetteer())
+        return self._gazetteer_obj
 
     @property
     def doc_count(self) -> int:
         """Number of documents."""
         return int(self._fresh().doc_count())
+
+
+def _keep_case(original: str, corrected: str) -> str:
+    """Corrections come from the lowercased vocabulary: restore the user's capitals."""
+    before, after = original.split(), corrected.split()
+    if len(before) != len(after):
+        return corrected
+    out = []
+    for old, new in zip(before, after, strict=True):
+        if old != new and old[:1].isupper() and new[:1].islower():
+            new = new[:1].upper() + new[1:]
+        out.append(new)
+    return " ".join(out)
 
 
 def _find_error(q: Any) -> str | None:

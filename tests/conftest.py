@@ -26,7 +26,9 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     """Keep the developer's own config file and $SEARCH_INDEX out of the tests."""
     monkeypatch.delenv("SEARCH_INDEX", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("SEARCHLIB_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.yaml"))
+    empty = tmp_path_factory.getbasetemp() / "empty-config.yaml"
+    empty.write_text("")
+    monkeypatch.setenv("SEARCHLIB_CONFIG", str(empty))
 
 
 @pytest.fixture(scope="session")

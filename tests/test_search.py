@@ -1,0 +1,132 @@
+"""Searching the seed index: ranking, query language, filters, facets, snippets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from searchlib import QueryError, open_index
+from searchlib.search import Index
+
+
+@pytest.fixture()
+def ix(seed_index: Path) -> Index:
+    index = open_index(seed_index)
+    yield index  # type: ignore[misc]
+    index.close()
+
+
+def _names(results: object) -> list[str]:
+    return [Path(h.path).name[:3] for h in results.hits]  # type: ignore[attr-defined]
+
+
+def test_match_all_and_total(ix: Index) -> None:
+    results = ix.search("*", limit=10)
+    assert results.total == 5 and len(results.hits) == 5
+    assert all(h.snippet for h in results.hits)
+
+
+@pytest.mark.parametrize(("query", "first"), [
+    ("Qasre Shirin border clash", "000"),
+    ("Khomeini mausoleum parliament attack", "001"),
+    ("Iranian air force airstrikes Iraq", "002"),
+    ("missiles Deir Az Zor Revolutionary Guard", "003"),
+    ("Kerman suicide bombing Soleimani anniversary", "004"),
+])
+def test_ranked_queries_put_the_right_article_first(ix: Index, query: str, first: str) -> None:
+    assert _names(ix.search(query))[0] == first
+
+
+def test_sentence_query_does_not_return_nothing(ix: Index) -> None:
+    results = ix.search("why did the islamic state attack the iranian parliament in tehran?")
+    assert results.total >= 3
+    assert "001" in _names(results)[:3]
+
+
+def test_all_terms_first_for_short_queries(ix: Index) -> None:
+    results = ix.search("Kerman Houthis")
+    assert _names(results)[0] == "004"  # the only article with both words
+
+
+def test_phrase_not_and_fields(ix: Index) -> None:
+    assert _names(ix.search('"suicide bombing"')) and all(
+        "suicide bombing" in ix.get(h.id).text.lower() for h in ix.search('"suicide bombing"').hits)
+    assert "000" not in _names(ix.search("ISIS -Pourdastan", limit=10))
+    assert _names(ix.search("title:Kerman OR title:Qasre")) == []
+    assert _names(ix.search("title:ballistic")) == ["004"]
+
+
+def test_fuzzy_and_wildcard(ix: Index) -> None:
+    assert "003" in _names(ix.search("Henningsn~"))
+    assert "004" in _names(ix.search("Solei*"))
+
+
+def test_date_field_and_filters(ix: Index) -> None:
+    dated = ix.search("date:2017")
+    assert {"001", "003"} <= set(_names(dated))
+    assert ix.search("*", date_from="2017-06-21", date_to="2017-06-21").total == 1
+    assert ix.search("*", date_from="2018").total == ix.search("date:>2017").total
+
+
+def test_bad_queries_raise_one_line_errors(ix: Index) -> None:
+    with pytest.raises(QueryError, match="unknown field 'foo:'"):
+        ix.search("foo:bar")
+    with pytest.raises(QueryError, match="invalid date"):
+        ix.search("date:garbage")
+    with pytest.raises(QueryError, match="YYYY"):
+        ix.search("*", date_from="June")
+
+
+def test_snippet_highlights_are_offsets_of_matches(ix: Index) -> None:
+    results = ix.search("missile")
+    hit = results.hits[0]
+    assert hit.highlights
+    for start, end in hit.highlights:
+        assert hit.snippet[start:end].lower().startswith("missile")
+    assert len(hit.snippet) < 900
+
+
+def test_location_rollup_and_disjunctive_counts(ix: Index) -> None:
+    syria = ix.search("*", locations=["Syria"])
+    assert "003" in _names(syria)
+    irgc = ix.search("*", actors=["IRGC"])
+    all_docs = ix.search("*")
+    # The actor facet ignores the actor selection: IRGC's count is what it was unfiltered.
+    assert irgc.facets["actor"]["IRGC"] == all_docs.facets["actor"]["IRGC"] == irgc.total
+    assert irgc.facets["actor"]["ISIS"] == all_docs.facets["actor"]["ISIS"]
+    # Other facets are narrowed by the IRGC selection.
+    assert sum(irgc.facets["year"].values()) <= irgc.total
+
+
+def test_alias_expansion_in_query(ix: Index) -> None:
+    assert ix.search("actor:Daesh").total == ix.search("actor:ISIS").total > 0
+    assert ix.search('actor:"islamic state"').total == ix.search("actor:isis").total
+
+
+def test_suggestion_for_misspelling(ix: Index) -> None:
+    results = ix.search("Khomeni")
+    assert results.suggestion is not None and "khomeini" in results.suggestion.lower()
+
+
+def test_get_and_similar(ix: Index) -> None:
+    hit = ix.search("Qasre Shirin").hits[0]
+    article = ix.get(hit.id)
+    assert article.title and "Pourdastan" in article.text
+    assert all(article.text[m.start - len(article.title) - 2:m.end - len(article.title) - 2]
+               == m.surface for m in article.mentions if m.start >= len(article.title) + 2)
+    similar = ix.similar(hit.id, limit=3)
+    assert similar and hit.id not in {s.id for s in similar}
+    with pytest.raises(KeyError):
+        ix.get("no-such-id")
+
+
+def test_pagination_and_date_sort(ix: Index) -> None:
+    first = ix.search("Iran", limit=2, page=1)
+    second = ix.search("Iran", limit=2, page=2)
+    assert [h.rank for h in second.hits] == [3, 4]
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+    newest = ix.search("*", sort="newest").hits
+    dates = [h.published for h in newest if h.published]
+    assert dates == sorted(dates, reverse=True)
+    assert all(h.published is None for h in newest[len(dates):])
