@@ -323,8 +323,8 @@ def find_published(
     In order:
 
     1. ``metadata``: the first of the keys ``published``, ``date``, ``published_at``,
-       ``pubdate``, ``datePublished`` whose value :func:`parse_date_value` reads
-       -> ``(date, "metadata")``;
+       ``pubdate``, ``datePublished`` (compared case-insensitively) whose value
+       :func:`parse_date_value` reads -> ``(date, "metadata")``;
     2. the article's own header: the first full date in ``dateline`` (the cleaner's date line,
        "Global Research, June 21, 2017"), else in one of the first :data:`HEADER_LINES`
        non-empty body lines that looks like a header rather than a sentence (at most
@@ -336,9 +336,12 @@ def find_published(
     4. otherwise ``(None, None)``. File times are never used: they say when a file was saved,
        not when the article was published.
     """
+    # Front matter and JSON spell keys freely ("pubDate", "Published"): compare case-folded.
+    by_key = {str(key).casefold(): value for key, value in metadata.items()}
     for key in METADATA_KEYS:
-        if key in metadata:
-            date = parse_date_value(metadata[key])
+        folded = key.casefold()
+        if folded in by_key:
+            date = parse_date_value(by_key[folded])
             if date is not None:
                 return date, "metadata"
     date = _dateline_date(body, dateline)

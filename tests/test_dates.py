@@ -101,6 +101,19 @@ def test_every_metadata_key_is_read(key: str) -> None:
     )
 
 
+@pytest.mark.parametrize("key", ["pubDate", "Published", "DATE", "datepublished"])
+def test_metadata_keys_are_case_insensitive(key: str) -> None:
+    assert find_published("T", "", dateline=None, metadata={key: "2020-01-02"}) == (
+        D(2020, 1, 2),
+        "metadata",
+    )
+
+
+def test_unrelated_metadata_is_ignored() -> None:
+    metadata = {"modified": "2020-01-02", "title": "June 7, 2017", 3: "x"}
+    assert find_published("T", "", dateline=None, metadata=metadata) == (None, None)
+
+
 def test_unparseable_metadata_falls_through() -> None:
     published = find_published(
         "T", "Body.", dateline="Global Research, June 21, 2017", metadata={"date": "soon"}
