@@ -65,6 +65,10 @@ _EMPTY_TREE_TAGS = ("script", "style", "noscript", "template")
 # the article (typically only a teaser survived), so the recall text wins. Measured on the
 # benchmark: 0.5 is best, 0.3..0.7 within 0.005 F1.
 _PRECISION_KEEP_RATIO = 0.5
+# A body split into more containers than this is not a split body but a generic class.
+_MAX_SPLIT_CONTAINERS = 8
+# Paragraphs of a continued body average at least this many words (menus and bylines do not).
+_MIN_SPLIT_WORDS_PER_PARAGRAPH = 15
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»/]\s+|\s*\|\s*")
@@ -165,22 +169,24 @@ def _extract_body(tree: lxml.html.HtmlElement, url: str | None) -> str:
     _strip_code(tree)
     _expose_captions(tree)
     try:
-        precise = _trafilatura_paragraphs(tree, url, precision=True)
-        needed = _PRECISION_KEEP_RATIO * _count_words(_page_words(tree))
-        # The recall pass only matters when it could find twice as many words as the precise
-        # one; the page's whole text bounds what it can find (this skips it on half the pages).
-        if _count_words(precise) >= needed:
-            return "\n\n".join(precise)
-        generous = _trafilatura_paragraphs(tree, url, precision=False)
+        paragraphs = _trafilatura_best(tree, url)
     except Exception:  # a trafilatura bug on odd markup must not cost the page its text
-        precise = generous = []
-    if _count_words(precise) >= _PRECISION_KEEP_RATIO * _count_words(generous):
-        paragraphs = precise
-    else:
-        paragraphs = generous
+        paragraphs = []
     if not paragraphs:
-        paragraphs = _fallback_paragraphs(tree)
-    return "\n\n".join(paragraphs)
+        return "\n\n".join(_fallback_paragraphs(tree))
+    return "\n\n".join(_merge_split_body(tree, paragraphs))
+
+
+def _trafilatura_best(tree: lxml.html.HtmlElement, url: str | None) -> list[str]:
+    precise = _trafilatura_paragraphs(tree, url, precision=True)
+    # The recall pass only matters when it could find twice as many words as the precise
+    # one; the page's whole text bounds what it can find (this skips it on half the pages).
+    if _count_words(precise) >= _PRECISION_KEEP_RATIO * _count_words(_page_words(tree)):
+        return precise
+    generous = _trafilatura_paragraphs(tree, url, precision=False)
+    if _count_words(precise) >= _PRECISION_KEEP_RATIO * _count_words(generous):
+        return precise
+    return generous
 
 
 def _trafilatura_paragraphs(
@@ -316,20 +322,57 @@ def _fallback_paragraphs(tree: lxml.html.HtmlElement) -> list[str]:
         element.drop_tree()
     roots = tree.xpath("//article") or tree.xpath("//main") or tree.xpath("//body") or [tree]
     root = roots[0]
-    paragraphs: list[str] = []
-    seen: set[int] = set()
-    for block in root.iter(*_FALLBACK_BLOCKS):
-        # a block inside an already collected block (li > p) is part of its text
-        if any(id(a) in seen for a in block.iterancestors()):
-            continue
-        seen.add(id(block))
-        text = _clean_ws(block.text_content())
-        if text:
-            paragraphs.append(text)
+    paragraphs = _block_paragraphs(root)
     if not paragraphs:
         text = _clean_ws(root.text_content())
         paragraphs = [p for p in (_clean_ws(x) for x in re.split(r"\n\s*\n", text)) if p]
     return paragraphs
+
+
+def _block_paragraphs(root: etree._Element) -> list[str]:
+    """The text of each outermost paragraph-like element under ``root``, in document order."""
+    paragraphs: list[str] = []
+    taken: set[etree._Element] = set()
+    for block in root.iter(*_FALLBACK_BLOCKS):
+        # a block inside an already collected block (li > p) is part of its text
+        if any(a in taken for a in block.iterancestors()):
+            continue
+        taken.add(block)
+        text = _clean_ws(block.xpath("string()"))
+        if text:
+            paragraphs.append(text)
+    return paragraphs
+
+
+def _merge_split_body(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> list[str]:
+    """Add the rest of an article body that the page splits into several containers.
+
+    Some sites cut the body into a few containers of the same class with ads in between;
+    trafilatura then keeps only the first. When the extracted text comes from one such
+    container, the later containers of that class that hold several real paragraphs are
+    appended. Generic classes used all over a page (widget wrappers) are left alone, and so
+    are containers before the extracted one (pull quotes, summaries).
+    """
+    wanted = set(paragraphs[:3])
+    container = next(
+        (p.getparent() for p in tree.iter("p") if _clean_ws(p.xpath("string()")) in wanted),
+        None,
+    )
+    if container is None or not container.get("class") or not isinstance(container.tag, str):
+        return paragraphs
+    same = [e for e in tree.iter(container.tag) if e.get("class") == container.get("class")]
+    if not 2 <= len(same) <= _MAX_SPLIT_CONTAINERS:
+        return paragraphs
+    if any(a in same for e in same for a in e.iterancestors()):
+        return paragraphs
+    if _count_words(_block_paragraphs(container)) < 0.8 * _count_words(paragraphs):
+        return paragraphs  # the extraction is not just that container: leave it alone
+    merged = list(paragraphs)
+    for element in same[same.index(container) + 1 :]:
+        piece = _block_paragraphs(element)
+        if len(piece) >= 2 and _count_words(piece) >= _MIN_SPLIT_WORDS_PER_PARAGRAPH * len(piece):
+            merged += piece
+    return merged
 
 
 def _drop_repeated_headline(body: str, title: str) -> str:

@@ -89,6 +89,26 @@ def test_chrome_removed_from_plain_div_layout() -> None:
         assert chrome not in body
 
 
+def test_body_split_into_containers_is_joined() -> None:
+    page = parse_html(_fixture("split_body.html"))
+    paragraphs = _paragraphs(page)
+    assert paragraphs[0].startswith("Money changers in central Tehran")
+    assert paragraphs[-1].startswith("A government spokesman said that the measures")
+    assert len(paragraphs) == 6
+    assert "Advertisement" not in page.body and "Most popular" not in page.body
+
+
+def test_later_container_of_same_class_without_article_text_not_joined() -> None:
+    markup = _fixture("split_body.html")
+    start = markup.index("<p>Economists")
+    end = markup.index("</div>", start)
+    menu = "<p>Markets</p><p>Read more</p><p>Subscribe to our newsletter</p>"
+    page = parse_html(markup[:start] + menu + markup[end:])
+    assert page.body.startswith("Money changers in central Tehran")
+    assert "Subscribe to our newsletter" not in page.body
+    assert "Read more" not in page.body
+
+
 # --- metadata -------------------------------------------------------------------------------
 
 
