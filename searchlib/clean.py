@@ -193,7 +193,7 @@ class CleaningRules:
     related_item_max_words: int
     """Longest short item accepted right under a heading."""
     related_min_run: int
-    """Run length of heading-less items that counts as a list."""
+    """Run length of heading-less items that counts as a list; 0 turns that off."""
     header_max_lines: int
     """Most lines the header can span."""
     header_prose_min_words: int
@@ -503,7 +503,7 @@ def _compile(merged: dict[str, _Value], sources: tuple[str, ...]) -> CleaningRul
         related_headings=matcher("related_links.headings", related.get("headings", [])),
         related_item=optional("related_links.item", related.get("item")),
         related_item_max_words=related.get("item_max_words", 20),
-        related_min_run=related.get("min_run", 3),
+        related_min_run=related.get("min_run", 0),
         header_max_lines=header.get("max_lines", 15),
         header_prose_min_words=header.get("prose_min_words", 15),
         bylines=bylines,
@@ -697,7 +697,12 @@ def _analyse_header(
         if not line:
             continue
         seen += 1
-        if seen > rules.header_max_lines or len(line.split()) >= rules.header_prose_min_words:
+        if seen > rules.header_max_lines:
+            break
+        if len(line.split()) >= rules.header_prose_min_words and (
+            # A long headline is still a headline; any other long line starts the body.
+            title_decided or title_hint or not _looks_like_title(line, rules)
+        ):
             break
         bare = _bare(line)
         authors = _byline_authors(bare, rules, strict=not title_decided and not title_hint)
@@ -762,7 +767,7 @@ def _drop_related(lines: list[str], rules: CleaningRules) -> None:
                     lines[k] = ""
                 i = j
                 continue
-        if line and item is not None and item.search(line):
+        if line and item is not None and rules.related_min_run > 0 and item.search(line):
             j = i
             while j < n and lines[j] and item.search(lines[j] or ""):
                 j += 1

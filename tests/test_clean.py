@@ -363,14 +363,23 @@ def test_hard_wrapped_text_is_rejoined() -> None:
     ]
 
 
-def test_related_links_without_heading_need_a_run() -> None:
-    one = "Iran and ISIS -- Reuters"
-    raw = f"Headline Here\n\nA sentence of the article body that is long enough.\n{one}\n"
-    assert one in clean_text(raw).body
-    items = "\n".join(f"Story number {i} about Iran -- Outlet {i}" for i in range(4))
-    cleaned = clean_text(f"Headline Here\n\nA sentence of the article body.\n{items}\n")
-    assert "Story number" not in cleaned.body
-    assert "A sentence of the article body." in cleaned.body
+def test_related_links_need_a_heading_unless_configured(tmp_path: Path) -> None:
+    items = "\n".join(f"June {i} -- Arena {i}, Nashville, TN" for i in range(10, 14))
+    raw = f"Tour Dates Announced\n\nThe band announced the following tour dates today.\n{items}\n"
+    # A list without a heading is article text (here: tour dates).
+    assert clean_text(raw).body.count("Nashville") == 4
+    headed = raw.replace("today.\n", "today.\nMore News On The Band\n")
+    cleaned = clean_text(headed)
+    assert "Nashville" not in cleaned.body
+    assert "More News" not in cleaned.body
+    assert cleaned.body == "The band announced the following tour dates today."
+    # Users who know their sources can turn on heading-less lists.
+    rules_file = tmp_path / "runs.yaml"
+    rules_file.write_text("related_links:\n  min_run: 3\n", encoding="utf-8")
+    rules = CleaningRules.load([rules_file])
+    assert "Nashville" not in clean_text(raw, rules=rules).body
+    two = "\n".join(items.split("\n")[:2])
+    assert clean_text(raw.replace(items, two), rules=rules).body.count("Nashville") == 2
 
 
 def test_footer_cut_only_near_the_end() -> None:
