@@ -69,6 +69,8 @@ _PRECISION_KEEP_RATIO = 0.5
 _MAX_SPLIT_CONTAINERS = 8
 # Paragraphs of a continued body average at least this many words (menus and bylines do not).
 _MIN_SPLIT_WORDS_PER_PARAGRAPH = 15
+# [^<>] keeps the scan linear: it stops at the next "<" instead of retrying from every one.
+_HUGE_TAG = re.compile(r"<([A-Za-z][\w:-]{0,30})\s[^<>]{100000,}>")
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»/]\s+|\s*\|\s*")
@@ -130,6 +132,9 @@ def _parse(markup: str | bytes) -> lxml.html.HtmlElement | None:
         text = markup
     # lxml rejects str input carrying an XML encoding declaration, and NUL characters.
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text).replace("\x00", "")
+    # libxml2 checks attributes for duplicates in quadratic time: a tag with tens of thousands
+    # of attributes takes minutes. No real tag is that long, so such a tag loses its attributes.
+    text = _HUGE_TAG.sub(r"<\1>", text)
     if not text.strip():
         return None
     parser = lxml.html.HTMLParser(

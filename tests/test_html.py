@@ -12,6 +12,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from searchlib.html import HtmlExtract, parse_html
 
@@ -230,6 +232,45 @@ def test_malformed_or_empty_input_does_not_raise(markup: str | bytes) -> None:
     assert isinstance(page, HtmlExtract)
     assert isinstance(page.body, str)
     assert "alert(1)" not in page.body
+
+
+_SOUP = st.lists(
+    st.sampled_from(
+        [
+            "<html>", "<head>", "<body>", "<p>", "</p>", "<div class='article-body'>", "</div>",
+            "<article>", "</article>", "<nav>", "<script>", "</script>", "<style>", "<!--",
+            "-->", "<![CDATA[", "]]>", "&amp;", "&#0;", "&#xD800;", "<h1>", "<title>",
+            "<meta property='og:title' content='", "<meta name='author' content='By ", "'>",
+            "<time datetime='", "<script type='application/ld+json'>", '{"author":',
+            '"@graph":[', "[", "]", "}", "<table><tr><td>", "<figure><figcaption>", "<br>",
+            "<?xml version='1.0'?>", "\x00", "\u202e", "Raqqa", "Iran said on Monday ",
+            "<link rel='canonical' href='", "javascript:alert(1)", " ",
+        ]
+    ),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(markup=_SOUP)
+def test_random_tag_soup_does_not_raise(markup: str) -> None:
+    page = parse_html(markup, url="https://example.org/a")
+    assert isinstance(page.body, str)
+    assert all(isinstance(a, str) and a for a in page.authors)
+
+
+@settings(max_examples=40, deadline=None)
+@given(markup=st.binary(max_size=300) | st.text(max_size=300))
+def test_random_bytes_and_text_do_not_raise(markup: bytes | str) -> None:
+    assert isinstance(parse_html(markup).body, str)
+
+
+def test_tag_with_huge_attribute_list_is_quick() -> None:
+    attributes = " ".join(f'a{i}="{i}"' for i in range(30_000))
+    start = time.perf_counter()
+    page = parse_html(f"<html><body><p {attributes}>Text after the tag.</p></body></html>")
+    assert "Text after the tag." in page.body
+    assert time.perf_counter() - start < 10
 
 
 def test_empty_input_gives_empty_body() -> None:
