@@ -830,9 +830,9 @@ class Gazetteer:
             + [(a, base, True) for a in entry.strict]
         ):
             key = _key(form)
-            if not key or all(k in PARTICLES for k in key):
-                continue
             exact = strict or _is_acronym(form)
+            if not key or (not exact and all(k in PARTICLES for k in key)):
+                continue
             p0, surfaces, loose, ctx = forms.get(key, (prio, set(), False, False))
             if exact:
                 surfaces.add(form)
