@@ -326,7 +326,7 @@ def _print_results(results: SearchResults, color: bool, show_facets: bool) -> No
     if show_facets:
         click.echo("", color=color)
         for kind, counts in results.facets.items():
-            if kind == "month" or not counts:
+            if kind in ("month", "mentioned") or not counts:
                 continue
             top = sorted(counts.items(), key=lambda kv: -kv[1])[:8] if kind != "year" else \
                 list(counts.items())
@@ -461,7 +461,8 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
 
 @cli.command("facets")
 @_index_option
-@click.option("--kind", type=click.Choice(["actor", "location", "person", "year", "month"]),
+@click.option("--kind", type=click.Choice(["actor", "location", "person", "year", "month",
+                                          "mentioned"]),
               multiple=True, help="Only this facet kind (repeatable; default: all).")
 @click.option("--limit", "-n", type=click.IntRange(0), default=0,
               help="At most this many values per kind (0: all).")
@@ -474,7 +475,7 @@ def facets_cmd(index_dir: str | None, kind: tuple[str, ...], limit: int, as_json
     Example:
       search facets --kind actor --kind location -n 20
     """
-    kinds = kind or ("actor", "location", "person", "year", "month")
+    kinds = kind or ("actor", "location", "person", "year", "month", "mentioned")
     with _open(index_dir) as ix:
         data = {k: ix.facet_values(k) for k in kinds}
     if limit:
@@ -518,6 +519,38 @@ def gaps_cmd(index_dir: str | None, limit: int, min_count: int, as_json: bool) -
         return
     for phrase, count in gaps:
         click.echo(f"{count:>6}  {terminal_safe(phrase, single_line=True)}")
+
+
+@cli.command("export")
+@click.argument("out", type=click.Path())
+@_index_option
+@click.option("--format", "fmt", type=click.Choice(["opensearch", "jsonl"]), default="opensearch",
+              show_default=True, help="opensearch: mapping + NDJSON bulk files in OUT (a "
+              "directory); jsonl: one article per line in OUT (a file).")
+@click.option("--chunk-mb", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Maximum size of one bulk file.")
+@_handle_errors
+def export_cmd(out: str, index_dir: str | None, fmt: str, chunk_mb: int) -> None:
+    """Export the cleaned, enriched articles (for OpenSearch/Elasticsearch or other tools).
+
+    \b
+    Example:
+      search export --format opensearch os-out/
+      curl -XPUT localhost:9200/news -H 'Content-Type: application/json' -d @os-out/mapping.json
+      for f in os-out/bulk-*.ndjson; do curl -XPOST localhost:9200/news/_bulk \\
+        -H 'Content-Type: application/x-ndjson' --data-binary @$f; done
+    """
+    from .export import export_jsonl, export_opensearch, index_records
+
+    with _open(index_dir) as ix:
+        records = index_records(ix)
+        if fmt == "opensearch":
+            summary = export_opensearch(records, out, chunk_bytes=chunk_mb * 1024 * 1024)
+        else:
+            summary = export_jsonl(records, out)
+    click.echo(f"exported {summary.documents} articles to {len(summary.files)} file(s), "
+               f"{summary.bytes / 1024 / 1024:.1f} MiB in {terminal_safe(out, single_line=True)}",
+               err=True)
 
 
 @cli.command("tui")

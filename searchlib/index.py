@@ -58,6 +58,8 @@ LOCK = "write.lock"
 
 # Below this many files the process pool costs more than it saves.
 _POOL_THRESHOLD = 40
+# Below this many new documents a multi-process writer costs more than it saves.
+_MP_WRITER_THRESHOLD = 400
 
 
 def doc_id(key: str) -> str:
@@ -382,6 +384,7 @@ class _Plan:
                         if p not in self.old or (self.old[p].mtime_ns, self.old[p].size)
                         != (i.mtime_ns, i.size)]
         self.skipped: list[SkippedFile] = []
+        self.procs = 1
         changed = set(self.changed)
         self.new: dict[str, _FileEntry] = {
             p: e for p, e in self.old.items() if p in self.infos and p not in changed}
@@ -396,6 +399,7 @@ class _Plan:
     def run(self, ix: Any, procs: int, batch_size: int,
             progress: ProgressCallback | None, manifest_path: Path) -> dict[str, int]:
         """Read changed files, write the index in batches, keep the manifest in step."""
+        self.procs = procs
         fresh: dict[str, _Prepared] = {}
         total = len(self.changed)
         pending_files: list[str] = []
@@ -480,7 +484,12 @@ class _Plan:
                 for p in prepared:
                     fresh.setdefault(p.key, p)
             to_add = [k for k in to_add if k in fresh]
-        writer = ix.writer(limitmb=256)
+        if self.procs > 1 and len(to_add) >= _MP_WRITER_THRESHOLD:
+            # Whoosh's multi-process writer: sub-processes analyse and write one segment
+            # each (multisegment skips the final merge; later commits merge small segments).
+            writer = ix.writer(procs=self.procs, limitmb=128, multisegment=True)
+        else:
+            writer = ix.writer(limitmb=256)
         try:
             for key in to_delete:
                 writer.delete_by_term("id", doc_id(key))

@@ -35,8 +35,10 @@ __all__ = ["FACET_KINDS", "Index", "SortOrder", "open_index"]
 
 SortOrder = Literal["relevance", "date", "newest", "oldest"]
 
-#: Facet kinds reported in ``SearchResults.facets``.
-FACET_KINDS = ("actor", "location", "person", "year", "month")
+#: Facet kinds reported in ``SearchResults.facets``: entities, the publication-date histogram
+#: (per year and per month) and the months of event dates the articles mention.
+FACET_KINDS = ("actor", "location", "person", "year", "month", "mentioned")
+_DATE_KINDS = ("year", "month", "mentioned")
 
 _KNOWN_FIELDS = {"title", "body", "actor", "location", "person", "date", "mentioned",
                  "actors", "locations", "people", "persons", "place", "published", "id", "path"}
@@ -299,6 +301,12 @@ class Index:
                 if value.year > 1:
                     years.setdefault(f"{value.year:04d}", []).append(docnum)
                     months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
+        mentioned: dict[str, int] = {}
+        for term in reader.lexicon("mentioned"):
+            day = term.decode("utf-8")
+            bits = _bits(reader.postings("mentioned", term).all_ids(), size) & live
+            mentioned[day[:7]] = mentioned.get(day[:7], 0) | bits
+        values["mentioned"] = {k: v for k, v in mentioned.items() if v}
         values["year"] = {k: _bits(v, size) for k, v in years.items()}
         values["month"] = {k: _bits(v, size) for k, v in months.items()}
         self._facets = _FacetCache(live, values, lower)
@@ -399,7 +407,7 @@ class Index:
                     n = (bits & ctx).bit_count()
                     if n:
                         counts[value] = n
-            if kind in ("year", "month"):
+            if kind in _DATE_KINDS:
                 out[kind] = dict(sorted(counts.items()))
             else:
                 out[kind] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -52,7 +52,7 @@ def test_index_json_summary_and_query_json(tmp_path: Path) -> None:
                         "snippet", "highlights"}
     for start, end in hit["highlights"]:
         assert hit["snippet"][start:end].lower().startswith("missile")
-    assert set(data["facets"]) == {"actor", "location", "person", "year", "month"}
+    assert set(data["facets"]) == {"actor", "location", "person", "year", "month", "mentioned"}
 
 
 def test_query_text_output_colour_and_exit_codes(seed_index: Path) -> None:

@@ -1,0 +1,180 @@
+"""Export the cleaned, enriched articles for other tools.
+
+``opensearch``: an index mapping (``mapping.json``) matching searchlib's schema and facets,
+and NDJSON bulk files (``bulk-0001.ndjson``...) of at most ``chunk_bytes`` each, ready for
+``curl -H 'Content-Type: application/x-ndjson' --data-binary @bulk-0001.ndjson
+http://localhost:9200/INDEX/_bulk``. Each document is an action line
+(``{"index": {"_id": ...}}``) followed by its source line, and a chunk never splits a pair.
+
+``jsonl``: one JSON object per article with the same fields, for any other tool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .models import Article
+
+if TYPE_CHECKING:
+    from .search import Index
+
+__all__ = ["ExportSummary", "article_record", "export_jsonl", "export_opensearch",
+           "index_records", "opensearch_mapping"]
+
+#: Bulk files stay under this size (OpenSearch's default http.max_content_length is 100 MB;
+#: 10 MB requests are the commonly advised sweet spot).
+DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What an export wrote."""
+
+    documents: int
+    """Articles written."""
+    files: tuple[str, ...]
+    """Files written (mapping first for OpenSearch)."""
+    bytes: int
+    """Total size written."""
+
+
+def opensearch_mapping() -> dict[str, Any]:
+    """Index settings and mappings equivalent to the searchlib schema.
+
+    Text fields use the ``english`` analyzer (stemming and stopwords, like our analyzer);
+    facets are ``keyword`` fields holding the rolled-up values (a parent is stored with its
+    children, as in searchlib), so ``terms`` aggregations give the same counts.
+    """
+    keyword = {"type": "keyword"}
+    return {
+        "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}},
+        "mappings": {
+            "dynamic": "strict",
+            "properties": {
+                "id": keyword,
+                "path": keyword,
+                "title": {"type": "text", "analyzer": "english",
+                          "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+                "subtitle": {"type": "text", "analyzer": "english"},
+                "body": {"type": "text", "analyzer": "english",
+                         "term_vector": "with_positions_offsets"},
+                "published": {"type": "date", "format": "strict_date"},
+                "mentioned_dates": {"type": "date", "format": "strict_date"},
+                "authors": keyword,
+                "url": keyword,
+                "source": keyword,
+                "actors": keyword,
+                "locations": keyword,
+                "people": keyword,
+                "actor": keyword,
+                "location": keyword,
+                "person": keyword,
+                "duplicates": keyword,
+                "entities": {"type": "object", "enabled": False},
+            },
+        },
+    }
+
+
+def article_record(article: Article, rollup: dict[str, list[str]] | None = None
+                   ) -> dict[str, Any]:
+    """The exported form of one article (the OpenSearch ``_source`` and the JSONL line).
+
+    ``actors``/``locations``/``people`` are the values the text mentions; ``actor``/
+    ``location``/``person`` (from ``rollup``) add their parents, for filters and counts.
+    """
+    rollup = rollup or {}
+    return {
+        "id": article.id,
+        "path": article.path,
+        "title": article.title,
+        "subtitle": article.subtitle,
+        "body": article.text,
+        "published": article.published.isoformat() if article.published else None,
+        "mentioned_dates": [d.isoformat() for d in article.mentioned_dates],
+        "authors": list(article.authors),
+        "url": article.url,
+        "source": article.source,
+        "actors": list(article.actors),
+        "locations": list(article.locations),
+        "people": list(article.people),
+        "actor": rollup.get("actor", list(article.actors)),
+        "location": rollup.get("location", list(article.locations)),
+        "person": rollup.get("person", list(article.people)),
+        "duplicates": list(article.duplicates),
+        "entities": [{"facet": m.facet, "name": m.name, "text": m.surface, "start": m.start,
+                      "end": m.end} for m in article.mentions],
+    }
+
+
+def index_records(index: Index) -> Iterator[dict[str, Any]]:
+    """Every article of ``index`` as an export record, facets rolled up like the index's."""
+    gazetteer = index.gazetteer
+    for article in index.articles():
+        rollup: dict[str, list[str]] = {}
+        for facet, names in (("actor", article.actors), ("location", article.locations),
+                             ("person", article.people)):
+            values: dict[str, None] = {}
+            for name in names:
+                values[name] = None
+                values.update(dict.fromkeys(gazetteer.ancestors(facet, name)))  # type: ignore[arg-type]
+            rollup[facet] = list(values)
+        yield article_record(article, rollup)
+
+
+def _lines(records: Iterable[dict[str, Any]]) -> Iterator[tuple[str, bytes]]:
+    for record in records:
+        action = json.dumps({"index": {"_id": record["id"]}}, ensure_ascii=False)
+        source = json.dumps(record, ensure_ascii=False, default=str)
+        yield record["id"], (action + "\n" + source + "\n").encode("utf-8")
+
+
+def export_opensearch(records: Iterable[dict[str, Any]], out_dir: str | os.PathLike[str], *,
+                      chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> ExportSummary:
+    """Write ``mapping.json`` and chunked ``bulk-NNNN.ndjson`` files into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mapping_path = out / "mapping.json"
+    mapping_path.write_text(json.dumps(opensearch_mapping(), indent=2) + "\n", encoding="utf-8")
+    files = [str(mapping_path)]
+    total = mapping_path.stat().st_size
+    count = 0
+    chunk: list[bytes] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal chunk, size, total
+        if not chunk:
+            return
+        path = out / f"bulk-{len(files):04d}.ndjson"
+        path.write_bytes(b"".join(chunk))
+        files.append(str(path))
+        total += size
+        chunk, size = [], 0
+
+    for _id, pair in _lines(records):
+        if chunk and size + len(pair) > chunk_bytes:
+            flush()
+        chunk.append(pair)
+        size += len(pair)
+        count += 1
+    flush()
+    return ExportSummary(documents=count, files=tuple(files), bytes=total)
+
+
+def export_jsonl(records: Iterable[dict[str, Any]], out_path: str | os.PathLike[str]
+                 ) -> ExportSummary:
+    """Write one JSON object per article to ``out_path``."""
+    path = Path(out_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            count += 1
+    return ExportSummary(documents=count, files=(str(path),), bytes=path.stat().st_size)
