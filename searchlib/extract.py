@@ -18,8 +18,8 @@ A capitalised phrase that the gazetteer matched, or that holds an organisation o
 the full name found in the same article.
 
 Metadata wins over extraction: a metadata ``actors`` / ``locations`` / ``people`` value (list or
-comma-separated string) *replaces* that facet; ``tags`` *extend* the facets, each tag going to the
-facet whose gazetteer knows it (unknown tags are topics, not entities, and are ignored). Names
+comma-separated string) *replaces* that facet; ``tags`` *extend* the facets, each tag going to
+every facet whose gazetteer knows it (unknown tags are topics, not entities, and are ignored). Names
 from metadata are canonicalised through the gazetteer when it knows them.
 """
 
@@ -378,12 +378,10 @@ def extract(
                 dict.fromkeys(gaz.canonical(facet, n) or n for n in _as_names(meta[key]))
             )
     for tag in _as_names(meta.get("tags")):
-        for facet in FACETS:
+        for facet in FACETS:  # a country tag is a place and a state, as in the text
             canon = gaz.canonical(facet, tag)
-            if canon is not None:
-                if canon not in facets[facet]:
-                    facets[facet].append(canon)
-                break
+            if canon is not None and canon not in facets[facet]:
+                facets[facet].append(canon)
 
     published, source = find_published(title, body, dateline=dateline, metadata=meta)
     return Extraction(

@@ -1,0 +1,200 @@
+"""Entity extraction: seeds, negative cases, people patterns, metadata overrides, offsets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from searchlib.extract import extract
+from searchlib.gazetteer import Gazetteer, default_gazetteer
+from searchlib.models import Extraction
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return default_gazetteer()
+
+
+def _seed(prefix: str) -> tuple[str, str]:
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    title, _, body = path.read_text(encoding="utf-8").strip().partition("\n")
+    return title.strip(), body
+
+
+def _extract_seed(prefix: str, gaz: Gazetteer) -> Extraction:
+    title, body = _seed(prefix)
+    return extract(title, body, gazetteer=gaz)
+
+
+def test_seed_000(gaz: Gazetteer) -> None:
+    e = _extract_seed("000", gaz)
+    assert {
+        "ISIS", "Iranian border guards", "Iranian army", "PEJAK", "Quds Force", "Al Qaeda",
+        "Jabhat al-Nusra", "Islamic Front", "Iran",
+    } <= set(e.actors)
+    assert {"Qasr-e Shirin", "Iran", "Iraq", "Syria", "Khanaqin", "Aleppo", "Tehran"} <= set(
+        e.locations
+    )
+    assert set(e.people) == {"Ahmad Reza Pourdastan", "Fath Allah Hosseini", "Bashar al-Assad"}
+    # Headline and page furniture are not people; the subscription footer is not a place.
+    assert "War Is Boring" not in e.people and "Reading" not in e.locations
+
+
+def test_seed_004(gaz: Gazetteer) -> None:
+    e = _extract_seed("004", gaz)
+    assert {"ISIS-K", "IRGC", "Quds Force", "Houthis", "ISIS", "Reuters", "Al Jazeera"} <= set(
+        e.actors
+    )
+    places = {"Kerman", "Afghanistan", "Yemen", "Iran", "Syria", "Iraq", "Red Sea"}
+    assert places <= set(e.locations)
+    assert set(e.people) == {
+        "Qassem Soleimani", "Donald Trump", "Barbara Slavin", "John Kirby", "Aaron Zelin",
+        "Ruhollah Khomeini",
+    }
+
+
+def test_seed_003_people_and_provinces(gaz: Gazetteer) -> None:
+    e = _extract_seed("003", gaz)
+    assert {"Ramazan Sharif", "Hamid-Reza Taraghi", "Massoud Khodabandeh", "Donald Trump"} <= set(
+        e.people
+    )
+    assert {"Deir ez-Zor province", "Deir ez-Zor", "Kermanshah", "Raqqa"} <= set(e.locations)
+    assert {"IRGC", "MEK", "Hezbollah", "SDF", "YPG", "Russian Defense Ministry", "Pentagon",
+            "US-led Coalition", "Saudi Arabia", "Israel", "Qatar"} <= set(e.actors)
+    assert e.published == dt.date(2017, 6, 21) and e.published_source == "dateline"
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_offsets_and_order(gaz: Gazetteer, prefix: str) -> None:
+    title, body = _seed(prefix)
+    e = extract(title, body, gazetteer=gaz)
+    text = f"{title}\n\n{body}"
+    assert e.mentions
+    for m in e.mentions:
+        assert 0 <= m.start < m.end <= len(text)
+        assert text[m.start : m.end] == m.surface
+    assert [m.start for m in e.mentions] == sorted(m.start for m in e.mentions)
+    for facet, names in (("actor", e.actors), ("location", e.locations), ("person", e.people)):
+        first = list(dict.fromkeys(m.name for m in e.mentions if m.facet == facet))
+        assert list(names) == first  # deduplicated, ordered by first mention
+
+
+def test_not_rolled_up(gaz: Gazetteer) -> None:
+    e = extract("Strike", "The Quds Force moved into Deir ez-Zor.", gazetteer=gaz)
+    assert e.actors == ("Quds Force",)
+    assert e.locations == ("Deir ez-Zor",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "It is clear that what is done is done. Tell us what is next, he said to us.",
+        "Reading the report, she said Mobile phones were banned. Nice work. Split the bill.",
+        "Florence Nightingale was a nurse. Victoria Beckham sang. Bath time is over.",
+        "Of course the Marathon was long. Deal with it.",
+    ],
+)
+def test_common_words_are_not_entities(gaz: Gazetteer, body: str) -> None:
+    e = extract("Notes", body, gazetteer=gaz)
+    assert e.actors == ()
+    assert e.locations == ()
+
+
+def test_acronyms_in_context(gaz: Gazetteer) -> None:
+    e = extract("Report", "IS militants and the US-led coalition met the UN envoy.", gazetteer=gaz)
+    assert e.actors == ("ISIS", "US-led Coalition", "UN")
+    caps = extract("THIS IS WAR", "WHAT IS IT TO US? THE WAR IS BORING", gazetteer=gaz)
+    assert "ISIS" not in caps.actors and "United States" not in caps.actors
+
+
+def test_demonyms_and_languages(gaz: Gazetteer) -> None:
+    e = extract("x", "Iranian officials met Syrian and Iraqi envoys.", gazetteer=gaz)
+    assert e.actors == ("Iran", "Syria", "Iraq")
+    assert e.locations == ()
+    text = "It is published in English, Russian, French and Indonesian."
+    lang = extract("x", text, gazetteer=gaz)
+    assert lang.actors == ()
+    assert extract("x", "They spoke in Persian.", gazetteer=gaz).actors == ()
+
+
+def test_compound_names_win(gaz: Gazetteer) -> None:
+    e = extract("x", "Militants of the Islamic State of Iraq and Syria struck.", gazetteer=gaz)
+    assert e.actors == ("ISIS",)
+    assert e.locations == ()
+
+
+def test_people_patterns_and_surnames(gaz: Gazetteer) -> None:
+    body = (
+        "Brig. Gen. Ahmad Reza Pourdastan confirmed the attack. Pourdastan said it was PEJAK.\n\n"
+        "Mr. Hamid-Reza Taraghi blamed the MEK. Later, Taraghi repeated it.\n\n"
+        "Analyst Zaynab Qorbani, who studies Iran, disagreed."
+    )
+    e = extract("Border clash", body, gazetteer=gaz)
+    assert e.people == ("Ahmad Reza Pourdastan", "Hamid-Reza Taraghi", "Zaynab Qorbani")
+    surnames = [m for m in e.mentions if m.facet == "person" and m.surface == "Pourdastan"]
+    assert len(surnames) == 1 and surnames[0].name == "Ahmad Reza Pourdastan"
+    assert any(m.surface == "Taraghi" and m.name == "Hamid-Reza Taraghi" for m in e.mentions)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "The Stimson Center said so. The Washington Institute agreed.",
+        "Dangerous Development Puts Region in Precarious Position",
+        "Operation Inherent Resolve continues. Global Research published it.",
+        "Christian Science Monitor reported the Red Sea attacks.",
+        "Read more at Business Insider and Middle East Eye.",
+    ],
+)
+def test_organisations_and_headlines_are_not_people(gaz: Gazetteer, body: str) -> None:
+    assert extract("Notes", body, gazetteer=gaz).people == ()
+
+
+def test_headline_is_not_a_person(gaz: Gazetteer) -> None:
+    e = extract("Martin Luther Heads Home Again", "Nothing else here.", gazetteer=gaz)
+    assert e.people == ()
+
+
+def test_metadata_overrides(gaz: Gazetteer) -> None:
+    body = "ISIS attacked Kerman. Soleimani was remembered."
+    e = extract(
+        "x",
+        body,
+        metadata={"actors": ["Daesh", "Some New Militia"], "people": "Qasem Soleimani, Jane Roe"},
+        gazetteer=gaz,
+    )
+    assert e.actors == ("ISIS", "Some New Militia")
+    assert e.locations == ("Kerman",)
+    assert e.people == ("Qassem Soleimani", "Jane Roe")
+    tagged = extract("x", body, metadata={"tags": ["Hezbollah", "Syria", "economy"]}, gazetteer=gaz)
+    assert tagged.actors == ("ISIS", "Hezbollah", "Syria")  # a country is also a state
+    assert tagged.locations == ("Kerman", "Syria")
+    # Mentions stay the text's own evidence.
+    assert {m.name for m in tagged.mentions} == {"ISIS", "Kerman", "Qassem Soleimani"}
+
+
+def test_dates_come_from_dates_module(gaz: Gazetteer) -> None:
+    e = extract(
+        "Strike",
+        "On June 18 the IRGC fired missiles.",
+        metadata={"published": "2017-06-21"},
+        gazetteer=gaz,
+    )
+    assert e.published == dt.date(2017, 6, 21)
+    assert e.published_source == "metadata"
+    assert dt.date(2017, 6, 18) in e.mentioned_dates
+    undated = extract("x", "No date here.", gazetteer=gaz)
+    assert undated.published is None and undated.published_source is None
+
+
+def test_default_gazetteer_used(gaz: Gazetteer) -> None:
+    assert extract("x", "Hezbollah fighters").actors == ("Hezbollah",)
+
+
+def test_empty_article(gaz: Gazetteer) -> None:
+    e = extract("", "", gazetteer=gaz)
+    assert e == Extraction()
