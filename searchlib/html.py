@@ -1,12 +1,20 @@
 """HTML main-content extraction: the article text of a saved web page, plus its metadata.
 
-The body comes from trafilatura, run twice on one parsed tree: once favouring precision and
-once favouring recall (both in its fast mode, without comments). The precise text is kept
-unless it lost most of the article (it sometimes keeps only a teaser), in which case the recall
-text is used. A leading paragraph that merely repeats the headline is dropped, because the
-headline is reported as :attr:`HtmlExtract.title`. On the Zyte article-extraction benchmark
-this scores a higher token F1 than plain ``trafilatura.extract`` at about the same cost (see
-``bench/extraction.py``).
+The body comes from trafilatura (fast mode, no comments) on a tree we parse once, with
+scripts removed and figure captions turned into paragraphs (trafilatura drops figures):
+
+* a pass favouring precision; when its text is shorter than half of what a pass favouring
+  recall finds (it sometimes keeps only a teaser), the recall text is used instead. The recall
+  pass is skipped when the precise text already covers half of the page's words;
+* an article body that the page splits into a few same-class containers (ads in between) is
+  joined again, where trafilatura keeps only the first container;
+* a leading paragraph that merely repeats the headline is dropped (the headline is
+  :attr:`HtmlExtract.title`);
+* when trafilatura finds nothing (very short pages) the block-level text of the
+  ``<article>``/``<main>`` element, without navigation and footers, is used.
+
+On the Zyte article-extraction benchmark this scores a token F1 of about 0.976 against 0.948
+for plain ``trafilatura.extract``, at about the same cost per page (``bench/extraction.py``).
 
 Metadata (title, authors, date, canonical URL, site, description) is read directly from the
 tree: OpenGraph/article meta tags, JSON-LD, ``<time>`` elements and byline markup.
@@ -123,7 +131,7 @@ def parse_html(markup: str | bytes, *, url: str | None = None) -> HtmlExtract:
 
 
 def _parse(markup: str | bytes) -> lxml.html.HtmlElement | None:
-    """Parse into an ``<html>`` tree without comments, processing instructions and scripts."""
+    """Parse into an ``<html>`` tree without comments and processing instructions."""
     if isinstance(markup, bytes):
         text = UnicodeDammit(markup, is_html=True).unicode_markup
         if text is None:
@@ -141,9 +149,7 @@ def _parse(markup: str | bytes) -> lxml.html.HtmlElement | None:
         remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
     )
     tree = lxml.html.document_fromstring(text, parser=parser)
-    if tree is None:
-        return None
-    # JSON-LD is read for metadata before scripts go; see _read_metadata's caller order.
+    # Scripts stay until the metadata (JSON-LD) has been read; _extract_body removes them.
     return tree
 
 
@@ -254,12 +260,12 @@ def _collect_blocks(element: etree._Element, out: list[str]) -> None:
             loose = []
             _collect_blocks(child, out)
         else:
-            loose.append(_inline_text(child, "", with_tail=False))
+            loose.append(_inline_text(child, ""))
         loose.append(child.tail or "")
     out.append(_clean_ws("".join(loose)))
 
 
-def _inline_text(element: etree._Element, cell_sep: str, *, with_tail: bool = False) -> str:
+def _inline_text(element: etree._Element, cell_sep: str) -> str:
     """Flatten an element's text; ``<lb/>`` becomes a line break, cells are joined."""
     parts: list[str] = []
 
@@ -276,8 +282,6 @@ def _inline_text(element: etree._Element, cell_sep: str, *, with_tail: bool = Fa
                 parts.append(child.tail)
 
     walk(element)
-    if with_tail and element.tail:
-        parts.append(element.tail)
     return _clean_ws("".join(parts))
 
 
@@ -664,19 +668,19 @@ def _names(values: Iterable[str | None]) -> tuple[str, ...]:
     for value in values:
         if not value:
             continue
-        text = _WS.sub(" ", value).strip()
-        if _URL_LIKE.search(text):
-            continue
-        text = _BY_PREFIX.sub("", text)
+        text = _BY_PREFIX.sub("", _WS.sub(" ", value).strip())
         # "By Jane Doe | Reuters", "Jane Doe - Staff writer": keep the name part
         text = re.split(r"\s+[|–—]\s+|\s+-\s+", text)[0]
+        found_here = 0
         for part in _AUTHOR_SPLIT.split(text):
             name = part.strip(" .:-–—|")
-            if not _plausible_name(name):
+            if _URL_LIKE.search(name) or not _plausible_name(name):
                 continue
-            key = name.lower()
-            if key not in seen:
-                seen.add(key)
+            if found_here and _CREDENTIAL.match(name):
+                continue  # "Jane Doe, MS, RDN"; a lone "AP" or "AFP" is still a byline
+            found_here += 1
+            if name.lower() not in seen:
+                seen.add(name.lower())
                 names.append(name)
     return tuple(names)
 
@@ -685,7 +689,6 @@ def _plausible_name(name: str) -> bool:
     words = name.split()
     return (
         0 < len(words) <= 6
-        and not _CREDENTIAL.match(name)
         and len(name) <= 80
         and not _DATE_LIKE.search(name)
         and "@" not in name

@@ -184,6 +184,21 @@ def test_author_meta_variants() -> None:
     assert parse_html(markup).authors == ("Ann Lee", "Bo Chan", "Cy Diaz")
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("Jane Doe, MS, RDN", ("Jane Doe",)),
+        ("AFP", ("AFP",)),
+        ("Troy L. Smith, Cleveland.com", ("Troy L. Smith",)),
+        ("By Omar Saleh | Staff writer", ("Omar Saleh",)),
+        ("Published 12/03/2019", ()),
+    ],
+)
+def test_author_names_cleaned(content: str, expected: tuple[str, ...]) -> None:
+    markup = f'<html><head><meta name="author" content="{content}"></head><body></body></html>'
+    assert parse_html(markup).authors == expected
+
+
 def test_time_datetime_inside_article_preferred() -> None:
     markup = (
         "<html><body><header><time datetime='2020-01-01'>Today</time></header>"
