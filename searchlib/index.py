@@ -15,7 +15,6 @@ each commit so it never claims more than the index holds.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -33,27 +32,21 @@ from whoosh import index as whoosh_index
 
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
-from .errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
+from .errors import IndexCorruptError, IndexLockedError
 from .extract import extract
 from .gazetteer import Gazetteer
+from .layout import ALIASES, index_paths, load_manifest, read_meta, write_atomic
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
 from .read import DEFAULT_MAX_BYTES, FileInfo, read_file, scan
 
-__all__ = [
-    "ProgressCallback",
-    "build_index",
-    "doc_id",
-    "index_paths",
-    "load_manifest",
-    "read_meta",
-]
+# index_paths, load_manifest and read_meta are re-exported for callers written before
+# searchlib.layout existed.
+__all__ = ["ProgressCallback", "build_index", "doc_id", "index_paths", "load_manifest",
+           "read_meta"]
 
 #: Called with (files done, files to process) as a build advances.
 ProgressCallback = Callable[[int, int], None]
 
-WHOOSH_DIR = "whoosh"
-MANIFEST = "manifest.json"
-META = "meta.json"
 LOCK = "write.lock"
 
 # Below this many files the process pool costs more than it saves.
@@ -65,12 +58,6 @@ _MP_WRITER_THRESHOLD = 400
 def doc_id(key: str) -> str:
     """Stable document id for a source key (the same file always gets the same id)."""
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-def index_paths(index_dir: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
-    """Return the Whoosh directory, manifest path and meta path of an index directory."""
-    base = Path(index_dir)
-    return base / WHOOSH_DIR, base / MANIFEST, base / META
 
 
 @dataclass(frozen=True)
@@ -97,67 +84,6 @@ class _FileEntry:
         if self.skipped:
             out["skipped"] = self.skipped
         return out
-
-
-def _write_atomic(path: Path, data: str) -> None:
-    """Write via a temp file, fsync and rename, so readers see the old or the new file whole."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def load_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read the manifest (``{"files": {path: entry}}``); empty when there is none."""
-    _, manifest_path, _ = index_paths(index_dir)
-    try:
-        with open(manifest_path, encoding="utf-8") as fh:
-            data: dict[str, Any] = json.load(fh)
-    except FileNotFoundError:
-        return {"files": {}}
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"index manifest {manifest_path} is unreadable ({exc}); "
-            "run `search index --rebuild`") from None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-        raise IndexCorruptError(
-            f"index manifest {manifest_path} is malformed; run `search index --rebuild`")
-    return data
-
-
-def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read ``meta.json`` of an index, raising the errors a user can act on."""
-    whoosh_dir, _, meta_path = index_paths(index_dir)
-    if not whoosh_dir.is_dir():
-        raise IndexNotFoundError(
-            f"no index at {index_dir}; build one with `search index PATH --index {index_dir}`")
-    try:
-        with open(meta_path, encoding="utf-8") as fh:
-            meta: Any = json.load(fh)
-    except FileNotFoundError:
-        raise IndexCorruptError(
-            f"index at {index_dir} has no {META}; run `search index --rebuild`") from None
-    except (OSError, ValueError):
-        raise IndexCorruptError(
-            f"index at {index_dir} has an unreadable {META}; run `search index --rebuild`"
-        ) from None
-    if not isinstance(meta, dict):
-        raise IndexCorruptError(
-            f"index at {index_dir} has a malformed {META}; run `search index --rebuild`")
-    version = meta.get("schema_version")
-    if version != schema_mod.SCHEMA_VERSION:
-        raise IndexCorruptError(
-            f"index at {index_dir} was built with schema version {version}, this release "
-            f"needs {schema_mod.SCHEMA_VERSION}; run `search index --rebuild`")
-    return meta
 
 
 # --- worker side -------------------------------------------------------------------------
@@ -358,12 +284,30 @@ def build_index(
             "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
             "documents": ix.doc_count(),
         }
-        _write_atomic(meta_path, json.dumps(meta, ensure_ascii=False, indent=1))
+        write_atomic(meta_path, json.dumps(meta, ensure_ascii=False, indent=1))
+        write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
+                                                ensure_ascii=False))
         ix.close()
     return IndexSummary(
         added=summary["added"], updated=summary["updated"], removed=summary["removed"],
         unchanged=summary["unchanged"], skipped=tuple(skipped),
         duplicates=summary["duplicates"], elapsed=time.monotonic() - started)
+
+
+def _alias_table(ix: Any, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:
+    """Every alias of every facet value in the index, so queries resolve ``actor:Daesh``
+    without loading the whole gazetteer (which would slow every CLI start)."""
+    table: dict[str, dict[str, str]] = {}
+    with ix.reader() as reader:
+        for facet in ("actor", "location", "person"):
+            out: dict[str, str] = {}
+            for term in reader.lexicon(facet):
+                name = term.decode("utf-8")
+                out[name.lower()] = name
+                for alias in gazetteer.aliases(facet, name):
+                    out.setdefault(alias.lower(), name)
+            table[facet] = out
+    return table
 
 
 class _Plan:
@@ -506,7 +450,7 @@ class _Plan:
                                   e.skipped) for p, e in entries.items()}
         for key in to_add:
             fresh.pop(key, None)
-        _write_atomic(manifest_path, json.dumps(
+        write_atomic(manifest_path, json.dumps(
             {"version": 1, "files": {p: e.to_json() for p, e in sorted(entries.items())}},
             ensure_ascii=False))
         return sum(len(keys) - 1 for keys in groups.values())

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from whoosh import highlight, qparser, sorting
 from whoosh import index as whoosh_index
@@ -26,10 +26,12 @@ from whoosh.util.times import long_to_datetime
 from . import ranking
 from .dates import parse_date_bound
 from .errors import IndexCorruptError, QueryError
-from .gazetteer import Gazetteer, default_gazetteer
-from .index import index_paths, load_manifest, read_meta
+from .layout import index_paths, load_aliases, load_manifest, read_meta
 from .models import Article, EntityMention, Hit, IndexStats, SearchResults
 from .schema import FACET_FIELDS, SEARCH_FIELDS
+
+if TYPE_CHECKING:
+    from .gazetteer import Gazetteer
 
 __all__ = ["FACET_KINDS", "Index", "SortOrder", "open_index"]
 
@@ -186,6 +188,7 @@ class Index:
                 "run `search index --rebuild`") from None
         self._gazetteer_files = [Path(p) for p in gazetteer]
         self._gazetteer_obj: Gazetteer | None = None
+        self._aliases: dict[str, dict[str, str]] | None = None
         self._facets: _FacetCache | None = None
         self._parser = self._make_parser()
         self._manifest: dict[str, Any] | None = None
@@ -208,6 +211,7 @@ class Index:
         if not self._searcher.up_to_date():
             self._searcher = self._searcher.refresh()
             self._facets = None
+            self._aliases = None
             self._manifest = None
         return self._searcher
 
@@ -262,10 +266,18 @@ class Index:
         return q.apply(self._resolve_facet_terms)
 
     def _facet_value(self, facet: str, value: str) -> str:
-        canonical = self.gazetteer.canonical(facet, value)  # type: ignore[arg-type]
-        if canonical:
-            return canonical
-        return self._facet_cache().lower.get(facet, {}).get(value.lower(), value)
+        key = value.strip().lower()
+        if self._gazetteer_files:
+            # A user gazetteer given at query time may know aliases the build did not.
+            canonical = self.gazetteer.canonical(facet, value)  # type: ignore[arg-type]
+            if canonical:
+                return canonical
+        if self._aliases is None:
+            self._aliases = load_aliases(self.path)
+        found = self._aliases.get(facet, {}).get(key)
+        if found:
+            return found
+        return self._facet_cache().lower.get(facet, {}).get(key, value)
 
     # --- facets ----------------------------------------------------------------------------
 
@@ -562,6 +574,8 @@ class Index:
     def gazetteer(self) -> Gazetteer:
         """The gazetteer used to resolve facet aliases for this index (loaded on first use)."""
         if self._gazetteer_obj is None:
+            from .gazetteer import Gazetteer, default_gazetteer
+
             self._gazetteer_obj = (Gazetteer.load(self._gazetteer_files)
                                    if self._gazetteer_files else default_gazetteer())
         return self._gazetteer_obj
