@@ -50,6 +50,11 @@ def _handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("search: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader (head, less) went away: stop quietly, as other Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except OSError as exc:
             raise UserError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
         except Exception as exc:

@@ -139,7 +139,9 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) ->
     fields: dict[str, Any] = {
         "id": doc_id(doc.key),
         "path": doc.key,
-        "title": article.title,
+        # The standfirst is searched with the headline's weight but not shown as the title.
+        "title": f"{article.title}\n{article.subtitle}" if article.subtitle else article.title,
+        "_stored_title": article.title,
         "body": article.body,
         "mentioned": _keyword(d.isoformat() for d in info.mentioned_dates),
         "actor": _keyword(_rolled_up(gazetteer, "actor", info.actors)),
