@@ -92,7 +92,7 @@ def normalize_text(text: str) -> str:
 
 _SHIPPED_NAME = "cleaning.yaml"
 _BULLET = re.compile(r"^(?:[•*·▪◦‣]|-(?!-))\s*")
-_LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
+_LINK = re.compile(r"\[([^\[\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
 _LINK_SEPARATORS = re.compile(r"[\s,;|·•/-]*")
 _NON_WORD = re.compile(r"[\W_]+")
 _SENTENCE_END = re.compile(r"[.!?](?=[\"”’)]?(?:\s+[\"“‘'(\[A-Z0-9]|\s*$))")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import re
 import sys
+import time
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -412,6 +413,24 @@ def test_latin1_and_odd_whitespace_input() -> None:
     assert article.body == (
         "Café owners in Tehran said the talks had stalled again.\n\nPrices rose sharply."
     )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 20000 + "](" * 20000,
+        " *a" * 30000,
+        "Short line\n" * 20000,
+        ("Aa " * 14 + "\n") * 5000,
+        "x -- y " * 20000,
+    ],
+    ids=["brackets", "stars", "lines", "header-like", "dashes"],
+)
+def test_hostile_input_is_cleaned_in_linear_time(raw: str) -> None:
+    # A backtracking regex turns these into minutes; linear rules take milliseconds.
+    started = time.process_time()
+    clean_text(raw)
+    assert time.process_time() - started < 3.0
 
 
 def test_html_entities_are_decoded() -> None:
