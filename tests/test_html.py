@@ -208,6 +208,15 @@ def test_time_datetime_inside_article_preferred() -> None:
     assert parse_html(markup).published == "2019-12-24T10:00"
 
 
+def test_date_without_date_markup_found_by_htmldate() -> None:
+    article = "<html><body><article><p>Story text here.</p></article>{}</body></html>"
+    from_url = parse_html(article.format(""), url="https://news.example/2019/03/14/story")
+    assert from_url.published == "2019-03-14"
+    dated_line = '<p class="date">Posted on 14 March 2019</p>'
+    assert parse_html(article.format(dated_line)).published == "2019-03-14"
+    assert parse_html(article.format("<footer>© 2018 Foo</footer>")).published is None
+
+
 def test_bytes_input_with_declared_charset() -> None:
     markup = (
         '<html><head><meta charset="iso-8859-1"><title>Caf\xe9 attack in Paris</title></head>'
