@@ -130,7 +130,7 @@ def read_raw_documents(
         if path.suffix in (".json", ".jsonl"):
             if path.suffix == ".jsonl":
                 records = [json.loads(line) for line in text.splitlines() if line.strip()]
-                keys = [f"{rel}#{i}" for i in range(len(records))]
+                keys = [f"{rel}#{i}" for i in range(1, len(records) + 1)]
             else:
                 records = [json.loads(text)]
                 keys = [rel]

@@ -15,8 +15,9 @@ The output directory holds ``docs/`` (the articles, sharded into sub-folders) pl
 kept outside ``docs/`` so that indexing ``docs/`` never picks them up:
 
 * ``manifest.jsonl`` — one line of ground truth per article: its key (``docs/...`` relative
-  path, plus ``#N`` for the N-th record, 0-based, of a ``.jsonl`` file), format, title,
-  publication date, and the canonical actors/locations/people mentioned in it.
+  path, plus ``#N`` for the record on line N of a ``.jsonl`` file, as searchlib numbers
+  them), format, title, publication date, and the canonical actors/locations/people
+  mentioned in it.
 * ``corpus.json`` — the parameters and totals of the run.
 
 The same ``--seed`` and ``--n`` always give byte-identical output; a smaller ``--n`` with the
@@ -783,7 +784,7 @@ def generate(
                 for j in range(count):
                     article = gen.article()
                     records.append(_json_record(article, made + j))
-                    lines.append(_manifest_line(f"{rel}#{j}", "json", article, "json"))
+                    lines.append(_manifest_line(f"{rel}#{j + 1}", "json", article, "json"))
                     if article.published is None:
                         lines[-1]["date_in"] = "none"
                 text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

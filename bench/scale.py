@@ -47,7 +47,8 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ from bench.baselines import (
 
 __all__ = [
     "ChildRun",
+    "agreement",
     "available_systems",
     "change_files",
     "main",
@@ -209,7 +211,7 @@ def _ours_run(index: Any) -> Callable[[QuerySpec], QueryOutcome]:
 def _child_main(argv: Sequence[str]) -> int:
     """Child side: ``_child build|query`` for our engine; prints one JSON object."""
     parser = argparse.ArgumentParser(prog="scale.py _child")
-    parser.add_argument("command", choices=("build", "query"))
+    parser.add_argument("command", choices=("build", "query", "agreement"))
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--procs", type=int, default=None)
@@ -241,12 +243,74 @@ def _child_main(argv: Sequence[str]) -> int:
             "skipped": len(summary.skipped),
             "documents": summary.added + summary.updated + summary.unchanged,
         }
-    else:
+    elif args.command == "query":
         mix = build_query_mix(load_manifest(args.corpus))
         with searchlib.open_index(args.index) as index:
             report = time_queries(_ours_run(index), mix, args.rounds)
+    else:
+        with searchlib.open_index(args.index) as index:
+            report = agreement(index.articles(), args.corpus, load_manifest(args.corpus))
     print(json.dumps(report))
     return 0
+
+
+def agreement(
+    articles: Iterable[Any], corpus: Path, manifest: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """How well our cleaning and extraction recover the generator's ground truth.
+
+    ``articles`` are :class:`searchlib.Article` objects. Recall per facet counts the entities
+    the generator deliberately mentioned; "extra" values per article are not errors as such,
+    since the real sentences mention places and groups of their own (TIME 1963 names many).
+    """
+    root = corpus.resolve()
+    seen = 0
+    unmatched = 0
+    dated = dated_ok = undated = undated_given = title_ok = 0
+    found: Counter[str] = Counter()
+    wanted: Counter[str] = Counter()
+    extra: Counter[str] = Counter()
+    for article in articles:
+        path, _, record = str(article.path).partition("#")
+        try:
+            rel = Path(path).resolve().relative_to(root).as_posix()
+        except ValueError:
+            unmatched += 1
+            continue
+        truth = manifest.get(f"{rel}#{record}" if record else rel)
+        if truth is None:
+            unmatched += 1
+            continue
+        seen += 1
+        title_ok += article.title.strip() == str(truth["title"]).strip()
+        if truth["published"]:
+            dated += 1
+            dated_ok += article.published is not None and (
+                article.published.isoformat() == truth["published"]
+            )
+        else:
+            undated += 1
+            undated_given += article.published is not None
+        for facet, ours in (
+            ("actors", article.actors),
+            ("locations", article.locations),
+            ("people", article.people),
+        ):
+            expected = set(truth.get(facet, ()))
+            got = set(ours)
+            wanted[facet] += len(expected)
+            found[facet] += len(expected & got)
+            extra[facet] += len(got - expected)
+    return {
+        "articles": seen,
+        "manifest_articles": len(manifest),
+        "unmatched": unmatched,
+        "title_exact": title_ok / seen if seen else 0.0,
+        "date_exact": dated_ok / dated if dated else 0.0,
+        "date_on_undated": undated_given / undated if undated else 0.0,
+        "recall": {f: found[f] / wanted[f] if wanted[f] else 1.0 for f in wanted},
+        "extra_per_article": {f: extra[f] / seen if seen else 0.0 for f in wanted},
+    }
 
 
 def _ours_build(
@@ -443,6 +507,19 @@ def measure(
                 )
             )
         entry["query"] = query.json()
+        if name == "ours":
+            _log("[ours] agreement with the ground truth ...")
+            entry["agreement"] = run_child(
+                _py(
+                    str(Path(__file__).resolve()),
+                    "_child",
+                    "agreement",
+                    "--corpus",
+                    str(corpus),
+                    "--index",
+                    str(index),
+                )
+            ).json()
         _log(f"[{name}] cold queries ...")
         entry["cold"] = _cold(name, corpus, index, mix, cold_runs, COLD_QUERIES[:cold_queries])
         report["systems"][name] = entry
@@ -646,6 +723,17 @@ def format_report(report: Mapping[str, Any]) -> str:
                 ours["change_reindex"]["updated"],
             )
         )
+        agree = ours.get("agreement")
+        if agree:
+            recall = ", ".join(f"{k} {v:.0%}" for k, v in agree["recall"].items())
+            extra = ", ".join(f"{k} {v:.1f}" for k, v in agree["extra_per_article"].items())
+            out.append(
+                f"Ground truth (ours, {agree['articles']} of {agree['manifest_articles']} "
+                f"articles matched): title exact {agree['title_exact']:.0%}, publication date "
+                f"exact {agree['date_exact']:.0%}, a date given to undated articles "
+                f"{agree['date_on_undated']:.0%}; entity recall {recall}; extra values per "
+                f"article {extra}."
+            )
         out.append("")
     ratios = report.get("ratios") or {}
     if ratios:

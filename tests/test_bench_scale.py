@@ -112,7 +112,7 @@ def test_format_mix_and_real_text(tmp_path: Path) -> None:
         file = out / entry["key"].split("#")[0]
         text = file.read_text(encoding="utf-8")
         if file.suffix == ".jsonl":
-            record = json.loads(text.splitlines()[int(entry["key"].split("#")[1])])
+            record = json.loads(text.splitlines()[int(entry["key"].split("#")[1]) - 1])
             text = record["title"] + "\n" + record["text"]
             assert record.get("published") == entry["published"]
         elif file.suffix == ".md":
@@ -216,6 +216,10 @@ def test_scale_smoke(tmp_path: Path) -> None:
     assert ours["noop_reindex"]["unchanged"] == ours["ingest"]["documents"]
     assert ours["change_reindex"]["files_changed"] >= 1
     assert ours["change_reindex"]["updated"] >= 1
+    agreement = ours["agreement"]
+    assert agreement["articles"] == ours["ingest"]["documents"]
+    assert set(agreement["recall"]) == {"actors", "locations", "people"}
+    assert 0.0 <= agreement["date_exact"] <= 1.0
     for metric in scale.METRICS:
         assert set(report["ratios"][metric]) == {"whoosh", "fts5", "tantivy"}, metric
     # The corpus was restored after the 1% change.
