@@ -32,6 +32,7 @@ from typing import Any
 from searchlib.dates import find_mentioned, find_published
 from searchlib.gazetteer import (
     FACETS,
+    FUNCTION_WORDS,
     Gazetteer,
     Token,
     default_gazetteer,
@@ -88,17 +89,10 @@ _REPORT_WORDS = frozenset(
 )
 """Words right after a name that make it a person ("Aaron Zelin, told", "... , who")."""
 
-_FUNCTION_WORDS = frozenset(
-    [
-        "the", "a", "an", "but", "and", "or", "then", "in", "on", "at", "as", "if", "when",
-        "while", "after", "before", "since", "so", "yet", "for", "of", "to", "this", "that",
-        "these", "those", "it", "he", "she", "they", "we", "i", "his", "her", "their", "our", "my",
-        "your", "its", "last", "next", "meanwhile", "however", "according", "by", "from", "with",
-        "without", "during", "under", "over", "about", "also", "even", "why", "how", "what",
-        "where", "who", "whom", "there", "here", "now", "today", "yesterday", "although", "though",
-        "because", "dear", "mr"
-    ]
-) - _ABBREVIATED_TITLES
+_REPORT_VERBS = _REPORT_WORDS - {"who", "whose"}
+"""Verbs after a bare surname that make it a person's ("Hosseini insisted")."""
+
+_FUNCTION_WORDS = (FUNCTION_WORDS | {"dear"}) - _ABBREVIATED_TITLES
 """Sentence-initial words stripped from a capitalised run ("But Pourdastan said")."""
 
 _NOT_NAME_WORDS = frozenset(
@@ -126,7 +120,11 @@ _NOT_NAME_WORDS = frozenset(
         "membership", "newsletter", "copyright", "disclaimer", "breaking", "update", "live",
         "exclusive", "analysis", "opinion", "editorial", "review", "books", "magazine", "journal",
         "daily", "weekly", "herald", "tribune", "gazette", "chronicle", "observer", "monitor",
-        "agenda", "theme", "region", "theatre", "theater", "world", "affairs"
+        "agenda", "theme", "region", "theatre", "theater", "world", "affairs", "brothers",
+        "sisters", "equities", "securities", "capital", "partners", "holdings", "ventures",
+        "traveller", "traveler", "records", "studios", "entertainment", "pictures", "motors",
+        "airlines", "airways", "energy", "labs", "systems", "technologies", "solutions", "fund",
+        "trust", "club", "united", "athletic", "rovers", "wanderers",
     ]
 )
 """Words that make a capitalised phrase an organisation, place, date or page furniture."""
@@ -178,32 +176,51 @@ def _headline_line(text: str, offset: int, title_end: int, memo: dict[int, bool]
     return hit
 
 
-def _runs(tokens: Sequence[Token], covered: set[int]) -> Iterable[tuple[int, int]]:
-    """Maximal runs of capitalised tokens (name particles inside), stopping at a possessive."""
+def _runs(
+    text: str, tokens: Sequence[Token], caps: Sequence[int], covered: set[int]
+) -> Iterable[tuple[int, int]]:
+    """Maximal runs of capitalised tokens, stopping at a possessive or a gazetteer match.
+
+    Inside a run: name particles before a capitalised word ("Bashar al-Assad"), hyphenated
+    lower-case parts ("Kim Jong-un") and middle initials ("James T. Kirk").
+    """
     n = len(tokens)
-    i = 0
-    while i < n:
-        t = tokens[i]
-        if i in covered or not t.text[:1].isupper() or not t.text[:1].isalpha():
-            i += 1
+    pos = 0
+    for i in caps:
+        if i < pos or i in covered or not tokens[i].text[0].isalpha():
             continue
         j = i + 1
-        while j < n and j not in covered and tokens[j].joined and not tokens[j - 1].possessive:
-            w = tokens[j].text
-            if w[:1].isupper() and w[:1].isalpha():
+        while j < n and j not in covered and not tokens[j - 1].possessive:
+            t = tokens[j]
+            prev = tokens[j - 1]
+            if not t.joined:
+                # "T. Kirk": a single capital followed by a full stop is a middle initial.
+                if (
+                    len(prev.text) == 1
+                    and prev.text.isupper()
+                    and j - 1 > i
+                    and text[prev.end : t.start] == ". "
+                    and t.text[0].isupper()
+                ):
+                    j += 1
+                    continue
+                break
+            if t.text[0].isupper() and t.text[0].isalpha():
                 j += 1
+            elif text[prev.end : t.start] == "-" and t.text[0].isalpha():
+                j += 1  # "Jong-un", "Hamid-reza"
             elif (
-                tokens[j].norm in _NAME_PARTICLES
+                t.norm in _NAME_PARTICLES
                 and j + 1 < n
                 and j + 1 not in covered
                 and tokens[j + 1].joined
-                and tokens[j + 1].text[:1].isupper()
+                and tokens[j + 1].text[0].isupper()
             ):
                 j += 2
             else:
                 break
         yield i, j
-        i = j
+        pos = j
 
 
 def _title_before(text: str, tokens: Sequence[Token], i: int) -> bool:
@@ -255,17 +272,25 @@ def find_people(
     """
     memo: dict[int, bool] = {}
     candidates: list[tuple[int, int, bool]] = []  # (first, end, strong cue)
-    report_after: dict[str, bool] = {}
-    for k in range(len(tokens) - 1):
-        if tokens[k + 1].norm in _REPORT_WORDS and tokens[k].text[:1].isupper():
-            report_after[tokens[k].norm] = True
-    for a, b in _runs(tokens, covered):
+    n = len(tokens)
+    caps = [k for k, t in enumerate(tokens) if t.text[0].isupper()]
+    report_after = {
+        tokens[k].norm
+        for k in caps
+        if k + 1 < n and tokens[k + 1].joined and tokens[k + 1].norm in _REPORT_VERBS
+    }
+    for a, b in _runs(text, tokens, caps, covered):
         title = _title_before(text, tokens, a)
         while a < b and (tokens[a].norm in _FUNCTION_WORDS or tokens[a].norm in _TITLES):
             title = title or tokens[a].norm in _TITLES
             a += 1
+        # A title inside the run starts the name: "InfoNation President Dan McDowell".
+        for k in range(b - 2, a, -1):
+            if tokens[k].norm in _TITLES and tokens[k].text[0].isupper():
+                a, title = k + 1, True
+                break
         words = [t for t in tokens[a:b] if t.norm not in _NAME_PARTICLES]
-        if not 2 <= len(words) <= 4:
+        if not 2 <= len(words) <= 5 or len(words[-1].text) == 1:
             continue
         if any(
             t.norm in _NOT_NAME_WORDS
@@ -274,7 +299,7 @@ def find_people(
             for t in words
         ):
             continue
-        strong = title or _cue_after(text, tokens, b) or report_after.get(words[-1].norm, False)
+        strong = title or _cue_after(text, tokens, b) or words[-1].norm in report_after
         if not strong:
             if _headline_line(text, tokens[a].start, title_end, memo):
                 continue
@@ -299,16 +324,22 @@ def find_people(
         if not gazetteer.is_common_word(tokens[b - 1].text):
             names_by_surname.setdefault(surname, set()).add(canon)
     # Later (or earlier) mentions by surname alone: only when the surname is unambiguous.
-    for k, t in enumerate(tokens):
-        if k in covered or k in taken or not t.text[:1].isupper():
+    for k in caps:
+        t = tokens[k]
+        if k in covered or k in taken:
             continue
         owners = names_by_surname.get(t.norm)
         if owners and len(owners) == 1:
-            if k > 0 and tokens[k].joined and (k - 1) not in covered and tokens[k - 1].text[
-                :1
-            ].isupper() and (k - 1) not in taken:
+            before = tokens[k - 1] if k > 0 else None
+            if (
+                before is not None
+                and t.joined
+                and (k - 1) not in covered
+                and before.text[0].isupper()
+                and before.norm not in _FUNCTION_WORDS
+            ):
                 continue  # part of another capitalised name ("Ali Hosseini")
-            if k + 1 < len(tokens) and tokens[k + 1].joined and tokens[k + 1].text[:1].isupper():
+            if k + 1 < n and tokens[k + 1].joined and tokens[k + 1].text[0].isupper():
                 continue
             found.append(EntityMention("person", next(iter(owners)), t.text, t.start, t.end))
     return found

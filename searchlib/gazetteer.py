@@ -121,7 +121,22 @@ PARTICLES = frozenset(
 )
 """Lower-case words allowed inside names ("Jabhat al-Nusra", "Party for Free Life of ...")."""
 
+FUNCTION_WORDS = frozenset(
+    {
+        "the", "a", "an", "but", "and", "or", "then", "in", "on", "at", "as", "if", "when",
+        "while", "after", "before", "since", "so", "yet", "for", "of", "to", "this", "that",
+        "these", "those", "it", "he", "she", "they", "we", "i", "his", "her", "their", "our",
+        "my", "your", "its", "last", "next", "meanwhile", "however", "according", "by", "from",
+        "with", "without", "during", "under", "over", "about", "also", "even", "why", "how",
+        "what", "where", "who", "whom", "there", "here", "now", "today", "yesterday",
+        "although", "though", "because", "near", "into", "across", "outside", "inside",
+        "around", "between", "against", "toward", "towards", "via", "both", "all", "not",
+    }
+)
+"""Closed-class words that start sentences ("In Homs", "But Pourdastan said")."""
+
 _GEO_MIN_POPULATION = 15000
+_GEO_ONE_WORD_MIN_POPULATION = 50000
 _GEO_ALT_MIN_POPULATION = 100000
 _GEO_AMBIGUOUS_KEEP_POPULATION = 1_000_000
 _GEO_SURNAME_KEEP_POPULATION = 500_000
@@ -136,6 +151,11 @@ _DROP = str.maketrans("", "", "'’ʼʿʾ`.")
 _TRANSLIT_RE = re.compile(
     "[\u0304\u0323\u0327\u0331\u0332\u02bf\u02be\u2018\u2019]|[āīūḩḥşţḑẕẓĀĪŪḨḤŞŢḐẔẒ]"
 )
+_INFLECTIONS = (
+    ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("ies", "y"), ("es", ""), ("s", ""),
+    ("ly", ""),
+)
+_NOT_PLACE_WORDS = frozenset({"university", "college", "school", "airport", "hospital"})
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """The safe loader (libyaml's when available): never constructs Python objects from tags."""
 _LATIN_RE = re.compile(r"[A-Za-z][A-Za-z .'’\-]*")
@@ -189,12 +209,15 @@ def tokenize(text: str) -> list[Token]:
                 if len(gaps) < 4096:
                     gaps[gap] = joined_gap
             joined = joined_gap
-        append(Token(start, end, word, normalise(word), joined, possessive))
+        # tuple.__new__ skips NamedTuple's Python-level constructor: tokenising is the hot loop.
+        append(_new_tuple(Token, (start, end, word, normalise(word), joined, possessive)))
         prev_end = end
     return tokens
 
 
 _GAP_JOINS: dict[str, bool] = {}
+_LONG_WORD_RE = re.compile(r"[^\W\d_]{4,}")
+_new_tuple = tuple.__new__
 
 
 @functools.lru_cache(maxsize=262144)
@@ -242,7 +265,7 @@ class _Payload(NamedTuple):
     geo: bool
 
 
-_Node = tuple[dict[str, "_Node"], tuple[_Payload, ...]]
+_Node = tuple[dict[str, "_Node"], Sequence[_Payload]]
 """Trie node: children by normalised word, and what a name ending here refers to."""
 
 
@@ -329,6 +352,16 @@ def _derive_geonames() -> dict[str, Any]:
             return True
         return word in surnames and not (main and population >= _GEO_SURNAME_KEEP_POPULATION)
 
+    def too_small(name: str, population: int) -> bool:
+        # One-word names of small towns are mostly other words ("Auch", "Sens", "Ende"), and
+        # very short ones even more so ("Itu", "Ob").
+        words = _key(name)
+        if len(words) != 1:
+            return False
+        if len(words[0]) <= 3:
+            return population < _GEO_AMBIGUOUS_KEEP_POPULATION
+        return population < _GEO_ONE_WORD_MIN_POPULATION
+
     def well_formed(name: str) -> bool:
         words = [w for w in re.split(r"[\s\-]+", name) if w]
         return bool(words) and all(_is_cap(w) or w.casefold() in PARTICLES for w in words) and any(
@@ -358,7 +391,12 @@ def _derive_geonames() -> dict[str, Any]:
                 ):
                     candidates.append((alt, 0))
         for cand, main in candidates:
-            if not well_formed(cand) or ambiguous(cand, population, bool(main)):
+            if (
+                not well_formed(cand)
+                or ambiguous(cand, population, bool(main))
+                or too_small(cand, population)
+                or any(w in _NOT_PLACE_WORDS for w in _key(cand))
+            ):
                 continue
             key = _key(cand)
             if not key or key in taken:
@@ -924,7 +962,19 @@ class Gazetteer:
     def is_common_word(self, word: str) -> bool:
         """True for an English dictionary word or one a gazetteer file lists as common."""
         n = normalise(word)
-        return n in self.common_words or n in common_english_words()
+        if n in self.common_words:
+            return True
+        words = common_english_words()
+        if n in words:
+            return True
+        # The dictionary lists base forms: "questioning", "planned", "cities" are common too.
+        for suffix, repl in _INFLECTIONS:
+            if n.endswith(suffix) and len(n) - len(suffix) >= 3:
+                stem = n[: len(n) - len(suffix)]
+                if stem + repl in words or (repl == "" and stem[-1:] * 2 == stem[-2:] and
+                                            stem[:-1] in words):
+                    return True
+        return False
 
     # ---------------------------------------------------------------- matching
 
@@ -941,15 +991,23 @@ class Gazetteer:
         out: list[tuple[int, int, tuple[EntityMention, ...]]] = []
         root = self._trie
         n = len(toks)
+        # Only a capitalised word, a digit, an upper-case acronym or a particle ("al-Qaeda") can
+        # start a name; skipping the rest up front saves most of the loop.
+        starts = [
+            k
+            for k, t in enumerate(toks)
+            if not t.text[0].islower() or t.norm in PARTICLES
+        ]
         i = 0
-        while i < n:
-            node = root.get(toks[i].norm)
+        for k in starts:
+            if k < i:
+                continue
+            node = root.get(toks[k].norm)
             if node is None:
-                i += 1
                 continue
             # Walk the trie as far as the text allows, then try the longest names first.
-            hits: list[tuple[int, tuple[_Payload, ...]]] = []
-            j = i
+            hits: list[tuple[int, Sequence[_Payload]]] = []
+            j = k
             while True:
                 if node[1]:
                     hits.append((j + 1, node[1]))
@@ -960,23 +1018,39 @@ class Gazetteer:
                 if nxt is None:
                     break
                 node = nxt
-            advanced = False
             for stop, payloads in reversed(hits):
-                start, end = toks[i].start, toks[stop - 1].end
+                start, end = toks[k].start, toks[stop - 1].end
                 surface = text[start:end]
                 found = tuple(
                     EntityMention(p[0], p[1], surface, start, end)
                     for p in payloads
-                    if self._accept(p, toks, i, stop - i, surface, caps_lines)
+                    if self._accept(p, toks, k, stop - k, surface, caps_lines)
                 )
                 if found:
-                    out.append((i, stop, found))
+                    out.append((k, stop, found))
                     i = stop
-                    advanced = True
                     break
-            if not advanced:
-                i += 1
         return out
+
+    def _in_person_name(self, toks: Sequence[Token], i: int) -> bool:
+        """Does a first-name-like word at ``i`` sit next to another capitalised name word?"""
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if (
+            nxt is not None
+            and nxt.joined
+            and not toks[i].possessive
+            and nxt.text[0].isupper()
+            and nxt.norm not in FUNCTION_WORDS
+        ):
+            return True
+        prev = toks[i - 1] if i > 0 else None
+        return (
+            prev is not None
+            and toks[i].joined
+            and not prev.possessive
+            and prev.norm in self.first_names
+            and prev.text[0].isupper()
+        )
 
     def _accept(
         self,
@@ -991,8 +1065,22 @@ class Gazetteer:
         if exact is None:
             for j in range(i, i + length):
                 if toks[j].norm not in PARTICLES or j == i + length - 1:
-                    return _is_cap(toks[j].text)
-            return False
+                    if not _is_cap(toks[j].text):
+                        return False
+                    break
+            if length == 1 and toks[i].norm in self.first_names and self._in_person_name(toks, i):
+                return False  # "Chad Thomas", "Michael Jordan", "Georgia Smith"
+            if payload[4] and length == 1 and not caps_lines.is_title(toks[i].start):
+                # A one-word town name inside a longer capitalised name is part of that name
+                # ("Toyota Motor", "Kennedy Space Center", "President Kennedy").
+                for k in (i - 1, i + 1):
+                    if 0 <= k < len(toks) and (toks[i] if k < i else toks[k]).joined:
+                        w = toks[k]
+                        if _is_cap(w.text) and w.norm not in FUNCTION_WORDS and not (
+                            k < i and w.possessive
+                        ):
+                            return False
+            return True
         if surface not in exact:
             return False
         if not payload[3]:
@@ -1006,20 +1094,20 @@ class Gazetteer:
         if i + length < len(toks) and toks[i + length].joined:
             neighbours.append(toks[i + length])
         for t in neighbours:
-            w = t.text
-            if len(w) > 1 and w.isalpha() and w.isupper() and t.norm not in self._trie:
+            shout = t.text
+            if len(shout) > 1 and shout.isalpha() and shout.isupper() and t.norm not in self._trie:
                 return False
         return True
 
 
 class _CapsLines:
-    """Answers "is this offset on an all-capitals line?" lazily, one line at a time."""
+    """Classifies lines lazily: all capitals ("WAR IS BORING"), title case, or ordinary."""
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._memo: dict[int, bool] = {}
+        self._memo: dict[int, tuple[bool, bool]] = {}
 
-    def is_caps(self, offset: int) -> bool:
+    def _line(self, offset: int) -> tuple[bool, bool]:
         text = self._text
         start = text.rfind("\n", 0, offset) + 1
         hit = self._memo.get(start)
@@ -1028,9 +1116,21 @@ class _CapsLines:
             line = text[start : end if end >= 0 else len(text)]
             letters = [c for c in line if c.isalpha()]
             upper = sum(1 for c in letters if c.isupper())
-            hit = len(letters) >= 8 and upper / len(letters) > 0.7
+            caps = len(letters) >= 8 and upper / len(letters) > 0.7
+            words = _LONG_WORD_RE.findall(line)
+            capitalised = sum(1 for w in words if w[0].isupper())
+            title = caps or (len(words) >= 2 and capitalised / len(words) >= 0.75)
+            hit = (caps, title)
             self._memo[start] = hit
         return hit
+
+    def is_caps(self, offset: int) -> bool:
+        """Is the line holding ``offset`` written in capitals?"""
+        return self._line(offset)[0]
+
+    def is_title(self, offset: int) -> bool:
+        """Is the line holding ``offset`` a headline (most longer words capitalised)?"""
+        return self._line(offset)[1]
 
 
 def _facet(facet: str) -> FacetKind:
