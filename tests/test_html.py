@@ -48,8 +48,9 @@ def test_article_paragraphs_kept_in_order() -> None:
     assert positions == sorted(positions)
 
 
-def test_headings_captions_and_quotes_are_their_own_paragraphs() -> None:
+def test_headings_captions_quotes_and_list_items_are_their_own_paragraphs() -> None:
     paragraphs = _paragraphs(parse_html(_fixture("news_article.html")))
+    assert "mortar rounds and rifle ammunition" in paragraphs
     assert "Residents describe a night of explosions" in paragraphs
     assert "Smoke rises over farmland east of the city after the strikes." in paragraphs
     assert any(p.startswith('"We could see the flames') for p in paragraphs)
