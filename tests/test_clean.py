@@ -383,6 +383,50 @@ def test_related_links_need_a_heading_unless_configured(tmp_path: Path) -> None:
     assert clean_text(raw.replace(items, two), rules=rules).body.count("Nashville") == 2
 
 
+LEAD = "Tehran said on Monday that talks with the agency would resume next week in Vienna."
+TAIL = "Diplomats in Vienna confirmed the date but gave no agenda for the meeting."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share on Facebook Share on Twitter Share on WhatsApp",
+        "Share this article with your friends and colleagues.",
+        "Click to share on Twitter (Opens in new window)",
+        "Subscribe to our newsletter for the latest updates.",
+        "Sign up for our daily newsletter.",
+        "READ MORE: Iran and the bomb",
+        "[Related: Iran and the bomb]",
+        "Advertisement",
+        "Comments are closed.",
+        "© 2019 Associated Press. All rights reserved.",
+        "Copyright © 2017 Global Research",
+        "Tags: Iran, ISIS, Syria",
+        "DON'T MISS",
+        "Follow The New York Times Opinion section on Facebook, Twitter and Instagram.",
+    ],
+)
+def test_generic_boilerplate_lines_are_dropped(line: str) -> None:
+    article = clean_text(f"Headline Here\n\n{LEAD}\n\n{line}\n\n{TAIL}")
+    assert article.body == f"{LEAD}\n\n{TAIL}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share this information, please?",
+        "Comment on this: the strikes were a warning, analysts said.",
+        "Read more about the talks in our earlier report.",
+        "By the end of the day, the talks had collapsed.",
+        "Related talks in Geneva ended without agreement on Tuesday.",
+        "Only two people survived the attack, officials said.",
+    ],
+)
+def test_article_sentences_that_resemble_boilerplate_are_kept(line: str) -> None:
+    article = clean_text(f"Headline Here\n\n{LEAD}\n\n{line}\n\n{TAIL}")
+    assert article.body == f"{LEAD}\n\n{line}\n\n{TAIL}"
+
+
 def test_footer_cut_only_near_the_end() -> None:
     body = "\n\n".join(f"Paragraph {i} of the article, with some words." for i in range(6))
     early = f"Headline Here\n\n3 comments\n\n{body}"
