@@ -20,8 +20,8 @@ kept outside ``docs/`` so that indexing ``docs/`` never picks them up:
   mentioned in it.
 * ``corpus.json`` — the parameters and totals of the run.
 
-The same ``--seed`` and ``--n`` always give byte-identical output; a smaller ``--n`` with the
-same seed gives a prefix of a larger one.
+The same ``--seed``, ``--n``, source texts and gazetteer always give byte-identical output; a
+smaller ``--n`` with the same seed gives a prefix of a larger one.
 
 Usage::
 
@@ -760,6 +760,8 @@ def generate(
         shutil.rmtree(out)
     docs = out / "docs"
     docs.mkdir(parents=True)
+    # Marks the folder as ours at once, so a run that was interrupted can be replaced.
+    (out / "corpus.json").write_text('{"complete": false}\n', encoding="utf-8")
     started = time.perf_counter()
     pools = load_pools(corpora, seeds)
     entities, entity_source = load_entities(gazetteer, seeds)
