@@ -602,8 +602,9 @@ def test_user_rules_extend_the_shipped_ones() -> None:
 @pytest.mark.parametrize(
     ("name", "line", "problem"),
     [
-        ("malformed.yaml", 4, ""),
+        ("malformed.yaml", 4, "expected ',' or ']'"),
         ("unsafe.yaml", 3, "python/object"),
+        ("unsafe_scalar.yaml", 3, "python/name"),
         ("bad_regex.yaml", 4, "bad regex"),
         ("unknown_key.yaml", 3, "unknown key 'bylnes'"),
     ],
