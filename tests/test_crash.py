@@ -45,14 +45,15 @@ import searchlib.index as index_mod
 src, ix, batch, procs, mode, arg = sys.argv[1:7]
 batch, procs, arg = int(batch), int(procs), int(arg)
 if mode == "manifest":
-    real_write = index_mod._write_atomic
+    name = "write_atomic" if hasattr(index_mod, "write_atomic") else "_write_atomic"
+    real_write = getattr(index_mod, name)
 
     def write(path, data):
         if path.name == "manifest.json" and data.count('"mtime_ns"') >= arg:
             os.kill(os.getpid(), signal.SIGKILL)
         real_write(path, data)
 
-    index_mod._write_atomic = write
+    setattr(index_mod, name, write)
 
 
 def progress(done, total):
