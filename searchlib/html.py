@@ -499,7 +499,7 @@ def _flatten_ld(data: Any, depth: int) -> Iterator[dict[str, Any]]:
             yield from _flatten_ld(graph, depth + 1)
 
 
-_ARTICLE_TYPES = re.compile(r"article|posting|report|blog|webpage|creativework", re.IGNORECASE)
+_ARTICLE_TYPES = re.compile(r"article|posting|report|blog|creativework", re.IGNORECASE)
 
 
 def _ld_articles(ld: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -509,8 +509,14 @@ def _ld_articles(ld: list[dict[str, Any]]) -> list[dict[str, Any]]:
         value = obj.get("@type", "")
         return " ".join(value) if isinstance(value, list) else str(value)
 
-    pages = [o for o in ld if "webpage" in kind(o).lower()]
-    articles = [o for o in ld if _ARTICLE_TYPES.search(kind(o)) and o not in pages]
+    articles: list[dict[str, Any]] = []
+    pages: list[dict[str, Any]] = []
+    for obj in ld:
+        kinds = kind(obj)
+        if "webpage" in kinds.lower():
+            pages.append(obj)
+        elif _ARTICLE_TYPES.search(kinds):
+            articles.append(obj)
     return articles + pages
 
 
