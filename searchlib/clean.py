@@ -858,6 +858,16 @@ def _is_hard_wrapped(lines: list[str], rules: CleaningRules) -> bool:
     return blanks > 0 and continued >= rules.wrap_min_lines and continued * 2 >= len(content)
 
 
+_HYPHENATED = re.compile(r"[^\W\d_]-$")
+
+
+def _join(first: str, second: str) -> str:
+    """Join two pieces of one sentence; a word hyphenated at the break stays one word."""
+    if second[:1].islower() and _HYPHENATED.search(first):
+        return first + second
+    return f"{first} {second}"
+
+
 def _paragraphs(lines: list[str], rules: CleaningRules) -> list[str]:
     """Group lines into paragraphs and re-join sentences broken across lines.
 
@@ -880,7 +890,7 @@ def _paragraphs(lines: list[str], rules: CleaningRules) -> list[str]:
             and _BULLET.match(line) is None
             and _NUMBERED.match(line) is None
         ):
-            paragraphs[-1] = f"{paragraphs[-1]} {line}"
+            paragraphs[-1] = _join(paragraphs[-1], line)
         else:
             paragraphs.append(line)
         previous = line
@@ -888,7 +898,7 @@ def _paragraphs(lines: list[str], rules: CleaningRules) -> list[str]:
     ends = rules.join_if_ends
     for paragraph in paragraphs:
         if joined and ends is not None and paragraph[0].islower() and ends.search(joined[-1]):
-            joined[-1] = f"{joined[-1]} {paragraph}"
+            joined[-1] = _join(joined[-1], paragraph)
         else:
             joined.append(paragraph)
     return joined

@@ -351,7 +351,8 @@ def test_hard_wrapped_text_is_rejoined() -> None:
         "Tuesday, after a pause of three weeks that had raised fears of a collapse\n"
         "of the talks over the nuclear programme.\n\n"
         "The next round is due in July, diplomats said, though no date has been\n"
-        "set and both sides have warned that gaps remain wide.\n"
+        "set and both sides have warned that the gaps remain wide on the inter-\n"
+        "national inspections.\n"
     )
     article = clean_text(raw)
     assert article.title == "Talks Resume In Vienna"
@@ -360,7 +361,7 @@ def test_hard_wrapped_text_is_rejoined() -> None:
         "pause of three weeks that had raised fears of a collapse of the talks over the nuclear "
         "programme.",
         "The next round is due in July, diplomats said, though no date has been set and both "
-        "sides have warned that gaps remain wide.",
+        "sides have warned that the gaps remain wide on the inter-national inspections.",
     ]
 
 
