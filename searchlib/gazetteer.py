@@ -44,6 +44,7 @@ An entry with ``enabled: false`` removes an existing entry of that name (user fi
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import functools
 import gc
@@ -156,6 +157,13 @@ _INFLECTIONS = (
     ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("ies", "y"), ("es", ""), ("s", ""),
     ("ly", ""),
 )
+_CALENDAR_WORDS = frozenset(
+    w.casefold().rstrip(".")
+    for w in (*calendar.month_name, *calendar.month_abbr, *calendar.day_name, *calendar.day_abbr)
+    if w
+)
+_CONTRACTION_RE = re.compile(r"['’](?:m|ve|ll|re|d|t)$", re.IGNORECASE)
+_LATIN_WORD_RE = re.compile(r"[a-z0-9]+")
 _NOT_PLACE_WORDS = frozenset({"university", "college", "school", "airport", "hospital"})
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """The safe loader (libyaml's when available): never constructs Python objects from tags."""
@@ -418,6 +426,11 @@ def _derive_geonames() -> dict[str, Any]:
 
     out_cities: list[dict[str, Any]] = []
     used_names: set[str] = set()
+    # US states are provinces of the United States unless a country or a capital has the name
+    # ("Georgia", "Washington").
+    taken_names = set(country_of.values()) | {
+        c["capital"] for c in countries.values() if c.get("capital")
+    }
     for gid, rec in sorted(records.items(), key=lambda kv: -int(kv[1]["pop"])):
         mine = [c for c in rec.get("cands", []) if best.get(_key(c), (0, 0, ""))[2] == gid]
         if not mine or rec["name"] not in mine:
@@ -433,9 +446,15 @@ def _derive_geonames() -> dict[str, Any]:
         used_names.add(display.casefold())
         aliases = sorted({c for c in mine if c != display})
         out_cities.append({"name": display, "country": country_of[rec["cc"]], "aliases": aliases})
+    states = sorted(
+        name
+        for name in (s["name"].strip() for s in geo.get_us_states().values())
+        if name not in taken_names
+    )
     return {
         "countries": sorted(country_of.values()),
         "cities": out_cities,
+        "us_states": states,
         "first_names": sorted(first),
     }
 
@@ -782,6 +801,14 @@ class Gazetteer:
                     tuple(city["aliases"]),
                     parent=city["country"],
                     source="geonames",
+                )
+        for state in geo.get("us_states", ()):
+            # A state wins over a same-named town; countries and capitals were left out.
+            key = ("location", state.casefold())
+            old = merged.get(key)
+            if old is None or old.kind == "city":
+                merged[key] = GazetteerEntry(
+                    "location", state, "province", parent="United States", source="geonames"
                 )
         common: set[str] = set()
         first: set[str] = set(geo["first_names"])
@@ -1244,19 +1271,24 @@ def gazetteer_gaps(
         for a, b, _m in gazetteer.find(text, tokens):
             covered.update(range(a, b))
         for a, b in capitalised_phrases(text, tokens, covered):
-            while a < b and gazetteer.is_common_word(tokens[a].text) and (
-                b - a > 1 or True
+            # Drop leading sentence words ("But", "The", "Reading") and calendar words.
+            while a < b and (
+                tokens[a].norm in FUNCTION_WORDS
+                or tokens[a].norm in _CALENDAR_WORDS
+                or (b - a > 1 and gazetteer.is_common_word(tokens[a].text))
             ):
-                if b - a == 1:
-                    break
                 a += 1
             if a >= b or caps.is_caps(tokens[a].start):
                 continue
-            if b - a == 1 and (
-                gazetteer.is_common_word(tokens[a].text) or len(tokens[a].text) < 3
+            words = tokens[a:b]
+            if any(
+                _CONTRACTION_RE.search(t.text) or not _LATIN_WORD_RE.fullmatch(t.norm)
+                for t in words
             ):
+                continue  # "I'm", "Don't"; other scripts are another language's words
+            if b - a == 1 and (gazetteer.is_common_word(words[0].text) or len(words[0].text) < 3):
                 continue
-            phrase = " ".join(t.text for t in tokens[a:b])
+            phrase = text[words[0].start : words[-1].end]
             if any(gazetteer.canonical(f, phrase) for f in FACETS):
                 continue
             counts[phrase] += 1
