@@ -299,6 +299,11 @@ def find_people(
             for t in words
         ):
             continue
+        if words[0].norm not in gazetteer.first_names and (
+            gazetteer.canonical("location", words[0].text) is not None
+            or gazetteer.canonical("actor", words[0].text) is not None
+        ):
+            continue  # "Hartford Courant", "Texas Austin": a place or body leads, not a name
         strong = title or _cue_after(text, tokens, b) or words[-1].norm in report_after
         if not strong:
             if _headline_line(text, tokens[a].start, title_end, memo):

@@ -49,6 +49,7 @@ import difflib
 import functools
 import gc
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -313,9 +314,11 @@ def _cache_dir() -> Path:
 
 
 def _census_names(filename: str, top: int) -> set[str]:
-    import names  # type: ignore[import-untyped]
-
-    path = Path(names.__file__).parent / filename
+    # The ``names`` package ships the US census first-name and surname lists as data files.
+    module_file = importlib.import_module("names").__file__
+    if module_file is None:  # pragma: no cover - a namespace package has no data files
+        return set()
+    path = Path(module_file).parent / filename
     out: set[str] = set()
     with path.open(encoding="ascii") as fh:
         for line in fh:
@@ -532,8 +535,7 @@ def _geonames() -> dict[str, Any]:
 @functools.lru_cache(maxsize=1)
 def common_english_words() -> frozenset[str]:
     """Lower-case English dictionary words (the ``english-words`` web2 list)."""
-    from english_words import get_english_words_set  # type: ignore[import-untyped]
-
+    get_english_words_set = importlib.import_module("english_words").get_english_words_set
     # Only words the dictionary writes in lower case: "barbara" is not a common word, "nice" is.
     words = cast(set[str], get_english_words_set(["web2"], lower=False))
     return frozenset(w for w in words if w.islower())
