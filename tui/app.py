@@ -54,23 +54,21 @@ class SearchApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", key_display="F1/?"),
         Binding("ctrl+g", "apply_suggestion", "Did you mean",
-                tooltip="Search for the did-you-mean suggestion"),
+                tooltip="search for the suggested spelling"),
         Binding("ctrl+y", "copy_command", "Copy cmd",
-                tooltip="Copy the `search query …` command for this search"),
+                tooltip="copy the `search query …` command for this search"),
         Binding("ctrl+o", "cycle_sort", "Sort",
-                tooltip="Sort by relevance, newest first or oldest first"),
-        Binding("ctrl+r", "clear_filters", "Clear filters", tooltip="Remove every filter"),
-        Binding("ctrl+l,slash", "focus('query')", "Query", show=False,
-                tooltip="Go to the query box"),
-        Binding("ctrl+f", "focus('facets')", "Facets", show=False,
-                tooltip="Go to the facet sidebar"),
-        Binding("ctrl+t", "focus('timeline')", "Timeline", show=False,
-                tooltip="Go to the timeline"),
+                tooltip="relevance, newest first, oldest first"),
+        Binding("ctrl+r", "clear_filters", "Clear filters", tooltip="remove every filter"),
+        Binding("ctrl+l,slash", "focus('query')", "Query box", show=False),
+        Binding("ctrl+f", "focus('facets')", "Facet sidebar", show=False),
+        Binding("ctrl+t", "focus('timeline')", "Timeline", show=False),
     ]
 
     def __init__(self, index: Index | None, *, index_dir: Path, error: str | None = None,
-                 debounce: float = 0.25) -> None:
+                 debounce: float = 0.25, page_size: int = PAGE_SIZE) -> None:
         super().__init__()
+        self.page_size = page_size
         self.index = index
         self.index_dir = index_dir
         self.error = error
@@ -188,10 +186,10 @@ class SearchApp(App[None]):
             self.call_from_thread(self._show_results, generation, state, results, unfiltered)
 
     def _call_search(self, state: SearchState, page: int, *,
-                     limit: int = PAGE_SIZE) -> SearchResults:
+                     limit: int | None = None) -> SearchResults:
         assert self.index is not None
         return self.index.search(
-            state.query, limit=limit, page=page, sort=state.effective_sort,
+            state.query, limit=limit or self.page_size, page=page, sort=state.effective_sort,
             actors=state.actors, locations=state.locations, people=state.people,
             date_from=state.date_from, date_to=state.date_to)
 
@@ -250,7 +248,7 @@ class SearchApp(App[None]):
         """Fetch the page after the hits already shown."""
         if self.results is None or event.loaded >= self.results.total:
             return
-        self._load_page(self._generation, self.state, event.loaded // PAGE_SIZE + 1)
+        self._load_page(self._generation, self.state, event.loaded // self.page_size + 1)
 
     # --- status and empty states -------------------------------------------------------------
 
@@ -459,9 +457,14 @@ def key_help() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def make_app(index: Index | None, *, index_dir: Path, error: str | None = None,
-             debounce: float = 0.25) -> SearchApp:
-    """Build the app for an opened ``index`` (None: no index yet, or ``error`` opening it)."""
-    return SearchApp(index, index_dir=index_dir, error=error, debounce=debounce)
+             debounce: float = 0.25, page_size: int = PAGE_SIZE) -> SearchApp:
+    """Build the app for an opened ``index`` (None: no index yet, or ``error`` opening it).
+
+    ``debounce`` is the pause in typing (seconds) before searching; ``page_size`` the number
+    of hits fetched at a time.
+    """
+    return SearchApp(index, index_dir=index_dir, error=error, debounce=debounce,
+                     page_size=page_size)
 
 
 def run_app(index_dir: str | None) -> None:

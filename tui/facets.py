@@ -98,7 +98,20 @@ class FacetTree(Tree[FacetItem]):
             self._add_section(kind, facets.get(kind, {}), state.selected(kind))
         self._add_years(facets.get("year", {}), facets.get("month", {}), state)
         if cursor is not None and cursor in self.items:
-            self.move_cursor(self.items[cursor], animate=False)
+            self.move_to(cursor)
+
+    def move_to(self, key: tuple[str, str | None, bool]) -> bool:
+        """Put the cursor on ``key``'s line (expanding its parents); False if not listed."""
+        node = self.items.get(key)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            parent.expand()
+            parent = parent.parent
+        _ = self.last_line  # numbers the lines now rather than at the next idle
+        self.move_cursor(node, animate=False)
+        return True
 
     def _node(self, parent: TreeNode[FacetItem], item: FacetItem, *,
               leaf: bool) -> TreeNode[FacetItem]:

@@ -17,10 +17,18 @@ __all__ = ["HelpScreen", "binding_rows"]
 Section = tuple[str, Sequence[tuple[str, str]]]
 
 
+_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter",
+          "space": "Space", "delete": "Del", "backspace": "Backspace", "left": "←",
+          "right": "→", "home": "Home", "end": "End"}
+
+
 def _key_label(key: str) -> str:
-    return "/".join(k.strip().replace("ctrl+", "Ctrl+").replace("shift+", "Shift+")
-                    .replace("escape", "Esc").replace("enter", "Enter")
-                    for k in key.split(","))
+    labels = []
+    for k in key.split(","):
+        *mods, name = k.strip().split("+")
+        name = _NAMES.get(name, name.upper() if len(name) <= 3 and name[0] == "f" else name)
+        labels.append("+".join([*(m.capitalize() for m in mods), name]))
+    return "/".join(labels)
 
 
 def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
@@ -28,8 +36,10 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for b in bindings:
         if isinstance(b, Binding):
-            keys = b.key_display if b.key_display and "," not in b.key else _key_label(b.key)
-            rows.append((keys, b.tooltip or b.description or b.action))
+            what = b.description or b.action
+            if b.tooltip:
+                what += f" — {b.tooltip}"
+            rows.append((b.key_display or _key_label(b.key), what))
         else:
             rows.append((_key_label(b[0]), b[2] if len(b) > 2 else b[1]))
     return rows

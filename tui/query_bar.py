@@ -16,7 +16,7 @@ class QueryInput(Input):
     """A one-line query editor; the app searches as it changes and at once on Enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "to_results", "Results", show=False),
+        Binding("down,tab", "to_results", "Go to the results", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Static
 
 from searchlib import Article
 
-from .render import MATCH_STYLE, find_matches, format_date, safe, styled_spans
+from .render import MATCH_STYLE, display_path, find_matches, format_date, safe, styled_spans
 
 __all__ = ["CURRENT_STYLE", "ReaderScreen"]
 
@@ -110,7 +110,7 @@ class ReaderScreen(Screen[None]):
             parts += ["  ·  ", safe(", ".join(a.authors), single_line=True)]
         if a.source:
             parts += ["  ·  ", safe(a.source, single_line=True)]
-        parts += ["\n", (safe(a.url or a.path, single_line=True), "$text-muted")]
+        parts += ["\n", (safe(a.url or display_path(a.path), single_line=True), "$text-muted")]
         parts += [("  ·  id ", "$text-muted"), (a.id, "$text-muted")]
         return Content.assemble(*parts)
 

@@ -9,6 +9,7 @@ Textual resolves at render time so the light and dark themes both work.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from searchlib.textsafe import terminal_safe
 __all__ = [
     "MATCH_STYLE",
     "HitStyles",
+    "display_path",
     "find_matches",
     "format_date",
     "hit_renderable",
@@ -40,6 +42,17 @@ _SNIPPET_LIMIT = 320
 def safe(text: str, *, single_line: bool = False) -> str:
     """``text`` with control and bidi-override characters made visible."""
     return terminal_safe(text, single_line=single_line)
+
+
+def display_path(path: str) -> str:
+    """A source path relative to the working directory when it lies inside it (shorter)."""
+    file_part, sep, record = path.partition("#")
+    try:
+        rel = os.path.relpath(file_part)
+    except ValueError:  # another drive on Windows
+        return path
+    shown = file_part if rel.startswith("..") else rel
+    return shown + sep + record
 
 
 def format_date(day: dt.date | None) -> str:
