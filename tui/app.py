@@ -378,8 +378,8 @@ class SearchApp(App[None]):
         searching = not isinstance(self.screen, (ReaderScreen, HelpScreen, SimilarScreen))
         if action == "apply_suggestion":
             return searching and bool(self.results and self.results.suggestion)
-        if action in ("cycle_sort", "clear_filters", "focus"):
-            return searching and self.index is not None
+        if action in ("cycle_sort", "clear_filters", "focus", "copy_command"):
+            return (searching or action == "copy_command") and self.index is not None
         return True
 
     def on_resize(self) -> None:

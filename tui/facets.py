@@ -46,6 +46,8 @@ class FacetItem:
     """Whether the value is an active filter."""
     more: bool = False
     """A "show all" line under a section heading."""
+    width: int = 3
+    """Digits of the largest count in the section, so counts line up."""
 
     @property
     def key(self) -> tuple[str, str | None, bool]:
@@ -145,11 +147,12 @@ class FacetTree(Tree[FacetItem]):
 
         def add(parent: TreeNode[FacetItem], name: str) -> None:
             kids = children.get(name, [])
-            item = FacetItem(kind, name, values[name], name in selected)
+            item = FacetItem(kind, name, values[name], name in selected, width=width)
             node = self._node(parent, item, leaf=not kids)
             for kid in order(kids):
                 add(node, kid)
 
+        width = len(str(max(values.values(), default=0)))
         roots = order(children.get(None, []))
         limit = len(roots) if kind in self._show_all else _SHOWN
         for name in roots[:limit]:
@@ -165,13 +168,14 @@ class FacetTree(Tree[FacetItem]):
                    state: SearchState) -> None:
         heading = self._node(self.root, FacetItem("year", count=len(years)), leaf=False)
         active = state.date_from if state.date_from == state.date_to else None
+        width = len(str(max(years.values(), default=0)))
         for year in sorted(years, reverse=True):
             in_year = sorted((m for m in months if m.startswith(year + "-")), reverse=True)
-            item = FacetItem("year", year, years[year], active == year)
+            item = FacetItem("year", year, years[year], active == year, width=width)
             node = self._node(heading, item, leaf=not in_year)
             for month in in_year:
-                self._node(node, FacetItem("month", month, months[month], active == month),
-                           leaf=True)
+                self._node(node, FacetItem("month", month, months[month], active == month,
+                                           width=width), leaf=True)
         if not years:
             heading.add_leaf(Text("(none)"), FacetItem("year", count=-1))
 
@@ -191,14 +195,20 @@ class FacetTree(Tree[FacetItem]):
             return text
         if item.value is None:
             return super().render_label(node, base_style, style + count_style)
+        # Count before the name, right-aligned, so counts line up and long names are what
+        # gets cut in a narrow sidebar.
         text = super().render_label(node, base_style, style)
-        if item.kind in FILTER_KINDS:
-            box = "☑ " if item.selected else "☐ "
-            text = Text.assemble((box, base_style), text)
         if item.selected:
             text.stylize(self.get_component_rich_style("facet-tree--selected", partial=True))
-        text.append(f" {item.count}", count_style)
-        return text
+        icon = len(self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE) \
+            if node.allow_expand else 0
+        head, *tail = text.divide([icon]) if icon else [Text(), text]
+        # Leaves get blank space where parents have their arrow, to keep the columns aligned.
+        inserted = Text(" " * len(self.ICON_NODE) if not icon else "")
+        if item.kind in FILTER_KINDS:
+            inserted.append("☑ " if item.selected else "☐ ", base_style)
+        inserted.append(f"{item.count:>{item.width}} ", count_style)
+        return Text.assemble(head, inserted, *tail)
 
     # --- interaction -------------------------------------------------------------------------
 

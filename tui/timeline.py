@@ -205,19 +205,18 @@ class Timeline(Widget, can_focus=True):
     def _info(self, buckets: list[Bucket], cursor: int, marking: tuple[int, int] | None,
               style: Style) -> Text:
         total = sum(b.count for b in buckets)
-        text = Text(f"Timeline {buckets[0].label} – {buckets[-1].label}  ·  {total} dated",
-                    style=style)
+        text = Text(f"{buckets[0].label} – {buckets[-1].label} · {total} dated", style=style)
         if self.date_from or self.date_to:
             span = (self.date_from or "…") + " – " + (self.date_to or "…")
-            text.append(f"  ·  filter {span}")
+            text.append(f" · filter {span}")
         if self.has_focus:
             b = buckets[cursor]
-            text.append(f"  ·  ▸ {b.label}: {b.count}")
+            text.append(f" · ▸ {b.label}: {b.count}")
             if marking is not None:
-                text.append(f"  ·  span {buckets[marking[0]].label} – "
+                text.append(f" · span {buckets[marking[0]].label} – "
                             f"{buckets[marking[1]].label}: Enter applies")
             else:
-                text.append("  ·  Space/Shift+←→ mark, Enter filter, Del clear")
+                text.append(" · Shift+←→ span, Enter filter, Del clear")
         return text
 
     def _axis(self, buckets: list[Bucket], col: int, width: int, style: Style) -> Text:
