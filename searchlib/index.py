@@ -38,6 +38,7 @@ from .gazetteer import Gazetteer
 from .layout import ALIASES, index_paths, load_manifest, read_meta, write_atomic
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
 from .read import DEFAULT_MAX_BYTES, FileInfo, read_file, scan
+from .storage import open_storage
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
 # searchlib.layout existed.
@@ -224,17 +225,29 @@ def _map_files(paths: Sequence[str], procs: int
 
 
 def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
+    """Open the Whoosh index through the durable storage, creating it when needed."""
     if rebuild or not whoosh_dir.is_dir() or not whoosh_index.exists_in(str(whoosh_dir)):
         if whoosh_dir.exists():
             shutil.rmtree(whoosh_dir)
-        whoosh_dir.mkdir(parents=True)
-        return whoosh_index.create_in(str(whoosh_dir), schema_mod.make_schema())
+        return open_storage(whoosh_dir, create=True).create_index(schema_mod.make_schema())
     try:
-        return whoosh_index.open_dir(str(whoosh_dir))
+        return open_storage(whoosh_dir).open_index()
     except Exception as exc:  # Whoosh raises many types for damaged files
         raise IndexCorruptError(
             f"index at {whoosh_dir.parent} is damaged ({type(exc).__name__}); "
             "run `search index --rebuild`") from None
+
+
+def _meta(paths: Sequence[str | os.PathLike[str]], skipped: Sequence[SkippedFile],
+          documents: int, finished: bool) -> str:
+    return json.dumps({
+        "schema_version": schema_mod.SCHEMA_VERSION,
+        "sources": sorted({os.path.abspath(os.fspath(p)) for p in paths}),
+        "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "complete": finished,
+        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+        "documents": documents,
+    }, ensure_ascii=False, indent=1)
 
 
 def build_index(
@@ -274,19 +287,20 @@ def build_index(
             # An index from an incompatible release cannot be updated in place.
             if old_files or meta_path.exists():
                 read_meta(base)
+        fresh_start = rebuild or not whoosh_dir.is_dir() or not meta_path.exists()
+        if fresh_start:
+            # Forget the old manifest first: if this run dies, the next one must not trust
+            # a manifest that describes documents the new, empty index does not hold.
+            write_atomic(manifest_path, json.dumps({"version": 1, "files": {}}))
         ix = _open_or_create(whoosh_dir, rebuild)
+        if fresh_start:
+            # Written now, not only at the end, so an interrupted first build still opens.
+            write_atomic(meta_path, _meta(paths, (), 0, finished=False))
         infos, scan_skipped = scan(paths)
         plan = _Plan(old_files, infos)
         summary = plan.run(ix, procs, batch_size, progress, manifest_path)
         skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
-        meta = {
-            "schema_version": schema_mod.SCHEMA_VERSION,
-            "sources": sorted({os.path.abspath(os.fspath(p)) for p in paths}),
-            "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-            "documents": ix.doc_count(),
-        }
-        write_atomic(meta_path, json.dumps(meta, ensure_ascii=False, indent=1))
+        write_atomic(meta_path, _meta(paths, skipped, ix.doc_count(), finished=True))
         write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
                                                 ensure_ascii=False))
         ix.close()
@@ -437,7 +451,9 @@ class _Plan:
         else:
             writer = ix.writer(limitmb=256)
         try:
-            for key in to_delete:
+            # New documents are deleted first too: after a crash between a Whoosh commit and
+            # the manifest write, they may already be in the index.
+            for key in dict.fromkeys([*to_delete, *to_add]):
                 writer.delete_by_term("id", doc_id(key))
             for key in to_add:
                 writer.add_document(**fresh[key].fields)
