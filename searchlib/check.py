@@ -170,20 +170,50 @@ class _Checker:
                 self.ids[doc] += 1
                 self.id_paths.setdefault(doc, str(stored.get("path", "")))
                 live += 1
-            for fieldname in reader.indexed_field_names():
-                for _term in reader.lexicon(fieldname):
-                    pass
-            # The id postings are what updates use to find and delete a document.
-            for term in reader.lexicon("id"):
-                for docnum in reader.postings("id", term).all_ids():
-                    if docnum >= reader.doc_count_all():
-                        raise ValueError("id postings point past the end of the segment")
+            self._read_postings(reader)
+            self._read_columns(reader)
             self.documents += live
         except Exception as exc:
             self.problems.append(f"segment {segid} is damaged ({_describe(exc)}); {_REBUILD}")
         finally:
             with contextlib.suppress(Exception):
                 reader.close()
+
+
+    @staticmethod
+    def _read_postings(reader: Any) -> None:
+        """Decode every posting list, with positions and character offsets where stored."""
+        size = reader.doc_count_all()
+        for fieldname in reader.indexed_field_names():
+            fmt = reader.schema[fieldname].format if fieldname in reader.schema else None
+            kind = next((k for k in ("characters", "positions", "frequency")
+                         if fmt is not None and fmt.supports(k)), None)
+            for term in reader.lexicon(fieldname):
+                info = reader.term_info(fieldname, term)
+                postings = reader.postings(fieldname, term)
+                seen = 0
+                if kind is None:
+                    ids = list(postings.all_ids())
+                    seen = len(ids)
+                else:
+                    ids = []
+                    for docnum, _value in postings.items_as(kind):
+                        ids.append(docnum)
+                        seen += 1
+                if ids and (ids[-1] >= size or ids != sorted(ids)):
+                    raise ValueError(f"postings of {fieldname}:{term!r} point outside the "
+                                     "segment")
+                if seen != info.doc_frequency():
+                    raise ValueError(f"postings of {fieldname}:{term!r} hold {seen} documents, "
+                                     f"the term list says {info.doc_frequency()}")
+
+    @staticmethod
+    def _read_columns(reader: Any) -> None:
+        for fieldname in reader.schema.names():
+            if reader.has_column(fieldname):
+                column = reader.column_reader(fieldname, translate=False)
+                for docnum in range(reader.doc_count_all()):
+                    column[docnum]
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:
