@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from searchlib.dates import find_mentioned, find_published
@@ -40,7 +41,7 @@ from searchlib.gazetteer import (
 )
 from searchlib.models import EntityMention, Extraction, FacetKind
 
-__all__ = ["extract", "find_people"]
+__all__ = ["extract", "find_people", "find_provinces"]
 
 _NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "de", "van", "von", "der", "ul"})
 
@@ -65,7 +66,7 @@ _TITLES = frozenset(
 _ABBREVIATED_TITLES = frozenset(
     [
         "mr", "mrs", "ms", "dr", "gen", "brig", "maj", "lt", "col", "capt", "adm", "sgt", "cmdr",
-        "sen", "rep", "gov", "prof", "rev"
+        "sen", "rep", "gov", "prof", "rev", "hon", "rt"
     ]
 )
 
@@ -74,7 +75,10 @@ _ROLE_WORDS = _TITLES | frozenset(
         "member", "head", "officer", "officers", "representative", "fellow", "founder", "owner",
         "host", "member", "candidate", "militant", "commander-in-chief", "strategist", "economist",
         "historian", "lawyer", "attorney", "physician", "professor", "student", "teacher",
-        "blogger", "photographer", "columnist", "presenter", "anchor", "producer"
+        "blogger", "photographer", "columnist", "presenter", "anchor", "producer", "figure",
+        "brother", "sister", "son", "daughter", "wife", "husband", "father", "mother", "nephew",
+        "niece", "cousin", "widow", "uncle", "aunt", "colleague", "friend", "victim", "suspect",
+        "chief executive", "ceo", "aide", "negotiator", "ombudsman", "prosecutor", "inspector",
     ]
 )
 """Words in an apposition that say the phrase before it is a person ("..., the late leader")."""
@@ -169,7 +173,7 @@ def _headline_line(text: str, offset: int, title_end: int, memo: dict[int, bool]
     hit = memo.get(start)
     if hit is None:
         end = text.find("\n", offset)
-        words = [w for w in re.findall(r"[^\W\d_]{4,}", text[start : end if end >= 0 else None])]
+        words = [w for w in re.findall(r"[^\W\d_]{3,}", text[start : end if end >= 0 else None])]
         caps = sum(1 for w in words if w[0].isupper())
         hit = len(words) >= 3 and caps / len(words) >= 0.75
         memo[start] = hit
@@ -231,7 +235,24 @@ def _title_before(text: str, tokens: Sequence[Token], i: int) -> bool:
     gap = text[prev.end : tokens[i].start]
     if prev.norm in _ABBREVIATED_TITLES and re.fullmatch(r"\.?[ \t]+", gap):
         return True
-    return prev.norm in _TITLES and re.fullmatch(r"[ \t]+", gap) is not None and not prev.possessive
+    # "spokesman John Kirby", "the then Home Secretary, Sajid Javid"
+    return (
+        prev.norm in _TITLES
+        and re.fullmatch(r",?[ \t]+", gap) is not None
+        and not prev.possessive
+    )
+
+
+def _demonym_before(
+    tokens: Sequence[Token], a: int, covered: set[int], gazetteer: Gazetteer
+) -> bool:
+    """Is the run at ``a`` right after a demonym ("Australian Timothy Weeks")?"""
+    if a == 0 or a - 1 not in covered or not tokens[a].joined:
+        return False
+    word = tokens[a - 1].text
+    return (
+        gazetteer.kind("actor", word) == "state" and gazetteer.canonical("location", word) is None
+    )
 
 
 def _cue_after(text: str, tokens: Sequence[Token], j: int) -> bool:
@@ -252,8 +273,9 @@ def _cue_after(text: str, tokens: Sequence[Token], j: int) -> bool:
     for k in range(j, min(j + 7, len(tokens))):
         if k > j and re.search(r"[.;:!?\n]", text[tokens[k - 1].end : tokens[k].start]):
             return False
-        if tokens[k].norm in _ROLE_WORDS:
-            return True
+        role = tokens[k].norm
+        if role in _ROLE_WORDS or (role.endswith("s") and role[:-1] in _ROLE_WORDS):
+            return True  # "both professors"
     return False
 
 
@@ -289,6 +311,11 @@ def find_people(
             if tokens[k].norm in _TITLES and tokens[k].text[0].isupper():
                 a, title = k + 1, True
                 break
+        # Ordinary words before the name: "Public Prosecution Eva-Marie Persson".
+        while b - a > 2 and tokens[a].norm not in gazetteer.first_names and (
+            gazetteer.is_common_word(tokens[a].text)
+        ):
+            a += 1
         words = [t for t in tokens[a:b] if t.norm not in _NAME_PARTICLES]
         if not 2 <= len(words) <= 5 or len(words[-1].text) == 1:
             continue
@@ -304,7 +331,15 @@ def find_people(
             or gazetteer.canonical("actor", words[0].text) is not None
         ):
             continue  # "Hartford Courant", "Texas Austin": a place or body leads, not a name
-        strong = title or _cue_after(text, tokens, b) or words[-1].norm in report_after
+        strong = (
+            title
+            or _cue_after(text, tokens, b)
+            or words[-1].norm in report_after
+            or (
+                words[0].norm in gazetteer.first_names
+                and _demonym_before(tokens, a, covered, gazetteer)
+            )
+        )
         if not strong:
             if _headline_line(text, tokens[a].start, title_end, memo):
                 continue
@@ -319,10 +354,22 @@ def find_people(
     found: list[EntityMention] = []
     names_by_surname: dict[str, set[str]] = {}
     taken: set[int] = set()
+    # A shorter run that ends a longer name is that person ("Murray-Bruce" after
+    # "Ben Murray-Bruce").
+    full: dict[tuple[str, ...], str] = {}
+    for a, b, _strong in sorted(candidates, key=lambda c: c[0] - c[1]):
+        key = tuple(t.norm for t in tokens[a:b])
+        name = text[tokens[a].start : tokens[b - 1].end]
+        for cut in range(1, len(key) - 1):
+            full.setdefault(key[cut:], gazetteer.canonical("person", name) or name)
     for a, b, _strong in candidates:
         start, end = tokens[a].start, tokens[b - 1].end
         name = text[start:end]
-        canon = gazetteer.canonical("person", name) or name
+        canon = (
+            gazetteer.canonical("person", name)
+            or full.get(tuple(t.norm for t in tokens[a:b]))
+            or name
+        )
         found.append(EntityMention("person", canon, name, start, end))
         taken.update(range(a, b))
         surname = tokens[b - 1].norm
@@ -347,6 +394,109 @@ def find_people(
             if k + 1 < n and tokens[k + 1].joined and tokens[k + 1].text[0].isupper():
                 continue
             found.append(EntityMention("person", next(iter(owners)), t.text, t.start, t.end))
+    return found
+
+
+_PROVINCE_WORDS = frozenset({"province", "governorate", "oblast", "prefecture"})
+
+_BODY_HEADS = frozenset(
+    {
+        "ministry", "senate", "parliament", "navy", "army", "police", "force", "guard",
+        "guards", "authority", "agency", "office", "service", "court", "council", "commission",
+        "committee", "assembly", "congress", "department", "command", "corps", "representatives",
+        "cabinet", "legislature",
+    }
+)
+"""Last words of a state's named body ("Interior Ministry", "Coast Guard", "Police Force")."""
+
+
+def _state_body(
+    text: str,
+    tokens: Sequence[Token],
+    a: int,
+    b: int,
+    found: Sequence[EntityMention],
+    covered: set[int],
+    gazetteer: Gazetteer,
+) -> tuple[EntityMention, int] | None:
+    """A state's name or demonym followed by the capitalised name of one of its bodies.
+
+    Returns the body's actor mention and the index after its last token, or None.
+    """
+    if not any(m.facet == "actor" and gazetteer.kind("actor", m.name) == "state" for m in found):
+        return None
+    if tokens[b - 1].possessive:
+        return None
+    end = None
+    k = b
+    while k < len(tokens) and k - b < 5 and tokens[k].joined and k not in covered:
+        t = tokens[k]
+        if t.text[0].isupper() and t.norm not in FUNCTION_WORDS:
+            k += 1
+            if t.norm in _BODY_HEADS:
+                end = k
+            if t.possessive:
+                break
+        elif t.norm in ("of", "for") and k > b and k + 1 < len(tokens):
+            k += 1
+        else:
+            break
+    if end is None:
+        return None
+    start, stop = tokens[a].start, tokens[end - 1].end
+    surface = text[start:stop]
+    shown = surface.title() if surface.isupper() else surface  # all-capital archives
+    name = gazetteer.canonical("actor", surface) or shown
+    return EntityMention("actor", name, surface, start, stop), end
+
+
+def _as_province(
+    mention: EntityMention, tokens: Sequence[Token], a: int, gazetteer: Gazetteer
+) -> EntityMention:
+    """"the provinces of Kermanshah and Kurdistan": the province entries, not the city/region."""
+    province = gazetteer.canonical("location", f"{mention.name} province")
+    if province is None or province == mention.name:
+        return mention
+    for k in range(a - 1, max(-1, a - 6), -1):
+        if not tokens[k + 1].joined and tokens[k + 1].norm not in ("and", "of"):
+            break  # only within the same phrase ("provinces of X and Y")
+        if tokens[k].norm in ("province", "provinces"):
+            return replace(mention, name=province)
+    return mention
+
+
+def find_provinces(
+    text: str, tokens: Sequence[Token], covered: set[int], gazetteer: Gazetteer
+) -> list[EntityMention]:
+    """Unknown provinces and states named with their kind word: "Zabul province", "Osun State".
+
+    The name is one or two capitalised words that are not dictionary words; the matched tokens
+    are added to ``covered``.
+    """
+    found: list[EntityMention] = []
+    for k in range(1, len(tokens)):
+        word = tokens[k]
+        if k in covered or not word.joined:
+            continue
+        state = word.text == "State"
+        if word.norm not in _PROVINCE_WORDS and not state:
+            continue
+        a = k
+        while a > 0 and k - a < 2 and a - 1 not in covered and (a == k or tokens[a].joined):
+            prev = tokens[a - 1]
+            if not prev.text[0].isupper() or prev.norm in FUNCTION_WORDS or prev.possessive:
+                break
+            if gazetteer.is_common_word(prev.text):
+                break
+            a -= 1
+        if a == k:
+            continue
+        name = text[tokens[a].start : tokens[k - 1].end]
+        suffix = "State" if state else word.norm
+        canonical = gazetteer.canonical("location", f"{name} {suffix}") or f"{name} {suffix}"
+        surface = text[tokens[a].start : word.end]
+        found.append(EntityMention("location", canonical, surface, tokens[a].start, word.end))
+        covered.update(range(a, k + 1))
     return found
 
 
@@ -386,8 +536,16 @@ def extract(
     mentions: list[EntityMention] = []
     covered: set[int] = set()
     languages: set[int] = set()
-    for a, b, found in gaz.find(text, tokens):
+    matches = gaz.find(text, tokens)
+    for a, b, _found in matches:
         covered.update(range(a, b))
+    for a, b, found in matches:
+        organ = _state_body(text, tokens, a, b, found, covered, gaz)
+        if organ is not None:
+            # "Austrian Interior Ministry", "Vietnam Coast Guard": the body, not its state.
+            mentions.append(organ[0])
+            covered.update(range(b, organ[1]))
+            continue
         for m in found:
             # A demonym names its state, unless it names a language.
             if (
@@ -398,7 +556,10 @@ def extract(
             ):
                 languages.add(a)
                 continue
+            if m.facet == "location":
+                m = _as_province(m, tokens, a, gaz)
             mentions.append(m)
+    mentions.extend(find_provinces(text, tokens, covered, gaz))
     mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title)))
     mentions.sort(key=lambda m: (m.start, FACETS.index(m.facet)))
 

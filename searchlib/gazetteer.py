@@ -137,6 +137,26 @@ FUNCTION_WORDS = frozenset(
 )
 """Closed-class words that start sentences ("In Homs", "But Pourdastan said")."""
 
+DIRECTIONS = frozenset(
+    {
+        "north", "south", "east", "west", "northern", "southern", "eastern", "western",
+        "central", "northeastern", "northwestern", "southeastern", "southwestern",
+    }
+)
+"""Lower-case first words of region names that still count ("central Asia")."""
+
+ORG_SUFFIXES = frozenset(
+    {
+        "center", "centre", "institute", "council", "university", "college", "school",
+        "foundation", "society", "association", "club", "company", "corporation", "bank",
+        "times", "post", "herald", "tribune", "journal", "gazette", "daily", "news", "airlines",
+        "airways", "fc", "united", "academy", "initiative", "forum", "review",
+    }
+)
+"""Capitalised words after a place name that make it part of an organisation's name."""
+
+_LOWER_STARTS = PARTICLES | DIRECTIONS
+
 _GEO_MIN_POPULATION = 15000
 _GEO_ONE_WORD_MIN_POPULATION = 50000
 _GEO_ALT_MIN_POPULATION = 100000
@@ -149,7 +169,7 @@ _CACHE_VERSION = "5"
 
 _TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W_]+(?:['’ʼ][^\W_]+)*")
 _SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")
-_JOIN_RE = re.compile(r"(?:['’ʼ][sS]?)?[ \t\u00a0]{0,2}[-‐‑–]?[ \t\u00a0]{0,2}")
+_JOIN_RE = re.compile(r"(?:['’ʼ][sS]?)?(?:[ \t\u00a0]{1,2}|[-‐‑–])?")
 _DROP = str.maketrans("", "", "'’ʼʿʾ`.")
 _TRANSLIT_RE = re.compile(
     "[\u0304\u0323\u0327\u0331\u0332\u02bf\u02be\u2018\u2019]|[āīūḩḥşţḑẕẓĀĪŪḨḤŞŢḐẔẒ]"
@@ -235,7 +255,7 @@ def tokenize(text: str) -> list[Token]:
 
 
 _GAP_JOINS: dict[str, bool] = {}
-_LONG_WORD_RE = re.compile(r"[^\W\d_]{4,}")
+_LONG_WORD_RE = re.compile(r"[^\W\d_]{3,}")
 _new_tuple = tuple.__new__
 
 
@@ -279,8 +299,8 @@ class _Payload(NamedTuple):
     name: str
     exact: frozenset[str] | None
     """Surfaces required verbatim (acronyms, strict aliases), or None: capitalisation rule."""
-    context: bool
-    """Strict alias: also refused on all-capital lines and beside shouted words."""
+    context: frozenset[str]
+    """Strict surfaces: also refused on all-capital lines and beside shouted words."""
     geo: bool
 
 
@@ -723,7 +743,8 @@ class Gazetteer:
         # read by position), so a cached load is one ``json.load``.
         def encode(node: _Node) -> list[Any]:
             payloads = [
-                [p[0], p[1], None if p[2] is None else sorted(p[2]), p[3], p[4]] for p in node[1]
+                [p[0], p[1], None if p[2] is None else sorted(p[2]), sorted(p[3]), p[4]]
+                for p in node[1]
             ]
             return [{w: encode(c) for w, c in node[0].items()}, payloads]
 
@@ -861,7 +882,7 @@ class Gazetteer:
             facet = entry.facet
             if entry.source == "geonames" and entry.kind == "city":
                 # Fast path for the ~30k cities: no acronyms or strict forms (filtered out).
-                payload = _Payload(facet, entry.name, None, False, True)
+                payload = _Payload(facet, entry.name, None, frozenset(), True)
                 for prio, form in ((1, entry.name), *((0, a) for a in entry.aliases)):
                     ck = (facet, _key(form))
                     old = chosen.get(ck)
@@ -899,8 +920,9 @@ class Gazetteer:
     ) -> None:
         curated = entry.source != "geonames"
         base = (10 if curated else 0) + (5 if entry.kind == "country" else 0)
-        # Per key: ordinary if any ordinary form has it, else exact-case forms only.
-        forms: dict[tuple[str, ...], tuple[int, set[str], bool, bool]] = {}
+        # Per key: ordinary if any ordinary form has it, else exact-case forms only; of those,
+        # the strict ones ("US", not "U.S.") are also checked against their context.
+        forms: dict[tuple[str, ...], tuple[int, set[str], set[str], bool]] = {}
         for form, prio, strict in (
             [(entry.name, base + 1, False)]
             + [(a, base, False) for a in entry.aliases]
@@ -910,16 +932,18 @@ class Gazetteer:
             exact = strict or _is_acronym(form)
             if not key or (not exact and all(k in PARTICLES for k in key)):
                 continue
-            p0, surfaces, loose, ctx = forms.get(key, (prio, set(), False, False))
+            p0, surfaces, checked, loose = forms.get(key, (prio, set(), set(), False))
             if exact:
                 surfaces.add(form)
-            forms[key] = (max(p0, prio), surfaces, loose or not exact, ctx or strict)
-        for key, (prio, surfaces, loose, ctx) in forms.items():
+            if strict:
+                checked.add(form)
+            forms[key] = (max(p0, prio), surfaces, checked, loose or not exact)
+        for key, (prio, surfaces, checked, loose) in forms.items():
             payload = _Payload(
                 entry.facet,
                 entry.name,
                 None if loose else frozenset(surfaces),
-                ctx and not loose,
+                frozenset() if loose else frozenset(checked),
                 not curated,
             )
             old = chosen.get((entry.facet, key))
@@ -1035,9 +1059,10 @@ class Gazetteer:
         starts = [
             k
             for k, t in enumerate(toks)
-            if not t.text[0].islower() or t.norm in PARTICLES
+            if not t.text[0].islower() or t.norm in _LOWER_STARTS
         ]
         i = 0
+        last_stop = -1
         for k in starts:
             if k < i:
                 continue
@@ -1063,11 +1088,11 @@ class Gazetteer:
                 found = tuple(
                     EntityMention(p[0], p[1], surface, start, end)
                     for p in payloads
-                    if self._accept(p, toks, k, stop - k, surface, caps_lines)
+                    if self._accept(p, toks, k, stop - k, surface, caps_lines, k == last_stop)
                 )
                 if found:
                     out.append((k, stop, found))
-                    i = stop
+                    i = last_stop = stop
                     break
         return out
 
@@ -1080,6 +1105,7 @@ class Gazetteer:
             and not toks[i].possessive
             and nxt.text[0].isupper()
             and nxt.norm not in FUNCTION_WORDS
+            and nxt.norm not in self._trie  # "Israel Defense Forces" is matched whole anyway
         ):
             return True
         prev = toks[i - 1] if i > 0 else None
@@ -1099,44 +1125,91 @@ class Gazetteer:
         length: int,
         surface: str,
         caps_lines: _CapsLines,
+        after_match: bool = False,
     ) -> bool:
+        """Context checks for one candidate name at tokens ``i:i+length``.
+
+        ``after_match`` is true when the previous token ends another accepted name.
+        """
+        n = len(toks)
+        nxt = toks[i + length] if i + length < n and toks[i + length].joined else None
+        prev = toks[i - 1] if i > 0 and toks[i].joined and not after_match else None
         exact = payload[2]
         if exact is None:
-            for j in range(i, i + length):
-                if toks[j].norm not in PARTICLES or j == i + length - 1:
-                    if not _is_cap(toks[j].text):
-                        return False
-                    break
+            if not self._capitalised(toks, i, length):
+                return False
             if length == 1 and toks[i].norm in self.first_names and self._in_person_name(toks, i):
                 return False  # "Chad Thomas", "Michael Jordan", "Georgia Smith"
-            if payload[4] and length == 1 and not caps_lines.is_title(toks[i].start):
+            if (
+                payload[0] == "person"
+                and length == 1
+                and nxt is not None
+                and not toks[i].possessive
+                and _is_name_word(nxt)
+                and nxt.norm not in self._trie
+            ):
+                return False  # a surname alias starting another name: "Abbas Araghchi"
+            if payload[0] == "location" and nxt is not None and nxt.norm in ORG_SUFFIXES and (
+                _is_cap(nxt.text)
+            ):
+                return False  # "South Asia Center", "Washington Institute"
+            title_line = caps_lines.is_title(toks[i].start)
+            if payload[4] and length == 1 and not title_line:
                 # A one-word town name inside a longer capitalised name is part of that name
                 # ("Toyota Motor", "Kennedy Space Center", "President Kennedy").
-                for k in (i - 1, i + 1):
-                    if 0 <= k < len(toks) and (toks[i] if k < i else toks[k]).joined:
-                        w = toks[k]
-                        if _is_cap(w.text) and w.norm not in FUNCTION_WORDS and not (
-                            k < i and w.possessive
-                        ):
-                            return False
-            return True
+                for w in (prev, nxt):
+                    if (
+                        w is not None
+                        and _is_name_word(w)
+                        and not (w is prev and w.possessive)
+                        and w.norm not in self._trie  # "the Baghdad-Damascus highway"
+                    ):
+                        return False
+            # "Peoples Democratic Party", "National Security Council": a curated name that
+            # starts with an ordinary word, after another capitalised word, is a longer name.
+            return (
+                payload[4]
+                or payload[0] == "person"  # titles precede names: "Vice President Pence"
+                or prev is None
+                or title_line
+                or prev.possessive
+                or not _is_name_word(prev)
+                or not self.is_common_word(toks[i].text)
+            )
         if surface not in exact:
             return False
-        if not payload[3]:
+        if surface not in payload[3]:
             return True
         if caps_lines.is_caps(toks[i].start):
             return False
+        if length > 1 and nxt is not None and _is_name_word(nxt):
+            return False  # "The Independent National Electoral Commission"
         # An acronym beside another all-capital word is shouting, not a name ("WAR IS BORING").
-        neighbours = []
-        if i > 0 and toks[i].joined:
-            neighbours.append(toks[i - 1])
-        if i + length < len(toks) and toks[i + length].joined:
-            neighbours.append(toks[i + length])
-        for t in neighbours:
+        for t in (prev if i > 0 and toks[i].joined else None, nxt):
+            if t is None:
+                continue
             shout = t.text
             if len(shout) > 1 and shout.isalpha() and shout.isupper() and t.norm not in self._trie:
                 return False
         return True
+
+    @staticmethod
+    def _capitalised(toks: Sequence[Token], i: int, length: int) -> bool:
+        """First real word capitalised ("al-Qaeda" counts); "central Asia" too."""
+        for j in range(i, i + length):
+            if toks[j].norm in PARTICLES and j < i + length - 1:
+                continue
+            if _is_cap(toks[j].text):
+                return True
+            return toks[j].norm in DIRECTIONS and any(
+                _is_cap(toks[k].text) for k in range(j + 1, i + length)
+            )
+        return False
+
+
+def _is_name_word(token: Token) -> bool:
+    """A capitalised word that is not a sentence word ("Motor" in "Toyota Motor", not "In")."""
+    return _is_cap(token.text) and token.norm not in FUNCTION_WORDS
 
 
 class _CapsLines:
