@@ -81,6 +81,26 @@ def test_typing_searches_after_a_pause(app_factory: Factory, seed_ix: Index) -> 
         assert status_text(app).startswith(f"{expected.total} articles")
         assert "relevance" in status_text(app)
 
+        # The list shows rank, title, date, entities and the snippet with its matches.
+        hit = results(app).hits[0]
+        assert hit.highlights, "the snippet has matched terms"
+        svg = app.export_screenshot()
+        assert f"{hit.rank}." in svg
+        assert "who" in svg and "where" in svg
+        assert hit.snippet[hit.highlights[0][0]:hit.highlights[0][1]] in svg
+
+        # Ctrl+O cycles the sort order.
+        await type_query(pilot, "iran")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert app.state.sort == "newest"
+        dates = [h.published for h in results(app).hits if h.published]
+        assert dates == sorted(dates, reverse=True)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert app.state.sort == "oldest"
+        assert "--sort oldest" in app.state.command()
+
     drive(app, scenario)
 
 
@@ -94,22 +114,6 @@ def test_enter_searches_at_once(app_factory: Factory, seed_ix: Index) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert len(results(app).hits) == seed_ix.search("ballistic").total < 5
-
-    drive(app, scenario)
-
-
-def test_results_show_rank_title_date_entities_and_highlighted_snippet(
-        app_factory: Factory) -> None:
-    app = app_factory()
-
-    async def scenario(pilot: Pilot[object]) -> None:
-        await type_query(pilot, "missile")
-        hit = results(app).hits[0]
-        assert hit.highlights, "the snippet has matched terms"
-        svg = app.export_screenshot()
-        assert f"{hit.rank}." in svg
-        assert "who" in svg and "where" in svg
-        assert hit.snippet[hit.highlights[0][0]:hit.highlights[0][1]] in svg
 
     drive(app, scenario)
 
@@ -130,24 +134,6 @@ def test_more_results_load_when_scrolling(app_factory: Factory) -> None:
         assert len(results(app).hits) == 5
         assert [h.rank for h in results(app).hits] == [1, 2, 3, 4, 5]
         assert not results(app).more_available
-
-    drive(app, scenario)
-
-
-def test_sort_order_cycles(app_factory: Factory) -> None:
-    app = app_factory()
-
-    async def scenario(pilot: Pilot[object]) -> None:
-        await type_query(pilot, "iran")
-        await pilot.press("ctrl+o")
-        await settle(pilot)
-        assert app.state.sort == "newest"
-        dates = [h.published for h in results(app).hits if h.published]
-        assert dates == sorted(dates, reverse=True)
-        await pilot.press("ctrl+o")
-        await settle(pilot)
-        assert app.state.sort == "oldest"
-        assert "--sort oldest" in app.state.command()
 
     drive(app, scenario)
 
@@ -227,20 +213,6 @@ def test_hierarchical_values_expand(app_factory: Factory, seed_ix: Index) -> Non
     drive(app, scenario)
 
 
-def test_clicking_a_chip_removes_its_filter(app_factory: Factory) -> None:
-    app = app_factory()
-
-    async def scenario(pilot: Pilot[object]) -> None:
-        await choose_facet(pilot, "actor", "ISIS")
-        await choose_facet(pilot, "location", "Iran")
-        assert len(app.query(Chip)) == 2
-        await pilot.click(Chip)  # the first chip
-        await settle(pilot)
-        assert app.state.actors == () and app.state.locations == ("Iran",)
-
-    drive(app, scenario)
-
-
 def test_backspace_in_empty_query_removes_last_chip_and_ctrl_r_clears(
         app_factory: Factory) -> None:
     app = app_factory()
@@ -257,6 +229,14 @@ def test_backspace_in_empty_query_removes_last_chip_and_ctrl_r_clears(
         await settle(pilot)
         assert not app.state.has_filters
         assert len(results(app).hits) == 5
+
+        # A click on a chip removes its filter.
+        await choose_facet(pilot, "actor", "ISIS")
+        await choose_facet(pilot, "location", "Iran")
+        assert len(app.query(Chip)) == 2
+        await pilot.click(Chip)  # the first chip
+        await settle(pilot)
+        assert app.state.actors == () and app.state.locations == ("Iran",)
 
     drive(app, scenario)
 
@@ -282,34 +262,21 @@ def test_timeline_span_sets_the_date_filter(app_factory: Factory, seed_ix: Index
         await settle(pilot)
         assert app.state.date_from is None and len(results(app).hits) == 5
 
-    drive(app, scenario)
+        # A year in the sidebar filters by that year.
+        year = next(iter(seed_ix.search("").facets["year"]))
+        await choose_facet(pilot, "year", year)
+        assert (app.state.date_from, app.state.date_to) == (year, year)
+        assert len(results(app).hits) == seed_ix.search("", date_from=year, date_to=year).total
 
-
-def test_timeline_marks_a_span_with_shift_arrows(app_factory: Factory) -> None:
-    app = app_factory()
-    months = {"2016-11": 2, "2017-01": 1, "2017-06": 4}
-
-    async def scenario(pilot: Pilot[object]) -> None:
-        timeline = app.query_one("#timeline", Timeline)
-        timeline.show_months(months, None, None)  # a wider span than the seeds have
+        # Shift+arrows mark a span over several bars.
+        months = {"2016-11": 2, "2017-01": 1, "2017-06": 4}  # wider than the seeds' span
+        timeline.show_months(months, None, None)
         timeline.focus()
         await pilot.press("home", "shift+right", "shift+right")
         assert timeline.mark_start == 0 and timeline.position == 2
         await pilot.press("enter")
         await settle(pilot)
         assert (app.state.date_from, app.state.date_to) == ("2016-11", "2017-01")
-
-    drive(app, scenario)
-
-
-def test_year_in_sidebar_filters_by_year(app_factory: Factory, seed_ix: Index) -> None:
-    app = app_factory()
-
-    async def scenario(pilot: Pilot[object]) -> None:
-        year = next(iter(seed_ix.search("").facets["year"]))
-        await choose_facet(pilot, "year", year)
-        assert (app.state.date_from, app.state.date_to) == (year, year)
-        assert len(results(app).hits) == seed_ix.search("", date_from=year, date_to=year).total
 
     drive(app, scenario)
 
@@ -447,6 +414,11 @@ def test_no_index_tells_the_exact_command(tmp_path: Path) -> None:
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
 
+        # Ctrl+Q quits.
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app._exit
+
     drive(app, scenario)
 
 
@@ -499,13 +471,7 @@ def test_help_lists_every_binding(app_factory: Factory) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
 
-    drive(app, scenario)
-
-
-def test_command_palette_runs_app_commands(app_factory: Factory) -> None:
-    app = app_factory()
-
-    async def scenario(pilot: Pilot[object]) -> None:
+        # The command palette runs the app's commands.
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
@@ -514,17 +480,6 @@ def test_command_palette_runs_app_commands(app_factory: Factory) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.clipboard.startswith("search query ''")
-
-    drive(app, scenario)
-
-
-def test_ctrl_q_quits(app_factory: Factory) -> None:
-    app = app_factory()
-
-    async def scenario(pilot: Pilot[object]) -> None:
-        await pilot.press("ctrl+q")
-        await pilot.pause()
-        assert app._exit
 
     drive(app, scenario)
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
+from tui_helpers import settle
 
 from searchlib import Index, SearchResults
 from tui.app import SearchApp, make_app
 from tui.facets import FacetTree
-from tui_helpers import settle
 
 Snap = Callable[..., bool]
 
