@@ -167,8 +167,10 @@ _FIRST_NAME_RANK = 1000
 _SURNAME_RANK = 5000
 _CACHE_VERSION = "5"
 
-_TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[^\W_]+(?:['’ʼ][^\W_]+)*")
+# "U.S." is one word; so is "U.S" before a spaced full stop ("U.S ." in archive text).
+_TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|[A-Z]\.[A-Z](?= \.)|[^\W_]+(?:['’ʼ][^\W_]+)*")
 _SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")
+_DOTTED_RE = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?")
 _JOIN_RE = re.compile(r"(?:['’ʼ][sS]?)?(?:[ \t\u00a0]{1,2}|[-‐‑–])?")
 _DROP = str.maketrans("", "", "'’ʼʿʾ`.")
 _TRANSLIT_RE = re.compile(
@@ -262,6 +264,8 @@ _new_tuple = tuple.__new__
 @functools.lru_cache(maxsize=262144)
 def _key(alias: str) -> tuple[str, ...]:
     """Matching key of a name: the normalised words :func:`tokenize` would give."""
+    if _DOTTED_RE.fullmatch(alias):
+        return (normalise(alias),)  # "U.S", "U.S.": one word, as in text
     out = []
     for word in _TOKEN_RE.findall(alias):
         if len(word) > 2 and word[-2] in "'’ʼ" and word[-1] in "sS":
@@ -403,6 +407,11 @@ def _derive_geonames() -> dict[str, Any]:
             return population < _GEO_AMBIGUOUS_KEEP_POPULATION
         return population < _GEO_ONE_WORD_MIN_POPULATION
 
+    def ordinary_phrase(name: str) -> bool:
+        # "The Colony", "The Villages": an article and dictionary words make a phrase, not a name.
+        words = _key(name)
+        return len(words) > 1 and words[0] == "the" and all(w in common for w in words[1:])
+
     def well_formed(name: str) -> bool:
         words = [w for w in re.split(r"[\s\-]+", name) if w]
         return bool(words) and all(_is_cap(w) or w.casefold() in PARTICLES for w in words) and any(
@@ -436,6 +445,7 @@ def _derive_geonames() -> dict[str, Any]:
                 not well_formed(cand)
                 or ambiguous(cand, population, bool(main))
                 or too_small(cand, population)
+                or ordinary_phrase(cand)
                 or any(w in _NOT_PLACE_WORDS for w in _key(cand))
             ):
                 continue
