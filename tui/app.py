@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 import searchlib
-from searchlib import Hit, Index, QueryError, SearchlibError, SearchResults
+from searchlib import Hit, Index, SearchlibError, SearchResults
 
 from .chips import Chip, ChipBar
 from .facets import FacetTree
@@ -178,7 +178,7 @@ class SearchApp(App[None]):
                 unfiltered = None
                 if results.total == 0 and state.has_filters:
                     unfiltered = self._call_search(state.cleared(), 1, limit=1).total
-        except QueryError as exc:
+        except SearchlibError as exc:  # a malformed query, or an index gone bad meanwhile
             if not get_current_worker().is_cancelled:
                 self.call_from_thread(self._show_query_error, generation, str(exc))
             return

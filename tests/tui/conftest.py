@@ -1,4 +1,4 @@
-"""Fixtures for the TUI tests: the seed index opened once, an app factory, a settle helper."""
+"""Fixtures for the TUI tests: the seed index opened once and an app factory."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from searchlib import Index
 from tui.app import SearchApp, key_help, make_app
 from tui.chips import Chip, ChipBar
 from tui.facets import FacetTree
-from tui.help import HelpScreen
+from tui.help import HelpScreen, KeyTable
 from tui.reader import ReaderScreen
 from tui.results import ResultsList
 from tui.similar import SimilarScreen
@@ -459,7 +459,7 @@ def test_help_lists_every_binding(app_factory: Factory) -> None:
         await pilot.pause()
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
-        text = "\n".join(str(s.content) for s in help_screen.query(".help-section"))
+        text = "\n".join(section.plain for section in help_screen.query(KeyTable))
         for _, rows in key_help():
             for keys, what in rows:
                 assert keys in text and what in text
