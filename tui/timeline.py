@@ -144,6 +144,12 @@ class Timeline(Widget, can_focus=True):
         """The bars as currently laid out."""
         return make_buckets(self.months, max(1, self.content_size.width))
 
+    @property
+    def column_width(self) -> int:
+        """Columns per bar (bars are at most 6 columns wide)."""
+        count = len(self.buckets)
+        return max(1, min(6, self.content_size.width // count)) if count else 1
+
     def _clamp(self, index: int) -> int:
         count = len(self.buckets)
         return max(0, min(index, count - 1)) if count else 0
@@ -279,31 +285,28 @@ class Timeline(Widget, can_focus=True):
         else:
             self.screen.query_one("#query").focus()
 
-    def _bucket_at(self, x: int) -> int:
-        buckets = self.buckets
-        if not buckets:
-            return 0
-        col = max(1, min(6, self.content_size.width // len(buckets)))
-        return self._clamp(x // col)
+    def _bucket_at(self, event: events.MouseEvent) -> int:
+        offset = event.get_content_offset_capture(self)
+        return self._clamp(offset.x // self.column_width)
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         """Start a span where the mouse is pressed."""
         self.focus()
-        self.position = self.mark_start = self._bucket_at(event.x)
+        self.position = self.mark_start = self._bucket_at(event)
         self._dragging = True
         self.capture_mouse()
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         """Drag to extend the span."""
         if self._dragging:
-            self.position = self._bucket_at(event.x)
+            self.position = self._bucket_at(event)
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         """Release to filter by the dragged span (a click filters by one bar)."""
         if self._dragging:
             self._dragging = False
             self.release_mouse()
-            self.position = self._bucket_at(event.x)
+            self.position = self._bucket_at(event)
             if self.mark_start is not None:
                 self._emit(self.mark_start, self.position)
 

@@ -166,6 +166,15 @@ def test_facet_value_filters_with_disjunctive_counts(app_factory: Factory,
         await choose_facet(pilot, "actor", "IRGC")
         assert app.state.actors == ()
         assert not app.query_one("#chips", ChipBar).display
+        # "… N more" lists every value.
+        shown = sum(1 for k in facets(app).items if k[0] == "actor" and k[1])
+        assert facets(app).move_to(("actor", None, True))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert ("actor", None, True) not in facets(app).items
+        assert {k[1] for k in facets(app).items if k[0] == "actor" and k[1]} == set(
+            seed_ix.search("missile").facets["actor"])
+        assert len(seed_ix.search("missile").facets["actor"]) > shown
 
     drive(app, scenario)
 
@@ -277,6 +286,13 @@ def test_timeline_span_sets_the_date_filter(app_factory: Factory, seed_ix: Index
         await pilot.press("enter")
         await settle(pilot)
         assert (app.state.date_from, app.state.date_to) == ("2016-11", "2017-01")
+
+        # A click on a bar filters by it (dragging marks a span the same way).
+        timeline.show_months(months, None, None)
+        padding = timeline.styles.padding.left
+        await pilot.click(Timeline, offset=(padding + timeline.column_width * 2, 3))
+        await settle(pilot)
+        assert (app.state.date_from, app.state.date_to) == ("2017-01", "2017-01")
 
     drive(app, scenario)
 
