@@ -404,29 +404,55 @@ _BODY_HEADS = frozenset(
         "ministry", "senate", "parliament", "navy", "army", "police", "force", "guard",
         "guards", "authority", "agency", "office", "service", "court", "council", "commission",
         "committee", "assembly", "congress", "department", "command", "corps", "representatives",
-        "cabinet", "legislature",
+        "cabinet", "legislature", "party",
     }
 )
 """Last words of a state's named body ("Interior Ministry", "Coast Guard", "Police Force")."""
 
 
+_INNER_BODY_KINDS = frozenset({"government body", "armed force", "political party"})
+
+
 def _state_body(
     text: str,
     tokens: Sequence[Token],
-    a: int,
-    b: int,
-    found: Sequence[EntityMention],
+    match: tuple[int, int, Sequence[EntityMention]],
+    following: tuple[int, int, Sequence[EntityMention]] | None,
     covered: set[int],
     gazetteer: Gazetteer,
 ) -> tuple[EntityMention, int] | None:
     """A state's name or demonym followed by the capitalised name of one of its bodies.
 
-    Returns the body's actor mention and the index after its last token, or None.
+    "Austrian Interior Ministry", "Vietnam Coast Guard", "Vietnam's Communist Party" (when the
+    gazetteer knows "Communist Party of Vietnam"), and "Nigerian House of Representatives" (a
+    known body of another state after the demonym). Returns the body's actor mention and the
+    index after its last token, or None.
     """
-    if not any(m.facet == "actor" and gazetteer.kind("actor", m.name) == "state" for m in found):
+    a, b, found = match
+    states = [
+        m.name for m in found if m.facet == "actor" and gazetteer.kind("actor", m.name) == "state"
+    ]
+    if not states:
         return None
-    if tokens[b - 1].possessive:
-        return None
+    possessive = tokens[b - 1].possessive
+    if (
+        following is not None
+        and following[0] == b
+        and tokens[b].joined
+        and not possessive
+        and not tokens[following[1] - 1].possessive
+    ):
+        inner = [m for m in following[2] if m.facet == "actor"]
+        if inner and all(
+            gazetteer.kind("actor", m.name) in _INNER_BODY_KINDS
+            and states[0] not in gazetteer.ancestors("actor", m.name)
+            and any(
+                gazetteer.kind("actor", up) == "state"
+                for up in gazetteer.ancestors("actor", m.name)
+            )
+            for m in inner
+        ):
+            return _body_mention(text, tokens, a, following[1], gazetteer), following[1]
     end = None
     k = b
     while k < len(tokens) and k - b < 5 and tokens[k].joined and k not in covered:
@@ -443,11 +469,27 @@ def _state_body(
             break
     if end is None:
         return None
+    mention = _body_mention(text, tokens, a, end, gazetteer)
+    if possessive:
+        # "Vietnam's Communist Party" only when that is a known "Communist Party of Vietnam".
+        organ = text[tokens[b].start : tokens[end - 1].end]
+        state_surface = tokens[a].text
+        for form in (f"{organ} of {state_surface}", f"{organ} of {states[0]}"):
+            known = gazetteer.canonical("actor", form)
+            if known is not None:
+                return replace(mention, name=known), end
+        return None
+    return mention, end
+
+
+def _body_mention(
+    text: str, tokens: Sequence[Token], a: int, end: int, gazetteer: Gazetteer
+) -> EntityMention:
     start, stop = tokens[a].start, tokens[end - 1].end
     surface = text[start:stop]
     shown = surface.title() if surface.isupper() else surface  # all-capital archives
     name = gazetteer.canonical("actor", surface) or shown
-    return EntityMention("actor", name, surface, start, stop), end
+    return EntityMention("actor", name, surface, start, stop)
 
 
 def _as_province(
@@ -465,10 +507,22 @@ def _as_province(
     return mention
 
 
+_FEATURE_WORDS = {
+    "square": "Square",
+    "river": "River",
+    "valley": "Valley",
+    "mountains": "Mountains",
+    "canal": "Canal",
+    "strait": "Strait",
+    "desert": "Desert",
+}
+"""Capitalised kind words that make the word before them a place ("Ulus Square")."""
+
+
 def find_provinces(
     text: str, tokens: Sequence[Token], covered: set[int], gazetteer: Gazetteer
 ) -> list[EntityMention]:
-    """Unknown provinces and states named with their kind word: "Zabul province", "Osun State".
+    """Unknown places named with their kind word: "Zabul province", "Osun State", "Ulus Square".
 
     The name is one or two capitalised words that are not dictionary words; the matched tokens
     are added to ``covered``.
@@ -478,8 +532,13 @@ def find_provinces(
         word = tokens[k]
         if k in covered or not word.joined:
             continue
-        state = word.text == "State"
-        if word.norm not in _PROVINCE_WORDS and not state:
+        if word.norm in _PROVINCE_WORDS:
+            suffix = word.norm
+        elif word.text == "State" or word.text == "STATE":
+            suffix = "State"
+        elif word.norm in _FEATURE_WORDS and word.text[0].isupper():
+            suffix = _FEATURE_WORDS[word.norm]
+        else:
             continue
         a = k
         while a > 0 and k - a < 2 and a - 1 not in covered and (a == k or tokens[a].joined):
@@ -492,7 +551,8 @@ def find_provinces(
         if a == k:
             continue
         name = text[tokens[a].start : tokens[k - 1].end]
-        suffix = "State" if state else word.norm
+        if name.isupper():
+            name = name.title()  # all-capital archives
         canonical = gazetteer.canonical("location", f"{name} {suffix}") or f"{name} {suffix}"
         surface = text[tokens[a].start : word.end]
         found.append(EntityMention("location", canonical, surface, tokens[a].start, word.end))
@@ -539,12 +599,20 @@ def extract(
     matches = gaz.find(text, tokens)
     for a, b, _found in matches:
         covered.update(range(a, b))
-    for a, b, found in matches:
-        organ = _state_body(text, tokens, a, b, found, covered, gaz)
+    skip_to = -1
+    for index, (a, b, found) in enumerate(matches):
+        if a < skip_to:
+            continue
+        following = matches[index + 1] if index + 1 < len(matches) else None
+        organ = _state_body(text, tokens, (a, b, found), following, covered, gaz)
         if organ is not None:
-            # "Austrian Interior Ministry", "Vietnam Coast Guard": the body, not its state.
+            # "Austrian Interior Ministry", "Vietnam Coast Guard": the body. A body the
+            # gazetteer does not know has no parent to roll up to, so its state stays too.
             mentions.append(organ[0])
             covered.update(range(b, organ[1]))
+            skip_to = organ[1]
+            if gaz.canonical("actor", organ[0].name) is None:
+                mentions.extend(m for m in found if m.facet == "actor")
             continue
         for m in found:
             # A demonym names its state, unless it names a language.

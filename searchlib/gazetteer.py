@@ -934,7 +934,8 @@ class Gazetteer:
         # the strict ones ("US", not "U.S.") are also checked against their context.
         forms: dict[tuple[str, ...], tuple[int, set[str], set[str], bool]] = {}
         for form, prio, strict in (
-            [(entry.name, base + 1, False)]
+            # A name listed as strict is only matched strictly ("The Independent").
+            [(entry.name, base + 1, entry.name in entry.strict)]
             + [(a, base, False) for a in entry.aliases]
             + [(a, base, True) for a in entry.strict]
         ):
@@ -1042,7 +1043,7 @@ class Gazetteer:
             return True
         # The dictionary lists base forms: "questioning", "planned", "cities" are common too.
         for suffix, repl in _INFLECTIONS:
-            if n.endswith(suffix) and len(n) - len(suffix) >= 3:
+            if n.endswith(suffix) and len(n) - len(suffix) >= 4:
                 stem = n[: len(n) - len(suffix)]
                 if stem + repl in words or (repl == "" and stem[-1:] * 2 == stem[-2:] and
                                             stem[:-1] in words):

@@ -204,7 +204,13 @@ def test_unknown_provinces_and_state_bodies(gaz: Gazetteer) -> None:
     )
     e = extract("Report", body, gazetteer=gaz)
     assert e.locations == ("Zabul province", "Osun State")
-    assert e.actors == ("Austrian Interior Ministry", "Vietnam Coast Guard")
+    # Bodies the gazetteer does not know keep their state, which is what they roll up to.
+    assert e.actors == ("Austrian Interior Ministry", "Austria", "Vietnam Coast Guard", "Vietnam")
+    known = extract("x", "The Nigerian House of Representatives and Vietnam's Communist Party.")
+    assert known.actors == ("Nigerian House of Representatives", "Nigeria",
+                            "Communist Party of Vietnam")
+    square = extract("X", "THE CROWDS IN ULUS SQUARE BELOW WERE CRUSHED", gazetteer=gaz)
+    assert square.locations == ("Ulus Square",)
 
 
 def test_place_inside_organisation_name(gaz: Gazetteer) -> None:
