@@ -119,8 +119,9 @@ class ReaderScreen(Screen[None]):
             return Content.styled("No query terms to highlight.", "$text-muted")
         words = ", ".join(self.terms[:8]) + (" …" if len(self.terms) > 8 else "")
         if not self.matches:
-            return Content.assemble(("No matches in the text for ", "$text-muted"),
-                                    safe(words, single_line=True))
+            where = "Only the title matches " if find_matches(self.article.title, self.terms) \
+                else "No matches in the text for "
+            return Content.assemble((where, "$text-muted"), safe(words, single_line=True))
         where = "n/N to jump" if self.current is None else (
             f"match {self.current + 1} of {len(self.matches)}")
         return Content.assemble(
