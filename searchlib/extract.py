@@ -37,6 +37,7 @@ from searchlib.gazetteer import (
     Gazetteer,
     Token,
     default_gazetteer,
+    name_starts,
     tokenize,
 )
 from searchlib.models import EntityMention, Extraction, FacetKind
@@ -286,16 +287,19 @@ def find_people(
     gazetteer: Gazetteer,
     *,
     title_end: int = 0,
+    caps: Sequence[int] | None = None,
 ) -> list[EntityMention]:
     """Person names found by patterns (not the curated ones), with later surname mentions.
 
     ``covered`` holds the indexes of tokens already matched by the gazetteer; ``title_end`` is
-    where the headline ends (headline words never count as names by the first-name rule).
+    where the headline ends (headline words never count as names by the first-name rule);
+    ``caps``, the indexes of capitalised tokens, may be passed when already known.
     """
     memo: dict[int, bool] = {}
     candidates: list[tuple[int, int, bool]] = []  # (first, end, strong cue)
     n = len(tokens)
-    caps = [k for k, t in enumerate(tokens) if t.text[0].isupper()]
+    if caps is None:
+        caps = [k for k, t in enumerate(tokens) if t.text[0].isupper()]
     report_after = {
         tokens[k].norm
         for k in caps
@@ -518,6 +522,8 @@ _FEATURE_WORDS = {
 }
 """Capitalised kind words that make the word before them a place ("Ulus Square")."""
 
+_KIND_WORDS = _PROVINCE_WORDS | set(_FEATURE_WORDS) | {"state"}
+
 
 def find_provinces(
     text: str, tokens: Sequence[Token], covered: set[int], gazetteer: Gazetteer
@@ -528,9 +534,10 @@ def find_provinces(
     are added to ``covered``.
     """
     found: list[EntityMention] = []
-    for k in range(1, len(tokens)):
+    kinds = _KIND_WORDS
+    for k in [k for k, t in enumerate(tokens) if t.norm in kinds]:
         word = tokens[k]
-        if k in covered or not word.joined:
+        if k == 0 or k in covered or not word.joined:
             continue
         if word.norm in _PROVINCE_WORDS:
             suffix = word.norm
@@ -593,10 +600,11 @@ def extract(
     meta: Mapping[str, Any] = metadata if metadata is not None else {}
     text = f"{title}\n\n{body}"
     tokens = tokenize(text)
+    starts = name_starts(tokens)
     mentions: list[EntityMention] = []
     covered: set[int] = set()
     languages: set[int] = set()
-    matches = gaz.find(text, tokens)
+    matches = gaz.find(text, tokens, starts)
     for a, b, _found in matches:
         covered.update(range(a, b))
     skip_to = -1
@@ -628,7 +636,8 @@ def extract(
                 m = _as_province(m, tokens, a, gaz)
             mentions.append(m)
     mentions.extend(find_provinces(text, tokens, covered, gaz))
-    mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title)))
+    caps = [k for k in starts if tokens[k].text[0].isupper()]
+    mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title), caps=caps))
     mentions.sort(key=lambda m: (m.start, FACETS.index(m.facet)))
 
     facets: dict[FacetKind, list[str]] = {f: _ordered(mentions, f) for f in FACETS}

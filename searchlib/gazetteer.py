@@ -77,6 +77,7 @@ __all__ = [
     "Token",
     "default_gazetteer",
     "gazetteer_gaps",
+    "name_starts",
     "normalise",
     "tokenize",
 ]
@@ -254,6 +255,13 @@ def tokenize(text: str) -> list[Token]:
         pos = end + len(after)
         gap = word[-2:] + after if possessive else after
     return tokens
+
+
+def name_starts(tokens: Sequence[Token]) -> list[int]:
+    """Indexes of the tokens a name can start at: not lower-case, or a particle ("al-Qaeda")
+    or a direction ("central Asia")."""
+    lower = _LOWER_STARTS
+    return [k for k, t in enumerate(tokens) if not t.text[0].islower() or t.norm in lower]
 
 
 _GAP_JOINS: dict[str, bool] = {}
@@ -1053,12 +1061,16 @@ class Gazetteer:
     # ---------------------------------------------------------------- matching
 
     def find(
-        self, text: str, tokens: Sequence[Token] | None = None
+        self,
+        text: str,
+        tokens: Sequence[Token] | None = None,
+        starts: Sequence[int] | None = None,
     ) -> list[tuple[int, int, tuple[EntityMention, ...]]]:
         """Longest gazetteer matches in ``text``: (first token, end token, mentions) triples.
 
         Matching is greedy left to right over tokens; a span may give mentions in several facets
-        (a country is a location and a state). ``tokens`` may be passed to avoid re-tokenising.
+        (a country is a location and a state). ``tokens`` (and ``starts``, from
+        :func:`name_starts`) may be passed to avoid recomputing them.
         """
         toks = tokenize(text) if tokens is None else tokens
         caps_lines = _CapsLines(text)
@@ -1067,11 +1079,8 @@ class Gazetteer:
         n = len(toks)
         # Only a capitalised word, a digit, an upper-case acronym or a particle ("al-Qaeda") can
         # start a name; skipping the rest up front saves most of the loop.
-        starts = [
-            k
-            for k, t in enumerate(toks)
-            if not t.text[0].islower() or t.norm in _LOWER_STARTS
-        ]
+        if starts is None:
+            starts = name_starts(toks)
         i = 0
         last_stop = -1
         for k in starts:
@@ -1237,9 +1246,9 @@ class _CapsLines:
         if hit is None:
             end = text.find("\n", offset)
             line = text[start : end if end >= 0 else len(text)]
-            letters = [c for c in line if c.isalpha()]
-            upper = sum(1 for c in letters if c.isupper())
-            caps = len(letters) >= 8 and upper / len(letters) > 0.7
+            letters = sum(map(str.isalpha, line))
+            upper = sum(map(str.isupper, line))
+            caps = letters >= 8 and upper / letters > 0.7
             words = _LONG_WORD_RE.findall(line)
             capitalised = sum(1 for w in words if w[0].isupper())
             title = caps or (len(words) >= 2 and capitalised / len(words) >= 0.75)
