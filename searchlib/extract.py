@@ -1,7 +1,16 @@
 """Entity and date extraction: the facets (actors, locations, people, dates) of one article.
 
-Actors and locations come from the gazetteer's compiled matcher (:meth:`Gazetteer.find`);
-people come from the gazetteer's curated people plus capitalised-name patterns that need a cue:
+Actors and locations come from the gazetteer's compiled matcher (:meth:`Gazetteer.find`), with
+the facet rules documented in :mod:`searchlib.gazetteer` (a country is a place and a state, a
+demonym is the state only, unless it names a language: "published in Russian, French"). Three
+patterns add what the gazetteer cannot list:
+
+- a state's body: a state name or demonym followed by capitalised words ending in a body word
+  ("Austrian Interior Ministry", "Vietnam Coast Guard", "Nigerian House of Representatives");
+  a body the gazetteer does not know keeps its state as an actor too, so that it rolls up;
+- an unknown province or feature named with its kind word ("Zabul province", "Osun State",
+  "Ulus Square"); "the provinces of Kermanshah and Kurdistan" picks the province entries;
+- people, from the gazetteer's curated people plus capitalised-name patterns that need a cue:
 
 - a title or role before the name: "Brig. Gen. Ahmad Reza Pourdastan", "Mr. Hamid-Reza
   Taraghi", "spokesman John Kirby";

