@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.command import CommandPalette
@@ -12,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from tui_helpers import drive, settle
 
-from searchlib import Index
+from searchlib import Index, SearchResults
 from tui.app import SearchApp, key_help, make_app
 from tui.chips import Chip, ChipBar
 from tui.facets import FacetTree
@@ -114,6 +116,36 @@ def test_enter_searches_at_once(app_factory: Factory, seed_ix: Index) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert len(results(app).hits) == seed_ix.search("ballistic").total < 5
+
+    drive(app, scenario)
+
+
+def test_typing_never_waits_for_a_search(app_factory: Factory, seed_ix: Index,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    search = seed_ix.search
+    finished: list[str] = []
+
+    def slow_search(query: str, **kwargs: Any) -> SearchResults:
+        time.sleep(0.8)
+        finished.append(query)
+        return search(query, **kwargs)
+
+    monkeypatch.setattr(seed_ix, "search", slow_search)
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        finished.clear()
+        box = app.query_one("#query", Input)
+        box.value = "iran"
+        await pilot.press("enter")  # a slow search is now running in its worker thread
+        await pilot.press("s")
+        assert box.value == "irans" and finished == [], "the key was handled mid-search"
+        await settle(pilot, 0.2)
+        # Only the last query's results are shown; the stale answer is dropped.
+        assert finished[-1] == "irans" and app.state.query == "irans"
+        assert [h.id for h in results(app).hits] == [
+            h.id for h in search("irans", limit=25).hits]
 
     drive(app, scenario)
 
