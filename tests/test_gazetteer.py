@@ -185,6 +185,12 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Compiled user gazetteers go to the test's own folder, not the user's cache.
+    monkeypatch.setenv("SEARCHLIB_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
     user = _write(
         tmp_path,
@@ -232,6 +238,20 @@ common_words: [Aleppo]
     again = Gazetteer.load(extra=[user])
     assert again.canonical("actor", "Army of Conquest") == "Jaish al-Fatah"
     assert again.descendants("actor", "Al Qaeda") == g.descendants("actor", "Al Qaeda")
+
+
+def test_compiled_cache_is_written_reused_and_rebuilt(tmp_path: Path) -> None:
+    user = _write(tmp_path, "one.yaml", "actors:\n  - {name: Zorblax Brigade, kind: militia}\n")
+    first = Gazetteer.load(extra=[user])
+    (cached,) = (tmp_path / "cache").glob("gazetteer-*.json")
+    assert Gazetteer.load(extra=[user]).kind("actor", "Zorblax Brigade") == "militia"
+    cached.write_text("{not json", encoding="utf-8")  # a damaged cache is rebuilt
+    again = Gazetteer.load(extra=[user])
+    assert again.canonical("actor", "zorblax brigade") == "Zorblax Brigade"
+    assert again.entries("actor") == first.entries("actor")
+    # Editing the file gives a new cache entry, not stale answers.
+    user.write_text("actors:\n  - {name: Zorblax Brigade, kind: armed group}\n", encoding="utf-8")
+    assert Gazetteer.load(extra=[user]).kind("actor", "Zorblax Brigade") == "armed group"
 
 
 def test_user_common_word_removes_geographic_city(tmp_path: Path) -> None:
