@@ -45,6 +45,7 @@ __all__ = [
     "evaluate",
     "main",
     "run_benchmark",
+    "run_collection",
     "run_fts5",
     "run_ours",
     "run_tantivy",
@@ -241,6 +242,8 @@ def run_ours(collection: Collection, workdir: Path) -> EngineRun:
     if summary.duplicates:
         run.notes.append(f"{summary.duplicates} documents indexed once as duplicates")
     index = searchlib.open_index(index_dir)
+    # Identical texts are indexed once; the hit stands for every copy, as it does for a user.
+    copies = {a.path: a.duplicates for a in index.articles() if a.duplicates}
     start = time.perf_counter()
     for query in collection.queries:
         try:
@@ -251,10 +254,9 @@ def run_ours(collection: Collection, workdir: Path) -> EngineRun:
             continue
         ranking = []
         for hit in results.hits:
-            doc_id = ids.get(str(Path(hit.path).resolve()))
-            if doc_id is None:
-                doc_id = Path(hit.path.split("#", 1)[0]).stem
-            ranking.append(doc_id)
+            for path in (hit.path, *copies.get(hit.path, ())):
+                doc_id = ids.get(str(Path(path).resolve()))
+                ranking.append(doc_id if doc_id is not None else Path(path).stem)
         run.rankings[query.id] = ranking
     run.query_seconds = time.perf_counter() - start
     close = getattr(index, "close", None)
@@ -297,6 +299,31 @@ def evaluate(collection: Collection, rankings: Mapping[str, Sequence[str]]) -> d
     }
 
 
+def run_collection(
+    collection: Collection,
+    workdir: Path,
+    engines: Sequence[str] = tuple(ENGINES),
+    log: Callable[[str], None] = lambda _msg: None,
+) -> tuple[dict[str, dict[str, float]], dict[str, EngineRun]]:
+    """Run ``engines`` on one collection; return ``({engine: scores}, {engine: run})``."""
+    scores: dict[str, dict[str, float]] = {}
+    runs: dict[str, EngineRun] = {}
+    name = collection.name
+    for engine in engines:
+        log(f"{name}: {engine} ...")
+        run = ENGINES[engine](collection, workdir / name / engine)
+        runs[engine] = run
+        scores[engine] = evaluate(collection, run.rankings)
+        log(
+            f"{name}: {engine} indexed {len(collection.documents)} docs in "
+            f"{run.index_seconds:.1f}s, ran {len(collection.queries)} queries in "
+            f"{run.query_seconds:.1f}s, {len(run.failures)} failed"
+        )
+        for note in run.notes:
+            log(f"{name}: {engine}: {note}")
+    return scores, runs
+
+
 def run_benchmark(
     collections: Sequence[str],
     corpora: Path,
@@ -304,25 +331,12 @@ def run_benchmark(
     engines: Sequence[str] = tuple(ENGINES),
     log: Callable[[str], None] = lambda _msg: None,
 ) -> Report:
-    """Run every engine on every collection and return the scores."""
+    """Run every engine on every named collection and return the scores."""
     report = Report()
     for name in collections:
         collection = load_collection(name, corpora)
         report.queries[name] = len(collection.judged_queries())
-        report.scores[name] = {}
-        report.runs[name] = {}
-        for engine in engines:
-            log(f"{name}: {engine} ...")
-            run = ENGINES[engine](collection, workdir / name / engine)
-            report.runs[name][engine] = run
-            report.scores[name][engine] = evaluate(collection, run.rankings)
-            log(
-                f"{name}: {engine} indexed {len(collection.documents)} docs in "
-                f"{run.index_seconds:.1f}s, ran {len(collection.queries)} queries in "
-                f"{run.query_seconds:.1f}s, {len(run.failures)} failed"
-            )
-            for note in run.notes:
-                log(f"{name}: {engine}: {note}")
+        report.scores[name], report.runs[name] = run_collection(collection, workdir, engines, log)
     return report
 
 

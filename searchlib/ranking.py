@@ -1,33 +1,320 @@
-"""Ranking model: BM25F parameters, field weights and how free-text queries are grouped.
+"""Ranking model: BM25 parameters, field weights and how free-text queries are grouped.
 
-Kept apart from ``search`` so that relevance tuning (see ``bench/relevance.py``) touches one place.
+Kept apart from ``search`` so that relevance tuning (see ``bench/relevance.py`` and
+``docs/relevance.md``) touches one place. The values below were tuned on the Cranfield and CISI
+test collections; TIME is kept as the held-out check.
+
+Three pieces:
+
+* :func:`weighting` -- per-field BM25 with the Robertson/Sparck Jones idf used by Lucene and
+  tantivy. Whoosh's own idf, ``log(N / (df + 1)) + 1``, never drops below 1, so words found in
+  nearly every article ("what", "some", "made") still add a full point per match and drown
+  the rare words of a long pasted query.
+* :data:`FIELD_BOOSTS` -- how much a title match weighs against a body match.
+* :func:`coordinate` -- rewrites the top-level OR of a parsed query so that documents matching
+  more of the query's words rank higher: strictly for short keyword queries (every document
+  matching all words comes before any matching fewer), gently for long pasted text, where
+  strict coordination would bury relevant articles that use other words for half the query.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from math import log
 from typing import Any
 
 from whoosh import qparser, scoring
+from whoosh import query as wq
+from whoosh.lang import stopwords_for_language
+from whoosh.matching import WrappingMatcher
 
-__all__ = ["FIELD_BOOSTS", "query_group", "weighting"]
+__all__ = [
+    "BM25_B",
+    "BM25_K1",
+    "COORDINATION",
+    "FEEDBACK_DOCS",
+    "FEEDBACK_MIN_WORDS",
+    "FEEDBACK_TERMS",
+    "FEEDBACK_WEIGHT",
+    "FIELD_BOOSTS",
+    "FUNCTION_WORDS",
+    "SHORT_QUERY_WORDS",
+    "coordinate",
+    "query_group",
+    "weighting",
+]
 
-#: Query-time weight of each searchable field (title matches weigh more than body matches).
-FIELD_BOOSTS: dict[str, float] = {"title": 2.0, "body": 1.0}
+#: Words that carry no topic and score 0 (the English list Whoosh ships, from NLTK).
+FUNCTION_WORDS: frozenset[str] = frozenset(stopwords_for_language("en"))
 
-#: BM25F saturation and length normalisation.
-BM25_K1 = 1.2
-BM25_B = 0.75
+#: Query-time weight of each searchable field.
+FIELD_BOOSTS: dict[str, float] = {"title": 0.7, "body": 1.0}
+
+#: BM25 term-frequency saturation.
+BM25_K1 = 2.0
+#: BM25 length normalisation (0: none, 1: full).
+BM25_B = 1.0
+
+#: Queries with at most this many distinct words rank strictly by how many words match.
+SHORT_QUERY_WORDS = 4
+
+#: Pseudo-relevance feedback for long queries (at least this many distinct words): the best
+#: FEEDBACK_DOCS documents of a first pass lend their FEEDBACK_TERMS most distinctive body terms
+#: (Bo1 model), weighted up to FEEDBACK_WEIGHT, to the scoring of the documents the query
+#: matches. It changes the order, never which documents match.
+FEEDBACK_MIN_WORDS = 5
+FEEDBACK_DOCS = 5
+FEEDBACK_TERMS = 20
+FEEDBACK_WEIGHT = 1.5
+FEEDBACK_FIELD = "body"
+
+#: Exponent of the coordination factor ``(matched words / query words) ** COORDINATION``
+#: applied to longer queries; 0 disables it.
+COORDINATION = 0.0
+
+
+_FUNCTION_TERMS: dict[int, frozenset[str]] = {}
+
+
+def _is_function_word(schema: Any, fieldname: str, text: bytes | str) -> bool:
+    """Tell whether an indexed term is one of :data:`FUNCTION_WORDS` after analysis."""
+    analyzer = getattr(schema[fieldname], "analyzer", None)
+    if analyzer is None:
+        return False
+    key = id(analyzer)
+    terms = _FUNCTION_TERMS.get(key)
+    if terms is None:
+        # The field's own analyzer stems the list, so "doing" is caught as "do".
+        terms = frozenset(token.text for word in FUNCTION_WORDS for token in analyzer(word))
+        _FUNCTION_TERMS[key] = terms
+    word = text.decode("utf-8") if isinstance(text, bytes) else text
+    return word in terms
+
+
+class _BM25(scoring.BM25F):  # type: ignore[misc]
+    """Whoosh's per-field BM25 with the non-negative Robertson/Sparck Jones idf.
+
+    Function words weigh nothing: the analyzer's own stop list is short (it keeps "why",
+    "did", "what", "there"...), and with an idf that follows document frequency closely, such
+    a word that happens to be rare in a small collection would outweigh the content words of
+    a sentence pasted as a query.
+    """
+
+    def idf(self, searcher: Any, fieldname: str, text: bytes | str) -> float:
+        """Return ``log(1 + (N - df + 0.5) / (df + 0.5))`` over the whole index; 0 for stopwords."""
+        if _is_function_word(searcher.schema, fieldname, text):
+            return 0.0
+        parent = searcher.get_parent()
+        df = parent.doc_frequency(fieldname, text)
+        n = parent.doc_count_all()
+        return log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
 def weighting() -> Any:
     """Return the Whoosh weighting model used for every search."""
-    return scoring.BM25F(B=BM25_B, K1=BM25_K1)
+    return _BM25(B=BM25_B, K1=BM25_K1)
 
 
 def query_group() -> Any:
-    """Return the parser's default grouping for bare terms.
+    """Return the parser's default grouping for bare terms: OR.
 
-    OR with a coordination bonus: a sentence pasted as a query still finds documents that match
-    only some of its words, while documents matching all terms of a short query come first.
+    Coordination is not done by the group (Whoosh's plus/minus handling replaces the top-level
+    group with a plain OR anyway) but by :func:`coordinate` on the parsed query.
     """
-    return qparser.OrGroup.factory(0.9)
+    return qparser.OrGroup
+
+
+def _clause_key(q: Any) -> Any:
+    """Return what identifies one query word across the fields it is searched in.
+
+    The multifield parser turns ``iran`` into ``title:iran OR body:iran`` and normalisation
+    flattens those into the top-level OR, so the word is recovered from the term itself.
+    """
+    if isinstance(q, wq.Phrase):
+        return ("phrase", tuple(q.words))
+    text = getattr(q, "text", None)
+    if text is not None and q.is_leaf():
+        return (type(q).__name__, text)
+    return ("query", id(q))
+
+
+class _RankingMatcher(WrappingMatcher):  # type: ignore[misc]
+    """Rescores the wrapped matcher: coordination by matched words, plus feedback terms."""
+
+    def __init__(
+        self,
+        child: Any,
+        clauses: list[frozenset[tuple[str, bytes]]],
+        tier: float | None,
+        exponent: float,
+        feedback: Any = None,
+    ) -> None:
+        super().__init__(child)
+        self._clauses = clauses
+        self._tier = tier
+        self._exponent = exponent
+        self._feedback = feedback
+
+    def _replacement(self, newchild: Any) -> Any:
+        return self.__class__(newchild, self._clauses, self._tier, self._exponent, self._feedback)
+
+    def copy(self) -> Any:
+        """Return an independent copy (the feedback matcher is copied too)."""
+        feedback = self._feedback.copy() if self._feedback is not None else None
+        return self.__class__(
+            self.child.copy(), self._clauses, self._tier, self._exponent, feedback
+        )
+
+    def reset(self) -> None:
+        """Rewind to the first match."""
+        self.child.reset()
+        if self._feedback is not None:
+            self._feedback.reset()
+
+    def supports_block_quality(self) -> bool:
+        # Scores are no longer bounded by the child's block quality; never skip blocks.
+        return False
+
+    def _matched(self) -> int:
+        terms = set(self.child.matching_terms(self.child.id()))
+        return sum(1 for clause in self._clauses if not clause.isdisjoint(terms))
+
+    def _feedback_score(self) -> float:
+        # Documents are visited in increasing order, so the feedback matcher only moves on.
+        fb = self._feedback
+        docnum = self.child.id()
+        if fb.is_active() and fb.id() < docnum:
+            fb.skip_to(docnum)
+        if fb.is_active() and fb.id() == docnum:
+            return float(fb.score())
+        return 0.0
+
+    def score(self) -> float:
+        """Return the BM25 score adjusted for matched query words and feedback terms."""
+        score = float(self.child.score())
+        if self._feedback is not None:
+            score += self._feedback_score()
+        if self._tier is not None:
+            # Each extra matched word is worth more than any BM25 score can be.
+            return score + (self._matched() - 1) * self._tier
+        if self._exponent:
+            return score * float((self._matched() / len(self._clauses)) ** self._exponent)
+        return score
+
+
+def _words(q: Any) -> list[Any]:
+    """Return the word-level subqueries of a top-level query part (itself if it is a word)."""
+    if isinstance(q, (wq.Or, wq.And)) and not isinstance(q, wq.Phrase):
+        return [w for sub in q.subqueries for w in _words(sub)]
+    return [q]
+
+
+def _feedback_terms(searcher: Any, base: Any) -> list[tuple[str, float]]:
+    """Return ``(term, weight)`` expansion terms from the best documents for ``base``.
+
+    Bo1 weights (Whoosh's ``key_terms``) over the body text of the top
+    :data:`FEEDBACK_DOCS` hits, scaled so that the strongest term weighs 1. Terms found in only
+    one document, shorter than three letters or function words are left out: they can only
+    lift documents already at the top, or are noise.
+    """
+    top = searcher.search(base, limit=FEEDBACK_DOCS)
+    docnums = [hit.docnum for hit in top]
+    if not docnums:
+        return []
+    candidates = searcher.key_terms(
+        docnums, FEEDBACK_FIELD, numterms=FEEDBACK_TERMS * 3, normalize=False
+    )
+    field = searcher.schema[FEEDBACK_FIELD]
+    kept = [
+        (term, weight)
+        for term, weight in candidates
+        if len(term) >= 3
+        and not _is_function_word(searcher.schema, FEEDBACK_FIELD, term)
+        and searcher.doc_frequency(FEEDBACK_FIELD, field.to_bytes(term)) >= 2
+    ][:FEEDBACK_TERMS]
+    return [(term, float(weight)) for term, weight in kept]
+
+
+def _coordinated(child: Any, query: Any, base: Any, searcher: Any, context: Any) -> Any:
+    """Wrap ``child``, the matcher of ``query``, with coordination and pseudo-relevance feedback.
+
+    ``base`` is the same query without this rewriting, used for the feedback's first pass.
+    """
+    if context is not None and context.weighting is None:
+        return child  # only the matching documents are wanted, not their scores
+    if not child.is_active():
+        return child
+    reader = searcher.reader()
+    words: dict[Any, set[tuple[str, bytes]]] = {}
+    for part in query.children():
+        for sub in _words(part):
+            if isinstance(sub, wq.Not):
+                continue
+            terms: Iterable[tuple[str, bytes]] = sub.existing_terms(reader, expand=True)
+            # Function words score nothing (see _BM25), so they are not words to match either.
+            kept = {t for t in terms if not _is_function_word(searcher.schema, t[0], t[1])}
+            words.setdefault(_clause_key(sub), set()).update(kept)
+    # A word that occurs nowhere in the index cannot be matched; it does not count.
+    clauses = [frozenset(t) for t in words.values() if t]
+    if len(clauses) < 2:
+        return child
+    tier = None
+    feedback = None
+    if len(clauses) <= SHORT_QUERY_WORDS:
+        tier = float(child.max_quality()) + 1.0
+    elif len(clauses) >= FEEDBACK_MIN_WORDS and FEEDBACK_WEIGHT > 0:
+        # Whoosh runs the matcher once per index segment; the expansion terms come from the
+        # whole index (the top-level searcher) and are computed once per query.
+        top = searcher.get_parent()
+        cache = query.__dict__.setdefault("_feedback_cache", {})
+        key = id(top)
+        if key not in cache:
+            cache[key] = _feedback_terms(top, base)
+        expansion = cache[key]
+        if expansion:
+            fbq = wq.Or(
+                [wq.Term(FEEDBACK_FIELD, t, boost=FEEDBACK_WEIGHT * w) for t, w in expansion]
+            )
+            feedback = fbq.matcher(searcher, context)
+    if tier is None and feedback is None and not COORDINATION:
+        return child
+    return _RankingMatcher(child, clauses, tier, COORDINATION, feedback)
+
+
+class _CoordinatedOr(wq.Or):  # type: ignore[misc]
+    """An OR whose matcher prefers documents that match more of its words."""
+
+    # The binary union tree keeps track of the current document's matching terms, which the
+    # coordination needs; the preloaded array matcher does not.
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        """Return the union of the subqueries, rescored by :class:`_CoordinationMatcher`."""
+        child = super().matcher(searcher, context)
+        base = wq.Or(self.subqueries, boost=self.boost)
+        return _coordinated(child, self, base, searcher, context)
+
+
+class _CoordinatedAndMaybe(wq.AndMaybe):  # type: ignore[misc]
+    """``+required optional ...``: required words must match; more matched words rank higher."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        """Return the AND-MAYBE matcher, rescored by :class:`_CoordinationMatcher`."""
+        child = super().matcher(searcher, context)
+        return _coordinated(child, self, wq.AndMaybe(self.a, self.b), searcher, context)
+
+
+def coordinate(q: Any) -> Any:
+    """Return ``q`` with its top level coordinated: more matched words rank higher.
+
+    Call it on the normalised query from the parser. Handles a bare list of words (an OR),
+    ``+word`` (AND-MAYBE) and ``-word`` (AND-NOT, whose positive side is coordinated); other
+    queries (a single word, an explicit AND, a phrase) are returned unchanged.
+    """
+    if type(q) is wq.Or:
+        return _CoordinatedOr(q.subqueries, boost=q.boost)
+    if type(q) is wq.AndMaybe:
+        return _CoordinatedAndMaybe(q.a, q.b)
+    if isinstance(q, wq.AndNot):
+        return wq.AndNot(coordinate(q.a), q.b)
+    return q
