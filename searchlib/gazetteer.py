@@ -532,7 +532,8 @@ def _write_json(path: Path, data: Mapping[str, Any], *, keep: int) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+                # json.dumps uses the C encoder; json.dump to a file does not (10x slower).
+                fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

