@@ -41,7 +41,7 @@ from .timeline import Timeline
 __all__ = ["PAGE_SIZE", "SearchApp", "make_app", "run_app"]
 
 #: Hits fetched per page (the list asks for the next page when scrolled near its end).
-PAGE_SIZE = 25
+PAGE_SIZE = 20
 _SORT_LABEL = {"relevance": "relevance", "newest": "newest first", "oldest": "oldest first"}
 
 
@@ -80,6 +80,7 @@ class SearchApp(App[None]):
         self._lock = threading.Lock()
         self._generation = 0
         self._timer: Timer | None = None
+        self._had_suggestion = False
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -224,7 +225,10 @@ class SearchApp(App[None]):
             results_list.display = False
             self._show_empty(self._no_hits_message(state, results))
         self._set_status(self._status(state, results))
-        self.refresh_bindings()
+        if bool(results.suggestion) != self._had_suggestion:
+            # Only then does the footer change; redrawing it on every search costs ~10 ms.
+            self._had_suggestion = bool(results.suggestion)
+            self.refresh_bindings()
 
     def _append_results(self, generation: int, results: SearchResults) -> None:
         if generation != self._generation:

@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 from tui_helpers import drive, settle
 
 from searchlib import Index, SearchResults
-from tui.app import SearchApp, key_help, make_app
+from tui.app import PAGE_SIZE, SearchApp, key_help, make_app
 from tui.chips import Chip, ChipBar
 from tui.facets import FacetTree
 from tui.help import HelpScreen, KeyTable
@@ -77,7 +77,7 @@ def test_typing_searches_after_a_pause(app_factory: Factory, seed_ix: Index) -> 
     async def scenario(pilot: Pilot[object]) -> None:
         await pilot.press(*"missile")
         await settle(pilot, 0.2)
-        expected = seed_ix.search("missile", limit=25)
+        expected = seed_ix.search("missile", limit=PAGE_SIZE)
         assert app.state.query == "missile"
         assert [h.id for h in results(app).hits] == [h.id for h in expected.hits]
         assert status_text(app).startswith(f"{expected.total} articles")
@@ -145,7 +145,7 @@ def test_typing_never_waits_for_a_search(app_factory: Factory, seed_ix: Index,
         # Only the last query's results are shown; the stale answer is dropped.
         assert finished[-1] == "irans" and app.state.query == "irans"
         assert [h.id for h in results(app).hits] == [
-            h.id for h in search("irans", limit=25).hits]
+            h.id for h in search("irans", limit=PAGE_SIZE).hits]
 
     drive(app, scenario)
 
@@ -179,7 +179,7 @@ def test_facet_value_filters_with_disjunctive_counts(app_factory: Factory,
     async def scenario(pilot: Pilot[object]) -> None:
         await type_query(pilot, "missile")
         await choose_facet(pilot, "actor", "IRGC")
-        expected = seed_ix.search("missile", actors=["IRGC"], limit=25)
+        expected = seed_ix.search("missile", actors=["IRGC"], limit=PAGE_SIZE)
         assert app.state.actors == ("IRGC",)
         assert [h.id for h in results(app).hits] == [h.id for h in expected.hits]
         items = facets(app).items
