@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from whoosh import highlight, qparser, sorting
+from whoosh import highlight, qparser
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
@@ -72,6 +72,7 @@ class _FacetCache:
     live: int
     values: dict[str, dict[str, int]]
     lower: dict[str, dict[str, str]]  # facet -> lowercased value -> value as indexed
+    dates: dict[int, int]  # docnum -> publication date as a sortable integer (dated only)
 
 
 def _bits(docnums: Iterable[int], size: int) -> int:
@@ -300,6 +301,7 @@ class Index:
             values[facet] = per
             lower[facet] = {k.lower(): k for k in per}
         years: dict[str, list[int]] = {}
+        dates: dict[int, int] = {}
         months: dict[str, list[int]] = {}
         if reader.has_column("date"):
             # Raw column values: undated documents hold a sentinel that does not convert.
@@ -311,6 +313,7 @@ class Index:
                 except (OverflowError, ValueError, TypeError):
                     continue
                 if value.year > 1:
+                    dates[docnum] = raw
                     years.setdefault(f"{value.year:04d}", []).append(docnum)
                     months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
         mentioned: dict[str, int] = {}
@@ -321,7 +324,7 @@ class Index:
         values["mentioned"] = {k: v for k, v in mentioned.items() if v}
         values["year"] = {k: _bits(v, size) for k, v in years.items()}
         values["month"] = {k: _bits(v, size) for k, v in months.items()}
-        self._facets = _FacetCache(live, values, lower)
+        self._facets = _FacetCache(live, values, lower, dates)
         return self._facets
 
     def facet_values(self, kind: str) -> dict[str, int]:
@@ -428,24 +431,27 @@ class Index:
     def _page(self, q: Any, final: int, *, limit: int, page: int, sort: str,
               snippets: bool) -> list[Hit]:
         searcher = self._fresh()
-        docset = set(_iter_bits(final))
         wanted = page * limit
-        sortedby = None
-        if sort in ("date", "newest", "oldest"):
-            sortedby = [sorting.FieldFacet("date", reverse=sort != "oldest"),
-                        sorting.ScoreFacet()]
-        results = searcher.search(q, limit=wanted, filter=docset, sortedby=sortedby,
-                                  terms=True)
+        start = (page - 1) * limit
+        if sort == "relevance":
+            results = searcher.search(q, limit=wanted, filter=set(_iter_bits(final)),
+                                      terms=True)
+            page_hits = list(results[start:wanted])
+        else:
+            # Ordered from the cached date column rather than Whoosh's sort, which files
+            # undated documents among the dated ones; here they always come last.
+            dates = self._facet_cache().dates
+            newest = sort != "oldest"
+            order = sorted(_iter_bits(final), key=lambda d: (
+                d not in dates, -dates.get(d, 0) if newest else dates.get(d, 0), d))
+            chosen = order[start:wanted]
+            results = searcher.search(q, limit=None, filter=set(chosen), terms=True)
+            by_doc = {hit.docnum: hit for hit in results}
+            page_hits = [by_doc[d] for d in chosen if d in by_doc]
         results.fragmenter = _SentenceSnapFragmenter()
         results.formatter = _SnippetFormatter()
-        start = (page - 1) * limit
-        hits = []
-        for rank, hit in enumerate(results[start:wanted], start + 1):
-            hits.append(self._make_hit(hit, rank, snippets))
-        if sort in ("date", "newest", "oldest"):
-            # Whoosh sorts missing dates as the smallest value: undated go last either way.
-            hits.sort(key=lambda h: h.published is None)
-        return hits
+        return [self._make_hit(hit, rank, snippets)
+                for rank, hit in enumerate(page_hits, start + 1)]
 
     def _make_hit(self, hit: Any, rank: int, snippets: bool) -> Hit:
         stored = hit.fields()

@@ -131,3 +131,15 @@ def test_pagination_and_date_sort(ix: Index) -> None:
     dates = [h.published for h in newest if h.published]
     assert dates == sorted(dates, reverse=True)
     assert all(h.published is None for h in newest[len(dates):])
+
+
+def test_date_sort_pages_are_consistent(ix: Index) -> None:
+    for sort in ("newest", "oldest"):
+        whole = ix.search("*", sort=sort, limit=10).hits  # type: ignore[arg-type]
+        paged = [h for p in (1, 2, 3) for h in ix.search(
+            "*", sort=sort, limit=2, page=p).hits]  # type: ignore[arg-type]
+        assert [h.id for h in paged] == [h.id for h in whole]
+        assert [h.rank for h in paged] == list(range(1, len(whole) + 1))
+        dated = [h.published for h in whole if h.published]
+        assert dated == sorted(dated, reverse=sort == "newest")
+        assert all(h.published is None for h in whole[len(dated):])
