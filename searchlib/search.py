@@ -305,9 +305,9 @@ class Index:
         months: dict[str, list[int]] = {}
         if reader.has_column("date"):
             # Raw column values: undated documents hold a sentinel that does not convert.
-            dates = reader.column_reader("date", translate=False)
+            column = reader.column_reader("date", translate=False)
             for docnum in _iter_bits(live):
-                raw = dates[docnum]
+                raw = column[docnum]
                 try:
                     value = long_to_datetime(raw)
                 except (OverflowError, ValueError, TypeError):
