@@ -325,10 +325,12 @@ def find_people(
                 a, title = k + 1, True
                 break
         # Ordinary words before the name: "Public Prosecution Eva-Marie Persson".
-        while b - a > 2 and tokens[a].norm not in gazetteer.first_names and (
-            gazetteer.is_common_word(tokens[a].text)
+        while (
+            sum(1 for t in tokens[a + 1 : b] if t.text[0].isupper()) >= 2
+            and tokens[a].norm not in gazetteer.first_names
+            and gazetteer.is_common_word(tokens[a].text)
         ):
-            a += 1
+            a += 1  # but not "Moon" in "Moon Jae-in"
         words = [t for t in tokens[a:b] if t.norm not in _NAME_PARTICLES]
         if not 2 <= len(words) <= 5 or len(words[-1].text) == 1:
             continue
@@ -360,8 +362,12 @@ def find_people(
                 continue
             if any(gazetteer.is_common_word(t.text) for t in words[1:]):
                 continue
-        elif gazetteer.is_common_word(words[0].text) and words[0].norm not in gazetteer.first_names:
-            continue
+        elif (
+            not title
+            and gazetteer.is_common_word(words[0].text)
+            and words[0].norm not in gazetteer.first_names
+        ):
+            continue  # "Questioning Vindman said"; but "President Moon Jae-in"
         candidates.append((a, b, strong))
 
     found: list[EntityMention] = []
@@ -532,6 +538,7 @@ _FEATURE_WORDS = {
 """Capitalised kind words that make the word before them a place ("Ulus Square")."""
 
 _KIND_WORDS = _PROVINCE_WORDS | set(_FEATURE_WORDS) | {"state"}
+_BEFORE_STATE = frozenset({"the", "in", "of", "from", "across", "to", "into", "and", "or", "near"})
 
 
 def find_provinces(
@@ -566,6 +573,8 @@ def find_provinces(
             a -= 1
         if a == k:
             continue
+        if suffix == "State" and (a == 0 or tokens[a - 1].norm not in _BEFORE_STATE):
+            continue  # "the Osun State governorship", not "Penn State coach"
         name = text[tokens[a].start : tokens[k - 1].end]
         if name.isupper():
             name = name.title()  # all-capital archives
