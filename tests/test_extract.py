@@ -156,6 +156,18 @@ def test_organisations_and_headlines_are_not_people(gaz: Gazetteer, body: str) -
     assert extract("Notes", body, gazetteer=gaz).people == ()
 
 
+def test_names_next_to_other_names(gaz: Gazetteer) -> None:
+    e = extract(
+        "x",
+        "President Moon Jae-in met the Trump White House envoy. Penn State spokesman Abbas Araghchi "
+        "spoke, and Vice President Pence replied.",
+        gazetteer=gaz,
+    )
+    assert e.people == ("Moon Jae-in", "Donald Trump", "Abbas Araghchi", "Mike Pence")
+    assert e.actors == ("White House",)
+    assert e.locations == ()
+
+
 def test_headline_is_not_a_person(gaz: Gazetteer) -> None:
     e = extract("Martin Luther Heads Home Again", "Nothing else here.", gazetteer=gaz)
     assert e.people == ()
