@@ -159,8 +159,8 @@ def test_organisations_and_headlines_are_not_people(gaz: Gazetteer, body: str) -
 def test_names_next_to_other_names(gaz: Gazetteer) -> None:
     e = extract(
         "x",
-        "President Moon Jae-in met the Trump White House envoy. Penn State spokesman Abbas Araghchi "
-        "spoke, and Vice President Pence replied.",
+        "President Moon Jae-in met the Trump White House envoy. Penn State spokesman "
+        "Abbas Araghchi spoke, and Vice President Pence replied.",
         gazetteer=gaz,
     )
     assert e.people == ("Moon Jae-in", "Donald Trump", "Abbas Araghchi", "Mike Pence")
