@@ -267,6 +267,8 @@ def query_cmd(query: str, index_dir: str | None, actors: tuple[str, ...],
         results = ix.search(query, limit=limit, page=page, sort=sort,  # type: ignore[arg-type]
                             actors=actors, locations=locations, people=people,
                             date_from=date_from, date_to=date_to)
+    for warning in results.warnings:
+        click.echo(f"search: warning: {terminal_safe(warning, single_line=True)}", err=True)
     if as_json:
         _echo_json(_results_json(results))
     else:

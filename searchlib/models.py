@@ -184,6 +184,8 @@ class SearchResults:
     """Hits per page."""
     elapsed: float = 0.0
     """Seconds spent searching."""
+    warnings: tuple[str, ...] = ()
+    """Problems worth telling the user that did not stop the search (an unknown filter value)."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ as bitsets. Facet counts are then a few big-int ANDs and popcounts rather than W
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import os
 import re
@@ -335,14 +336,30 @@ class Index:
         counts = {v: b.bit_count() for v, b in cache.values[kind].items()}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    def _selection_bits(self, facet: str, selected: Sequence[str]) -> int | None:
+    def _selection_bits(self, facet: str, selected: Sequence[str], warnings: list[str]
+                        ) -> int | None:
         if not selected:
             return None
         cache = self._facet_cache()
         bits = 0
         for value in selected:
-            bits |= cache.values[facet].get(self._facet_value(facet, value), 0)
+            name = self._facet_value(facet, value)
+            found = cache.values[facet].get(name)
+            if found is None:
+                warnings.append(self._unknown_value(facet, value))
+                continue
+            bits |= found
         return bits
+
+    def _unknown_value(self, facet: str, value: str) -> str:
+        """Explain a filter value the index does not hold, suggesting near names."""
+        key = value.strip().lower()
+        names = list(self._facet_cache().values[facet])
+        close = [n for n in names if n.lower().startswith(key + " ") or key in n.lower()]
+        close += difflib.get_close_matches(value, names, n=3, cutoff=0.75)
+        hint = f"; did you mean {' or '.join(repr(n) for n in dict.fromkeys(close[:3]))}?" \
+            if close else ""
+        return f"no {facet} {value!r} in this index{hint}"
 
     # --- search ----------------------------------------------------------------------------
 
@@ -385,9 +402,10 @@ class Index:
         if lo or hi:
             date_q = wq.DateRange("date", lo, hi)
             date_bits = _bits(searcher.docs_for_query(date_q), searcher.reader().doc_count_all())
-        selections = {"actor": self._selection_bits("actor", actors),
-                      "location": self._selection_bits("location", locations),
-                      "person": self._selection_bits("person", people)}
+        warnings: list[str] = []
+        selections = {"actor": self._selection_bits("actor", actors, warnings),
+                      "location": self._selection_bits("location", locations, warnings),
+                      "person": self._selection_bits("person", people, warnings)}
         final = matched if date_bits is None else matched & date_bits
         for bits in selections.values():
             if bits is not None:
@@ -402,7 +420,7 @@ class Index:
             suggestion = self._suggest(query, q, total)
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=facets,
                              suggestion=suggestion, page=page, limit=limit,
-                             elapsed=time.perf_counter() - started)
+                             elapsed=time.perf_counter() - started, warnings=tuple(warnings))
 
     def _count_facets(self, cache: _FacetCache, matched: int, date_bits: int | None,
                       selections: Mapping[str, int | None]) -> dict[str, dict[str, int]]:

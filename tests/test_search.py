@@ -143,3 +143,10 @@ def test_date_sort_pages_are_consistent(ix: Index) -> None:
         dated = [h.published for h in whole if h.published]
         assert dated == sorted(dated, reverse=sort == "newest")
         assert all(h.published is None for h in whole[len(dated):])
+
+
+def test_unknown_filter_value_warns_with_a_suggestion(ix: Index) -> None:
+    results = ix.search("*", actors=["Hezbolah"])
+    assert results.total == 0
+    assert results.warnings and "Hezbollah" in results.warnings[0]
+    assert ix.search("*", actors=["Hezbollah"]).warnings == ()
