@@ -38,6 +38,7 @@ if not __package__:
 import argparse
 import datetime as dt
 import importlib.util
+import io
 import json
 import math
 import platform
@@ -45,6 +46,7 @@ import random
 import shutil
 import statistics
 import subprocess
+import tarfile
 import tempfile
 import time
 from collections import Counter
@@ -75,6 +77,8 @@ __all__ = [
 ]
 
 REPO = Path(__file__).resolve().parent.parent
+ENGINE_ENV = "SCALE_BENCH_ENGINE"
+"""Environment variable naming a folder whose ``searchlib`` package children import first."""
 RESULTS = REPO / "bench" / "results"
 SYSTEMS = ("ours", "whoosh", "fts5", "tantivy")
 LABELS = {
@@ -139,7 +143,8 @@ def run_child(cmd: Sequence[str], *, cwd: Path = REPO) -> ChildRun:
     parent with a single child.
     """
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    paths = [env.get(ENGINE_ENV), str(REPO), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, cwd=cwd, env=env)
@@ -218,6 +223,9 @@ def _child_main(argv: Sequence[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args(argv)
+    engine = os.environ.get(ENGINE_ENV)
+    if engine:
+        sys.path.insert(0, engine)
     import searchlib
 
     if args.command == "build":
@@ -539,6 +547,7 @@ def _cold(
     queries: Sequence[str],
 ) -> dict[str, Any]:
     walls: dict[str, list[float]] = {}
+    errors: dict[str, str] = {}
     for spec in (s for s in mix if s.name in queries):
         for _ in range(runs):
             if name == "ours":
@@ -563,13 +572,16 @@ def _cold(
                     "--spec",
                     json.dumps(spec.to_json()),
                 )
-            child = run_child(cmd)
+            # ``python -m searchlib`` imports from the working directory first.
+            child = run_child(cmd, cwd=Path(os.environ.get(ENGINE_ENV) or REPO))
             # ``search query`` exits 1 when nothing matched: still a valid answer.
             if child.returncode not in (0, 1) or not child.stdout.strip():
-                raise RuntimeError(f"cold query failed: {' '.join(cmd)}\n{child.stderr[-2000:]}")
+                errors[spec.name] = child.stderr.strip()[-500:] or f"exit {child.returncode}"
+                break
             walls.setdefault(spec.name, []).append(child.wall * 1000.0)
     every = [w for ws in walls.values() for w in ws]
     return {
+        "errors": errors,
         "median_ms": statistics.median(every) if every else 0.0,
         "min_ms": min(every, default=0.0),
         "per_query_median_ms": {k: statistics.median(v) for k, v in walls.items()},
@@ -614,6 +626,35 @@ def _short(filename: str) -> str:
         if marker in filename:
             return filename.split(marker, 1)[1]
     return filename
+
+
+def _export_engine(rev: str, dest: Path) -> dict[str, str]:
+    """Extract ``searchlib/`` as committed at ``rev`` into ``dest``.
+
+    Other engineers edit the working tree while a long run goes on; a committed snapshot keeps
+    one run on one version of the engine.
+    """
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", rev],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if commit.returncode != 0:
+        raise ValueError(f"unknown revision {rev!r}: {commit.stderr.strip()}")
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit.stdout.strip(), "searchlib"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    )
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    return {"source": f"commit {commit.stdout.strip()}", "path": str(dest)}
 
 
 def _git_head() -> str | None:
@@ -703,7 +744,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"Corpus {corpus['path']}: {corpus['articles']:,} articles in {corpus['files']:,} files, "
         f"{corpus['bytes'] / 1e6:.1f} MB. CPUs {report['meta']['cpus']}, load average "
         f"{report['meta']['loadavg_start'][0]:.1f} at start, "
-        f"{report['meta'].get('loadavg_end', [0.0])[0]:.1f} at end.",
+        f"{report['meta'].get('loadavg_end', [0.0])[0]:.1f} at end. searchlib from "
+        f"{report['meta'].get('engine', {}).get('source', 'working tree')}.",
         "",
     ]
     figures = {n: _figures(systems[n]) for n in names}
@@ -756,6 +798,8 @@ def format_report(report: Mapping[str, Any]) -> str:
     for n in names:
         for query, error in systems[n]["query"].get("errors", {}).items():
             out.append(f"FAILED {systems[n]['label']} {query}: {error}")
+        for query, error in systems[n]["cold"].get("errors", {}).items():
+            out.append(f"FAILED cold {systems[n]['label']} {query}: {error}")
     if report.get("skipped_systems"):
         out += [f"Not run: {n} ({why})" for n, why in report["skipped_systems"].items()]
     profile = report.get("profile")
@@ -853,6 +897,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also profile a single-process ingest of ours (cProfile)",
     )
+    parser.add_argument(
+        "--engine-commit",
+        metavar="REV",
+        default=None,
+        help="benchmark searchlib as committed at REV (e.g. HEAD) instead of the working tree",
+    )
     args = parser.parse_args(argv)
     corpus: Path = args.corpus
     if not (corpus / "manifest.jsonl").is_file():
@@ -862,7 +912,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     work = args.work or Path(tempfile.mkdtemp(prefix=f"work-{name}-", dir=RESULTS))
     profile = RESULTS / f"scale-{name}-ingest.prof" if args.profile else None
+    engine: dict[str, str] = {"source": "working tree", "path": str(REPO)}
     try:
+        if args.engine_commit:
+            engine = _export_engine(args.engine_commit, work / "engine")
+            os.environ[ENGINE_ENV] = engine["path"]
         report = measure(
             corpus,
             work,
@@ -880,6 +934,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    report["meta"]["engine"] = engine
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
     print(format_report(report))
