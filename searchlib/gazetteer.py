@@ -1281,7 +1281,13 @@ def _facet(facet: str) -> FacetKind:
 
 
 def _merge(merged: dict[tuple[str, str], GazetteerEntry], layer: _Layer) -> None:
-    """Apply one file's entries over what is there; a curated alias absorbs the entry it names."""
+    """Apply one file's entries over what is there.
+
+    An alias that names an entry of an earlier layer (the geographic data, or the shipped file
+    for a user file) absorbs it: its names become aliases, and what it parented is re-parented
+    ("Raqqa" absorbs geonames' "Ar Raqqah"; a user's "Al-Bukamal" with alias "Abu Kamal" takes
+    over the shipped "Abu Kamal").
+    """
     renamed: dict[tuple[str, str], str] = {}
     for (facet, folded), entry in layer.entries.items():
         old = merged.get((facet, folded))
@@ -1302,7 +1308,12 @@ def _merge(merged: dict[tuple[str, str], GazetteerEntry], layer: _Layer) -> None
         for alias in [*entry.aliases]:
             other_key = (facet, alias.casefold())
             other = merged.get(other_key)
-            if other is not None and other_key != (facet, folded) and other.source == "geonames":
+            if (
+                other is not None
+                and other_key != (facet, folded)
+                and other_key not in layer.entries
+                and other.kind != "-disabled-"
+            ):
                 aliases.extend(a for a in (other.name, *other.aliases) if a not in aliases)
                 if parent is None and other.parent is not None and (
                     other.parent.casefold() != folded

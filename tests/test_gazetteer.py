@@ -215,6 +215,9 @@ locations:
     kind: town
     parent: Iran
     aliases: [Qasr Shireen]
+  - name: Al-Bukamal
+    kind: city
+    aliases: [Abu Kamal]
 people:
   - name: Ahmad Reza Pourdastan
     aliases: [Pourdastan]
@@ -230,6 +233,11 @@ common_words: [Aleppo]
     assert g.canonical("actor", "Daesh") == "ISIS"
     assert g.kind("actor", "ISIS") == "armed group"
     assert g.canonical("actor", "Reuters") is None
+    # A user alias that names a shipped entry takes it over, with its spellings and place.
+    assert g.canonical("location", "Abu Kamal") == "Al-Bukamal"
+    assert g.canonical("location", "Albu Kamal") == "Al-Bukamal"
+    assert g.ancestors("location", "Al-Bukamal")[-1] == "Syria"
+    assert "Abu Kamal" not in {e.name for e in g.entries("location")}
     assert g.ancestors("location", "Qasr-e Shirin") == ("Iran",)
     assert g.canonical("location", "Qasre Shirin") == "Qasr-e Shirin"
     assert g.canonical("person", "Pourdastan") == "Ahmad Reza Pourdastan"
