@@ -83,12 +83,12 @@ _ABBREVIATED_TITLES = frozenset(
 _ROLE_WORDS = _TITLES | frozenset(
     [
         "member", "head", "officer", "officers", "representative", "fellow", "founder", "owner",
-        "host", "member", "candidate", "militant", "commander-in-chief", "strategist", "economist",
+        "host", "candidate", "militant", "strategist", "economist",
         "historian", "lawyer", "attorney", "physician", "professor", "student", "teacher",
         "blogger", "photographer", "columnist", "presenter", "anchor", "producer", "figure",
         "brother", "sister", "son", "daughter", "wife", "husband", "father", "mother", "nephew",
         "niece", "cousin", "widow", "uncle", "aunt", "colleague", "friend", "victim", "suspect",
-        "chief executive", "ceo", "aide", "negotiator", "ombudsman", "prosecutor", "inspector",
+        "executive", "ceo", "aide", "negotiator", "ombudsman", "prosecutor", "inspector",
     ]
 )
 """Words in an apposition that say the phrase before it is a person ("..., the late leader")."""
