@@ -1170,6 +1170,16 @@ class Gazetteer:
             if length == 1 and toks[i].norm in self.first_names and self._in_person_name(toks, i):
                 return False  # "Chad Thomas", "Michael Jordan", "Georgia Smith"
             if (
+                length == 1
+                and payload[0] != "person"
+                and prev is not None
+                and not prev.possessive
+                and prev.text[0].isupper()
+                and prev.norm in self.first_names
+                and not self.is_common_word(prev.text)
+            ):
+                return False  # a surname: "Michael Bloomberg", "Jack London" (not "Will Iran")
+            if (
                 payload[0] == "person"
                 and length == 1
                 and nxt is not None
