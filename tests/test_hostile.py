@@ -248,8 +248,8 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     (src / "binary.txt").write_bytes(bytes(range(256)) * 40)
     (src / "empty.txt").write_bytes(b"")
     (src / "blank.txt").write_text("   \n\n\t\n")
-    (src / "cp1252.txt").write_bytes("Caf\xe9 report\n\nThe caf\xe9 near Idlib \x93reopened\x94."
-                                     .encode("cp1252"))
+    (src / "cp1252.txt").write_bytes(
+        "Caf\xe9 report\n\nThe caf\xe9 near Idlib \u201creopened\u201d.".encode("cp1252"))
     (src / "invalid.txt").write_bytes(b"Broken \xff\xfe bytes\n\nText \xc3\x28 about Kirkuk.\n")
     (src / "malformed.html").write_text(
         "<html><p>Unclosed <b><i>report about Raqqa <table><tr><td>cell <p>and more words "
@@ -259,7 +259,8 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     (src / "lines.jsonl").write_text('{"title": "One", "text": "The convoy near Daraa."}\n'
                                      "not json\n"
                                      '{"title": "Two", "text": "Talks in Geneva went on."}\n')
-    (src / "truncated.txt.gz").write_bytes(gzip.compress(b"Some text " * 1000)[:200])
+    words = " ".join(f"word{i}" for i in range(5000)).encode()
+    (src / "truncated.txt.gz").write_bytes(gzip.compress(words)[:2000])
     _gzip_bomb(src / "bomb.txt.gz", 200)  # 200 MiB of text in 200 kB
     (src / "big.txt").write_text("Big file\n\n" + "word " * (3 * 1024 * 1024 // 5 + 10))
     os.symlink("loop2.txt", src / "loop1.txt")
@@ -299,8 +300,8 @@ def test_the_run_continues_and_indexes_every_good_file(
     assert "fifo.txt" not in reasons
     with open_index(index_dir) as ix:
         paths = sorted(Path(a.path).name for a in ix.articles())
-        assert paths == ["cp1252.txt", "good1.txt", "good2.txt", "invalid.txt", "lines.jsonl",
-                         "lines.jsonl", "malformed.html"]
+        assert paths == ["cp1252.txt", "good1.txt", "good2.txt", "invalid.txt", "lines.jsonl#1",
+                         "lines.jsonl#3", "malformed.html"]
         assert ix.search("café").total == 1
         assert ix.search("Kirkuk").total == 1
         assert ix.search("Raqqa").total == 1
@@ -376,7 +377,9 @@ def test_unreadable_files_are_reported_for_a_non_root_user(tmp_path: Path) -> No
         os.chmod(src / "secret.txt", 0o000)
         os.chmod(src / "locked", 0o000)
         os.chmod(src, 0o755)
-        env = dict(os.environ, PYTHONPATH=str(REPO), HOME=str(work), XDG_CACHE_HOME=str(work))
+        env = dict(os.environ, PYTHONPATH=str(REPO), HOME=str(work), XDG_CACHE_HOME=str(work),
+                   XDG_CONFIG_HOME=str(work))
+        env.pop("SEARCHLIB_CONFIG", None)  # the test config path is in a root-only folder
         result = subprocess.run(
             [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
              "searchlib", "index", str(src), "--index", str(work / "ix"), "--json"],
