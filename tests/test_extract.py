@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from searchlib.extract import extract
 from searchlib.gazetteer import Gazetteer, default_gazetteer
@@ -249,3 +251,28 @@ def test_all_capital_archive_text(gaz: Gazetteer) -> None:
 def test_empty_article(gaz: Gazetteer) -> None:
     e = extract("", "", gazetteer=gaz)
     assert e == Extraction()
+
+
+_PIECES = [
+    "Iran", "Iranian", "ISIS", "IS", "US", "U.S.", "the", "al-Qaeda", "Qasre Shirin", "Deir Az Zor",
+    "Brig. Gen.", "Ahmad", "Reza", "Pourdastan", "said", "who", "’s", "'s", " ", "  ", ",", ".",
+    "-", "\n", "\n\n", "Reading", "it is", "us", "ÉCOLE", "Zürich", "(@", "Province", "State",
+    "Interior Ministry", "Nigerian", "House of Representatives", "central", "Asia", "UN", "é",
+]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=40), st.lists(st.sampled_from(_PIECES), max_size=8)
+)
+def test_mentions_always_index_the_text(gaz: Gazetteer, body: list[str], title: list[str]) -> None:
+    t, b = " ".join(title), " ".join(body)
+    e = extract(t, b, gazetteer=gaz)
+    text = f"{t}\n\n{b}"
+    for m in e.mentions:
+        assert 0 <= m.start < m.end <= len(text)
+        assert text[m.start : m.end] == m.surface
+    assert set(e.actors) == {m.name for m in e.mentions if m.facet == "actor"}
+    assert set(e.locations) == {m.name for m in e.mentions if m.facet == "location"}
