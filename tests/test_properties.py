@@ -8,6 +8,7 @@ text; a query gives results or a :class:`QueryError`, nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,9 +32,11 @@ from searchlib.models import SourceDocument
 from searchlib.read import decode_bytes, read_file
 from searchlib.search import Index
 
-FAST = settings(max_examples=120, deadline=None,
+# SEARCHLIB_PROPERTY_SCALE=10 runs ten times the examples (a longer hunt than CI's).
+_SCALE = float(os.environ.get("SEARCHLIB_PROPERTY_SCALE", "1"))
+FAST = settings(max_examples=int(120 * _SCALE), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-SLOW = settings(max_examples=40, deadline=None,
+SLOW = settings(max_examples=int(40 * _SCALE), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
