@@ -77,12 +77,18 @@ from searchlib.models import EntityMention, FacetKind
 
 __all__ = [
     "ACTOR_KINDS",
+    "DIRECTIONS",
     "FACETS",
+    "FUNCTION_WORDS",
     "LOCATION_KINDS",
+    "ORG_SUFFIXES",
+    "PARTICLES",
     "PERSON_KINDS",
     "Gazetteer",
     "GazetteerEntry",
     "Token",
+    "capitalised_phrases",
+    "common_english_words",
     "default_gazetteer",
     "gazetteer_gaps",
     "name_starts",
