@@ -73,6 +73,9 @@ _TITLES = frozenset(
 )
 """Words before a name that make it a person ("General", "spokesman", "Mr.")."""
 
+_ROYAL_TITLES = frozenset({"king", "queen", "prince", "princess", "emir", "sultan", "shah"})
+"""Titles that stay part of a one-word name ("King Hussein")."""
+
 _ABBREVIATED_TITLES = frozenset(
     [
         "mr", "mrs", "ms", "dr", "gen", "brig", "maj", "lt", "col", "capt", "adm", "sgt", "cmdr",
@@ -237,6 +240,30 @@ def _runs(
         pos = j
 
 
+def _split_shouted(
+    runs: Iterable[tuple[int, int]], tokens: Sequence[Token], gazetteer: Gazetteer
+) -> Iterable[tuple[int, int]]:
+    """In capitals every word is "capitalised": cut such runs at sentence and dictionary words
+    ("KING HUSSEIN FLEW TO" gives "KING HUSSEIN"), keeping titles and first names."""
+    for a, b in runs:
+        if b - a < 2 or not all(t.text.isupper() for t in tokens[a:b]):
+            yield a, b
+            continue
+        start = a
+        for k in range(a, b):
+            t = tokens[k]
+            if t.norm in _FUNCTION_WORDS or (
+                t.norm not in _TITLES
+                and t.norm not in gazetteer.first_names
+                and gazetteer.is_common_word(t.text)
+            ):
+                if k > start:
+                    yield start, k
+                start = k + 1
+        if b > start:
+            yield start, b
+
+
 def _title_before(text: str, tokens: Sequence[Token], i: int) -> bool:
     """Is the token before ``i`` a title or role ("Gen. X", "spokesman X", "President X")?"""
     if i == 0:
@@ -314,11 +341,17 @@ def find_people(
         for k in caps
         if k + 1 < n and tokens[k + 1].joined and tokens[k + 1].norm in _REPORT_VERBS
     }
-    for a, b in _runs(text, tokens, caps, covered):
+    letters = sum(map(str.isalpha, text))
+    archive = letters > 0 and sum(map(str.isupper, text)) / letters > 0.7  # all-capital text
+    for a, b in _split_shouted(_runs(text, tokens, caps, covered), tokens, gazetteer):
         title = _title_before(text, tokens, a)
+        royal = False
         while a < b and (tokens[a].norm in _FUNCTION_WORDS or tokens[a].norm in _TITLES):
             title = title or tokens[a].norm in _TITLES
+            royal = tokens[a].norm in _ROYAL_TITLES
             a += 1
+        if royal and b - a == 1 and not gazetteer.is_common_word(tokens[a].text):
+            a -= 1  # a monarch is named with the title: "King Hussein", "Emir Tamim"
         # A title inside the run starts the name: "InfoNation President Dan McDowell".
         for k in range(b - 2, a, -1):
             if tokens[k].norm in _TITLES and tokens[k].text[0].isupper():
@@ -336,7 +369,7 @@ def find_people(
             continue
         if any(
             t.norm in _NOT_NAME_WORDS
-            or (len(t.text) > 1 and t.text.isupper())
+            or (not archive and len(t.text) > 1 and t.text.isupper())
             or (not t.text.isalpha() and not t.text.replace("'", "").replace("’", "").isalpha())
             for t in words
         ):
@@ -356,7 +389,7 @@ def find_people(
             )
         )
         if not strong:
-            if _headline_line(text, tokens[a].start, title_end, memo):
+            if not archive and _headline_line(text, tokens[a].start, title_end, memo):
                 continue
             if words[0].norm not in gazetteer.first_names:
                 continue
@@ -384,6 +417,8 @@ def find_people(
     for a, b, _strong in candidates:
         start, end = tokens[a].start, tokens[b - 1].end
         name = text[start:end]
+        if name.isupper():
+            name = name.title()  # all-capital archives: "KING HUSSEIN" is King Hussein
         canon = (
             gazetteer.canonical("person", name)
             or full.get(tuple(t.norm for t in tokens[a:b]))

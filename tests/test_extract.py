@@ -246,6 +246,12 @@ def test_all_capital_archive_text(gaz: Gazetteer) -> None:
     e = extract("X", text, gazetteer=gaz)
     assert e.actors == ("United States", "South Vietnam")
     assert e.locations == ("United States", "South Vietnam")
+    royal = extract("X", "JORDAN'S KING HUSSEIN FLEW TO CAIRO LAST WEEK.", gazetteer=gaz)
+    assert royal.people == ("King Hussein",)
+    assert extract("x", "King Saud met Prince Charles.", gazetteer=gaz).people == (
+        "King Saud",
+        "Prince Charles",
+    )
 
 
 def test_empty_article(gaz: Gazetteer) -> None:
