@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SearchlibError
-from .index import LOCK, index_paths, load_manifest, read_meta
+from .index import LOCK, doc_id
+from .layout import index_paths, load_manifest, read_meta
 from .read import scan
 from .storage import open_storage
 
@@ -257,8 +258,6 @@ def check_index(index_dir: str | os.PathLike[str],
         checker.problems.append(
             f"{len(duplicated)} document(s) are indexed more than once (e.g. "
             f"{checker.id_paths[duplicated[0]]}); {_REBUILD}")
-
-    from .index import doc_id
 
     expected: dict[str, str] = {}
     for entry in manifest_files.values():

@@ -584,3 +584,51 @@ def test_rebuild_without_paths_uses_the_recorded_sources(tmp_path: Path,
     result = invoke("index", "--rebuild", "--index", str(index_dir), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["added"] == 5
+
+
+def test_check_compares_the_index_with_the_files_on_disk(tmp_path: Path) -> None:
+    src = tmp_path / "corpus"
+    shutil.copytree(SEEDS, src)
+    index_dir = tmp_path / "ix"
+    build_index([src], index_dir, procs=1)
+    report = check_index(index_dir)
+    assert report.ok and report.up_to_date
+    assert (report.documents, report.manifest_documents, report.segments) == (5, 5, 1)
+    assert report.sources == (str(src),)
+    names = sorted(p.name for p in src.iterdir())
+    (src / names[0]).unlink()
+    changed = src / names[1]
+    changed.write_text(changed.read_text() + "\nOne more line.\n")
+    (src / "new.txt").write_text("New\n\nThe convoy reached Homs.\n")
+    report = check_index(index_dir)
+    assert report.ok and not report.up_to_date  # stale, not damaged
+    assert report.missing_sources == (str(src / names[0]),)
+    assert report.changed_sources == (str(changed),)
+    assert report.unindexed_sources == (str(src / "new.txt"),)
+    assert any("run `search index` to update" in n for n in report.notes)
+    # Only the folders asked about are compared.
+    assert check_index(index_dir, sources=[src / "new.txt"]).missing_sources == ()
+    build_index([src], index_dir, procs=1)
+    assert check_index(index_dir).up_to_date
+
+
+def test_check_of_a_missing_index_is_a_report_not_an_exception(tmp_path: Path) -> None:
+    report = check_index(tmp_path / "nothing")
+    assert not report.ok and report.documents == 0
+    assert report.problems == (f"no index at {tmp_path / 'nothing'}; build one with "
+                               f"`search index PATH --index {tmp_path / 'nothing'}`",)
+
+
+def test_check_names_a_running_writer(tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    build_index([SEEDS], index_dir, procs=1)
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (index_dir / "write.lock").write_text(f"process {helper.pid} since 2030-01-01T00:00:00")
+        notes = check_index(index_dir).notes
+        assert any(f"being updated by process {helper.pid}" in n for n in notes)
+    finally:
+        helper.kill()
+        helper.wait()
+    # A dead writer's leftover text is not reported.
+    assert not any("being updated" in n for n in check_index(index_dir).notes)
