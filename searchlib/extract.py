@@ -359,9 +359,10 @@ def find_people(
                 break
         # Ordinary words before the name: "Public Prosecution Eva-Marie Persson".
         while (
-            sum(1 for t in tokens[a + 1 : b] if t.text[0].isupper()) >= 2
+            b - a > 2
             and tokens[a].norm not in gazetteer.first_names
             and gazetteer.is_common_word(tokens[a].text)
+            and sum(1 for t in tokens[a + 1 : b] if t.text[0].isupper()) >= 2
         ):
             a += 1  # but not "Moon" in "Moon Jae-in"
         words = [t for t in tokens[a:b] if t.norm not in _NAME_PARTICLES]
