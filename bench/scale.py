@@ -622,7 +622,7 @@ def _profile(corpus: Path, index: Path, out: Path) -> dict[str, Any]:
 
 
 def _short(filename: str) -> str:
-    for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
+    for marker in ("/engine/", "site-packages/", "/work/main/", "lib/python3.11/"):
         if marker in filename:
             return filename.split(marker, 1)[1]
     return filename
