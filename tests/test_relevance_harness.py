@@ -319,3 +319,80 @@ def test_time_end_to_end(tmp_path: Path) -> None:
     # TIME is held out from tuning: our engine must still hold its own there.
     best = max(scores["fts5"]["MAP"], scores["tantivy"]["MAP"])
     assert scores["ours"]["MAP"] >= 0.95 * best, scores
+
+
+# --- ranking.py on a bare Whoosh index (independent of how search.py wires it) ---------------
+
+
+def _ranked(docs: dict[str, tuple[str, str]], text: str, coordinated: bool) -> list[str]:
+    from whoosh import qparser
+    from whoosh.filedb.filestore import RamStorage
+
+    from searchlib import ranking
+    from searchlib.schema import SEARCH_FIELDS, make_schema
+
+    ix = RamStorage().create_index(make_schema())
+    with ix.writer() as writer:
+        for doc_id, (title, body) in docs.items():
+            writer.add_document(id=doc_id, path=doc_id, title=title, body=body)
+    parser = qparser.MultifieldParser(
+        list(SEARCH_FIELDS),
+        ix.schema,
+        fieldboosts=ranking.FIELD_BOOSTS,
+        group=ranking.query_group(),
+    )
+    q = parser.parse(text)
+    if coordinated:
+        q = ranking.coordinate(q)
+    with ix.searcher(weighting=ranking.weighting()) as searcher:
+        return [hit["id"] for hit in searcher.search(q, limit=None, terms=True)]
+
+
+_FILLER = "The committee met again on Tuesday to discuss the budget and other matters. "
+_SHORT_DOCS = {
+    "both": ("Budget talks", _FILLER * 8 + "Iran rejected new sanctions. " + _FILLER * 8),
+    "iran": ("Iran", "Iran, Iran and Iran again: Iran."),
+    "sanctions": ("Sanctions", "Sanctions, sanctions, sanctions and sanctions."),
+}
+
+
+def test_coordinate_puts_documents_with_every_word_first() -> None:
+    plain = _ranked(_SHORT_DOCS, "iran sanctions", coordinated=False)
+    assert plain[0] != "both", "the fixture must defeat plain BM25, or the test proves nothing"
+    assert _ranked(_SHORT_DOCS, "iran sanctions", coordinated=True)[0] == "both"
+    # With three words, two matched words beat one, whatever the term frequencies.
+    assert _ranked(_SHORT_DOCS, "iran sanctions talks", coordinated=True)[0] == "both"
+    # Function words are not words to match: "why" does not make a third word here.
+    assert _ranked(_SHORT_DOCS, "why iran sanctions", coordinated=True)[0] == "both"
+
+
+def test_function_words_weigh_nothing() -> None:
+    docs = {"a": ("Note", "why why why why"), "b": ("Note", "parliament")}
+    assert _ranked(docs, "why parliament", coordinated=False)[0] == "b"
+
+
+def test_feedback_reorders_but_never_adds_documents() -> None:
+    from searchlib import ranking
+
+    topic = (
+        "reactor coolant pressure vessel turbine steam generator uranium fuel rods control "
+        "neutron moderator containment cooling tower grid operator megawatt plant"
+    )
+    query_words = topic.split()[: ranking.FEEDBACK_MIN_WORDS]
+    # Vocabulary the best matches share but the query does not use.
+    shared = "fission isotope enrichment centrifuge "
+    docs = {
+        f"top{i}": ("Plant report", " ".join(query_words) + " " + shared * 3 + f"unit {i}")
+        for i in range(6)
+    }
+    # One query word plus the shared vocabulary: feedback should lift it.
+    docs["related"] = ("Plant news", "reactor " + shared)
+    # One query word, twice, in a very short text: plain BM25 prefers it.
+    docs["stray"] = ("Weather", "pressure, pressure")
+    docs["unrelated"] = ("Sports", "the home team won the final in extra time")
+    query = " ".join(query_words)
+    plain = _ranked(docs, query, coordinated=False)
+    fed = _ranked(docs, query, coordinated=True)
+    assert sorted(plain) == sorted(fed) and "unrelated" not in fed
+    assert plain.index("related") > plain.index("stray"), "fixture must defeat plain BM25"
+    assert fed.index("related") < fed.index("stray")
