@@ -347,23 +347,37 @@ def _ours_build(
 def change_files(
     corpus: Path, fraction: float, seed: int = 0
 ) -> dict[Path, tuple[bytes, int, int]]:
-    """Append an update line to ``fraction`` of the text and markdown files.
+    """Edit ``fraction`` of the files (text and markdown) the way a corrected article changes.
 
-    Returns what is needed to undo it (original bytes, atime and mtime in ns per file). The
-    choice is deterministic; JSON and HTML files are left alone so that every file stays valid.
+    A sentence is added to the first long paragraph, inside the article body, so that the
+    cleaned text really changes (a line appended after a copyright footer would be cut by the
+    cleaner and leave the content unchanged). Returns what is needed to undo it: original
+    bytes, atime and mtime in ns per file. The choice is deterministic; JSON and HTML files
+    are left alone so that every file stays valid.
     """
-    candidates = [p for p in corpus_files(corpus) if p.suffix in (".txt", ".md")]
-    count = max(1, math.ceil(len(corpus_files(corpus)) * fraction))
+    files = corpus_files(corpus)
+    candidates = [p for p in files if p.suffix in (".txt", ".md")]
+    count = max(1, math.ceil(len(files) * fraction))
     chosen = random.Random(seed).sample(candidates, min(count, len(candidates)))
     saved: dict[Path, tuple[bytes, int, int]] = {}
     for path in chosen:
         stat = path.stat()
         data = path.read_bytes()
         saved[path] = (data, stat.st_atime_ns, stat.st_mtime_ns)
-        path.write_bytes(data + b"\nUpdate: this article was corrected after publication.\n")
+        path.write_bytes(_corrected(data.decode("utf-8")).encode("utf-8"))
         # Some file systems keep whole-second mtimes: move it visibly forward.
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
     return saved
+
+
+def _corrected(text: str) -> str:
+    correction = " This paragraph was corrected after publication to fix a casualty figure."
+    paragraphs = text.split("\n\n")
+    for i, paragraph in enumerate(paragraphs):
+        if len(paragraph.split()) >= 25 and not paragraph.startswith(("---", "#")):
+            paragraphs[i] = paragraph.rstrip() + correction
+            return "\n\n".join(paragraphs)
+    return text.rstrip() + "\n\n" + correction.strip() + "\n"
 
 
 def _restore(saved: Mapping[Path, tuple[bytes, int, int]]) -> None:
