@@ -231,9 +231,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.mark.xfail(reason="meta.json is written only at the end of a build: an interrupted "
-                   "first build leaves an index that neither opens nor updates (patch 1)",
-                   strict=True)
 def test_first_build_killed_after_a_commit_opens_and_resumes(corpus: Path, tmp_path: Path
                                                               ) -> None:
     index_dir = tmp_path / "ix"
@@ -264,9 +261,6 @@ def test_crash_after_commit_of_changed_files_is_redone_cleanly(corpus: Path, tmp
     assert check_index(index_dir).ok
 
 
-@pytest.mark.xfail(reason="a crash between Whoosh's commit and the manifest write makes the "
-                   "next run add the new files of that batch again: duplicates (patch 2)",
-                   strict=True)
 def test_crash_after_commit_of_new_files_leaves_no_duplicates(tmp_path: Path) -> None:
     src = tmp_path / "corpus"
     _make_corpus(src, 50)
@@ -283,9 +277,6 @@ def test_crash_after_commit_of_new_files_leaves_no_duplicates(tmp_path: Path) ->
     assert check_index(index_dir).ok
 
 
-@pytest.mark.xfail(reason="an interrupted --rebuild leaves the old manifest over an empty "
-                   "index, so the next plain run re-adds nothing (patch 1), and Index fails "
-                   "on an index without segments (patch 3)", strict=True)
 def test_interrupted_rebuild_is_finished_by_the_next_run(corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     build_index([corpus], index_dir, procs=1)
@@ -335,8 +326,6 @@ def _kill_at_random_point(proc: subprocess.Popen[str], rng: random.Random) -> st
     return f"file {target}"
 
 
-@pytest.mark.xfail(reason="needs patch 1: after a kill during the first build the index has "
-                   "no meta.json and does not open", strict=True)
 def test_random_kills_lose_no_committed_document(tmp_path: Path) -> None:
     kills = int(os.environ.get("SEARCHLIB_CRASH_KILLS", "10"))
     docs = int(os.environ.get("SEARCHLIB_CRASH_DOCS", "1000"))
