@@ -372,8 +372,8 @@ def test_random_kills_lose_no_committed_document(tmp_path: Path) -> None:
         log.append(f"kill {n} at {where}: {len(committed)} committed, {len(paths)} indexed")
     final = _run(src, index_dir, batch=_BATCH, procs=2)
     assert final.returncode == 0, final.stderr[-2000:]
-    paths = _indexed_paths(index_dir)
-    assert len(paths) == len(set(paths)) == docs, f"seed {seed}"
+    final_paths = _indexed_paths(index_dir)
+    assert len(final_paths) == len(set(final_paths)) == docs, f"seed {seed}"
     report = check_index(index_dir)
     assert report.ok and report.documents == docs and report.up_to_date, report
     print(f"\nseed {seed}: {survived} kills survived ({in_window} between a Whoosh commit and "

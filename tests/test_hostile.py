@@ -518,7 +518,7 @@ def _set_schema_version(index_dir: Path) -> None:
     (index_dir / "meta.json").write_text(json.dumps(meta))
 
 
-DAMAGE: dict[str, Callable[[Path], None]] = {
+DAMAGE: dict[str, Callable[[Path], object]] = {
     "scrambled segment": _scramble,
     "truncated segment": lambda d: os.truncate(_segment(d), _segment(d).stat().st_size // 2),
     "empty segment": lambda d: _segment(d).write_bytes(b""),
