@@ -15,8 +15,11 @@ from typing import Any
 from whoosh import fields, query
 from whoosh.analysis import StemmingAnalyzer
 
+from . import _whoosh_patches
 from .dates import parse_date_bound
 from .errors import QueryError
+
+_whoosh_patches.apply()
 
 __all__ = [
     "FACET_FIELDS",
@@ -27,7 +30,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the schema or the analysis changes in a way old indexes cannot serve.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Fields a bare query term searches.
 SEARCH_FIELDS = ("title", "body")
@@ -89,9 +92,10 @@ def make_schema() -> Any:
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         path=fields.ID(stored=True),
-        # spelling=True keeps unstemmed words in a side field for did-you-mean suggestions.
-        title=fields.TEXT(analyzer=analyzer, stored=True, spelling=True),
-        body=fields.TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True),
+        # No spelling=True side fields: they doubled analysis and postings at index time.
+        # Did-you-mean corrects against the stemmed lexicon instead (see search.py).
+        title=fields.TEXT(analyzer=analyzer, stored=True),
+        body=fields.TEXT(analyzer=analyzer, stored=True, chars=True),
         date=DateField(stored=True, sortable=True),
         mentioned=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
         actor=fields.KEYWORD(commas=True, lowercase=False, scorable=False),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from whoosh import highlight, qparser
+from whoosh import highlight, qparser, spelling
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
@@ -49,6 +49,7 @@ _FIELD_ALIASES = {"actor": ["actors"], "location": ["locations", "place"],
                   "person": ["people", "persons"], "date": ["published"]}
 # "word:" directly followed by a value: a field reference (a colon then a space is prose).
 _FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
+_QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\")]|$)")
 _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
@@ -173,6 +174,57 @@ def _lead_snippet(body: str, limit: int = 240) -> str:
     return text[: cut if cut > 0 else limit] + " …"
 
 
+class _StemCorrector(spelling.Corrector):  # type: ignore[misc]
+    """Spelling suggestions from the stemmed lexicon of a field, returned as real words.
+
+    The index keeps no separate unstemmed word list (it would double indexing work), so a
+    misspelt term is matched against the stems within the edit distance, the most frequent
+    win, and each stem is turned back into the word form a document actually uses.
+    """
+
+    def __init__(self, reader: Any, fieldname: str) -> None:
+        self.reader = reader
+        self.fieldname = fieldname
+        self.analyzer = reader.schema[fieldname].analyzer
+
+    def _suggestions(self, text: str, maxdist: int, prefix: int) -> Iterator[tuple[float, str]]:
+        for stem in self.reader.terms_within(self.fieldname, text, maxdist, prefix=prefix):
+            if stem == text:
+                continue
+            word = self._surface(stem)
+            if word:
+                distance = _edit_distance(text, stem)
+                frequency = self.reader.doc_frequency(self.fieldname, stem)
+                yield (-distance + frequency / (frequency + 1.0), word)
+
+    def _surface(self, stem: str) -> str | None:
+        """The word form of ``stem`` as it appears in the first document that has it."""
+        postings = self.reader.postings(self.fieldname, stem)
+        if not postings.is_active():
+            return None
+        stored = self.reader.stored_fields(postings.id())
+        source = stored.get(self.fieldname) or ""
+        forms: dict[str, int] = {}
+        for token in self.analyzer(source, chars=True, mode="index"):
+            if token.text == stem:
+                form = str(source[token.startchar:token.endchar]).lower()
+                forms[form] = forms.get(form, 0) + 1
+        # The commonest form, and of equally common ones the shortest ("attack", not
+        # "attacked"), is the likeliest word the user meant.
+        return min(forms, key=lambda f: (-forms[f], len(f), f)) if forms else None
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
 class Index:
     """An open searchlib index. Use :func:`open_index` to get one; close it when done."""
 
@@ -239,6 +291,13 @@ class Index:
             return wq.Every()
         if len(stripped) > 10_000:
             raise QueryError("query is too long (over 10,000 characters)")
+        # A query typed entirely in capitals (a pasted headline, an old test collection)
+        # means its AND/OR/NOT as words, not operators.
+        words = stripped.split()
+        if len(words) >= 4 and stripped.upper() == stripped and any(c.isalpha() for c in stripped):
+            stripped = stripped.lower()
+        # "?" ending a word is punctuation of a question, not a one-letter wildcard.
+        stripped = _QUESTION_MARK.sub("", stripped)
         for m in _FIELD_REF.finditer(stripped):
             name = m.group(1)
             if name.lower() not in _KNOWN_FIELDS and name.islower():
@@ -254,7 +313,7 @@ class Index:
         error = _find_error(q)
         if error:
             raise QueryError(error)
-        return self._resolve_facet_terms(q)
+        return ranking.coordinate(self._resolve_facet_terms(q))
 
     def _resolve_facet_terms(self, q: Any) -> Any:
         """Map facet values to the names indexed: aliases (``actor:Daesh`` -> ISIS) and case."""
@@ -415,7 +474,10 @@ class Index:
         hits: list[Hit] = []
         suggestion = None
         if total:
-            hits = self._page(q, final, limit=limit, page=page, sort=sort, snippets=snippets)
+            # Every document scores the same for a match-all query: newest first is the
+            # useful order there (and a stable one, unlike the order of segments).
+            order = "newest" if sort == "relevance" and isinstance(q, wq.Every) else sort
+            hits = self._page(q, final, limit=limit, page=page, sort=order, snippets=snippets)
         if total < 3 and not isinstance(q, wq.Every):
             suggestion = self._suggest(query, q, total)
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=facets,
@@ -500,8 +562,11 @@ class Index:
     def _suggest(self, text: str, q: Any, total: int) -> str | None:
         """A better-spelled query built from the index vocabulary, if it finds more."""
         searcher = self._fresh()
+        reader = searcher.reader()
+        correctors = {name: _StemCorrector(reader, name) for name in SEARCH_FIELDS}
         try:
-            corrected = searcher.correct_query(q, text, maxdist=2, prefix=1)
+            corrected = searcher.correct_query(q, text, correctors=correctors, maxdist=2,
+                                               prefix=1)
         except Exception:  # suggestions are a nicety; never fail a search over one
             return None
         if corrected.string == text or not corrected.query:
@@ -511,7 +576,8 @@ class Index:
             found = len(set(searcher.docs_for_query(self.parse(better))))
         except QueryError:
             return None
-        return better if found > total else None
+        # Offered when it finds at least as much: a word that matched nothing now counts.
+        return better if found >= max(total, 1) else None
 
     # --- documents -------------------------------------------------------------------------
 

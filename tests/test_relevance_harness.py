@@ -260,16 +260,7 @@ def test_evaluate_counts_missing_queries_as_zero_and_keeps_engine_order() -> Non
 # --- ranking property: short keyword queries put all-term matches first ----------------------
 
 
-# searchlib.search applies ranking.coordinate to parsed queries; until it does, the property
-# below cannot hold (plain BM25 ranks the one-word documents first), so the test is expected to
-# fail -- strictly, so that it is noticed when the wiring lands.
-_SEARCH_SOURCE = ROOT / "searchlib" / "search.py"
-_WIRED = _SEARCH_SOURCE.is_file() and "coordinate(" in _SEARCH_SOURCE.read_text(encoding="utf-8")
-
-
-@pytest.mark.xfail(
-    not _WIRED, reason="searchlib/search.py does not call ranking.coordinate yet", strict=True
-)
+# Plain BM25 would rank the one-word documents first; ranking.coordinate prevents it.
 def test_short_queries_rank_documents_matching_all_terms_first(tmp_path: Path) -> None:
     import searchlib
 
