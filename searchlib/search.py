@@ -477,7 +477,11 @@ class Index:
             # Every document scores the same for a match-all query: newest first is the
             # useful order there (and a stable one, unlike the order of segments).
             order = "newest" if sort == "relevance" and isinstance(q, wq.Every) else sort
-            hits = self._page(q, final, limit=limit, page=page, sort=order, snippets=snippets)
+            # Without filters Whoosh can score top-N with its block-quality shortcuts
+            # instead of visiting every match through a filter set.
+            filtered = final != matched
+            hits = self._page(q, final, limit=limit, page=page, sort=order, snippets=snippets,
+                              filtered=filtered)
         if total < 3 and not isinstance(q, wq.Every):
             suggestion = self._suggest(query, q, total)
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=facets,
@@ -509,13 +513,13 @@ class Index:
         return out
 
     def _page(self, q: Any, final: int, *, limit: int, page: int, sort: str,
-              snippets: bool) -> list[Hit]:
+              snippets: bool, filtered: bool = True) -> list[Hit]:
         searcher = self._fresh()
         wanted = page * limit
         start = (page - 1) * limit
         if sort == "relevance":
-            results = searcher.search(q, limit=wanted, filter=set(_iter_bits(final)),
-                                      terms=True)
+            docset = set(_iter_bits(final)) if filtered else None
+            results = searcher.search(q, limit=wanted, filter=docset, terms=True)
             page_hits = list(results[start:wanted])
         else:
             # Ordered from the cached date column rather than Whoosh's sort, which files
