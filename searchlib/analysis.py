@@ -1,0 +1,101 @@
+"""The text analyzer: Whoosh's ``StemmingAnalyzer`` fused into one loop.
+
+``StemmingAnalyzer()`` is a chain of four generators (regex tokenizer, lowercase, stop words,
+Porter stemmer), and every token pays for four generator hops and attribute round trips.
+Analysis is most of an index build, so :class:`NewsAnalyzer` does the same work in one loop,
+with a plain dict as stem cache. It produces exactly the tokens the chain does (text,
+positions with stop words squeezed out, character offsets, ``stopped`` flags), which
+``tests/test_analysis.py`` checks against the chain on real text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.analysis import Analyzer, Token
+from whoosh.analysis.filters import STOP_WORDS
+from whoosh.lang.porter import stem
+
+__all__ = ["NewsAnalyzer"]
+
+# The same expression as Whoosh's default RegexTokenizer ("*" is kept for query wildcards).
+_WORD = re.compile(r"[\w\*]+(\.?[\w\*]+)*", re.UNICODE)
+# Bounds the stem cache; news vocabularies reach it only on very large corpora.
+_CACHE_LIMIT = 500_000
+
+
+class NewsAnalyzer(Analyzer):  # type: ignore[misc]
+    """Tokenize, lowercase, drop stop words (and one-letter tokens), Porter-stem."""
+
+    def __init__(self, minsize: int = 2) -> None:
+        self.minsize = minsize
+        self.stoplist = frozenset(STOP_WORDS)
+        self._stems: dict[str, str] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The schema is pickled into the index's table of contents: leave the cache out.
+        return {"minsize": self.minsize, "stoplist": self.stoplist}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.minsize = state["minsize"]
+        self.stoplist = state["stoplist"]
+        self._stems = {}
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, NewsAnalyzer) and other.minsize == self.minsize
+                and other.stoplist == self.stoplist)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.minsize))
+
+    def has_morph(self) -> bool:
+        """Stemming changes word forms (Whoosh asks this for spelling and highlighting)."""
+        return True
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[Any]:
+        """Yield Whoosh tokens for ``value`` (one reused ``Token``, as Whoosh's own do)."""
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        stems = self._stems
+        stoplist = self.stoplist
+        minsize = self.minsize
+        matches: Any = _WORD.finditer(value) if tokenize else (None,)
+        pos: int | None = None  # position of the last kept token (StopFilter's renumbering)
+        for index, match in enumerate(matches):
+            if match is None:
+                raw, begin, end = value, 0, len(value)
+            else:
+                raw, begin, end = match.group(0), match.start(), match.end()
+            text = raw.lower()
+            if len(text) < minsize or text in stoplist:
+                if removestops:
+                    continue
+                t.stopped = True
+                t.text = text
+            else:
+                t.stopped = False
+                stemmed = stems.get(text)
+                if stemmed is None:
+                    if len(stems) >= _CACHE_LIMIT:
+                        stems.clear()
+                    stemmed = stems[text] = stem(text)
+                t.text = stemmed
+            t.boost = 1.0
+            if keeporiginal or match is None:
+                t.original = raw
+            if positions:
+                if t.stopped:
+                    t.pos = start_pos + index
+                elif pos is None:
+                    pos = t.pos = start_pos + index
+                else:
+                    pos += 1
+                    t.pos = pos
+            if chars:
+                t.startchar = start_char + begin
+                t.endchar = start_char + end
+            yield t
