@@ -342,13 +342,22 @@ def test_random_kills_lose_no_committed_document(tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     committed_ever: set[str] = set()
     log = []
-    survived = in_window = 0
-    for n in range(kills):
+    survived = in_window = runs = 0
+    while survived < kills and runs < 3 * kills:
+        n = runs
+        runs += 1
         proc = _start(src, index_dir, batch=_BATCH, procs=2)
         where = _kill_at_random_point(proc, rng)
         if proc.returncode == 0:
-            log.append(f"run {n} finished before the kill ({where})")
-            break
+            # The job got done: give the next runs new files and changed ones to work on.
+            _make_corpus(src, 200, start=docs)
+            for path in rng.sample(sorted(src.iterdir()), 50):
+                path.write_text(path.read_text(encoding="utf-8") + f"Revised {n}.\n",
+                                encoding="utf-8")
+            docs += 200
+            log.append(f"run {n} finished before the kill ({where}); 200 files added, "
+                       "50 changed")
+            continue
         committed = _committed_keys(index_dir)
         committed_ever |= committed
         try:
