@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .errors import SearchlibError
-from .textsafe import terminal_safe
+from .textsafe import json_terminal_safe, terminal_safe
 
 if TYPE_CHECKING:
     from .models import Article, Hit, IndexSummary, SearchResults
@@ -35,7 +35,9 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"search: {self.format_message()}", err=True)
+        # Messages quote paths, queries and file contents: never let them drive the terminal.
+        click.echo(f"search: {terminal_safe(self.format_message(), single_line=True)}",
+                   err=True)
 
 
 def _handle_errors(func: F) -> F:
@@ -47,6 +49,8 @@ def _handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SearchlibError as exc:
             raise UserError(str(exc)) from None
+        except click.ClickException:
+            raise  # already a one-line message (UserError, bad option)
         except KeyboardInterrupt:
             click.echo("search: interrupted", err=True)
             sys.exit(130)
@@ -94,7 +98,7 @@ def _date(value: Any) -> str | None:
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(json_terminal_safe(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -121,7 +125,7 @@ def cli() -> None:
               help="Extra cleaning-rules YAML layered over the shipped one (repeatable).")
 @click.option("--procs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: number of CPUs).")
-@click.option("--max-size", type=click.IntRange(1, 10_000), default=50, show_default=True,
+@click.option("--max-size", type=click.IntRange(1, 10_000), default=10, show_default=True,
               help="Skip files larger than this many MiB (after decompression).")
 @click.option("--wait", is_flag=True, help="Wait for another indexer to finish instead of failing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
@@ -141,7 +145,7 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
     from .index import build_index
 
     config = load_config()
-    sources = list(paths) or ["seeds"]
+    sources = list(paths) or _recorded_sources(resolve_index_dir(index_dir))
     for source in sources:
         if not os.path.exists(source):
             raise UserError(f"{source}: no such file or directory")
@@ -159,6 +163,22 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
         _echo_json(_summary_json(summary))
     else:
         _print_summary(summary, str(target))
+
+
+def _recorded_sources(target: Any) -> list[str]:
+    """The folders the index at ``target`` was built from (``seeds`` for a new index).
+
+    Read from meta.json directly: an index of an older schema version is refused by
+    ``read_meta``, yet ``search index --rebuild`` must still know what to rebuild it from.
+    """
+    from .layout import index_paths
+
+    try:
+        with open(index_paths(target)[2], encoding="utf-8") as fh:
+            recorded = json.load(fh).get("sources", [])
+    except (OSError, ValueError, AttributeError):
+        recorded = []
+    return [s for s in recorded if isinstance(s, str)] or ["seeds"]
 
 
 def _progress_reporter() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
@@ -578,3 +598,51 @@ def tui_cmd(index_dir: str | None) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="search")
+
+
+@cli.command("check")
+@_index_option
+@click.option("--source", "sources", multiple=True, type=click.Path(),
+              help="Compare with these files/folders (default: the ones the index was built from).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_handle_errors
+def check_cmd(index_dir: str | None, sources: tuple[str, ...], as_json: bool) -> None:
+    """Read the whole index back and compare it with its manifest and the files on disk.
+
+    Exit status 0 when the index is sound, 1 when it is sound but sources changed since the
+    last update, 2 when it is damaged (each problem names its fix).
+
+    \b
+    Example:
+      search check --index ~/articles-index
+    """
+    from .check import check_index
+    from .config import resolve_index_dir
+
+    report = check_index(resolve_index_dir(index_dir), list(sources) or None)
+    if as_json:
+        _echo_json({"index": report.index_dir, "ok": report.ok, "up_to_date": report.up_to_date,
+                    "documents": report.documents, "segments": report.segments,
+                    "manifest_documents": report.manifest_documents,
+                    "problems": list(report.problems), "notes": list(report.notes),
+                    "missing_sources": list(report.missing_sources),
+                    "unindexed_sources": list(report.unindexed_sources),
+                    "changed_sources": list(report.changed_sources)})
+    else:
+        safe = functools.partial(terminal_safe, single_line=True)
+        state = "damaged" if not report.ok else "ok" if report.up_to_date else "ok, out of date"
+        click.echo(f"index {safe(report.index_dir)}: {state}")
+        click.echo(f"  {report.documents} documents in {report.segments} segment(s), "
+                   f"{report.manifest_documents} in the manifest")
+        for problem in report.problems:
+            click.echo(f"  problem: {safe(problem)}")
+        for note in report.notes:
+            click.echo(f"  note: {safe(note)}")
+        for label, paths in (("new", report.unindexed_sources),
+                             ("changed", report.changed_sources),
+                             ("removed", report.missing_sources)):
+            for path in paths[:10]:
+                click.echo(f"  {label}: {safe(path)}")
+            if len(paths) > 10:
+                click.echo(f"  ... and {len(paths) - 10} more {label} (see --json)")
+    sys.exit(2 if not report.ok else 0 if report.up_to_date else 1)

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
@@ -166,9 +164,16 @@ def _process_file(path: str) -> tuple[str, list[_Prepared], list[SkippedFile]]:
     skipped = list(result.skipped)
     for doc in result.documents:
         try:
-            prepared.append(_prepare(doc, _WORKER["gazetteer"], _WORKER["rules"]))
+            item = _prepare(doc, _WORKER["gazetteer"], _WORKER["rules"])
         except RecursionError:
             skipped.append(SkippedFile(doc.key, "document nested too deeply to parse"))
+            continue
+        if not (item.fields["title"].strip() or item.fields["body"].strip()):
+            # Markup with no readable text (or nested past the parser's depth limit): say
+            # so rather than index an empty document nobody can find.
+            skipped.append(SkippedFile(doc.key, "no text found after cleaning"))
+            continue
+        prepared.append(item)
     return path, prepared, skipped
 
 
@@ -224,14 +229,21 @@ def _map_files(paths: Sequence[str], procs: int
         yield from pool.imap(_process_file, paths, chunksize=8)
 
 
+def _has_index(whoosh_dir: Path) -> bool:
+    """A table of contents exists (whether it can be read is for opening to find out)."""
+    return whoosh_dir.is_dir() and any(whoosh_dir.glob("_MAIN_*.toc"))
+
+
 def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
     """Open the Whoosh index through the durable storage, creating it when needed."""
-    if rebuild or not whoosh_dir.is_dir() or not whoosh_index.exists_in(str(whoosh_dir)):
+    if rebuild or not _has_index(whoosh_dir):
         if whoosh_dir.exists():
             shutil.rmtree(whoosh_dir)
         return open_storage(whoosh_dir, create=True).create_index(schema_mod.make_schema())
     try:
-        return open_storage(whoosh_dir).open_index()
+        ix = open_storage(whoosh_dir).open_index()
+        ix.reader().close()  # opens every segment: damage shows now, not halfway through
+        return ix
     except Exception as exc:  # Whoosh raises many types for damaged files
         raise IndexCorruptError(
             f"index at {whoosh_dir.parent} is damaged ({type(exc).__name__}); "
@@ -287,6 +299,9 @@ def build_index(
             # An index from an incompatible release cannot be updated in place.
             if old_files or meta_path.exists():
                 read_meta(base)
+            if old_files and not _has_index(whoosh_dir):
+                raise IndexCorruptError(f"index at {base} has lost its table of contents; "
+                                        "run `search index --rebuild`")
         fresh_start = rebuild or not whoosh_dir.is_dir() or not meta_path.exists()
         if fresh_start:
             # Forget the old manifest first: if this run dies, the next one must not trust

@@ -36,7 +36,7 @@ __all__ = [
 
 #: Files (after decompression) larger than this are skipped with a reason, so one huge file
 #: cannot exhaust memory. Overridable per build.
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 _FORMATS: dict[str, SourceFormat] = {
     ".txt": "text",
@@ -107,6 +107,14 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileInfo], list[
 
     def consider(path: str) -> None:
         try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            # The index, manifest and terminal all need text; report the name readably.
+            shown = os.fsencode(path).decode("utf-8", "replace")
+            skipped.append(SkippedFile(shown, "file name is not valid UTF-8; rename it to "
+                                              "index it"))
+            return
+        try:
             st = os.stat(path)
         except FileNotFoundError:
             skipped.append(SkippedFile(path, "file not found (broken link or removed)"))
@@ -170,7 +178,7 @@ def load_yaml_safely(text: str, origin: str, *, first_line: int = 1) -> Any:
     ``first_line`` is the file line where ``text`` starts (front matter starts on line 2).
     """
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{origin}:{mark.line + first_line}" if mark is not None else origin
@@ -179,6 +187,31 @@ def load_yaml_safely(text: str, origin: str, *, first_line: int = 1) -> Any:
         if tag:
             problem = f"refused unsafe or unknown tag !!{tag.group(1)}"
         raise ValueError(f"{where}: invalid YAML: {problem}") from None
+    if not _small_enough(data):
+        raise ValueError(f"{origin}: YAML expands to more than {_YAML_MAX_VALUES:,} values "
+                         "(aliases?); refused")
+    return data
+
+
+#: Most values (scalars, items, keys) a YAML file may expand to. Aliases are followed, so a
+#: "billion laughs" file or a self-referencing list is refused rather than expanded later.
+_YAML_MAX_VALUES = 100_000
+
+
+def _small_enough(data: Any) -> bool:
+    budget = _YAML_MAX_VALUES
+    stack = [data]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return True
 
 
 def _read_bytes(path: str, max_bytes: int) -> bytes:

@@ -263,7 +263,13 @@ class Index:
     def _fresh(self) -> Any:
         """The searcher, reopened if a writer committed since it was opened."""
         if not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
+            try:
+                self._searcher = self._searcher.refresh()
+            except TypeError:
+                # Whoosh cannot refresh a searcher opened on an index without segments.
+                stale = self._searcher
+                self._searcher = self._ix.searcher(weighting=ranking.weighting())
+                stale.close()
             self._facets = None
             self._aliases = None
             self._manifest = None

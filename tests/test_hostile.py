@@ -129,8 +129,6 @@ def test_show_and_similar_escape_every_field(evil_index: tuple[Path, Path]) -> N
     assert "\\x1b" in shown and "\\u202e" in shown
 
 
-@pytest.mark.xfail(reason="--json prints C1 controls and bidi overrides raw (json.dumps only "
-                   "escapes C0); patch 6 escapes them as \\uXXXX, still the same JSON", strict=True)
 def test_json_output_has_no_raw_c1_or_bidi(evil_index: tuple[Path, Path]) -> None:
     _, index_dir = evil_index
     for doc in _ids(index_dir):
@@ -140,8 +138,6 @@ def test_json_output_has_no_raw_c1_or_bidi(evil_index: tuple[Path, Path]) -> Non
         assert unsafe_chars(result.stdout) == [], result.stdout
 
 
-@pytest.mark.xfail(reason="error messages quote user and file text raw (UserError.show); "
-                   "patch 6 passes them through terminal_safe", strict=True)
 def test_error_messages_are_escaped_and_one_line(evil_index: tuple[Path, Path]) -> None:
     _, index_dir = evil_index
     for args in (["query", f"zzz:{OSC_TITLE}", "--index", str(index_dir)],
@@ -203,8 +199,6 @@ def _alias_bomb(levels: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.xfail(reason="YAML aliases are expanded when metadata is serialised: a 1 kB "
-                   "front matter becomes gigabytes (patch 7 bounds the expansion)", strict=True)
 def test_yaml_alias_bomb_in_front_matter_is_refused(tmp_path: Path) -> None:
     bomb = tmp_path / "laughs.md"
     bomb.write_text("---\n" + _alias_bomb(7) + "---\nBody text about the convoy in Mosul.\n")
@@ -215,8 +209,6 @@ def test_yaml_alias_bomb_in_front_matter_is_refused(tmp_path: Path) -> None:
     assert refused and named
 
 
-@pytest.mark.xfail(reason="a self-referencing YAML list (&x [*x]) makes json.dumps fail and "
-                   "ends the whole build (patch 7)", strict=True)
 def test_self_referencing_yaml_skips_only_that_file(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -397,8 +389,6 @@ def test_unreadable_files_are_reported_for_a_non_root_user(tmp_path: Path) -> No
         shutil.rmtree(work, ignore_errors=True)
 
 
-@pytest.mark.xfail(reason="a file name that is not valid UTF-8 ends the whole build with "
-                   "UnicodeEncodeError (patch 8)", strict=True)
 def test_undecodable_file_name_does_not_stop_the_run(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -411,8 +401,6 @@ def test_undecodable_file_name_does_not_stop_the_run(tmp_path: Path) -> None:
         assert ix.search("Homs").total == 1
 
 
-@pytest.mark.xfail(reason="HTML nested deeper than libxml2's limit is indexed with no text "
-                   "at all, without a reason (patch 9 skips empty documents)", strict=True)
 def test_deeply_nested_html_is_indexed_or_reported(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -482,8 +470,6 @@ def _drop_seed_index() -> Iterator[None]:
         shutil.rmtree(path.parent, ignore_errors=True)
 
 
-@pytest.mark.xfail(reason="Whoosh cannot refresh a searcher over an index with no segments: "
-                   "every query on an empty index is an internal error (patch 3)", strict=True)
 def test_an_index_with_no_documents_answers_queries(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -529,11 +515,6 @@ DAMAGE: dict[str, Callable[[Path], object]] = {
     "older schema version": _set_schema_version,
     "garbage manifest": lambda d: (d / "manifest.json").write_text("{not json"),
 }
-# Damage whose plain `search index` is not yet a one-line "--rebuild" message (patches 1, 4).
-_PLAIN_INDEX_BROKEN = {"truncated segment", "empty segment", "missing segment",
-                       "missing table of contents", "garbage table of contents"}
-
-
 @pytest.fixture()
 def damaged(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Path]:
     name: str = request.param
@@ -561,10 +542,8 @@ def test_damage_is_found_by_check_and_fixed_by_rebuild(damaged: tuple[str, Path]
 
 
 @pytest.mark.parametrize("damaged", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        reason="plain `search index` on this damage is an internal error or silently keeps an "
-        "empty index (patches 1 and 4)", strict=True) if name in _PLAIN_INDEX_BROKEN else ())
-    for name in DAMAGE if name not in ("scrambled segment", "garbage manifest")], indirect=True)
+    name for name in DAMAGE if name not in ("scrambled segment", "garbage manifest")],
+    indirect=True)
 def test_plain_update_of_a_damaged_index_names_the_fix(damaged: tuple[str, Path]) -> None:
     _, index_dir = damaged
     result = invoke("index", str(SEEDS), "--index", str(index_dir))
@@ -572,8 +551,6 @@ def test_plain_update_of_a_damaged_index_names_the_fix(damaged: tuple[str, Path]
     assert "search index --rebuild" in result.stderr
 
 
-@pytest.mark.xfail(reason="`search index --rebuild` without PATH indexes ./seeds, not the "
-                   "folders the index was built from (patch 5)", strict=True)
 def test_rebuild_without_paths_uses_the_recorded_sources(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     src = tmp_path / "corpus"
@@ -634,8 +611,6 @@ def test_check_names_a_running_writer(tmp_path: Path) -> None:
     assert not any("being updated" in n for n in check_index(index_dir).notes)
 
 
-@pytest.mark.xfail(reason="_handle_errors wraps the command's own UserError as 'internal "
-                   "error: UserError: ...' (patch 6 lets click exceptions through)", strict=True)
 def test_user_errors_are_not_reported_as_internal_errors(tmp_path: Path) -> None:
     for args in (["index", str(tmp_path / "missing"), "--index", str(tmp_path / "ix")],
                  ["show", "0123456789abcdef", "--index", str(_seed_cli_index())]):
