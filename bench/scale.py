@@ -587,7 +587,8 @@ def _cold(
                     json.dumps(spec.to_json()),
                 )
             # ``python -m searchlib`` imports from the working directory first.
-            child = run_child(cmd, cwd=Path(os.environ.get(ENGINE_ENV) or REPO))
+            engine = os.environ.get(ENGINE_ENV) if name == "ours" else None
+            child = run_child(cmd, cwd=Path(engine or REPO))
             # ``search query`` exits 1 when nothing matched: still a valid answer.
             if child.returncode not in (0, 1) or not child.stdout.strip():
                 errors[spec.name] = child.stderr.strip()[-500:] or f"exit {child.returncode}"
@@ -708,22 +709,27 @@ def _figures(entry: Mapping[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in figures.items()}
 
 
-def ratio_table(report: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+def ratio_table(report: Mapping[str, Any]) -> dict[str, dict[str, float | None]]:
     """``{metric: {baseline: ours / baseline}}`` for every baseline that ran."""
     systems = report["systems"]
     if "ours" not in systems:
         return {}
     ours = _figures(systems["ours"])
-    table: dict[str, dict[str, float]] = {}
+    table: dict[str, dict[str, float | None]] = {}
     for metric in METRICS:
-        row: dict[str, float] = {}
+        row: dict[str, float | None] = {}
         for name, entry in systems.items():
             if name == "ours":
                 continue
             theirs = _figures(entry)[metric]
-            row[name] = ours[metric] / theirs if theirs else math.inf
+            # A figure of 0 means the measure failed (its errors are listed): no ratio.
+            row[name] = ours[metric] / theirs if theirs and ours[metric] else None
         table[metric] = row
     return table
+
+
+def _ratio_cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{_fmt(value)}x"
 
 
 def _fmt(value: float) -> str:
@@ -796,7 +802,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         baselines = [n for n in names if n != "ours"]
         header = ["ours ÷ baseline", "better if", *(systems[n]["label"] for n in baselines)]
         rows = [
-            [METRICS[m][0], METRICS[m][1], *(f"{_fmt(ratios[m][n])}x" for n in baselines)]
+            [METRICS[m][0], METRICS[m][1], *(_ratio_cell(ratios[m][n]) for n in baselines)]
             for m in METRICS
         ]
         out += [_table(header, rows), ""]
@@ -924,7 +930,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = corpus.resolve().name
     out = args.json or RESULTS / f"scale-{name}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    work = args.work or Path(tempfile.mkdtemp(prefix=f"work-{name}-", dir=RESULTS))
+    # Absolute: children run in other working directories.
+    work = (args.work or Path(tempfile.mkdtemp(prefix=f"work-{name}-", dir=RESULTS))).resolve()
     profile = RESULTS / f"scale-{name}-ingest.prof" if args.profile else None
     engine: dict[str, str] = {"source": "working tree", "path": str(REPO)}
     try:
