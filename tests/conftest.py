@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,8 +37,13 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An index of the five seeds, built once; tests must not modify it."""
     from searchlib import build_index
 
+    # Document ids derive from absolute paths: index a copy at a fixed place so ids (and the
+    # TUI snapshots that show them) are the same wherever the repository is checked out.
+    fixed = Path(tempfile.gettempdir()) / "searchlib-test-seeds"
+    shutil.rmtree(fixed, ignore_errors=True)
+    shutil.copytree(SEEDS, fixed)
     directory = tmp_path_factory.mktemp("seed-index")
-    build_index([SEEDS], directory, procs=1)
+    build_index([fixed], directory, procs=1)
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
 
