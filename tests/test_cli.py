@@ -121,3 +121,14 @@ def test_console_script_runs_as_a_process(seed_index: Path) -> None:
 def test_bad_options_exit_2(seed_index: Path, bad: str) -> None:
     code, _, _ = run("query", "iran", "--index", str(seed_index), bad)
     assert code == 2
+
+
+def test_gazetteer_gaps_and_check(seed_index: Path) -> None:
+    code, out, _ = run("gazetteer", "gaps", "--index", str(seed_index), "--json", "-n", "20")
+    gaps = json.loads(out)
+    assert code == 0 and gaps and all(g["count"] >= 2 for g in gaps)
+    # Names the gazetteer knows are not gaps.
+    assert not {"ISIS", "Iran", "Tehran", "IRGC"} & {g["phrase"] for g in gaps}
+    code, out, _ = run("check", "--index", str(seed_index), "--json")
+    report = json.loads(out)
+    assert report["ok"] and report["documents"] == 5 and report["problems"] == []
