@@ -25,8 +25,8 @@ Standalone use (normally ``bench/scale.py`` drives this module in child processe
 
 from __future__ import annotations
 
-# A script run as ``python bench/baselines.py`` puts bench/ first on sys.path, where another
-# benchmark's collections.py would shadow the standard library. Only ``os`` and ``sys``
+# Run as ``python bench/baselines.py``, bench/ is first on sys.path instead of the repository:
+# swap them so ``bench.*`` and ``searchlib`` import from the checkout. Only ``os`` and ``sys``
 # (already loaded by the interpreter) may be imported before the path is fixed.
 import os
 import sys

@@ -26,8 +26,7 @@ share the machine's load alike. The input to every extractor is the page decoded
 
 from __future__ import annotations
 
-# bench/collections.py would shadow the standard library's ``collections`` for a script run
-# from bench/, so the script's own folder leaves sys.path before anything else is imported.
+# The script's own folder leaves sys.path first, so only the repository's packages resolve.
 import os
 import sys
 

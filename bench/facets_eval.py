@@ -37,8 +37,7 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/collections.py would shadow the standard library's ``collections`` for a script run
-# from bench/, so the script's own folder leaves sys.path before anything else is imported.
+# The script's own folder leaves sys.path first, so only the repository's packages resolve.
 if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]
 

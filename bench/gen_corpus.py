@@ -33,8 +33,8 @@ from __future__ import annotations
 import os
 import sys
 
-# A script run as ``python bench/gen_corpus.py`` puts bench/ first on sys.path, where another
-# benchmark's collections.py would shadow the standard library. Only ``os`` and ``sys``
+# Run as ``python bench/gen_corpus.py``, bench/ is first on sys.path instead of the repository:
+# swap them so ``bench.*`` and ``searchlib`` import from the checkout. Only ``os`` and ``sys``
 # (already loaded by the interpreter) may be imported before the path is fixed.
 if not __package__:
     _here = os.path.dirname(os.path.abspath(__file__))

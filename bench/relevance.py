@@ -13,8 +13,8 @@ come from ir-measures; the table ends with ours / best-baseline ratios.
 
 from __future__ import annotations
 
-# A script run as ``python bench/relevance.py`` puts bench/ first on sys.path, where our
-# collections.py would shadow the standard library module of that name. Only ``os`` and ``sys``
+# Run as ``python bench/relevance.py``, bench/ is first on sys.path instead of the repository:
+# swap them so ``bench.*`` and ``searchlib`` import from the checkout. Only ``os`` and ``sys``
 # (already loaded by the interpreter) may be imported before the path is fixed.
 import os
 import sys
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.collections import COLLECTIONS, Collection, load_collection
+from bench.ir_collections import COLLECTIONS, Collection, load_collection
 
 __all__ = [
     "ENGINES",

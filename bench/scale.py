@@ -24,8 +24,8 @@ tables and saved as JSON (``--json``, default ``bench/results/scale-<corpus>.jso
 
 from __future__ import annotations
 
-# A script run as ``python bench/scale.py`` puts bench/ first on sys.path, where another
-# benchmark's collections.py would shadow the standard library. Only ``os`` and ``sys``
+# Run as ``python bench/scale.py``, bench/ is first on sys.path instead of the repository:
+# swap them so ``bench.*`` and ``searchlib`` import from the checkout. Only ``os`` and ``sys``
 # (already loaded by the interpreter) may be imported before the path is fixed.
 import os
 import sys

@@ -1,4 +1,4 @@
-"""Tests of the relevance harness (bench/collections.py, bench/relevance.py) and of the ranking
+"""Tests of the relevance harness (bench/ir_collections.py, bench/relevance.py) and of the ranking
 properties it relies on.
 
 Parser tests run on tiny inline samples. The end-to-end TIME check needs the shared test
@@ -27,7 +27,7 @@ def _bench(name: str) -> ModuleType:
     return importlib.import_module(f"bench.{name}")
 
 
-bc = _bench("collections")
+bc = _bench("ir_collections")
 
 
 def _corpora() -> Path:
