@@ -286,7 +286,8 @@ def query_cmd(query: str, index_dir: str | None, actors: tuple[str, ...],
     with _open(index_dir) as ix:
         results = ix.search(query, limit=limit, page=page, sort=sort,  # type: ignore[arg-type]
                             actors=actors, locations=locations, people=people,
-                            date_from=date_from, date_to=date_to)
+                            date_from=date_from, date_to=date_to,
+                            facets=as_json or show_facets)
     for warning in results.warnings:
         click.echo(f"search: warning: {terminal_safe(warning, single_line=True)}", err=True)
     if as_json:

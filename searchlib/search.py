@@ -15,7 +15,6 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -67,14 +66,79 @@ def open_index(path: str | os.PathLike[str] | None = None, *,
     return Index(resolve_index_dir(path), gazetteer=gazetteer)
 
 
-@dataclass
 class _FacetCache:
-    """Per-searcher facet data: value -> bitset of live docnums, for every facet kind."""
+    """Per-searcher facet data: value -> bitset of live docnums, built per kind on first use.
 
-    live: int
-    values: dict[str, dict[str, int]]
-    lower: dict[str, dict[str, str]]  # facet -> lowercased value -> value as indexed
-    dates: dict[int, int]  # docnum -> publication date as a sortable integer (dated only)
+    Building a kind reads every posting list of its field, so a query that needs no facet
+    counts (a plain CLI one-liner) pays only for the kinds its filters name.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.size = reader.doc_count_all()
+        self.live = _bits(reader.all_doc_ids(), self.size)
+        self._values: dict[str, dict[str, int]] = {}
+        self._lower: dict[str, dict[str, str]] = {}
+        self._dates: dict[int, int] | None = None
+
+    def values(self, kind: str) -> dict[str, int]:
+        """Value -> bitset for one facet kind."""
+        found = self._values.get(kind)
+        if found is None:
+            if kind in FACET_FIELDS:
+                found = self._terms(FACET_FIELDS[kind])
+            elif kind == "mentioned":
+                found = {}
+                for day, bits in self._terms("mentioned").items():
+                    found[day[:7]] = found.get(day[:7], 0) | bits
+            else:
+                self._date_kinds()
+                found = self._values[kind]
+            self._values[kind] = found
+        return found
+
+    def lower(self, kind: str) -> dict[str, str]:
+        """Lowercased value -> value as indexed."""
+        found = self._lower.get(kind)
+        if found is None:
+            found = self._lower[kind] = {k.lower(): k for k in self.values(kind)}
+        return found
+
+    def dates(self) -> dict[int, int]:
+        """Docnum -> publication date as a sortable integer, for dated documents only."""
+        if self._dates is None:
+            self._date_kinds()
+        assert self._dates is not None
+        return self._dates
+
+    def _terms(self, fieldname: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for term in self.reader.lexicon(fieldname):
+            bits = _bits(self.reader.postings(fieldname, term).all_ids(), self.size) & self.live
+            if bits:
+                out[term.decode("utf-8")] = bits
+        return out
+
+    def _date_kinds(self) -> None:
+        years: dict[str, list[int]] = {}
+        months: dict[str, list[int]] = {}
+        dates: dict[int, int] = {}
+        if self.reader.has_column("date"):
+            # Raw column values: undated documents hold a sentinel that does not convert.
+            column = self.reader.column_reader("date", translate=False)
+            for docnum in _iter_bits(self.live):
+                raw = column[docnum]
+                try:
+                    value = long_to_datetime(raw)
+                except (OverflowError, ValueError, TypeError):
+                    continue
+                if value.year > 1:
+                    dates[docnum] = raw
+                    years.setdefault(f"{value.year:04d}", []).append(docnum)
+                    months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
+        self._dates = dates
+        self._values["year"] = {k: _bits(v, self.size) for k, v in years.items()}
+        self._values["month"] = {k: _bits(v, self.size) for k, v in months.items()}
 
 
 def _bits(docnums: Iterable[int], size: int) -> int:
@@ -344,53 +408,14 @@ class Index:
         found = self._aliases.get(facet, {}).get(key)
         if found:
             return found
-        return self._facet_cache().lower.get(facet, {}).get(key, value)
+        return self._facet_cache().lower(facet).get(key, value)
 
     # --- facets ----------------------------------------------------------------------------
 
     def _facet_cache(self) -> _FacetCache:
         searcher = self._fresh()
-        if self._facets is not None:
-            return self._facets
-        reader = searcher.reader()
-        size = reader.doc_count_all()
-        live = _bits(reader.all_doc_ids(), size)
-        values: dict[str, dict[str, int]] = {}
-        lower: dict[str, dict[str, str]] = {}
-        for facet, fieldname in FACET_FIELDS.items():
-            per: dict[str, int] = {}
-            for term in reader.lexicon(fieldname):
-                name = term.decode("utf-8")
-                bits = _bits(reader.postings(fieldname, term).all_ids(), size) & live
-                if bits:
-                    per[name] = bits
-            values[facet] = per
-            lower[facet] = {k.lower(): k for k in per}
-        years: dict[str, list[int]] = {}
-        dates: dict[int, int] = {}
-        months: dict[str, list[int]] = {}
-        if reader.has_column("date"):
-            # Raw column values: undated documents hold a sentinel that does not convert.
-            column = reader.column_reader("date", translate=False)
-            for docnum in _iter_bits(live):
-                raw = column[docnum]
-                try:
-                    value = long_to_datetime(raw)
-                except (OverflowError, ValueError, TypeError):
-                    continue
-                if value.year > 1:
-                    dates[docnum] = raw
-                    years.setdefault(f"{value.year:04d}", []).append(docnum)
-                    months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
-        mentioned: dict[str, int] = {}
-        for term in reader.lexicon("mentioned"):
-            day = term.decode("utf-8")
-            bits = _bits(reader.postings("mentioned", term).all_ids(), size) & live
-            mentioned[day[:7]] = mentioned.get(day[:7], 0) | bits
-        values["mentioned"] = {k: v for k, v in mentioned.items() if v}
-        values["year"] = {k: _bits(v, size) for k, v in years.items()}
-        values["month"] = {k: _bits(v, size) for k, v in months.items()}
-        self._facets = _FacetCache(live, values, lower, dates)
+        if self._facets is None:
+            self._facets = _FacetCache(searcher.reader())
         return self._facets
 
     def facet_values(self, kind: str) -> dict[str, int]:
@@ -398,7 +423,7 @@ class Index:
         if kind not in FACET_KINDS:
             raise QueryError(f"unknown facet kind {kind!r}; choose from {', '.join(FACET_KINDS)}")
         cache = self._facet_cache()
-        counts = {v: b.bit_count() for v, b in cache.values[kind].items()}
+        counts = {v: b.bit_count() for v, b in cache.values(kind).items()}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def _selection_bits(self, facet: str, selected: Sequence[str], warnings: list[str]
@@ -409,7 +434,7 @@ class Index:
         bits = 0
         for value in selected:
             name = self._facet_value(facet, value)
-            found = cache.values[facet].get(name)
+            found = cache.values(facet).get(name)
             if found is None:
                 warnings.append(self._unknown_value(facet, value))
                 continue
@@ -419,7 +444,7 @@ class Index:
     def _unknown_value(self, facet: str, value: str) -> str:
         """Explain a filter value the index does not hold, suggesting near names."""
         key = value.strip().lower()
-        names = list(self._facet_cache().values[facet])
+        names = list(self._facet_cache().values(facet))
         close = [n for n in names if n.lower().startswith(key + " ") or key in n.lower()]
         close += difflib.get_close_matches(value, names, n=3, cutoff=0.75)
         hint = f"; did you mean {' or '.join(repr(n) for n in dict.fromkeys(close[:3]))}?" \
@@ -441,13 +466,15 @@ class Index:
         date_from: str | dt.date | None = None,
         date_to: str | dt.date | None = None,
         snippets: bool = True,
+        facets: bool = True,
     ) -> SearchResults:
         """Run ``query`` and return one page of hits with facet counts.
 
         Filters: ``actors``, ``locations`` and ``people`` (OR within a facet, AND across
         facets; a parent value includes its children), ``date_from``/``date_to`` (a date or
         ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``; inclusive). Facet counts are disjunctive: the
-        counts of a facet ignore that facet's own selection.
+        counts of a facet ignore that facet's own selection. ``snippets=False`` and
+        ``facets=False`` skip work a caller does not need (``facets`` is then empty).
         """
         started = time.perf_counter()
         if limit < 1 or page < 1:
@@ -475,7 +502,7 @@ class Index:
         for bits in selections.values():
             if bits is not None:
                 final &= bits
-        facets = self._count_facets(cache, matched, date_bits, selections)
+        counts = self._count_facets(cache, matched, date_bits, selections) if facets else {}
         total = final.bit_count()
         hits: list[Hit] = []
         suggestion = None
@@ -490,7 +517,7 @@ class Index:
                               filtered=filtered)
         if total < 3 and not isinstance(q, wq.Every):
             suggestion = self._suggest(query, q, total)
-        return SearchResults(query=query, total=total, hits=tuple(hits), facets=facets,
+        return SearchResults(query=query, total=total, hits=tuple(hits), facets=counts,
                              suggestion=suggestion, page=page, limit=limit,
                              elapsed=time.perf_counter() - started, warnings=tuple(warnings))
 
@@ -508,7 +535,7 @@ class Index:
                     ctx &= bits
             counts: dict[str, int] = {}
             if ctx:
-                for value, bits in cache.values[kind].items():
+                for value, bits in cache.values(kind).items():
                     n = (bits & ctx).bit_count()
                     if n:
                         counts[value] = n
@@ -530,7 +557,7 @@ class Index:
         else:
             # Ordered from the cached date column rather than Whoosh's sort, which files
             # undated documents among the dated ones; here they always come last.
-            dates = self._facet_cache().dates
+            dates = self._facet_cache().dates()
             newest = sort != "oldest"
             order = sorted(_iter_bits(final), key=lambda d: (
                 d not in dates, -dates.get(d, 0) if newest else dates.get(d, 0), d))
