@@ -172,7 +172,7 @@ class _SentenceSnapFragmenter(highlight.PinpointFragmenter):  # type: ignore[mis
     are moved to the nearest sentence boundary when one is close, else to a word boundary."""
 
     def __init__(self) -> None:
-        super().__init__(maxchars=260, surround=90, autotrim=False)
+        super().__init__(maxchars=170, surround=50, autotrim=False)
 
     def fragment_matches(self, text: str, tokens: Any) -> Iterator[Any]:
         for frag in super().fragment_matches(text, tokens):
@@ -201,6 +201,11 @@ def _snap_start(text: str, start: int, first_match: int) -> int:
 
 def _snap_end(text: str, end: int, last_match: int) -> int:
     window = text[last_match:min(len(text), end + 60)]
+    newline = window.find("\n")
+    if newline != -1:
+        # A fragment never runs on into the next paragraph.
+        window = window[:newline]
+        end = min(end, last_match + newline)
     m = _SENTENCE_END.search(window)
     if m:
         # Keep the punctuation and a closing quote, drop the whitespace after them.
@@ -223,10 +228,26 @@ def _split_marks(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
             if start is not None and pos > start:
                 spans.append((start, pos))
             start = None
+        elif ch == "\n" or (ch == " " and out and out[-1] == " "):
+            # Paragraph breaks inside a fragment read as one space on a result line.
+            if out and out[-1] != " ":
+                out.append(" ")
+                pos += 1
         else:
             out.append(ch)
             pos += 1
     return "".join(out), tuple(spans)
+
+
+def _mark_cuts(snippet: str, spans: tuple[tuple[int, int], ...]
+               ) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Show with an ellipsis where the snippet starts or stops inside a sentence."""
+    if snippet[-1:] not in ".!?\"”’)]:" and not snippet.endswith("…"):
+        snippet += " …"
+    if snippet[:1].islower():
+        snippet = "… " + snippet
+        spans = tuple((a + 2, b + 2) for a, b in spans)
+    return snippet, spans
 
 
 def _lead_snippet(body: str, limit: int = 240) -> str:
@@ -585,6 +606,7 @@ class Index:
                     marked = ""
             if marked and _SENTINEL_START in marked:
                 snippet, spans = _split_marks(marked)
+                snippet, spans = _mark_cuts(snippet, spans)
             else:
                 snippet = _lead_snippet(body)
         return Hit(
