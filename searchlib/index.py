@@ -377,7 +377,7 @@ class _Plan:
         self.procs = procs
         fresh: dict[str, _Prepared] = {}
         total = len(self.changed)
-        pending_files: list[str] = []
+        pending = 0  # files processed since the last commit
         counts = {"added": 0, "updated": 0, "removed": 0, "duplicates": 0}
         counts["unchanged"] = sum(1 for e in self.new.values() for h in e.records.values()
                                   if not h.startswith("skipped:"))
@@ -411,17 +411,17 @@ class _Plan:
             counts["removed"] += sum(1 for k in old_keys - set(records)
                                      if not old_records[k].startswith("skipped:"))
             self.new[path] = _FileEntry(info.mtime_ns, info.size, records, [], whole_skip)
-            pending_files.append(path)
+            pending += 1
             if progress:
                 progress(done, total)
-            if len(pending_files) >= batch_size:
-                self._commit(ix, fresh, pending_files, manifest_path, final=False)
-                pending_files = []
-        counts["duplicates"] = self._commit(ix, fresh, pending_files, manifest_path, final=True)
+            if pending >= batch_size:
+                self._commit(ix, fresh, manifest_path, final=False)
+                pending = 0
+        counts["duplicates"] = self._commit(ix, fresh, manifest_path, final=True)
         return counts
 
-    def _commit(self, ix: Any, fresh: dict[str, _Prepared], files: list[str],
-                manifest_path: Path, *, final: bool) -> int:
+    def _commit(self, ix: Any, fresh: dict[str, _Prepared], manifest_path: Path, *,
+                final: bool) -> int:
         """Apply the changes of everything processed so far; return the duplicate count.
 
         Groups records by content hash; the kept record of a group is the one already indexed
