@@ -195,7 +195,7 @@ def _progress_reporter() -> tuple[Callable[[int, int], None] | None, Callable[[]
         TimeRemainingColumn,
     )
 
-    bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
                    TimeRemainingColumn(), console=Console(stderr=True), transient=True)
     state: dict[str, Any] = {}
@@ -203,10 +203,12 @@ def _progress_reporter() -> tuple[Callable[[int, int], None] | None, Callable[[]
     def update(done: int, total: int) -> None:
         if "task" not in state:
             bar.start()
-            state["task"] = bar.add_task("index", total=total, rate="")
+            state["task"] = bar.add_task("reading", total=total, rate="")
         task = bar.tasks[0]
         rate = f"{task.speed:,.0f} files/s" if task.speed else ""
-        bar.update(state["task"], completed=done, total=total, rate=rate)
+        # Once every file is read, the last batch is still being written to the index.
+        phase = "writing the index" if done >= total else "reading"
+        bar.update(state["task"], completed=done, total=total, rate=rate, description=phase)
 
     def finish() -> None:
         if "task" in state:
