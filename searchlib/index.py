@@ -316,8 +316,9 @@ def build_index(
         summary = plan.run(ix, procs, batch_size, progress, manifest_path)
         skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
         write_atomic(meta_path, _meta(paths, skipped, ix.doc_count(), finished=True))
-        write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
-                                                ensure_ascii=False))
+        if plan.touched or not (base / ALIASES).exists():
+            write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
+                                                    ensure_ascii=False))
         ix.close()
     return IndexSummary(
         added=summary["added"], updated=summary["updated"], removed=summary["removed"],
@@ -360,6 +361,7 @@ class _Plan:
                         != (i.mtime_ns, i.size)]
         self.skipped: list[SkippedFile] = []
         self.procs = 1
+        self.touched = True  # whether run() wrote anything
         changed = set(self.changed)
         self.new: dict[str, _FileEntry] = {
             p: e for p, e in self.old.items() if p in self.infos and p not in changed}
@@ -387,6 +389,13 @@ class _Plan:
         for key in (k for p in removed_files for k in self.old[p].records):
             if not old_records[key].startswith("skipped:"):
                 counts["removed"] += 1
+        if not self.changed and not removed_files:
+            # Nothing to write: leave the index, its manifest and alias table as they are.
+            self.touched = False
+            counts["duplicates"] = sum(
+                sum(1 for h in e.records.values() if not h.startswith("skipped:"))
+                - len(e.indexed) for e in self.new.values())
+            return counts
 
         for done, (path, prepared, skipped) in enumerate(
                 _map_files(self.changed, procs), 1):
