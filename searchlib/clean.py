@@ -1007,14 +1007,15 @@ def clean_text(
             p for i, p in enumerate(paragraphs) if i == 0 or not _same(p, paragraphs[i - 1])
         ]
     body = normalize_text("\n\n".join(paragraphs))
-    if not title:
-        title = _derive_title(paragraphs, rules)
+    derived = not title
+    title = title or _derive_title(paragraphs, rules)
     return CleanedArticle(
         title=title,
         body=body,
         subtitle=header.subtitle,
         authors=tuple(header.authors),
         dateline=header.dateline,
+        title_derived=derived,
     )
 
 
@@ -1085,5 +1086,6 @@ def clean_document(doc: SourceDocument, *, rules: CleaningRules | None = None) -
         authors=authors,
         dateline=cleaned.dateline,
         metadata=extracted,
+        title_derived=cleaned.title_derived and not meta_title,
     )
 

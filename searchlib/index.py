@@ -139,7 +139,10 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) ->
         "id": doc_id(doc.key),
         "path": doc.key,
         # The standfirst is searched with the headline's weight but not shown as the title.
-        "title": f"{article.title}\n{article.subtitle}" if article.subtitle else article.title,
+        # A title made from the first sentence is only a label: its words are already in the
+        # body, and searching them as a headline too would count that sentence twice.
+        "title": " ".join(t for t in (
+            "" if article.title_derived else article.title, article.subtitle or "") if t),
         "_stored_title": article.title,
         "body": article.body,
         "mentioned": _keyword(d.isoformat() for d in info.mentioned_dates),

@@ -60,6 +60,8 @@ class CleanedArticle:
     """The raw date line found in the header ("Global Research, June 21, 2017"), if any."""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """Metadata found in the markup itself (HTML meta: title, published, author, url, site)."""
+    title_derived: bool = False
+    """True when there was no headline and ``title`` was made from the first sentence."""
 
 
 @dataclass(frozen=True)
