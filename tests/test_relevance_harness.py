@@ -312,6 +312,24 @@ def test_time_end_to_end(tmp_path: Path) -> None:
     assert scores["ours"]["MAP"] >= 0.95 * best, scores
 
 
+#: Our MAP on all of Cranfield, as committed in docs/relevance.md ("Current" table).
+CRANFIELD_MAP = 0.301
+
+
+def test_cranfield_map_does_not_regress(tmp_path: Path) -> None:
+    """Fails if a change drops our Cranfield MAP more than 0.01 below the committed figure."""
+    corpora = _corpora()
+    if not (corpora / "cranfield" / "cran.all.1400").is_file():
+        pytest.skip(f"Cranfield collection not found under {corpora}")
+    pytest.importorskip("ir_measures")
+    br = _bench("relevance")
+    collection = bc.load_collection("cranfield", corpora)
+    run = br.run_ours(collection, tmp_path)
+    assert not run.failures, run.failures
+    score = br.evaluate(collection, run.rankings)["MAP"]
+    assert score >= CRANFIELD_MAP - 0.01, f"Cranfield MAP {score:.3f} < {CRANFIELD_MAP} - 0.01"
+
+
 # --- ranking.py on a bare Whoosh index (independent of how search.py wires it) ---------------
 
 
