@@ -86,11 +86,11 @@ def _use_color(choice: str) -> bool:
 
 
 def _open(index_dir: str | None) -> Index:
-    from .config import load_config
+    from .config import load_config, resolve_index_dir
     from .search import open_index
 
     config = load_config()
-    return open_index(index_dir, gazetteer=config.gazetteer)
+    return open_index(resolve_index_dir(index_dir, config=config), gazetteer=config.gazetteer)
 
 
 def _date(value: Any) -> str | None:
@@ -145,11 +145,11 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
     from .index import build_index
 
     config = load_config()
-    sources = list(paths) or _recorded_sources(resolve_index_dir(index_dir))
+    target = resolve_index_dir(index_dir, config=config)
+    sources = list(paths) or _recorded_sources(target)
     for source in sources:
         if not os.path.exists(source):
             raise UserError(f"{source}: no such file or directory")
-    target = resolve_index_dir(index_dir)
     progress, finish = _progress_reporter()
     try:
         summary = build_index(

@@ -88,12 +88,16 @@ def load_config() -> Config:
         source=path)
 
 
-def resolve_index_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The index directory to use: argument, ``$SEARCH_INDEX``, config file, ``index/``."""
+def resolve_index_dir(explicit: str | os.PathLike[str] | None = None, *,
+                      config: Config | None = None) -> Path:
+    """The index directory to use: argument, ``$SEARCH_INDEX``, config file, ``index/``.
+
+    Pass ``config`` when it is already loaded, so the file is not read again.
+    """
     if explicit:
         return Path(explicit).expanduser()
     env = os.environ.get("SEARCH_INDEX")
     if env:
         return Path(env).expanduser()
-    config = load_config()
+    config = config or load_config()
     return config.index or Path(DEFAULT_INDEX_DIR)

@@ -11,7 +11,6 @@ index for a query imports only what searching needs.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from .errors import IndexCorruptError, IndexNotFoundError
 from .schema import SCHEMA_VERSION
+from .storage import fsync_directory
 
 __all__ = ["ALIASES", "MANIFEST", "META", "WHOOSH_DIR", "index_paths", "load_aliases",
            "load_manifest", "read_meta", "write_atomic"]
@@ -43,12 +43,7 @@ def write_atomic(path: Path, data: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    fsync_directory(path.parent)
 
 
 def load_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:

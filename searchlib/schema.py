@@ -27,6 +27,7 @@ __all__ = [
     "SEARCH_FIELDS",
     "DateField",
     "make_schema",
+    "span_edge",
 ]
 
 #: Bumped whenever the schema or the analysis changes in a way old indexes cannot serve.
@@ -44,14 +45,19 @@ def _text_analyzer() -> Any:
     return NewsAnalyzer()
 
 
+def span_edge(day: dt.date, *, end: bool) -> dt.datetime:
+    """The first moment of ``day``, or with ``end`` its last (date ranges are inclusive)."""
+    if end:
+        return dt.datetime(day.year, day.month, day.day, 23, 59, 59, 999999)
+    return dt.datetime(day.year, day.month, day.day)
+
+
 def _bound(text: str, *, end: bool) -> dt.datetime:
     try:
         day = parse_date_bound(text.strip(), end=end)
     except ValueError as exc:
         raise QueryError(f"{exc} (in a date: query)") from None
-    if end:
-        return dt.datetime(day.year, day.month, day.day, 23, 59, 59, 999999)
-    return dt.datetime(day.year, day.month, day.day)
+    return span_edge(day, end=end)
 
 
 class DateField(fields.DATETIME):  # type: ignore[misc]

@@ -28,7 +28,7 @@ from .dates import parse_date_bound
 from .errors import IndexCorruptError, QueryError
 from .layout import index_paths, load_aliases, load_manifest, read_meta
 from .models import Article, EntityMention, Hit, IndexStats, SearchResults
-from .schema import FACET_FIELDS, SEARCH_FIELDS
+from .schema import FACET_FIELDS, SEARCH_FIELDS, span_edge
 
 if TYPE_CHECKING:
     from .gazetteer import Gazetteer
@@ -766,15 +766,11 @@ def _as_bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, dt.date):
-        day = value
-    else:
-        try:
-            day = parse_date_bound(value, end=end)
-        except ValueError as exc:
-            raise QueryError(str(exc)) from None
-    if end:
-        return dt.datetime(day.year, day.month, day.day, 23, 59, 59, 999999)
-    return dt.datetime(day.year, day.month, day.day)
+        return span_edge(value, end=end)
+    try:
+        return span_edge(parse_date_bound(value, end=end), end=end)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
 
 
 def _parse_iso(value: Any) -> dt.date | None:
