@@ -1,9 +1,11 @@
 """Searching an index: query parsing, ranking, filters, disjunctive facet counts, snippets.
 
 :class:`Index` keeps one Whoosh searcher open and reuses it (refreshing it when a writer has
-committed), and caches, per searcher, the documents of every facet value as Python ints used
-as bitsets. Facet counts are then a few big-int ANDs and popcounts rather than Whoosh's
-``groupedby``, which re-reads every matching document's values on each query.
+committed), and keeps, per searcher, the documents of every facet value as Python ints used
+as bitsets (:mod:`searchlib.facetstore`: loaded from the index folder, or computed when the
+stored copy is missing or stale). Facet counts are then a few big-int ANDs and popcounts
+rather than Whoosh's ``groupedby``, which re-reads every matching document's values on each
+query.
 """
 
 from __future__ import annotations
@@ -14,16 +16,15 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from whoosh import highlight, qparser, spelling
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.util.times import long_to_datetime
 
-from . import ranking
+from . import facetstore, ranking
 from .dates import parse_date_bound
 from .errors import IndexCorruptError, QueryError
 from .layout import index_paths, load_aliases, load_manifest, read_meta
@@ -66,93 +67,8 @@ def open_index(path: str | os.PathLike[str] | None = None, *,
     return Index(resolve_index_dir(path), gazetteer=gazetteer)
 
 
-class _FacetCache:
-    """Per-searcher facet data: value -> bitset of live docnums, built per kind on first use.
-
-    Building a kind reads every posting list of its field, so a query that needs no facet
-    counts (a plain CLI one-liner) pays only for the kinds its filters name.
-    """
-
-    def __init__(self, reader: Any) -> None:
-        self.reader = reader
-        self.size = reader.doc_count_all()
-        self.live = _bits(reader.all_doc_ids(), self.size)
-        self._values: dict[str, dict[str, int]] = {}
-        self._lower: dict[str, dict[str, str]] = {}
-        self._dates: dict[int, int] | None = None
-
-    def values(self, kind: str) -> dict[str, int]:
-        """Value -> bitset for one facet kind."""
-        found = self._values.get(kind)
-        if found is None:
-            if kind in FACET_FIELDS:
-                found = self._terms(FACET_FIELDS[kind])
-            elif kind == "mentioned":
-                found = {}
-                for day, bits in self._terms("mentioned").items():
-                    found[day[:7]] = found.get(day[:7], 0) | bits
-            else:
-                self._date_kinds()
-                found = self._values[kind]
-            self._values[kind] = found
-        return found
-
-    def lower(self, kind: str) -> dict[str, str]:
-        """Lowercased value -> value as indexed."""
-        found = self._lower.get(kind)
-        if found is None:
-            found = self._lower[kind] = {k.lower(): k for k in self.values(kind)}
-        return found
-
-    def dates(self) -> dict[int, int]:
-        """Docnum -> publication date as a sortable integer, for dated documents only."""
-        if self._dates is None:
-            self._date_kinds()
-        assert self._dates is not None
-        return self._dates
-
-    def _terms(self, fieldname: str) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for term in self.reader.lexicon(fieldname):
-            bits = _bits(self.reader.postings(fieldname, term).all_ids(), self.size) & self.live
-            if bits:
-                out[term.decode("utf-8")] = bits
-        return out
-
-    def _date_kinds(self) -> None:
-        years: dict[str, list[int]] = {}
-        months: dict[str, list[int]] = {}
-        dates: dict[int, int] = {}
-        if self.reader.has_column("date"):
-            # Raw column values: undated documents hold a sentinel that does not convert.
-            column = self.reader.column_reader("date", translate=False)
-            for docnum in _iter_bits(self.live):
-                raw = column[docnum]
-                try:
-                    value = long_to_datetime(raw)
-                except (OverflowError, ValueError, TypeError):
-                    continue
-                if value.year > 1:
-                    dates[docnum] = raw
-                    years.setdefault(f"{value.year:04d}", []).append(docnum)
-                    months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
-        self._dates = dates
-        self._values["year"] = {k: _bits(v, self.size) for k, v in years.items()}
-        self._values["month"] = {k: _bits(v, self.size) for k, v in months.items()}
-
-
-def _bits(docnums: Iterable[int], size: int) -> int:
-    buf = bytearray((size >> 3) + 1)
-    for d in docnums:
-        buf[d >> 3] |= 1 << (d & 7)
-    return int.from_bytes(buf, "little")
-
-
-def _iter_bits(bits: int) -> Iterator[int]:
-    while bits:
-        low = bits & -bits
-        yield low.bit_length() - 1
-        bits ^= low
+_bits = facetstore.bits_of
+_iter_bits = facetstore.iter_bits
 
 
 class _SnippetFormatter(highlight.Formatter):  # type: ignore[misc]
@@ -328,7 +244,7 @@ class Index:
         self._gazetteer_files = [Path(p) for p in gazetteer]
         self._gazetteer_obj: Gazetteer | None = None
         self._aliases: dict[str, dict[str, str]] | None = None
-        self._facets: _FacetCache | None = None
+        self._facets: facetstore.FacetData | None = None
         self._parser = self._make_parser()
         self._manifest: dict[str, Any] | None = None
 
@@ -433,10 +349,12 @@ class Index:
 
     # --- facets ----------------------------------------------------------------------------
 
-    def _facet_cache(self) -> _FacetCache:
+    def _facet_cache(self) -> facetstore.FacetData:
         searcher = self._fresh()
         if self._facets is None:
-            self._facets = _FacetCache(searcher.reader())
+            # Stored by the indexer after its commit; computed here when missing or stale.
+            reader = searcher.reader()
+            self._facets = facetstore.load(self.path, reader) or facetstore.build(reader)
         return self._facets
 
     def facet_values(self, kind: str) -> dict[str, int]:
@@ -542,7 +460,7 @@ class Index:
                              suggestion=suggestion, page=page, limit=limit,
                              elapsed=time.perf_counter() - started, warnings=tuple(warnings))
 
-    def _count_facets(self, cache: _FacetCache, matched: int, date_bits: int | None,
+    def _count_facets(self, cache: facetstore.FacetData, matched: int, date_bits: int | None,
                       selections: Mapping[str, int | None]) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for kind in FACET_KINDS:

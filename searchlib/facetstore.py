@@ -1,0 +1,273 @@
+"""Facet data of an index: the documents of every facet value, as bitsets, kept on disk.
+
+Facet counts, facet filters and date sorting need, for every value of ``actor``,
+``location``, ``person``, ``mentioned`` (month), ``year`` and ``month`` (of publication), the
+set of documents holding it, and every document's publication date. Reading that from the
+Whoosh index means walking every posting list of four fields and the date column: about two
+seconds at 10,000 articles, which a one-shot ``search query`` would pay on every run.
+
+:func:`write` computes that data once, after the index is committed, and stores it beside the
+Whoosh files (``facets.bin``); :func:`load` reads it back in milliseconds. The file is keyed by
+the Whoosh generation and segment list it was computed from, so a file left from an older
+commit is ignored (and the data rebuilt in memory by :func:`build`) rather than trusted.
+
+Format of ``facets.bin``: the magic line ``SLFACETS1\\n``, a 4-byte little-endian header
+length, a JSON header, then one zlib stream holding every bitset (little-endian bytes of
+``ceil(size / 8)`` each) and the dated documents (``uint32`` docnums then ``int64`` raw date
+values, little-endian). Sparse bitsets compress to almost nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .layout import index_paths
+from .storage import fsync_directory
+
+__all__ = ["FACETS_FILE", "FacetData", "build", "load", "write"]
+
+#: File name of the stored facet data inside an index directory.
+FACETS_FILE = "facets.bin"
+
+_MAGIC = b"SLFACETS1\n"
+_FORMAT = 1
+#: Facet kind -> Whoosh field holding its values as terms.
+_TERM_KINDS = {"actor": "actor", "location": "location", "person": "person"}
+
+
+def bits_of(docnums: Iterable[int], size: int) -> int:
+    """A Python int with bit ``d`` set for every docnum ``d`` (all below ``size``)."""
+    buf = bytearray((size >> 3) + 1)
+    for d in docnums:
+        buf[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(buf, "little")
+
+
+def iter_bits(bits: int) -> Iterator[int]:
+    """The docnums set in ``bits``, in increasing order."""
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
+
+
+class FacetData:
+    """Value -> bitset of live docnums for every facet kind, and the publication dates.
+
+    ``key`` identifies the index state it describes (see :func:`index_key`).
+    """
+
+    def __init__(self, key: dict[str, Any], size: int, live: int,
+                 values: dict[str, dict[str, int]], dates: dict[int, int]) -> None:
+        self.key = key
+        self.size = size
+        self.live = live
+        self._values = values
+        self._dates = dates
+        self._lower: dict[str, dict[str, str]] = {}
+
+    def values(self, kind: str) -> dict[str, int]:
+        """Value -> bitset for one facet kind (empty for a kind the index has no data for)."""
+        return self._values.get(kind, {})
+
+    def lower(self, kind: str) -> dict[str, str]:
+        """Lowercased value -> value as indexed."""
+        found = self._lower.get(kind)
+        if found is None:
+            found = self._lower[kind] = {k.lower(): k for k in self.values(kind)}
+        return found
+
+    def dates(self) -> dict[int, int]:
+        """Docnum -> publication date as a sortable integer, for dated documents only."""
+        return self._dates
+
+
+def index_key(reader: Any) -> dict[str, Any]:
+    """What identifies the committed index state ``reader`` reads: generation and segments.
+
+    Every Whoosh commit writes a new generation; segment ids are random, so an index rebuilt
+    from scratch (whose generation numbers start over) still gets a different key.
+    """
+    segments = []
+    for leaf, _offset in reader.leaf_readers():
+        segment = leaf.segment() if hasattr(leaf, "segment") else None
+        segid = segment.segment_id() if segment is not None else ""
+        deleted = segment.deleted_count() if segment is not None else 0
+        segments.append([segid, leaf.doc_count_all(), deleted])
+    return {"generation": reader.generation(), "segments": segments}
+
+
+def build(reader: Any) -> FacetData:
+    """Compute the facet data from a Whoosh reader (reads every facet posting list)."""
+    from whoosh.util.times import long_to_datetime
+
+    size = reader.doc_count_all()
+    live = bits_of(reader.all_doc_ids(), size)
+    values: dict[str, dict[str, int]] = {}
+    for kind, fieldname in _TERM_KINDS.items():
+        values[kind] = _term_bits(reader, fieldname, size, live, lambda term: term)
+    values["mentioned"] = _term_bits(reader, "mentioned", size, live, lambda day: day[:7])
+    years: dict[str, list[int]] = {}
+    months: dict[str, list[int]] = {}
+    dates: dict[int, int] = {}
+    if reader.has_column("date"):
+        # Raw column values: undated documents hold a sentinel that does not convert.
+        column = reader.column_reader("date", translate=False)
+        for docnum, raw in enumerate(column):
+            if not live >> docnum & 1:
+                continue
+            try:
+                value = long_to_datetime(raw)
+            except (OverflowError, ValueError, TypeError):
+                continue
+            if value.year > 1:
+                dates[docnum] = raw
+                years.setdefault(f"{value.year:04d}", []).append(docnum)
+                months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
+    values["year"] = {k: bits_of(v, size) for k, v in years.items()}
+    values["month"] = {k: bits_of(v, size) for k, v in months.items()}
+    return FacetData(index_key(reader), size, live, values, dates)
+
+
+def _term_bits(reader: Any, fieldname: str, size: int, live: int, name: Any) -> dict[str, int]:
+    """Value -> bitset for the terms of one field, ``name`` mapping a term to its value.
+
+    Walks each segment's own posting lists: the multi-segment reader's ``postings`` looks
+    every term up in every segment, which costs more than reading the postings themselves.
+    """
+    found: dict[str, list[int]] = {}
+    for leaf, offset in reader.leaf_readers():
+        if fieldname not in leaf.schema:
+            continue
+        for term in leaf.lexicon(fieldname):
+            docs = found.setdefault(name(term.decode("utf-8")), [])
+            ids = leaf.postings(fieldname, term).all_ids()
+            docs.extend(ids if not offset else (d + offset for d in ids))
+    out: dict[str, int] = {}
+    for value, docs in found.items():
+        bits = bits_of(docs, size) & live
+        if bits:
+            out[value] = bits
+    return out
+
+
+def _path(index_dir: str | os.PathLike[str]) -> Path:
+    return Path(index_dir) / FACETS_FILE
+
+
+def _little(values: array[Any]) -> bytes:
+    if sys.byteorder != "little":
+        values = array(values.typecode, values)
+        values.byteswap()
+    return values.tobytes()
+
+
+def _from_little(typecode: str, data: bytes | memoryview) -> array[Any]:
+    values = array(typecode)
+    values.frombytes(data)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def dumps(data: FacetData) -> bytes:
+    """Serialise ``data`` in the ``facets.bin`` format."""
+    width = (data.size + 7) // 8
+    chunks: list[bytes] = []
+    offset = 0
+
+    def put(blob: bytes) -> list[int]:
+        nonlocal offset
+        chunks.append(blob)
+        start = offset
+        offset += len(blob)
+        return [start, len(blob)]
+
+    header: dict[str, Any] = {"format": _FORMAT, "key": data.key, "size": data.size}
+    header["live"] = put(data.live.to_bytes(width, "little"))
+    header["kinds"] = {kind: [[value, *put(bits.to_bytes(width, "little"))]
+                              for value, bits in values.items()]
+                       for kind, values in data._values.items()}
+    dated = sorted(data.dates().items())
+    header["dates"] = [put(_little(array("I", (d for d, _ in dated)))),
+                       put(_little(array("q", (raw for _, raw in dated))))]
+    head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = zlib.compress(b"".join(chunks), 1)
+    return _MAGIC + len(head).to_bytes(4, "little") + head + body
+
+
+def loads(blob: bytes) -> FacetData:
+    """Parse the ``facets.bin`` format; raises ``ValueError`` on anything malformed."""
+    if not blob.startswith(_MAGIC):
+        raise ValueError("not a searchlib facet file")
+    start = len(_MAGIC) + 4
+    length = int.from_bytes(blob[len(_MAGIC):start], "little")
+    header = json.loads(blob[start:start + length].decode("utf-8"))
+    if not isinstance(header, dict) or header.get("format") != _FORMAT:
+        raise ValueError("unknown facet file format")
+    body = memoryview(zlib.decompress(blob[start + length:]))
+
+    def get(span: list[int]) -> memoryview:
+        begin, size = span
+        if begin < 0 or begin + size > len(body):
+            raise ValueError("facet file is truncated")
+        return body[begin:begin + size]
+
+    size = int(header["size"])
+    live = int.from_bytes(get(header["live"]), "little")
+    values = {kind: {str(value): int.from_bytes(get([begin, n]), "little")
+                     for value, begin, n in entries}
+              for kind, entries in header["kinds"].items()}
+    docnums = _from_little("I", get(header["dates"][0]))
+    raws = _from_little("q", get(header["dates"][1]))
+    if len(docnums) != len(raws):
+        raise ValueError("facet file dates are inconsistent")
+    return FacetData(header["key"], size, live, values, dict(zip(docnums, raws, strict=True)))
+
+
+def load(index_dir: str | os.PathLike[str], reader: Any) -> FacetData | None:
+    """The stored facet data of ``index_dir`` if it describes what ``reader`` reads, else None."""
+    try:
+        blob = _path(index_dir).read_bytes()
+    except OSError:
+        return None
+    try:
+        data = loads(blob)
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error):
+        return None  # damaged or from another release: rebuilt in memory instead
+    if data.key != index_key(reader) or data.size != reader.doc_count_all():
+        return None
+    return data
+
+
+def write(index_dir: str | os.PathLike[str]) -> Path:
+    """Compute the facet data of the committed index at ``index_dir`` and store it there.
+
+    Call it after the final commit of a build; until it runs (or if it fails) searches
+    compute the same data in memory, so the file only ever saves time. Written atomically.
+    """
+    from whoosh import index as whoosh_index
+
+    whoosh_dir, _, _ = index_paths(index_dir)
+    ix = whoosh_index.open_dir(str(whoosh_dir))
+    try:
+        with ix.reader() as reader:
+            blob = dumps(build(reader))
+    finally:
+        ix.close()
+    path = _path(index_dir)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(blob)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_directory(path.parent)
+    return path
