@@ -8,9 +8,10 @@ Layout of an index directory::
 
 Only added, changed and removed files are touched on a re-run. Identical cleaned texts are
 indexed once; the other paths are recorded in the manifest and shown on the kept document.
-Reading, cleaning and extraction run in worker processes; commits happen in batches so that
-an interrupted build keeps what it committed, and the manifest is rewritten atomically after
-each commit so it never claims more than the index holds.
+Worker processes read, clean, extract and index files into segments of their own
+(:mod:`searchlib.segments`); commits happen in batches so that an interrupted build keeps
+what it committed, and the manifest is rewritten atomically after each commit so it never
+claims more than the index holds.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from .gazetteer import Gazetteer
 from .layout import ALIASES, index_paths, load_manifest, read_meta, write_atomic
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
 from .read import DEFAULT_MAX_BYTES, FileInfo, read_file, scan
+from .segments import FileResult, build_segments, commit_segments
 from .storage import open_storage
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
@@ -48,10 +49,8 @@ ProgressCallback = Callable[[int, int], None]
 
 LOCK = "write.lock"
 
-# Below this many files the process pool costs more than it saves.
+# Below this many files in a batch, worker processes cost more than they save.
 _POOL_THRESHOLD = 40
-# Below this many new documents a multi-process writer costs more than it saves.
-_MP_WRITER_THRESHOLD = 400
 
 
 def doc_id(key: str) -> str:
@@ -161,9 +160,10 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
-def _process_file(path: str) -> tuple[str, list[_Prepared], list[SkippedFile]]:
+def _process_file(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
+    """Read, clean and enrich one file: its documents as ``(key, content hash, fields)``."""
     result = read_file(path, max_bytes=_WORKER["max_bytes"])
-    prepared: list[_Prepared] = []
+    docs: list[tuple[str, str, dict[str, Any]]] = []
     skipped = list(result.skipped)
     for doc in result.documents:
         try:
@@ -176,8 +176,8 @@ def _process_file(path: str) -> tuple[str, list[_Prepared], list[SkippedFile]]:
             # so rather than index an empty document nobody can find.
             skipped.append(SkippedFile(doc.key, "no text found after cleaning"))
             continue
-        prepared.append(item)
-    return path, prepared, skipped
+        docs.append((item.key, item.content_hash, item.fields))
+    return docs, skipped
 
 
 # --- build --------------------------------------------------------------------------------
@@ -219,17 +219,6 @@ class _WriteLock:
             self.fh.truncate(0)
             fcntl.flock(self.fh, fcntl.LOCK_UN)
             self.fh.close()
-
-
-def _map_files(paths: Sequence[str], procs: int
-               ) -> Iterator[tuple[str, list[_Prepared], list[SkippedFile]]]:
-    if procs <= 1 or len(paths) < _POOL_THRESHOLD:
-        for path in paths:
-            yield _process_file(path)
-        return
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(procs) as pool:
-        yield from pool.imap(_process_file, paths, chunksize=8)
 
 
 def _has_index(whoosh_dir: Path) -> bool:
@@ -363,7 +352,6 @@ class _Plan:
                         if p not in self.old or (self.old[p].mtime_ns, self.old[p].size)
                         != (i.mtime_ns, i.size)]
         self.skipped: list[SkippedFile] = []
-        self.procs = 1
         self.touched = True  # whether run() wrote anything
         changed = set(self.changed)
         self.new: dict[str, _FileEntry] = {
@@ -378,11 +366,9 @@ class _Plan:
 
     def run(self, ix: Any, procs: int, batch_size: int,
             progress: ProgressCallback | None, manifest_path: Path) -> dict[str, int]:
-        """Read changed files, write the index in batches, keep the manifest in step."""
-        self.procs = procs
-        fresh: dict[str, _Prepared] = {}
+        """Index changed files in batches of ``batch_size``, one commit each, keeping the
+        manifest in step with what is committed."""
         total = len(self.changed)
-        pending = 0  # files processed since the last commit
         counts = {"added": 0, "updated": 0, "removed": 0, "duplicates": 0}
         counts["unchanged"] = sum(1 for e in self.new.values() for h in e.records.values()
                                   if not h.startswith("skipped:"))
@@ -400,45 +386,57 @@ class _Plan:
                 - len(e.indexed) for e in self.new.values())
             return counts
 
-        for done, (path, prepared, skipped) in enumerate(
-                _map_files(self.changed, procs), 1):
+        done = 0
+        written: dict[str, tuple[int, int]] = {}  # key -> (segment, docnum) in this batch
+
+        def on_file(result: FileResult) -> None:
+            nonlocal done
+            path = result.path
             info = self.infos[path]
-            records = {p.key: p.content_hash for p in prepared}
+            records = {key: content for key, content, _docnum in result.records}
             whole_skip = None
-            if not prepared and len(skipped) == 1 and skipped[0].path == path:
-                whole_skip = skipped[0].reason
+            if not records and len(result.skipped) == 1 and result.skipped[0].path == path:
+                whole_skip = result.skipped[0].reason
             else:
-                for s in skipped:
+                for s in result.skipped:
                     records[s.path] = "skipped:" + s.reason
-            self.skipped.extend(skipped)
+            self.skipped.extend(result.skipped)
             old_keys = set(self.old[path].records) if path in self.old else set()
-            for p in prepared:
-                fresh[p.key] = p
-                if p.key not in old_keys or old_records.get(p.key, "").startswith("skipped:"):
+            for key, content, docnum in result.records:
+                written[key] = (result.part, docnum)
+                if key not in old_keys or old_records.get(key, "").startswith("skipped:"):
                     counts["added"] += 1
-                elif old_records[p.key] != p.content_hash:
+                elif old_records[key] != content:
                     counts["updated"] += 1
                 else:
                     counts["unchanged"] += 1
             counts["removed"] += sum(1 for k in old_keys - set(records)
                                      if not old_records[k].startswith("skipped:"))
             self.new[path] = _FileEntry(info.mtime_ns, info.size, records, [], whole_skip)
-            pending += 1
+            done += 1
             if progress:
                 progress(done, total)
-            if pending >= batch_size:
-                self._commit(ix, fresh, manifest_path, final=False)
-                pending = 0
-        counts["duplicates"] = self._commit(ix, fresh, manifest_path, final=True)
+
+        for start in range(0, max(total, 1), batch_size):
+            batch = self.changed[start:start + batch_size]
+            written.clear()
+            workers = procs if len(batch) >= _POOL_THRESHOLD else 1
+            segments = build_segments(ix, batch, _process_file, workers, on_file)
+            counts["duplicates"] = self._commit(ix, segments, written, manifest_path,
+                                                final=start + batch_size >= total)
         return counts
 
-    def _commit(self, ix: Any, fresh: dict[str, _Prepared], manifest_path: Path, *,
-                final: bool) -> int:
-        """Apply the changes of everything processed so far; return the duplicate count.
+    def _commit(self, ix: Any, segments: list[Any | None], written: dict[str, tuple[int, int]],
+                manifest_path: Path, *, final: bool) -> int:
+        """Commit a batch's new ``segments`` and apply the changes of everything processed so
+        far; return the duplicate count.
 
-        Groups records by content hash; the kept record of a group is the one already indexed
-        (so ids stay stable) or else the smallest key. Only when ``final`` are removed files
-        dropped: until then the manifest must still describe them, as their docs remain.
+        ``written`` maps each record key indexed in this batch to its segment and document
+        number. Records are grouped by content hash; the kept record of a group is the one
+        already indexed (so ids stay stable) or else the smallest key, and the other written
+        copies are marked deleted in their new segment before it is committed. Only when
+        ``final`` are removed files dropped: until then the manifest must still describe
+        them, as their docs remain.
         """
         entries = dict(self.new)
         if not final:
@@ -461,40 +459,34 @@ class _Plan:
             stable = [k for k in keys if k in previously and old_hash.get(k) == content]
             keep[stable[0] if stable else keys[0]] = content
         to_delete = [k for k in previously
-                     if k not in keep or old_hash.get(k) != keep[k] or k in fresh]
-        to_add = [k for k in keep if k in fresh or k not in previously
-                  or old_hash.get(k) != keep[k]]
-        # A kept record may come from an unchanged file whose twin just went away: read it.
-        missing = sorted({key_file[k] for k in to_add if k not in fresh})
+                     if k not in keep or old_hash.get(k) != keep[k] or k in written]
+        to_add = {k for k in keep if k in written or k not in previously
+                  or old_hash.get(k) != keep[k]}
+        # A kept record may come from a file not indexed in this batch (an unchanged file
+        # whose indexed twin just went away, or a duplicate dropped by an earlier batch):
+        # index that file again into one more segment.
+        missing = sorted({key_file[k] for k in to_add if k not in written})
         if missing:
-            for _path, prepared, _skipped in _map_files(missing, 1):
-                for p in prepared:
-                    fresh.setdefault(p.key, p)
-            to_add = [k for k in to_add if k in fresh]
-        if self.procs > 1 and len(to_add) >= _MP_WRITER_THRESHOLD:
-            # Whoosh's multi-process writer: sub-processes analyse and write one segment
-            # each (multisegment skips the final merge; later commits merge small segments).
-            writer = ix.writer(procs=self.procs, limitmb=128, multisegment=True)
-        else:
-            writer = ix.writer(limitmb=256)
-        try:
-            # New documents are deleted first too: after a crash between a Whoosh commit and
-            # the manifest write, they may already be in the index.
-            for key in dict.fromkeys([*to_delete, *to_add]):
-                writer.delete_by_term("id", doc_id(key))
-            for key in to_add:
-                writer.add_document(**fresh[key].fields)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+            extra = len(segments)
+
+            def place(result: FileResult) -> None:
+                for key, _content, docnum in result.records:
+                    written.setdefault(key, (extra, docnum))
+
+            segments = [*segments, *build_segments(ix, missing, _process_file, 1, place)]
+        drop: dict[int, list[int]] = {}
+        for key, (part, docnum) in written.items():
+            if key not in to_add:
+                drop.setdefault(part, []).append(docnum)
+        # The ids of new documents are deleted from the old segments too: after a crash
+        # between a Whoosh commit and the manifest write, they may already be there.
+        commit_segments(ix, segments, drop,
+                        (doc_id(k) for k in dict.fromkeys([*to_delete, *sorted(to_add)])))
         for entry in entries.values():
             entry.indexed = [k for k in entry.records if k in keep]
         # The old state is now what has been committed.
         self.old = {p: _FileEntry(e.mtime_ns, e.size, dict(e.records), list(e.indexed),
                                   e.skipped) for p, e in entries.items()}
-        for key in to_add:
-            fresh.pop(key, None)
         write_atomic(manifest_path, json.dumps(
             {"version": 1, "files": {p: e.to_json() for p, e in sorted(entries.items())}},
             ensure_ascii=False))

@@ -17,6 +17,7 @@ from searchlib import (
     open_index,
 )
 from searchlib.index import _WriteLock, doc_id
+from searchlib.storage import open_storage
 
 
 def _ids(index_dir: Path) -> dict[str, str]:
@@ -127,8 +128,70 @@ def test_multiprocess_build_matches_single(tmp_path: Path, seed_copy: Path) -> N
     for i in range(50):  # enough files to use the worker pool
         (seed_copy / f"gen{i:02d}.txt").write_text(
             f"Report {i}\n\nIRGC units fired missile number {i} toward Deir ez-Zor in Syria.\n")
+    for i in range(6):  # copies of one text, written by whichever worker takes the file
+        (seed_copy / f"copy{i}.txt").write_text(
+            "Copy\n\nThe same wire story about Zanzibar cloves, word for word.\n")
     single = build_index([seed_copy], tmp_path / "one", procs=1)
     multi = build_index([seed_copy], tmp_path / "two", procs=2)
-    assert single.added == multi.added == 55
+    assert single.added == multi.added == 61
+    assert single.duplicates == multi.duplicates == 5
     with open_index(tmp_path / "one") as a, open_index(tmp_path / "two") as b:
+        assert a.doc_count == b.doc_count == 56
         assert a.facet_values("location") == b.facet_values("location")
+        assert {x.id for x in a.articles()} == {x.id for x in b.articles()}
+        assert len(b.search("zanzibar cloves").hits) == 1
+        # Every match, as equal scores may come in either order from different segments.
+        ranked_a = sorted((round(h.score, 6), h.id) for h in a.search("missile", limit=100).hits)
+        ranked_b = sorted((round(h.score, 6), h.id) for h in b.search("missile", limit=100).hits)
+        assert ranked_a == ranked_b
+
+
+def test_a_segment_without_dates_does_not_shift_the_others(seed_copy: Path,
+                                                           tmp_path: Path) -> None:
+    # A first build of undated notes writes a segment with no date column at all; the
+    # dated seeds added next go into a second segment after it.
+    expected = tmp_path / "seeds-only"
+    build_index([seed_copy], expected, procs=1)
+    with open_index(expected) as ix:
+        years = ix.search("", facets=True).facets["year"]
+        newest = [h.id for h in ix.search("", sort="newest").hits if h.published]
+        dated_paths = [h.path for h in ix.search("", date_from="2000-01-01").hits]
+    assert dated_paths
+    notes = tmp_path / "src"
+    notes.mkdir()
+    for i in range(3):
+        (notes / f"undated{i}.txt").write_text(f"Note {i}\n\nAn undated note on Iran.\n")
+    index_dir = tmp_path / "ix"
+    build_index([notes], index_dir, procs=1)
+    for seed in seed_copy.iterdir():
+        (notes / seed.name).write_bytes(seed.read_bytes())
+    build_index([notes], index_dir, procs=1)
+    with open_index(index_dir) as ix:
+        results = ix.search("", facets=True, sort="newest")
+        assert results.total == 8
+        assert results.facets["year"] == years
+        assert len([h for h in results.hits if h.published]) == len(newest)
+        dated = ix.search("", date_from="2000-01-01")
+        assert sorted(Path(h.path).name for h in dated.hits) == sorted(
+            Path(p).name for p in dated_paths)
+
+
+def test_column_reads_line_up_with_segments_lacking_the_column(seed_copy: Path,
+                                                              tmp_path: Path) -> None:
+    notes = tmp_path / "src"
+    notes.mkdir()
+    (notes / "undated.txt").write_text("Note\n\nAn undated note on Iran.\n")
+    index_dir = tmp_path / "ix"
+    build_index([notes], index_dir, procs=1)  # a first segment with no date column
+    for seed in seed_copy.iterdir():
+        (notes / seed.name).write_bytes(seed.read_bytes())
+    build_index([notes], index_dir, procs=1)
+    ix = open_storage(index_dir / "whoosh").open_index()
+    with ix.reader() as reader:
+        leaves = list(reader.leaf_readers())
+        assert len(leaves) == 2 and not leaves[0][0].has_column("date")
+        per_segment = [v for leaf, _ in leaves
+                       for v in leaf.column_reader("date", translate=False)]
+        column = reader.column_reader("date", translate=False)
+        assert list(column) == per_segment
+        assert [column[n] for n in range(reader.doc_count_all())] == per_segment

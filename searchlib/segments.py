@@ -1,0 +1,219 @@
+"""Parallel ingest: worker processes that read, clean, extract *and* index, one segment each.
+
+Whoosh's multi-process writer (``MpWriter``) has its parent pickle every document into job
+files that sub-processes load and analyse. With reading, cleaning and extraction in a separate
+process pool in front of it, every article crossed process boundaries twice (pool -> parent
+-> writer), and the pool phase and the writer phase of a batch took turns instead of
+overlapping: a build spent about as long moving and waiting as indexing.
+
+Here each worker process takes file paths from a shared queue and runs the whole chain for
+them, writing the documents into a Whoosh segment of its own (a ``SegmentWriter`` that does
+not take the index lock, as ``MpWriter``'s sub-writers do). The parent receives only small
+per-file records (keys, content hashes, document numbers inside the worker's segment) for
+its manifest and progress bar, and when a batch is done it commits the finished segments
+with a single table-of-contents write (:func:`commit_segments`), the same commit point as
+any Whoosh commit. Segment files of a batch that never gets committed (a crash, Ctrl-C) are
+named by no table of contents; Whoosh deletes such files at the next commit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import queue
+import signal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh.writing import SegmentWriter
+
+from .models import SkippedFile
+
+__all__ = ["FileResult", "SegmentBuilder", "build_segments", "commit_segments"]
+
+#: Turns one file into ``(documents, skipped)``: each document is ``(key, content hash,
+#: Whoosh fields)``. Runs in the worker processes.
+FileProcessor = Callable[[str], tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]]
+
+# Memory for each writer's in-memory posting buffer before it spills a sorted run to disk.
+# Two workers and their parent stay well under the 500 MB a 100k-article build may use.
+_LIMIT_MB = 96
+# How long the parent waits for a message before checking that its workers are alive.
+_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What a worker did with one file: its records and where their documents went.
+
+    ``records`` holds ``(key, content hash, docnum)``: ``docnum`` numbers the document inside
+    segment ``part`` of the batch (the segment of the worker that handled the file).
+    """
+
+    path: str
+    part: int
+    records: tuple[tuple[str, str, int], ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+class SegmentBuilder:
+    """Writes the documents of the files it is given into one new, uncommitted segment."""
+
+    def __init__(self, ix: Any, process: FileProcessor, part: int = 0,
+                 limitmb: int = _LIMIT_MB) -> None:
+        # _lk=False: the parent holds the index (and our own write lock) for the whole batch.
+        self.writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+        self.process = process
+        self.part = part
+
+    def add_file(self, path: str) -> FileResult:
+        """Process ``path`` and add its documents to the segment."""
+        docs, skipped = self.process(path)
+        records = []
+        for key, content_hash, fields in docs:
+            records.append((key, content_hash, self.writer.docnum))
+            self.writer.add_document(**fields)
+        return FileResult(path, self.part, tuple(records), tuple(skipped))
+
+    def finish(self) -> Any | None:
+        """Write the segment's files; return the segment, or ``None`` if it holds nothing."""
+        if not self.writer._added:
+            self.writer._close_segment()
+            return None
+        # Not writer.commit(): the parent commits every worker's segment at once.
+        return self.writer._finalize_segment()
+
+    def cancel(self) -> None:
+        """Drop the segment (its temporary files go; written files wait for clean-up)."""
+        self.writer._close_segment()
+
+
+def build_segments(ix: Any, paths: Sequence[str], process: FileProcessor, procs: int,
+                   on_file: Callable[[FileResult], None]) -> list[Any | None]:
+    """Index ``paths`` into new segments with ``procs`` worker processes (in-process for 1).
+
+    ``on_file`` is called in this process for every file as it is done, in completion order.
+    Returns the segments, indexed by ``FileResult.part`` (``None`` for a worker that wrote
+    nothing). Nothing is committed. A worker's error is raised here; if a worker dies, a
+    ``RuntimeError`` says so. On any error or interrupt the workers are stopped.
+    """
+    if procs <= 1:
+        builder = SegmentBuilder(ix, process)
+        try:
+            for path in paths:
+                on_file(builder.add_file(path))
+        except BaseException:
+            builder.cancel()
+            raise
+        return [builder.finish()]
+
+    ctx = multiprocessing.get_context("fork")
+    tasks: Any = ctx.Queue()
+    results: Any = ctx.Queue()
+    workers = [ctx.Process(target=_work, args=(ix, process, part, tasks, results), daemon=True)
+               for part in range(procs)]
+    for worker in workers:
+        worker.start()
+    try:
+        for path in paths:
+            tasks.put(path)
+        for _ in workers:
+            tasks.put(None)
+        segments: list[Any | None] = [None] * procs
+        finished = 0
+        dead_seen = False
+        while finished < procs:
+            try:
+                message = results.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                # A worker that failed sent its error before exiting: read for one more
+                # round before blaming its death alone.
+                dead = _dead(workers)
+                if dead is not None and dead_seen:
+                    raise RuntimeError(
+                        f"an indexing worker process died (exit code {dead}); "
+                        "nothing of this batch was committed") from None
+                dead_seen = dead is not None
+                continue
+            if message[0] == "file":
+                on_file(message[1])
+            elif message[0] == "segment":
+                segments[message[1]] = message[2]
+                finished += 1
+            else:
+                raise message[2]
+        for worker in workers:
+            worker.join()
+        return segments
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+        tasks.close()
+        results.close()
+
+
+def _dead(workers: Sequence[Any]) -> int | None:
+    """The exit code of a worker that stopped abnormally, if any."""
+    for worker in workers:
+        if worker.exitcode not in (None, 0):
+            return int(worker.exitcode)
+    return None
+
+
+def _work(ix: Any, process: FileProcessor, part: int, tasks: Any, results: Any) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the workers,
+    # so a worker must not die half-way through a message of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    builder = SegmentBuilder(ix, process, part)
+    try:
+        while (path := tasks.get()) is not None:
+            results.put(("file", builder.add_file(path)))
+        results.put(("segment", part, builder.finish()))
+    except BaseException as exc:  # reported to the parent, which raises it
+        builder.cancel()
+        results.put(("error", part, _picklable(exc)))
+        raise SystemExit(1) from None
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` itself if it survives pickling (the queue would drop it silently otherwise)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def commit_segments(ix: Any, segments: Sequence[Any | None],
+                    drop: Mapping[int, Iterable[int]], delete_ids: Iterable[str]) -> None:
+    """Commit new ``segments`` into ``ix`` in one table-of-contents write.
+
+    ``drop`` maps a segment's position to document numbers in it that must not be live
+    (duplicates of a document kept elsewhere); ``delete_ids`` are ``id`` values deleted from
+    the segments already committed (replaced or removed documents). Small old segments are
+    merged as in any Whoosh commit.
+    """
+    writer = ix.writer()  # takes Whoosh's own lock too
+    try:
+        for value in delete_ids:
+            writer.delete_by_term("id", value)
+        final = writer._merge_segments(None, None, None)
+        for position, segment in enumerate(segments):
+            if segment is None:
+                continue
+            for docnum in drop.get(position, ()):
+                segment.delete_document(docnum)
+            if segment.doc_count():
+                final.append(segment)
+        if writer._added:  # the merge policy folded old segments into this writer
+            final.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(final)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer._finish()

@@ -1,0 +1,86 @@
+"""Worker processes that index into segments of their own: errors, deaths, interrupts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from searchlib import build_index, open_index
+from searchlib.schema import make_schema
+from searchlib.segments import FileResult, build_segments, commit_segments
+from searchlib.storage import open_storage
+
+
+def _index(tmp_path: Path) -> Any:
+    return open_storage(tmp_path / "w", create=True).create_index(make_schema())
+
+
+def _doc(name: str) -> tuple[str, str, dict[str, Any]]:
+    return (name, "hash-" + name,
+            {"id": name, "path": name, "title": name, "body": f"text of {name}"})
+
+
+def _ok(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Any]]:
+    return [_doc(os.path.basename(path))], []
+
+
+def test_workers_write_every_file_once_and_commit_in_one_step(tmp_path: Path) -> None:
+    ix = _index(tmp_path)
+    paths = [f"/x/doc{i}" for i in range(30)]
+    seen: list[FileResult] = []
+    segments = build_segments(ix, paths, _ok, 2, seen.append)
+    assert sorted(r.path for r in seen) == sorted(paths)
+    assert ix.doc_count() == 0  # nothing is visible before the commit
+    # Drop one document of each segment: they must not come back after the commit.
+    drop = {r.part: [r.records[0][2]] for r in seen[:1]}
+    commit_segments(ix, segments, drop, ())
+    assert ix.doc_count() == 29
+    with ix.searcher() as s:
+        ids = {f["id"] for f in s.all_stored_fields()}
+    assert seen[0].records[0][0] not in ids and len(ids) == 29
+
+
+def _fails_on_seventh(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Any]]:
+    if path.endswith("doc7"):
+        raise ValueError("cannot read doc7")
+    return _ok(path)
+
+
+def test_a_worker_error_is_raised_in_the_parent(tmp_path: Path) -> None:
+    ix = _index(tmp_path)
+    with pytest.raises(ValueError, match="cannot read doc7"):
+        build_segments(ix, [f"/x/doc{i}" for i in range(20)], _fails_on_seventh, 2,
+                       lambda r: None)
+    assert ix.doc_count() == 0
+
+
+def _dies_on_third(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Any]]:
+    if path.endswith("doc3"):
+        os._exit(7)  # as if killed: no message, no clean-up
+    return _ok(path)
+
+
+def test_a_dead_worker_is_reported_not_waited_for(tmp_path: Path) -> None:
+    ix = _index(tmp_path)
+    with pytest.raises(RuntimeError, match=r"worker process died \(exit code 7\)"):
+        build_segments(ix, [f"/x/doc{i}" for i in range(20)], _dies_on_third, 2,
+                       lambda r: None)
+
+
+def test_uncommitted_segment_files_are_cleaned_by_the_next_build(tmp_path: Path,
+                                                               seed_copy: Path) -> None:
+    index_dir = tmp_path / "ix"
+    build_index([seed_copy], index_dir, procs=1)
+    ix = open_storage(index_dir / "whoosh").open_index()
+    # A batch written by workers but never committed (the build was killed).
+    build_segments(ix, [f"/x/doc{i}" for i in range(10)], _ok, 2, lambda r: None)
+    orphaned = set(os.listdir(index_dir / "whoosh"))
+    (seed_copy / "new.txt").write_text("New\n\nA new report from Baghdad.\n")
+    build_index([seed_copy], index_dir, procs=1)
+    after = set(os.listdir(index_dir / "whoosh"))
+    assert len(after) < len(orphaned)
+    with open_index(index_dir) as idx:
+        assert idx.doc_count == 6
