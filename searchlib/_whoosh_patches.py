@@ -13,14 +13,30 @@ upstream because the project pins that release.
    of the others, so every document after such a segment is looked up in the wrong segment:
    wrong dates, or ``struct.error`` reading past the end of a column. A segment reader already
    answers the column's default value for a column it lacks, so the fix asks every segment.
+3. While a segment is flushed, ``add_postings`` asks the per-document reader for the field
+   length of every posting, and each answer reads a byte from the lengths column file:
+   about 13% of a build. :class:`_SegmentLengths` reads each column once into a list.
+4. ``Positions.word_values`` and ``Characters.word_values`` (the formats of the ``title``
+   and ``body`` fields) pull a ``Token`` object per word through the analyzer's generator
+   and a filtering generator, then encode each term in a method call. With a
+   :class:`~searchlib.analysis.NewsAnalyzer` they now take its fused
+   :meth:`~searchlib.analysis.NewsAnalyzer.postings` and encode inline: the same
+   ``(term, frequency, weight, bytes)`` values, byte for byte (``tests/test_analysis.py``).
+5. ``PostingPool.add`` estimates each posting's memory with seven ``len`` and constant
+   terms and asserts its types; the estimate now takes one addition of the variable parts.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from whoosh import columns, reading
+from whoosh import columns, formats, reading, writing
 from whoosh.codec import whoosh3
+from whoosh.compat import dumps
+from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
+
+from .analysis import NewsAnalyzer
 
 __all__ = ["apply"]
 
@@ -44,6 +60,89 @@ def _multi_column_reader(self: Any, fieldname: str, column: Any = None, reverse:
     return columns.MultiColumnReader(readers, list(self.doc_offsets))
 
 
+class _SegmentLengths:
+    """The field lengths of the segment being flushed, each lengths column read once."""
+
+    def __init__(self, perdoc: Any) -> None:
+        self._perdoc = perdoc
+        self._fields: dict[str, list[int | None] | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        """The length of ``fieldname`` in ``docnum``, as ``W3PerDocReader`` answers it."""
+        try:
+            lengths = self._fields[fieldname]
+        except KeyError:
+            lengths = self._fields[fieldname] = self._load(fieldname)
+        if lengths is None:
+            return default
+        return lengths[docnum]
+
+    def _load(self, fieldname: str) -> list[int | None] | None:
+        reader = self._perdoc._cached_reader(whoosh3._lenfield(fieldname),
+                                             whoosh3.LENGTHS_COLUMN)
+        if reader is None:
+            return None
+        # A zero byte reads as None, as W3PerDocReader.doc_field_length returns then.
+        return [byte_to_length(b) if b else None for b in reader]
+
+
+def _flush_segment(self: Any) -> None:
+    self.perdocwriter.close()
+    perdoc = self.per_document_reader() if self.codec.length_stats else None
+    lengths = _SegmentLengths(perdoc) if perdoc is not None else None
+    self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+    self.fieldwriter.close()
+    if perdoc is not None:
+        perdoc.close()
+
+
+_positions_word_values = formats.Positions.word_values
+_characters_word_values = formats.Characters.word_values
+
+
+def _fast_positions(self: Any, value: Any, analyzer: Any, **kwargs: Any) -> Any:
+    if type(analyzer) is not NewsAnalyzer or not isinstance(value, str):
+        return _positions_word_values(self, value, analyzer, **kwargs)
+    fb = self.field_boost
+    out = []
+    for word, poslist in analyzer.postings(value, chars=False).items():
+        deltas = []
+        base = 0
+        for pos in poslist:
+            deltas.append(pos - base)
+            base = pos
+        n = len(poslist)
+        out.append((word, n, float(n) * fb, pack_uint(n) + dumps(deltas, 2)))
+    return out
+
+
+def _fast_characters(self: Any, value: Any, analyzer: Any, **kwargs: Any) -> Any:
+    if type(analyzer) is not NewsAnalyzer or not isinstance(value, str):
+        return _characters_word_values(self, value, analyzer, **kwargs)
+    fb = self.field_boost
+    out = []
+    for word, poslist in analyzer.postings(value, chars=True).items():
+        deltas = []
+        posbase = charbase = 0
+        for pos, startchar, endchar in poslist:
+            deltas.append((pos - posbase, startchar - charbase, endchar - startchar))
+            posbase = pos
+            charbase = endchar
+        n = len(poslist)
+        out.append((word, n, float(n) * fb, pack_uint(n) + dumps(deltas, 2)))
+    return out
+
+
+def _pool_add(self: Any, item: Any) -> None:
+    # item = (fieldname, tbytes, docnum, weight, vbytes); 150 is the sum of Whoosh's
+    # constant per-posting terms.
+    self.fieldnames.add(item[0])
+    self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
+    if self.currentsize > self.limit:
+        self.save()
+    self.current.append(item)
+
+
 def apply() -> None:
     """Install the patches (idempotent)."""
     global _applied
@@ -51,4 +150,8 @@ def apply() -> None:
         return
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
     reading.MultiReader.column_reader = _multi_column_reader
+    writing.SegmentWriter._flush_segment = _flush_segment
+    formats.Positions.word_values = _fast_positions
+    formats.Characters.word_values = _fast_characters
+    writing.PostingPool.add = _pool_add
     _applied = True

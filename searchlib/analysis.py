@@ -6,6 +6,10 @@ Analysis is most of an index build, so :class:`NewsAnalyzer` does the same work 
 with a plain dict as stem cache. It produces exactly the tokens the chain does (text,
 positions with stop words squeezed out, character offsets, ``stopped`` flags), which
 ``tests/test_analysis.py`` checks against the chain on real text.
+
+:meth:`NewsAnalyzer.postings` goes one step further for indexing: it returns each term's
+positions (and character spans) directly, without a ``Token`` per word, and
+:mod:`searchlib._whoosh_patches` uses it in Whoosh's posting formats.
 """
 
 from __future__ import annotations
@@ -53,6 +57,36 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
     def has_morph(self) -> bool:
         """Stemming changes word forms (Whoosh asks this for spelling and highlighting)."""
         return True
+
+    def postings(self, value: str, *, chars: bool) -> dict[str, list[Any]]:
+        """Each indexed term of ``value`` -> its positions, or with ``chars`` its
+        ``(position, startchar, endchar)`` triples, in order of first occurrence.
+
+        Exactly what iterating ``self(value, positions=True, chars=chars)`` and grouping the
+        token texts gives (the same positions, renumbered around stop words), in one loop.
+        """
+        stems = self._stems
+        stoplist = self.stoplist
+        minsize = self.minsize
+        seen: dict[str, list[Any]] = {}
+        pos = -1  # position of the last kept token; the first kept one keeps its index
+        for index, match in enumerate(_WORD.finditer(value)):
+            text = match.group(0).lower()
+            if len(text) < minsize or text in stoplist:
+                continue
+            stemmed = stems.get(text)
+            if stemmed is None:
+                if len(stems) >= _CACHE_LIMIT:
+                    stems.clear()
+                stemmed = stems[text] = stem(text)
+            pos = index if pos < 0 else pos + 1
+            entry = (pos, match.start(), match.end()) if chars else pos
+            found = seen.get(stemmed)
+            if found is None:
+                seen[stemmed] = [entry]
+            else:
+                found.append(entry)
+        return seen
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,

@@ -1,16 +1,22 @@
-"""The fused analyzer yields exactly what Whoosh's StemmingAnalyzer chain yields."""
+"""The fused analyzer, and the posting formats patched to use it, give exactly what Whoosh's
+StemmingAnalyzer chain and formats give."""
 
 from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh import formats
 from whoosh.analysis import StemmingAnalyzer
 
+from searchlib import _whoosh_patches
 from searchlib.analysis import NewsAnalyzer
+from searchlib.schema import make_schema
+from searchlib.storage import open_storage
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 FLAGS = [
@@ -53,3 +59,49 @@ def test_pickles_without_its_cache() -> None:
     clone = pickle.loads(pickle.dumps(analyzer))
     assert clone == analyzer and clone._stems == {}
     assert [t.text for t in clone("Missiles were fired")] == ["missil", "were", "fire"]
+
+
+def _reference_word_values(fmt: Any, text: str) -> list[tuple[Any, ...]]:
+    """Whoosh's own word_values for ``fmt`` (unpatched), over the Whoosh chain's tokens."""
+    original = (_whoosh_patches._characters_word_values if isinstance(fmt, formats.Characters)
+                else _whoosh_patches._positions_word_values)
+    return list(original(fmt, text, StemmingAnalyzer(), mode="index"))
+
+
+_TRICKY = [
+    "", "a an the", "U.S. and U.K. troops; e.g. 3.5km", "Al-Baghdadi's men—and ISIS's",
+    "café Zürich naïve ŠKODA", "x " * 50 + "word word word", "*wild card* tokens",
+]
+
+
+@pytest.mark.parametrize("fmt", [formats.Positions(), formats.Characters(field_boost=0.7)])
+def test_fast_posting_values_match_whoosh_byte_for_byte(fmt: Any) -> None:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))] + _TRICKY
+    for text in texts:
+        assert list(fmt.word_values(text, NewsAnalyzer(), mode="index")) == \
+            _reference_word_values(fmt, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab cdé.-'*9 \nXY"), max_size=80))
+def test_fast_posting_values_on_random_text(text: str) -> None:
+    for fmt in (formats.Positions(), formats.Characters()):
+        assert list(fmt.word_values(text, NewsAnalyzer(), mode="index")) == \
+            _reference_word_values(fmt, text)
+
+
+def test_segment_lengths_answer_as_the_column_reader(tmp_path: Path) -> None:
+    storage = open_storage(tmp_path / "w", create=True)
+    ix = storage.create_index(make_schema())
+    with ix.writer() as w:
+        w.add_document(id="a", title="One two", body="three four five six")
+        w.add_document(id="b", title="", body="seven " * 300)
+        w.add_document(id="c", body="eight")
+    with ix.reader() as reader:
+        (segment_reader, _), = reader.leaf_readers()
+        perdoc = segment_reader._perdoc
+        fast = _whoosh_patches._SegmentLengths(perdoc)
+        for docnum in range(3):
+            for field in ("title", "body", "actor"):
+                assert fast.doc_field_length(docnum, field) == \
+                    perdoc.doc_field_length(docnum, field)
