@@ -29,7 +29,7 @@ FLAGS = [
 
 
 def _tokens(analyzer: object, text: str, **flags: object) -> list[tuple[object, ...]]:
-    out = []
+    out: list[tuple[object, ...]] = []
     for t in analyzer(text, **flags):  # type: ignore[operator]
         out.append((t.text, t.stopped, getattr(t, "pos", None), getattr(t, "startchar", None),
                     getattr(t, "endchar", None), getattr(t, "original", None), t.boost))
