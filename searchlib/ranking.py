@@ -26,7 +26,7 @@ from typing import Any
 from whoosh import qparser, scoring
 from whoosh import query as wq
 from whoosh.lang import stopwords_for_language
-from whoosh.matching import WrappingMatcher
+from whoosh.matching import AndNotMatcher, WrappingMatcher
 
 __all__ = [
     "BM25_B",
@@ -39,7 +39,12 @@ __all__ = [
     "FIELD_BOOSTS",
     "FUNCTION_WORDS",
     "SHORT_QUERY_WORDS",
+    "CoordinatedAndMaybe",
+    "CoordinatedOr",
+    "ExcludingAndNot",
     "coordinate",
+    "coordination_of",
+    "may_use_feedback",
     "query_group",
     "weighting",
 ]
@@ -176,6 +181,17 @@ class _RankingMatcher(WrappingMatcher):  # type: ignore[misc]
         # Scores are no longer bounded by the child's block quality; never skip blocks.
         return False
 
+    def replace(self, minquality: float = 0) -> Any:
+        """Simplify the wrapped matcher, without pruning by ``minquality``.
+
+        A top-N search calls this with the score of its N-th best document so far, and a
+        union below that bound turns into an intersection, or into nothing, on the grounds
+        that no document can still reach it. Those bounds are the child's BM25 scores, while
+        the coordination tier and the feedback terms lift scores far above them: pruning
+        with them dropped documents matching every word from the top ten.
+        """
+        return super().replace(0)
+
     def _matched(self) -> int:
         terms = set(self.child.matching_terms(self.child.id()))
         return sum(1 for clause in self._clauses if not clause.isdisjoint(terms))
@@ -305,17 +321,82 @@ class _CoordinatedAndMaybe(wq.AndMaybe):  # type: ignore[misc]
         return _coordinated(child, self, wq.AndMaybe(self.a, self.b), searcher, context)
 
 
+#: The coordinated query classes, for code that evaluates queries without their matchers.
+CoordinatedOr = _CoordinatedOr
+CoordinatedAndMaybe = _CoordinatedAndMaybe
+
+
+def coordination_of(matcher: Any) -> tuple[list[frozenset[tuple[str, bytes]]], float] | None:
+    """``(clauses, tier)`` of a coordinated query's matcher, or None if it rescores nothing.
+
+    The score of a document is then its plain score plus ``(matched - 1) * tier``, where
+    ``matched`` counts the clauses (sets of ``(field, term)``) one of whose terms matched it.
+    Raises ``ValueError`` for the rescoring modes this summary cannot describe
+    (pseudo-relevance feedback, or a coordination exponent instead of tiers).
+    """
+    if not isinstance(matcher, _RankingMatcher):
+        return None
+    if matcher._feedback is not None or matcher._tier is None:
+        raise ValueError("feedback or exponent coordination")
+    return matcher._clauses, matcher._tier
+
+
+def may_use_feedback(q: Any) -> bool:
+    """Whether the matcher of a coordinated query could add pseudo-relevance feedback.
+
+    Counts the query's distinct words, an upper bound on the clauses the matcher keeps.
+    """
+    if FEEDBACK_WEIGHT <= 0:
+        return False
+    keys = {_clause_key(sub) for part in q.children() for sub in _words(part)
+            if not isinstance(sub, wq.Not)}
+    return len(keys) >= FEEDBACK_MIN_WORDS
+
+
+class _ExcludingMatcher(AndNotMatcher):  # type: ignore[misc]
+    """Whoosh's AND-NOT matcher with its first document checked against the excluded side.
+
+    Upstream only looks at the excluded side when both start on the same document, so in
+    every index segment the first document of the positive side escaped the exclusion when
+    the excluded side started earlier: ``-iran missile`` listed an article about Iran.
+    """
+
+    def _find_first(self) -> None:
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+
+class ExcludingAndNot(wq.AndNot):  # type: ignore[misc]
+    """``a ANDNOT b`` that never matches a document ``b`` matches (see _ExcludingMatcher)."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        """Return the AND-NOT matcher; the excluded side is matched without scoring."""
+        return _ExcludingMatcher(self.a.matcher(searcher, context),
+                                 self.b.matcher(searcher, searcher.boolean_context()))
+
+
+def _exclusions(q: Any) -> Any:
+    """Replace every ``AndNot`` in ``q`` with :class:`ExcludingAndNot`."""
+    if type(q) is wq.AndNot:
+        return ExcludingAndNot(_exclusions(q.a), _exclusions(q.b))
+    if q.is_leaf():
+        return q
+    return q.apply(_exclusions)
+
+
 def coordinate(q: Any) -> Any:
     """Return ``q`` with its top level coordinated: more matched words rank higher.
 
     Call it on the normalised query from the parser. Handles a bare list of words (an OR),
     ``+word`` (AND-MAYBE) and ``-word`` (AND-NOT, whose positive side is coordinated); other
-    queries (a single word, an explicit AND, a phrase) are returned unchanged.
+    queries (a single word, an explicit AND, a phrase) are returned unchanged, except that
+    every ``AndNot`` becomes an :class:`ExcludingAndNot`.
     """
+    q = _exclusions(q)
     if type(q) is wq.Or:
         return _CoordinatedOr(q.subqueries, boost=q.boost)
     if type(q) is wq.AndMaybe:
         return _CoordinatedAndMaybe(q.a, q.b)
     if isinstance(q, wq.AndNot):
-        return wq.AndNot(coordinate(q.a), q.b)
+        return ExcludingAndNot(coordinate(q.a), q.b)
     return q
