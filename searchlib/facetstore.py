@@ -52,10 +52,18 @@ def bits_of(docnums: Iterable[int], size: int) -> int:
 
 def iter_bits(bits: int) -> Iterator[int]:
     """The docnums set in ``bits``, in increasing order."""
-    while bits:
-        low = bits & -bits
-        yield low.bit_length() - 1
-        bits ^= low
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    table = _BYTE_BITS
+    for index, byte in enumerate(data):
+        if byte:
+            base = index << 3
+            for bit in table[byte]:
+                yield base + bit
+
+
+# The set bits of every byte value: decoding a bitset a byte at a time is many times faster
+# than peeling off its lowest bit, which copies the whole (kilobytes long) int each time.
+_BYTE_BITS = tuple(tuple(i for i in range(8) if value >> i & 1) for value in range(256))
 
 
 class FacetData:

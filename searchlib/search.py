@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import heapq
 import json
 import os
 import re
@@ -23,8 +24,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from whoosh import highlight, qparser, spelling
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.searching import Hit as WhooshHit
+from whoosh.util.times import datetime_to_long
 
-from . import facetstore, ranking
+from . import evaluate, facetstore, ranking
 from .dates import parse_date_bound
 from .errors import IndexCorruptError, QueryError
 from .layout import index_paths, load_aliases, load_manifest, read_meta
@@ -52,6 +55,11 @@ _FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
 _QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\")]|$)")
 _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
+#: Relative margin below the last candidate's estimated score within which documents are
+#: rescored exactly (estimates differ from Whoosh's scores by rounding only, ~1e-15).
+_SCORE_MARGIN = 1e-9
+#: Extra candidates tolerated beyond twice the hits wanted before ties go to Whoosh.
+_TIE_ALLOWANCE = 50
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
 
 
@@ -245,6 +253,7 @@ class Index:
         self._gazetteer_obj: Gazetteer | None = None
         self._aliases: dict[str, dict[str, str]] | None = None
         self._facets: facetstore.FacetData | None = None
+        self._evaluation: evaluate.Evaluator | None = None
         self._parser = self._make_parser()
         self._manifest: dict[str, Any] | None = None
 
@@ -272,6 +281,7 @@ class Index:
                 self._searcher = self._ix.searcher(weighting=ranking.weighting())
                 stale.close()
             self._facets = None
+            self._evaluation = None
             self._aliases = None
             self._manifest = None
         return self._searcher
@@ -357,6 +367,12 @@ class Index:
             self._facets = facetstore.load(self.path, reader) or facetstore.build(reader)
         return self._facets
 
+    def _evaluator(self) -> evaluate.Evaluator:
+        searcher = self._fresh()
+        if self._evaluation is None:
+            self._evaluation = evaluate.Evaluator(searcher)
+        return self._evaluation
+
     def facet_values(self, kind: str) -> dict[str, int]:
         """Every value of facet ``kind`` with its document count over the whole index."""
         if kind not in FACET_KINDS:
@@ -427,12 +443,23 @@ class Index:
         hi = _as_bound(date_to, end=True)
         if lo and hi and lo > hi:
             raise QueryError("--from is after --to")
-        matched = cache.live if isinstance(q, wq.Every) else (
-            _bits(searcher.docs_for_query(q), searcher.reader().doc_count_all()) & cache.live)
+        evaluation = None
+        if isinstance(q, wq.Every):
+            matched = cache.live
+        else:
+            evaluation = self._evaluator().evaluate(q)
+            docnums = (evaluation.scores if evaluation is not None
+                       else searcher.docs_for_query(q))
+            matched = _bits(docnums, cache.size) & cache.live
         date_bits = None
         if lo or hi:
-            date_q = wq.DateRange("date", lo, hi)
-            date_bits = _bits(searcher.docs_for_query(date_q), searcher.reader().doc_count_all())
+            # The stored date of each document, compared as Whoosh's DateRange compares the
+            # indexed values (inclusive bounds, undated documents never match).
+            low = datetime_to_long(lo) if lo else None
+            high = datetime_to_long(hi) if hi else None
+            date_bits = _bits((d for d, raw in cache.dates().items()
+                               if (low is None or raw >= low) and (high is None or raw <= high)),
+                              cache.size)
         warnings: list[str] = []
         selections = {"actor": self._selection_bits("actor", actors, warnings),
                       "location": self._selection_bits("location", locations, warnings),
@@ -453,7 +480,7 @@ class Index:
             # instead of visiting every match through a filter set.
             filtered = final != matched
             hits = self._page(q, final, limit=limit, page=page, sort=order, snippets=snippets,
-                              filtered=filtered)
+                              filtered=filtered, evaluation=evaluation)
         if total < 3 and not isinstance(q, wq.Every):
             suggestion = self._suggest(query, q, total)
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=counts,
@@ -485,14 +512,23 @@ class Index:
         return out
 
     def _page(self, q: Any, final: int, *, limit: int, page: int, sort: str,
-              snippets: bool, filtered: bool = True) -> list[Hit]:
+              snippets: bool, filtered: bool = True,
+              evaluation: evaluate.Evaluation | None = None) -> list[Hit]:
         searcher = self._fresh()
         wanted = page * limit
         start = (page - 1) * limit
+        ranked: list[tuple[float, int]] | None = None
+        terms: dict[int, list[tuple[str, bytes]]] = {}
         if sort == "relevance":
-            docset = set(_iter_bits(final)) if filtered else None
-            results = searcher.search(q, limit=wanted, filter=docset, terms=True)
-            page_hits = list(results[start:wanted])
+            if evaluation is not None:
+                found = self._rank(q, evaluation, final, wanted, filtered)
+                if found is not None:
+                    ranked, terms = found
+                    ranked = ranked[start:wanted]
+            if ranked is None:
+                docset = set(_iter_bits(final)) if filtered else None
+                results = searcher.search(q, limit=wanted, filter=docset, terms=True)
+                page_hits = list(results[start:wanted])
         else:
             # Ordered from the cached date column rather than Whoosh's sort, which files
             # undated documents among the dated ones; here they always come last.
@@ -501,13 +537,48 @@ class Index:
             order = sorted(_iter_bits(final), key=lambda d: (
                 d not in dates, -dates.get(d, 0) if newest else dates.get(d, 0), d))
             chosen = order[start:wanted]
-            results = searcher.search(q, limit=None, filter=set(chosen), terms=True)
-            by_doc = {hit.docnum: hit for hit in results}
-            page_hits = [by_doc[d] for d in chosen if d in by_doc]
+            exact = evaluate.exact_scores(searcher, q, sorted(chosen))
+            ranked = [(exact[d][0], d) for d in chosen if d in exact]
+            terms = {d: found_terms for d, (_, found_terms) in exact.items()}
+        if ranked is not None:
+            # Whoosh's own scores and matched terms of just the hits shown, in a Results
+            # object like the one a scored search returns (highlighting reads it).
+            results = evaluate.results_for(searcher, q, ranked, terms)
+            page_hits = [WhooshHit(results, docnum, pos, score)
+                         for pos, (score, docnum) in enumerate(ranked)]
         results.fragmenter = _SentenceSnapFragmenter()
         results.formatter = _SnippetFormatter()
         return [self._make_hit(hit, rank, snippets)
                 for rank, hit in enumerate(page_hits, start + 1)]
+
+    def _rank(self, q: Any, evaluation: evaluate.Evaluation, final: int, wanted: int,
+              filtered: bool) -> tuple[list[tuple[float, int]],
+                                       dict[int, list[tuple[str, bytes]]]] | None:
+        """The best ``wanted`` documents of ``final`` by Whoosh's score, then docnum.
+
+        The evaluation's scores pick the candidates: every document within a rounding margin
+        of the ``wanted``-th best, whose exact scores then decide. None when ties make that
+        set large (documents that all score the same): a Whoosh search ranks those faster.
+        """
+        scores = evaluation.scores
+        if filtered or len(scores) != final.bit_count():
+            pool = [(scores[d], d) for d in _iter_bits(final)]
+        else:
+            pool = [(s, d) for d, s in scores.items()]
+        if len(pool) > wanted:
+            cutoff = heapq.nlargest(wanted, pool)[-1][0]
+            cutoff -= _SCORE_MARGIN * max(1.0, abs(cutoff))
+            candidates = sorted(d for s, d in pool if s >= cutoff)
+        else:
+            candidates = sorted(d for _, d in pool)
+        if len(candidates) > 2 * wanted + _TIE_ALLOWANCE:
+            return None
+        exact = evaluate.exact_scores(self._fresh(), q, candidates)
+        if len(exact) != len(candidates):
+            return None  # cannot happen unless the evaluation is wrong; Whoosh decides
+        ranked = sorted(((score, d) for d, (score, _) in exact.items()),
+                        key=lambda item: (-item[0], item[1]))[:wanted]
+        return ranked, {d: exact[d][1] for _, d in ranked}
 
     def _make_hit(self, hit: Any, rank: int, snippets: bool) -> Hit:
         stored = hit.fields()
