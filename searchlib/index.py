@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import facetstore
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
@@ -312,6 +313,9 @@ def build_index(
             write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
                                                     ensure_ascii=False))
         ix.close()
+        if plan.touched or not (base / facetstore.FACETS_FILE).exists():
+            # Saves every later search process from reading all facet postings on start.
+            facetstore.write(base)
     return IndexSummary(
         added=summary["added"], updated=summary["updated"], removed=summary["removed"],
         unchanged=summary["unchanged"], skipped=tuple(skipped),

@@ -195,3 +195,21 @@ def test_column_reads_line_up_with_segments_lacking_the_column(seed_copy: Path,
         column = reader.column_reader("date", translate=False)
         assert list(column) == per_segment
         assert [column[n] for n in range(reader.doc_count_all())] == per_segment
+
+
+def test_build_stores_facet_data_for_the_committed_index(seed_copy: Path,
+                                                         tmp_path: Path) -> None:
+    from searchlib import facetstore
+
+    index_dir = tmp_path / "ix"
+    build_index([seed_copy], index_dir, procs=1)
+    (seed_copy / "extra.txt").write_text("Extra\n\nIRGC forces near Deir ez-Zor.\n")
+    build_index([seed_copy], index_dir, procs=1)
+    ix = open_storage(index_dir / "whoosh").open_index()
+    with ix.reader() as reader:
+        stored = facetstore.load(index_dir, reader)  # None if stale or missing
+        assert stored is not None
+        fresh = facetstore.build(reader)
+        for kind in ("actor", "location", "person", "year", "month", "mentioned"):
+            assert stored.values(kind) == fresh.values(kind)
+        assert stored.values("actor") and stored.dates() == fresh.dates()
