@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from itertools import compress, count
 from typing import Any
 
 from searchlib.dates import find_mentioned, find_published
@@ -45,9 +46,11 @@ from searchlib.gazetteer import (
     FUNCTION_WORDS,
     Gazetteer,
     Token,
+    TokenTable,
     default_gazetteer,
+    letter_counts,
     name_starts,
-    tokenize,
+    token_table,
 )
 from searchlib.models import EntityMention, Extraction, FacetKind
 
@@ -157,23 +160,35 @@ _LANGUAGE_CUES = frozenset(
 """Words near a demonym that make it a language ("in English, Russian, French") not a state."""
 
 
+# Fixed patterns of the gaps between tokens, compiled once: they run for most name candidates.
+# ``pattern.search(text, lo, hi)`` reads the gap in place instead of slicing it out.
+_SENTENCE_BREAK_RE = re.compile(r"[.;:!?\n]")
+_ABBREVIATION_GAP_RE = re.compile(r"\.?[ \t]+")
+_TITLE_GAP_RE = re.compile(r",?[ \t]+")
+_CUE_GAP_RE = re.compile(r"[ \t]*,?[ \t]*")
+_LONG_WORD_INITIAL_RE = re.compile(r"([^\W\d_])[^\W\d_]{2,}")
+"""Words of three or more letters, giving only each word's first letter."""
+
+
 def _is_language(
-    text: str, tokens: Sequence[Token], a: int, b: int, languages: set[int]
+    text: str, table: TokenTable, a: int, b: int, languages: set[int]
 ) -> bool:
     """Is the demonym at tokens ``a:b`` used as a language name ("in Russian", "Persian
     speakers", "English, Russian, French and Indonesian")? ``languages`` holds the indexes of
     demonyms already read as languages, so a list is read as one."""
-    if a > 0 and tokens[a - 1].norm == "in" and (
-        b >= len(tokens) or not tokens[b].joined or not tokens[b].text[:1].islower()
+    norms = table.norms
+    n = len(norms)
+    if a > 0 and norms[a - 1] == "in" and (
+        b >= n or not table.joined[b] or not table.texts[b][:1].islower()
     ):
         return True
-    for k in (*range(max(0, a - 3), a), *range(b, min(len(tokens), b + 3))):
-        if tokens[k].norm in _LANGUAGE_CUES or k in languages:
+    for k in (*range(max(0, a - 3), a), *range(b, min(n, b + 3))):
+        if norms[k] in _LANGUAGE_CUES or k in languages:
             if k < a:
-                lo, hi = tokens[k].end, tokens[a].start
+                lo, hi = table.ends[k], table.starts[a]
             else:
-                lo, hi = tokens[b - 1].end, tokens[k].start
-            if not re.search(r"[.;:!?\n]", text[lo:hi]):
+                lo, hi = table.ends[b - 1], table.starts[k]
+            if not _SENTENCE_BREAK_RE.search(text, lo, hi):
                 return True
     return False
 
@@ -186,52 +201,54 @@ def _headline_line(text: str, offset: int, title_end: int, memo: dict[int, bool]
     hit = memo.get(start)
     if hit is None:
         end = text.find("\n", offset)
-        words = [w for w in re.findall(r"[^\W\d_]{3,}", text[start : end if end >= 0 else None])]
-        caps = sum(1 for w in words if w[0].isupper())
-        hit = len(words) >= 3 and caps / len(words) >= 0.75
+        initials = _LONG_WORD_INITIAL_RE.findall(text, start, end if end >= 0 else len(text))
+        caps = sum(map(str.isupper, initials))
+        hit = len(initials) >= 3 and caps / len(initials) >= 0.75
         memo[start] = hit
     return hit
 
 
 def _runs(
-    text: str, tokens: Sequence[Token], caps: Sequence[int], covered: set[int]
+    text: str, table: TokenTable, caps: Sequence[int], covered: set[int]
 ) -> Iterable[tuple[int, int]]:
     """Maximal runs of capitalised tokens, stopping at a possessive or a gazetteer match.
 
     Inside a run: name particles before a capitalised word ("Bashar al-Assad"), hyphenated
     lower-case parts ("Kim Jong-un") and middle initials ("James T. Kirk").
     """
-    n = len(tokens)
+    texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
+    starts, ends = table.starts, table.ends
+    n = len(texts)
     pos = 0
     for i in caps:
-        if i < pos or i in covered or not tokens[i].text[0].isalpha():
+        if i < pos or i in covered or not texts[i][0].isalpha():
             continue
         j = i + 1
-        while j < n and j not in covered and not tokens[j - 1].possessive:
-            t = tokens[j]
-            prev = tokens[j - 1]
-            if not t.joined:
+        while j < n and j not in covered and not possessive[j - 1]:
+            word = texts[j]
+            if not joined[j]:
                 # "T. Kirk": a single capital followed by a full stop is a middle initial.
+                prev = texts[j - 1]
                 if (
-                    len(prev.text) == 1
-                    and prev.text.isupper()
+                    len(prev) == 1
+                    and prev.isupper()
                     and j - 1 > i
-                    and text[prev.end : t.start] == ". "
-                    and t.text[0].isupper()
+                    and text[ends[j - 1] : starts[j]] == ". "
+                    and word[0].isupper()
                 ):
                     j += 1
                     continue
                 break
-            if t.text[0].isupper() and t.text[0].isalpha():
+            if word[0].isupper() and word[0].isalpha():
                 j += 1
-            elif text[prev.end : t.start] == "-" and t.text[0].isalpha():
+            elif text[ends[j - 1] : starts[j]] == "-" and word[0].isalpha():
                 j += 1  # "Jong-un", "Hamid-reza"
             elif (
-                t.norm in _NAME_PARTICLES
+                norms[j] in _NAME_PARTICLES
                 and j + 1 < n
                 and j + 1 not in covered
-                and tokens[j + 1].joined
-                and tokens[j + 1].text[0].isupper()
+                and joined[j + 1]
+                and texts[j + 1][0].isupper()
             ):
                 j += 2
             else:
@@ -241,21 +258,22 @@ def _runs(
 
 
 def _split_shouted(
-    runs: Iterable[tuple[int, int]], tokens: Sequence[Token], gazetteer: Gazetteer
+    runs: Iterable[tuple[int, int]], table: TokenTable, gazetteer: Gazetteer
 ) -> Iterable[tuple[int, int]]:
     """In capitals every word is "capitalised": cut such runs at sentence and dictionary words
     ("KING HUSSEIN FLEW TO" gives "KING HUSSEIN"), keeping titles and first names."""
+    texts, norms = table.texts, table.norms
     for a, b in runs:
-        if b - a < 2 or not all(t.text.isupper() for t in tokens[a:b]):
+        if b - a < 2 or not all(map(str.isupper, texts[a:b])):
             yield a, b
             continue
         start = a
         for k in range(a, b):
-            t = tokens[k]
-            if t.norm in _FUNCTION_WORDS or (
-                t.norm not in _TITLES
-                and t.norm not in gazetteer.first_names
-                and gazetteer.is_common_word(t.text)
+            norm = norms[k]
+            if norm in _FUNCTION_WORDS or (
+                norm not in _TITLES
+                and norm not in gazetteer.first_names
+                and gazetteer.is_common_word(texts[k])
             ):
                 if k > start:
                     yield start, k
@@ -264,53 +282,56 @@ def _split_shouted(
             yield start, b
 
 
-def _title_before(text: str, tokens: Sequence[Token], i: int) -> bool:
+def _title_before(text: str, table: TokenTable, i: int) -> bool:
     """Is the token before ``i`` a title or role ("Gen. X", "spokesman X", "President X")?"""
     if i == 0:
         return False
-    prev = tokens[i - 1]
-    gap = text[prev.end : tokens[i].start]
-    if prev.norm in _ABBREVIATED_TITLES and re.fullmatch(r"\.?[ \t]+", gap):
+    prev = table.norms[i - 1]
+    if prev not in _TITLES and prev not in _ABBREVIATED_TITLES:
+        return False
+    lo, hi = table.ends[i - 1], table.starts[i]
+    if prev in _ABBREVIATED_TITLES and _ABBREVIATION_GAP_RE.fullmatch(text, lo, hi):
         return True
     # "spokesman John Kirby", "the then Home Secretary, Sajid Javid"
     return (
-        prev.norm in _TITLES
-        and re.fullmatch(r",?[ \t]+", gap) is not None
-        and not prev.possessive
+        prev in _TITLES
+        and _TITLE_GAP_RE.fullmatch(text, lo, hi) is not None
+        and not table.possessive[i - 1]
     )
 
 
 def _demonym_before(
-    tokens: Sequence[Token], a: int, covered: set[int], gazetteer: Gazetteer
+    table: TokenTable, a: int, covered: set[int], gazetteer: Gazetteer
 ) -> bool:
     """Is the run at ``a`` right after a demonym ("Australian Timothy Weeks")?"""
-    if a == 0 or a - 1 not in covered or not tokens[a].joined:
+    if a == 0 or a - 1 not in covered or not table.joined[a]:
         return False
-    word = tokens[a - 1].text
+    word = table.texts[a - 1]
     return (
         gazetteer.kind("actor", word) == "state" and gazetteer.canonical("location", word) is None
     )
 
 
-def _cue_after(text: str, tokens: Sequence[Token], j: int) -> bool:
+def _cue_after(text: str, table: TokenTable, j: int) -> bool:
     """A reporting verb, "who", a handle or a role apposition right after the run."""
-    if j >= len(tokens):
+    norms, starts, ends = table.norms, table.starts, table.ends
+    n = len(norms)
+    if j >= n:
         return False
-    end = tokens[j - 1].end
-    gap = text[end : tokens[j].start]
+    gap = text[ends[j - 1] : starts[j]]
     if gap.strip().endswith("(@"):
         return True  # "Rukmini Callimachi (@rcallimachi)"
-    if not re.fullmatch(r"[ \t]*,?[ \t]*", gap):
+    if not _CUE_GAP_RE.fullmatch(gap):
         return False
-    if tokens[j].norm in _REPORT_WORDS:
+    if norms[j] in _REPORT_WORDS:
         return True
     # Apposition: ", the late MEK leader", " is an American-born writer".
-    if "," not in gap and tokens[j].norm not in ("is", "was"):
+    if "," not in gap and norms[j] not in ("is", "was"):
         return False
-    for k in range(j, min(j + 7, len(tokens))):
-        if k > j and re.search(r"[.;:!?\n]", text[tokens[k - 1].end : tokens[k].start]):
+    for k in range(j, min(j + 7, n)):
+        if k > j and _SENTENCE_BREAK_RE.search(text, ends[k - 1], starts[k]):
             return False
-        role = tokens[k].norm
+        role = norms[k]
         if role in _ROLE_WORDS or (role.endswith("s") and role[:-1] in _ROLE_WORDS):
             return True  # "both professors"
     return False
@@ -327,80 +348,81 @@ def find_people(
 ) -> list[EntityMention]:
     """Person names found by patterns (not the curated ones), with later surname mentions.
 
-    ``covered`` holds the indexes of tokens already matched by the gazetteer; ``title_end`` is
-    where the headline ends (headline words never count as names by the first-name rule);
-    ``caps``, the indexes of capitalised tokens, may be passed when already known.
+    ``tokens`` is best a :class:`~searchlib.gazetteer.TokenTable`; ``covered`` holds the indexes
+    of tokens already matched by the gazetteer; ``title_end`` is where the headline ends
+    (headline words never count as names by the first-name rule); ``caps``, the indexes of
+    capitalised tokens, may be passed when already known.
     """
+    table = TokenTable.of(tokens)
+    texts, norms, joined = table.texts, table.norms, table.joined
+    starts, ends = table.starts, table.ends
+    first_names = gazetteer.first_names
+    is_common = gazetteer.is_common_word
     memo: dict[int, bool] = {}
     candidates: list[tuple[int, int, bool]] = []  # (first, end, strong cue)
-    n = len(tokens)
+    n = len(texts)
     if caps is None:
-        caps = [k for k, t in enumerate(tokens) if t.text[0].isupper()]
+        caps = [k for k, t in enumerate(texts) if t[0].isupper()]
     report_after = {
-        tokens[k].norm
+        norms[k]
         for k in caps
-        if k + 1 < n and tokens[k + 1].joined and tokens[k + 1].norm in _REPORT_VERBS
+        if k + 1 < n and joined[k + 1] and norms[k + 1] in _REPORT_VERBS
     }
-    letters = sum(map(str.isalpha, text))
-    archive = letters > 0 and sum(map(str.isupper, text)) / letters > 0.7  # all-capital text
-    for a, b in _split_shouted(_runs(text, tokens, caps, covered), tokens, gazetteer):
-        title = _title_before(text, tokens, a)
+    letters, upper = letter_counts(text)
+    archive = letters > 0 and upper / letters > 0.7  # all-capital text
+    for a, b in _split_shouted(_runs(text, table, caps, covered), table, gazetteer):
+        title = _title_before(text, table, a)
         royal = False
-        while a < b and (tokens[a].norm in _FUNCTION_WORDS or tokens[a].norm in _TITLES):
-            title = title or tokens[a].norm in _TITLES
-            royal = tokens[a].norm in _ROYAL_TITLES
+        while a < b and (norms[a] in _FUNCTION_WORDS or norms[a] in _TITLES):
+            title = title or norms[a] in _TITLES
+            royal = norms[a] in _ROYAL_TITLES
             a += 1
-        if royal and b - a == 1 and not gazetteer.is_common_word(tokens[a].text):
+        if royal and b - a == 1 and not is_common(texts[a]):
             a -= 1  # a monarch is named with the title: "King Hussein", "Emir Tamim"
         # A title inside the run starts the name: "InfoNation President Dan McDowell".
         for k in range(b - 2, a, -1):
-            if tokens[k].norm in _TITLES and tokens[k].text[0].isupper():
+            if norms[k] in _TITLES and texts[k][0].isupper():
                 a, title = k + 1, True
                 break
         # Ordinary words before the name: "Public Prosecution Eva-Marie Persson".
         while (
             b - a > 2
-            and tokens[a].norm not in gazetteer.first_names
-            and gazetteer.is_common_word(tokens[a].text)
-            and sum(1 for t in tokens[a + 1 : b] if t.text[0].isupper()) >= 2
+            and norms[a] not in first_names
+            and is_common(texts[a])
+            and sum(1 for t in texts[a + 1 : b] if t[0].isupper()) >= 2
         ):
             a += 1  # but not "Moon" in "Moon Jae-in"
-        words = [t for t in tokens[a:b] if t.norm not in _NAME_PARTICLES]
-        if not 2 <= len(words) <= 5 or len(words[-1].text) == 1:
+        words = [k for k in range(a, b) if norms[k] not in _NAME_PARTICLES]
+        if not 2 <= len(words) <= 5 or len(texts[words[-1]]) == 1:
             continue
+        first, last = words[0], words[-1]
         if any(
-            t.norm in _NOT_NAME_WORDS
-            or (not archive and len(t.text) > 1 and t.text.isupper())
-            or (not t.text.isalpha() and not t.text.replace("'", "").replace("’", "").isalpha())
-            for t in words
+            norms[k] in _NOT_NAME_WORDS
+            or (not archive and len(texts[k]) > 1 and texts[k].isupper())
+            or (not texts[k].isalpha()
+                and not texts[k].replace("'", "").replace("’", "").isalpha())
+            for k in words
         ):
             continue
-        if words[0].norm not in gazetteer.first_names and (
-            gazetteer.canonical("location", words[0].text) is not None
-            or gazetteer.canonical("actor", words[0].text) is not None
+        if norms[first] not in first_names and (
+            gazetteer.canonical("location", texts[first]) is not None
+            or gazetteer.canonical("actor", texts[first]) is not None
         ):
             continue  # "Hartford Courant", "Texas Austin": a place or body leads, not a name
         strong = (
             title
-            or _cue_after(text, tokens, b)
-            or words[-1].norm in report_after
-            or (
-                words[0].norm in gazetteer.first_names
-                and _demonym_before(tokens, a, covered, gazetteer)
-            )
+            or _cue_after(text, table, b)
+            or norms[last] in report_after
+            or (norms[first] in first_names and _demonym_before(table, a, covered, gazetteer))
         )
         if not strong:
-            if not archive and _headline_line(text, tokens[a].start, title_end, memo):
+            if not archive and _headline_line(text, starts[a], title_end, memo):
                 continue
-            if words[0].norm not in gazetteer.first_names:
+            if norms[first] not in first_names:
                 continue
-            if any(gazetteer.is_common_word(t.text) for t in words[1:]):
+            if any(is_common(texts[k]) for k in words[1:]):
                 continue
-        elif (
-            not title
-            and gazetteer.is_common_word(words[0].text)
-            and words[0].norm not in gazetteer.first_names
-        ):
+        elif not title and is_common(texts[first]) and norms[first] not in first_names:
             continue  # "Questioning Vindman said"; but "President Moon Jae-in"
         candidates.append((a, b, strong))
 
@@ -411,44 +433,39 @@ def find_people(
     # "Ben Murray-Bruce").
     full: dict[tuple[str, ...], str] = {}
     for a, b, _strong in sorted(candidates, key=lambda c: c[0] - c[1]):
-        key = tuple(t.norm for t in tokens[a:b])
-        name = text[tokens[a].start : tokens[b - 1].end]
+        key = tuple(norms[a:b])
+        name = text[starts[a] : ends[b - 1]]
         for cut in range(1, len(key) - 1):
             full.setdefault(key[cut:], gazetteer.canonical("person", name) or name)
     for a, b, _strong in candidates:
-        start, end = tokens[a].start, tokens[b - 1].end
+        start, end = starts[a], ends[b - 1]
         name = text[start:end]
         if name.isupper():
             name = name.title()  # all-capital archives: "KING HUSSEIN" is King Hussein
-        canon = (
-            gazetteer.canonical("person", name)
-            or full.get(tuple(t.norm for t in tokens[a:b]))
-            or name
-        )
+        canon = gazetteer.canonical("person", name) or full.get(tuple(norms[a:b])) or name
         found.append(EntityMention("person", canon, name, start, end))
         taken.update(range(a, b))
-        surname = tokens[b - 1].norm
-        if not gazetteer.is_common_word(tokens[b - 1].text):
-            names_by_surname.setdefault(surname, set()).add(canon)
+        if not is_common(texts[b - 1]):
+            names_by_surname.setdefault(norms[b - 1], set()).add(canon)
+    if not names_by_surname:
+        return found
     # Later (or earlier) mentions by surname alone: only when the surname is unambiguous.
     for k in caps:
-        t = tokens[k]
         if k in covered or k in taken:
             continue
-        owners = names_by_surname.get(t.norm)
+        owners = names_by_surname.get(norms[k])
         if owners and len(owners) == 1:
-            before = tokens[k - 1] if k > 0 else None
             if (
-                before is not None
-                and t.joined
+                k > 0
+                and joined[k]
                 and (k - 1) not in covered
-                and before.text[0].isupper()
-                and before.norm not in _FUNCTION_WORDS
+                and texts[k - 1][0].isupper()
+                and norms[k - 1] not in _FUNCTION_WORDS
             ):
                 continue  # part of another capitalised name ("Ali Hosseini")
-            if k + 1 < n and tokens[k + 1].joined and tokens[k + 1].text[0].isupper():
+            if k + 1 < n and joined[k + 1] and texts[k + 1][0].isupper():
                 continue
-            found.append(EntityMention("person", next(iter(owners)), t.text, t.start, t.end))
+            found.append(EntityMention("person", next(iter(owners)), texts[k], starts[k], ends[k]))
     return found
 
 
@@ -470,7 +487,7 @@ _INNER_BODY_KINDS = frozenset({"government body", "armed force", "political part
 
 def _state_body(
     text: str,
-    tokens: Sequence[Token],
+    table: TokenTable,
     match: tuple[int, int, Sequence[EntityMention]],
     following: tuple[int, int, Sequence[EntityMention]] | None,
     covered: set[int],
@@ -489,13 +506,14 @@ def _state_body(
     ]
     if not states:
         return None
-    possessive = tokens[b - 1].possessive
+    texts, norms, joined = table.texts, table.norms, table.joined
+    possessive = table.possessive[b - 1]
     if (
         following is not None
         and following[0] == b
-        and tokens[b].joined
+        and joined[b]
         and not possessive
-        and not tokens[following[1] - 1].possessive
+        and not table.possessive[following[1] - 1]
     ):
         inner = [m for m in following[2] if m.facet == "actor"]
         if inner and all(
@@ -507,28 +525,29 @@ def _state_body(
             )
             for m in inner
         ):
-            return _body_mention(text, tokens, a, following[1], gazetteer), following[1]
+            return _body_mention(text, table, a, following[1], gazetteer), following[1]
     end = None
     k = b
-    while k < len(tokens) and k - b < 5 and tokens[k].joined and k not in covered:
-        t = tokens[k]
-        if t.text[0].isupper() and t.norm not in FUNCTION_WORDS:
+    n = len(texts)
+    while k < n and k - b < 5 and joined[k] and k not in covered:
+        norm = norms[k]
+        if texts[k][0].isupper() and norm not in FUNCTION_WORDS:
             k += 1
-            if t.norm in _BODY_HEADS:
+            if norm in _BODY_HEADS:
                 end = k
-            if t.possessive:
+            if table.possessive[k - 1]:
                 break
-        elif t.norm in ("of", "for") and k > b and k + 1 < len(tokens):
+        elif norm in ("of", "for") and k > b and k + 1 < n:
             k += 1
         else:
             break
     if end is None:
         return None
-    mention = _body_mention(text, tokens, a, end, gazetteer)
+    mention = _body_mention(text, table, a, end, gazetteer)
     if possessive:
         # "Vietnam's Communist Party" only when that is a known "Communist Party of Vietnam".
-        organ = text[tokens[b].start : tokens[end - 1].end]
-        state_surface = tokens[a].text
+        organ = text[table.starts[b] : table.ends[end - 1]]
+        state_surface = texts[a]
         for form in (f"{organ} of {state_surface}", f"{organ} of {states[0]}"):
             known = gazetteer.canonical("actor", form)
             if known is not None:
@@ -538,9 +557,9 @@ def _state_body(
 
 
 def _body_mention(
-    text: str, tokens: Sequence[Token], a: int, end: int, gazetteer: Gazetteer
+    text: str, table: TokenTable, a: int, end: int, gazetteer: Gazetteer
 ) -> EntityMention:
-    start, stop = tokens[a].start, tokens[end - 1].end
+    start, stop = table.starts[a], table.ends[end - 1]
     surface = text[start:stop]
     shown = surface.title() if surface.isupper() else surface  # all-capital archives
     name = gazetteer.canonical("actor", surface) or shown
@@ -548,16 +567,17 @@ def _body_mention(
 
 
 def _as_province(
-    mention: EntityMention, tokens: Sequence[Token], a: int, gazetteer: Gazetteer
+    mention: EntityMention, table: TokenTable, a: int, gazetteer: Gazetteer
 ) -> EntityMention:
     """"the provinces of Kermanshah and Kurdistan": the province entries, not the city/region."""
     province = gazetteer.canonical("location", f"{mention.name} province")
     if province is None or province == mention.name:
         return mention
+    norms, joined = table.norms, table.joined
     for k in range(a - 1, max(-1, a - 6), -1):
-        if not tokens[k + 1].joined and tokens[k + 1].norm not in ("and", "of"):
+        if not joined[k + 1] and norms[k + 1] not in ("and", "of"):
             break  # only within the same phrase ("provinces of X and Y")
-        if tokens[k].norm in ("province", "provinces"):
+        if norms[k] in ("province", "provinces"):
             return replace(mention, name=province)
     return mention
 
@@ -583,40 +603,42 @@ def find_provinces(
     """Unknown places named with their kind word: "Zabul province", "Osun State", "Ulus Square".
 
     The name is one or two capitalised words that are not dictionary words; the matched tokens
-    are added to ``covered``.
+    are added to ``covered``. ``tokens`` is best a :class:`~searchlib.gazetteer.TokenTable`.
     """
+    table = TokenTable.of(tokens)
+    texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
     found: list[EntityMention] = []
-    kinds = _KIND_WORDS
-    for k in [k for k, t in enumerate(tokens) if t.norm in kinds]:
-        word = tokens[k]
-        if k == 0 or k in covered or not word.joined:
+    # Kind words are rare: find them with one C-level pass over the normalised words.
+    for k in compress(count(), map(_KIND_WORDS.__contains__, norms)):
+        norm, word = norms[k], texts[k]
+        if k == 0 or k in covered or not joined[k]:
             continue
-        if word.norm in _PROVINCE_WORDS:
-            suffix = word.norm
-        elif word.text == "State" or word.text == "STATE":
+        if norm in _PROVINCE_WORDS:
+            suffix = norm
+        elif word == "State" or word == "STATE":
             suffix = "State"
-        elif word.norm in _FEATURE_WORDS and word.text[0].isupper():
-            suffix = _FEATURE_WORDS[word.norm]
+        elif norm in _FEATURE_WORDS and word[0].isupper():
+            suffix = _FEATURE_WORDS[norm]
         else:
             continue
         a = k
-        while a > 0 and k - a < 2 and a - 1 not in covered and (a == k or tokens[a].joined):
-            prev = tokens[a - 1]
-            if not prev.text[0].isupper() or prev.norm in FUNCTION_WORDS or prev.possessive:
+        while a > 0 and k - a < 2 and a - 1 not in covered and (a == k or joined[a]):
+            prev = texts[a - 1]
+            if not prev[0].isupper() or norms[a - 1] in FUNCTION_WORDS or possessive[a - 1]:
                 break
-            if gazetteer.is_common_word(prev.text):
+            if gazetteer.is_common_word(prev):
                 break
             a -= 1
         if a == k:
             continue
-        if suffix == "State" and (a == 0 or tokens[a - 1].norm not in _BEFORE_STATE):
+        if suffix == "State" and (a == 0 or norms[a - 1] not in _BEFORE_STATE):
             continue  # "the Osun State governorship", not "Penn State coach"
-        name = text[tokens[a].start : tokens[k - 1].end]
+        start, end = table.starts[a], table.ends[k]
+        name = text[start : table.ends[k - 1]]
         if name.isupper():
             name = name.title()  # all-capital archives
         canonical = gazetteer.canonical("location", f"{name} {suffix}") or f"{name} {suffix}"
-        surface = text[tokens[a].start : word.end]
-        found.append(EntityMention("location", canonical, surface, tokens[a].start, word.end))
+        found.append(EntityMention("location", canonical, text[start:end], start, end))
         covered.update(range(a, k + 1))
     return found
 
@@ -653,7 +675,7 @@ def extract(
     gaz = gazetteer if gazetteer is not None else default_gazetteer()
     meta: Mapping[str, Any] = metadata if metadata is not None else {}
     text = f"{title}\n\n{body}"
-    tokens = tokenize(text)
+    tokens = token_table(text)
     starts = name_starts(tokens)
     mentions: list[EntityMention] = []
     covered: set[int] = set()
@@ -690,7 +712,8 @@ def extract(
                 m = _as_province(m, tokens, a, gaz)
             mentions.append(m)
     mentions.extend(find_provinces(text, tokens, covered, gaz))
-    caps = [k for k in starts if tokens[k].text[0].isupper()]
+    texts = tokens.texts
+    caps = [k for k in starts if texts[k][0].isupper()]
     mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title), caps=caps))
     mentions.sort(key=lambda m: (m.start, FACETS.index(m.facet)))
 

@@ -67,8 +67,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from itertools import accumulate, compress, count, repeat
+from operator import and_, itemgetter, le, not_
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, cast, overload
 
 import yaml
 
@@ -87,12 +89,15 @@ __all__ = [
     "Gazetteer",
     "GazetteerEntry",
     "Token",
+    "TokenTable",
     "capitalised_phrases",
     "common_english_words",
     "default_gazetteer",
     "gazetteer_gaps",
+    "letter_counts",
     "name_starts",
     "normalise",
+    "token_table",
     "tokenize",
 ]
 
@@ -234,53 +239,149 @@ def normalise(word: str) -> str:
     return s.translate(_DROP)
 
 
+class TokenTable(Sequence[Token]):
+    """The tokens of one text as parallel lists ("columns"), one entry per word.
+
+    Extraction reads a few fields of every token many times; plain lists indexed by token
+    number avoid building a :class:`Token` per word (the tokenizer fills every column with
+    C-level ``map``/``accumulate`` passes, several times faster than a Python loop). Indexing
+    it still gives :class:`Token` values, so it can be passed wherever a ``Sequence[Token]`` is
+    expected. Invariant for tables made by :func:`token_table`: ``norms[k] ==
+    normalise(texts[k])``.
+    """
+
+    __slots__ = ("ends", "joined", "norms", "possessive", "starts", "texts")
+
+    def __init__(
+        self,
+        starts: list[int],
+        ends: list[int],
+        texts: list[str],
+        norms: list[str],
+        joined: list[bool],
+        possessive: list[bool],
+    ) -> None:
+        """Build from equally long columns (see the fields of :class:`Token`)."""
+        self.starts = starts
+        """Offset of each token's first character."""
+        self.ends = ends
+        """Offset after each token's last character (a possessive "'s" left outside)."""
+        self.texts = texts
+        """Each word as written."""
+        self.norms = norms
+        """Each word's normalised form (:func:`normalise`)."""
+        self.joined = joined
+        """Whether only spaces, one hyphen or a possessive separate it from the previous one."""
+        self.possessive = possessive
+        """Whether an "'s" followed the word."""
+
+    @classmethod
+    def of(cls, tokens: Sequence[Token]) -> TokenTable:
+        """The table of a token sequence (itself when it already is one)."""
+        if isinstance(tokens, TokenTable):
+            return tokens
+        columns = [list(c) for c in zip(*tokens, strict=True)]
+        if not columns:
+            return cls([], [], [], [], [], [])
+        return cls(*columns)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @overload
+    def __getitem__(self, index: int) -> Token: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Token]: ...
+
+    def __getitem__(self, index: int | slice) -> Token | list[Token]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        return _new_tuple(Token, (
+            self.starts[index], self.ends[index], self.texts[index], self.norms[index],
+            self.joined[index], self.possessive[index],
+        ))
+
+    def __iter__(self) -> Iterator[Token]:
+        return map(_new_tuple, repeat(Token), zip(
+            self.starts, self.ends, self.texts, self.norms, self.joined, self.possessive,
+            strict=True,
+        ))
+
+
+class _GapJoins(dict[str, bool]):
+    """Memo of gap text -> does it join two words (:data:`_JOIN_RE`)."""
+
+    def __missing__(self, gap: str) -> bool:
+        joins = _JOIN_RE.fullmatch(gap) is not None
+        if len(self) >= _GAP_MEMO_LIMIT:
+            self.clear()  # bounded memory; only costs recomputation
+        self[gap] = joins
+        return joins
+
+
+_GAP_MEMO_LIMIT = 65_536  # gaps can be long runs of punctuation or markup
+_GAP_JOINS = _GapJoins()
+_FIRST_CHAR = itemgetter(0)
+_new_tuple = tuple.__new__
+# A token that ends in an apostrophe and "s" is a possessive: the tokenizer's words start with
+# a letter or digit, so such a word is always longer than two characters.
+_POSSESSIVE_ENDINGS = ("'s", "'S", "’s", "’S", "ʼs", "ʼS")
+
+
+def token_table(text: str) -> TokenTable:
+    """The tokens of ``text`` (as :func:`tokenize` splits it) as a :class:`TokenTable`."""
+    # One re.split gives [gap, word, gap, word, ..., gap]; offsets are running sums of the
+    # part lengths. Per-token work is done by C-level ``map`` passes; Python code runs only for
+    # the few words that are not plain ASCII letters and digits.
+    parts = _SPLIT_RE.split(text)
+    texts = parts[1::2]
+    n = len(texts)
+    # For an ASCII word of letters and digits normalise() is just lower(); the rest (accents,
+    # apostrophes, dotted acronyms, possessives) is fixed up below.
+    norms = list(map(str.lower, texts))
+    plain = map(str.isalnum, texts)
+    if not text.isascii():
+        plain = map(and_, map(str.isascii, texts), plain)
+    special = list(compress(count(), map(not_, plain)))
+    offsets = list(accumulate(map(len, parts)))
+    starts = offsets[0:-1:2]
+    ends = offsets[1::2]
+    joined = [False] if n else []
+    joined += map(_GAP_JOINS.__getitem__, parts[2:-1:2])
+    possessive = [False] * n
+    for k in special:
+        word = texts[k]
+        if word.endswith(_POSSESSIVE_ENDINGS):
+            possessive[k] = True
+            texts[k] = word[:-2]
+            ends[k] -= 2
+            if k + 1 < n:
+                # The "'s" belongs to the gap: "Iran's army" is joined, "Iran's. The" is not.
+                joined[k + 1] = _GAP_JOINS[word[-2:] + parts[2 * k + 2]]
+        norms[k] = normalise(texts[k])
+    return TokenTable(starts, ends, texts, norms, joined, possessive)
+
+
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into word tokens ("U.S." and "Shi'a" stay whole; "Iran's" gives "Iran")."""
-    # One re.split gives [gap, word, gap, word, ...]; offsets are running sums. This is the
-    # hot loop of extraction, about 1.5x faster than finditer with match objects.
-    parts = _SPLIT_RE.split(text)
-    tokens: list[Token] = []
-    append = tokens.append
-    gaps = _GAP_JOINS
-    pos = len(parts[0])
-    gap: str | None = None
-    for k in range(1, len(parts), 2):
-        word = parts[k]
-        start = pos
-        end = pos + len(word)
-        possessive = len(word) > 2 and word[-1] in "sS" and word[-2] in "'’ʼ"
-        if possessive:
-            stem = word[:-2]
-            stop = end - 2
-        else:
-            stem = word
-            stop = end
-        joined = False
-        if gap is not None:
-            joined_gap = gaps.get(gap)
-            if joined_gap is None:
-                joined_gap = _JOIN_RE.fullmatch(gap) is not None
-                if len(gaps) < 4096:
-                    gaps[gap] = joined_gap
-            joined = joined_gap
-        # tuple.__new__ skips NamedTuple's Python-level constructor.
-        append(_new_tuple(Token, (start, stop, stem, normalise(stem), joined, possessive)))
-        after = parts[k + 1]
-        pos = end + len(after)
-        gap = word[-2:] + after if possessive else after
-    return tokens
+    return list(token_table(text))
 
 
 def name_starts(tokens: Sequence[Token]) -> list[int]:
     """Indexes of the tokens a name can start at: not lower-case, or a particle ("al-Qaeda")
     or a direction ("central Asia")."""
+    if isinstance(tokens, TokenTable):
+        # C-level passes: "a <= b" on booleans is "a implies b", here "a lower-case first
+        # letter implies a particle or direction".
+        lower_first = map(str.islower, map(_FIRST_CHAR, tokens.texts))
+        particle = map(_LOWER_STARTS.__contains__, tokens.norms)
+        return list(compress(count(), map(le, lower_first, particle)))
     lower = _LOWER_STARTS
     return [k for k, t in enumerate(tokens) if not t.text[0].islower() or t.norm in lower]
 
 
-_GAP_JOINS: dict[str, bool] = {}
 _LONG_WORD_RE = re.compile(r"[^\W\d_]{3,}")
-_new_tuple = tuple.__new__
 
 
 @functools.lru_cache(maxsize=262144)
@@ -1084,24 +1185,26 @@ class Gazetteer:
         """Longest gazetteer matches in ``text``: (first token, end token, mentions) triples.
 
         Matching is greedy left to right over tokens; a span may give mentions in several facets
-        (a country is a location and a state). ``tokens`` (and ``starts``, from
-        :func:`name_starts`) may be passed to avoid recomputing them.
+        (a country is a location and a state). ``tokens`` (best a :class:`TokenTable`) and
+        ``starts`` (from :func:`name_starts`) may be passed to avoid recomputing them.
         """
-        toks = tokenize(text) if tokens is None else tokens
-        caps_lines = _CapsLines(text)
-        out: list[tuple[int, int, tuple[EntityMention, ...]]] = []
-        root = self._trie
-        n = len(toks)
+        table = token_table(text) if tokens is None else TokenTable.of(tokens)
         # Only a capitalised word, a digit, an upper-case acronym or a particle ("al-Qaeda") can
         # start a name; skipping the rest up front saves most of the loop.
         if starts is None:
-            starts = name_starts(toks)
+            starts = name_starts(table if tokens is None else tokens)
+        caps_lines = _CapsLines(text)
+        out: list[tuple[int, int, tuple[EntityMention, ...]]] = []
+        trie_get = self._trie.get
+        accept = self._accept
+        norms, joined, t_starts, t_ends = table.norms, table.joined, table.starts, table.ends
+        n = len(norms)
         i = 0
         last_stop = -1
         for k in starts:
             if k < i:
                 continue
-            node = root.get(toks[k].norm)
+            node = trie_get(norms[k])
             if node is None:
                 continue
             # Walk the trie as far as the text allows, then try the longest names first.
@@ -1111,19 +1214,19 @@ class Gazetteer:
                 if node[1]:
                     hits.append((j + 1, node[1]))
                 j += 1
-                if j >= n or not toks[j].joined:
+                if j >= n or not joined[j]:
                     break
-                nxt = node[0].get(toks[j].norm)
+                nxt = node[0].get(norms[j])
                 if nxt is None:
                     break
                 node = nxt
             for stop, payloads in reversed(hits):
-                start, end = toks[k].start, toks[stop - 1].end
+                start, end = t_starts[k], t_ends[stop - 1]
                 surface = text[start:end]
                 found = tuple(
                     EntityMention(p[0], p[1], surface, start, end)
                     for p in payloads
-                    if self._accept(p, toks, k, stop - k, surface, caps_lines, k == last_stop)
+                    if accept(p, table, k, stop - k, surface, caps_lines, k == last_stop)
                 )
                 if found:
                     out.append((k, stop, found))
@@ -1131,31 +1234,32 @@ class Gazetteer:
                     break
         return out
 
-    def _in_person_name(self, toks: Sequence[Token], i: int) -> bool:
+    def _in_person_name(self, table: TokenTable, i: int) -> bool:
         """Does a first-name-like word at ``i`` sit next to another capitalised name word?"""
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        texts, norms, joined = table.texts, table.norms, table.joined
+        nxt = i + 1
         if (
-            nxt is not None
-            and nxt.joined
-            and not toks[i].possessive
-            and nxt.text[0].isupper()
-            and nxt.norm not in FUNCTION_WORDS
-            and nxt.norm not in self._trie  # "Israel Defense Forces" is matched whole anyway
+            nxt < len(texts)
+            and joined[nxt]
+            and not table.possessive[i]
+            and texts[nxt][0].isupper()
+            and norms[nxt] not in FUNCTION_WORDS
+            and norms[nxt] not in self._trie  # "Israel Defense Forces" is matched whole anyway
         ):
             return True
-        prev = toks[i - 1] if i > 0 else None
+        prev = i - 1
         return (
-            prev is not None
-            and toks[i].joined
-            and not prev.possessive
-            and prev.norm in self.first_names
-            and prev.text[0].isupper()
+            i > 0
+            and joined[i]
+            and not table.possessive[prev]
+            and norms[prev] in self.first_names
+            and texts[prev][0].isupper()
         )
 
     def _accept(
         self,
         payload: _Payload,
-        toks: Sequence[Token],
+        table: TokenTable,
         i: int,
         length: int,
         surface: str,
@@ -1166,48 +1270,50 @@ class Gazetteer:
 
         ``after_match`` is true when the previous token ends another accepted name.
         """
-        n = len(toks)
-        nxt = toks[i + length] if i + length < n and toks[i + length].joined else None
-        prev = toks[i - 1] if i > 0 and toks[i].joined and not after_match else None
+        texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
+        trie = self._trie
+        # Neighbours as token indexes, -1 when there is none (or it is not joined to the name).
+        nxt = i + length if i + length < len(texts) and joined[i + length] else -1
+        prev = i - 1 if i > 0 and joined[i] and not after_match else -1
         exact = payload[2]
         if exact is None:
-            if not self._capitalised(toks, i, length):
+            if not self._capitalised(table, i, length):
                 return False
-            if length == 1 and toks[i].norm in self.first_names and self._in_person_name(toks, i):
+            if length == 1 and norms[i] in self.first_names and self._in_person_name(table, i):
                 return False  # "Chad Thomas", "Michael Jordan", "Georgia Smith"
             if (
                 length == 1
                 and payload[0] != "person"
-                and prev is not None
-                and not prev.possessive
-                and prev.text[0].isupper()
-                and prev.norm in self.first_names
-                and not self.is_common_word(prev.text)
+                and prev >= 0
+                and not possessive[prev]
+                and texts[prev][0].isupper()
+                and norms[prev] in self.first_names
+                and not self.is_common_word(texts[prev])
             ):
                 return False  # a surname: "Michael Bloomberg", "Jack London" (not "Will Iran")
             if (
                 payload[0] == "person"
                 and length == 1
-                and nxt is not None
-                and not toks[i].possessive
-                and _is_name_word(nxt)
-                and nxt.norm not in self._trie
+                and nxt >= 0
+                and not possessive[i]
+                and _is_name_word(texts[nxt], norms[nxt])
+                and norms[nxt] not in trie
             ):
                 return False  # a surname alias starting another name: "Abbas Araghchi"
-            if payload[0] == "location" and nxt is not None and nxt.norm in ORG_SUFFIXES and (
-                _is_cap(nxt.text)
+            if payload[0] == "location" and nxt >= 0 and norms[nxt] in ORG_SUFFIXES and (
+                _is_cap(texts[nxt])
             ):
                 return False  # "South Asia Center", "Washington Institute"
-            title_line = caps_lines.is_title(toks[i].start)
+            title_line = caps_lines.is_title(table.starts[i])
             if payload[4] and length == 1 and not title_line:
                 # A one-word town name inside a longer capitalised name is part of that name
                 # ("Toyota Motor", "Kennedy Space Center", "President Kennedy").
                 for w in (prev, nxt):
                     if (
-                        w is not None
-                        and _is_name_word(w)
-                        and not (w is prev and w.possessive)
-                        and w.norm not in self._trie  # "the Baghdad-Damascus highway"
+                        w >= 0
+                        and _is_name_word(texts[w], norms[w])
+                        and not (w == prev and possessive[w])
+                        and norms[w] not in trie  # "the Baghdad-Damascus highway"
                     ):
                         return False
             # "Peoples Democratic Party", "National Security Council": a curated name that
@@ -1215,46 +1321,71 @@ class Gazetteer:
             return (
                 payload[4]
                 or payload[0] == "person"  # titles precede names: "Vice President Pence"
-                or prev is None
+                or prev < 0
                 or title_line
-                or prev.possessive
-                or not _is_name_word(prev)
-                or not self.is_common_word(toks[i].text)
+                or possessive[prev]
+                or not _is_name_word(texts[prev], norms[prev])
+                or not self.is_common_word(texts[i])
             )
         if surface not in exact:
             return False
         if surface not in payload[3]:
             return True
-        if caps_lines.is_caps(toks[i].start):
+        if caps_lines.is_caps(table.starts[i]):
             return False
-        if length > 1 and nxt is not None and _is_name_word(nxt):
+        if length > 1 and nxt >= 0 and _is_name_word(texts[nxt], norms[nxt]):
             return False  # "The Independent National Electoral Commission"
         # An acronym beside another all-capital word is shouting, not a name ("WAR IS BORING").
-        for t in (prev if i > 0 and toks[i].joined else None, nxt):
-            if t is None:
+        for t in (prev, nxt):
+            if t < 0:
                 continue
-            shout = t.text
-            if len(shout) > 1 and shout.isalpha() and shout.isupper() and t.norm not in self._trie:
+            shout = texts[t]
+            if len(shout) > 1 and shout.isalpha() and shout.isupper() and norms[t] not in trie:
                 return False
         return True
 
     @staticmethod
-    def _capitalised(toks: Sequence[Token], i: int, length: int) -> bool:
+    def _capitalised(table: TokenTable, i: int, length: int) -> bool:
         """First real word capitalised ("al-Qaeda" counts); "central Asia" too."""
+        texts, norms = table.texts, table.norms
         for j in range(i, i + length):
-            if toks[j].norm in PARTICLES and j < i + length - 1:
+            if norms[j] in PARTICLES and j < i + length - 1:
                 continue
-            if _is_cap(toks[j].text):
+            if _is_cap(texts[j]):
                 return True
-            return toks[j].norm in DIRECTIONS and any(
-                _is_cap(toks[k].text) for k in range(j + 1, i + length)
+            return norms[j] in DIRECTIONS and any(
+                _is_cap(texts[k]) for k in range(j + 1, i + length)
             )
         return False
 
 
-def _is_name_word(token: Token) -> bool:
+def _is_name_word(text: str, norm: str) -> bool:
     """A capitalised word that is not a sentence word ("Motor" in "Toyota Motor", not "In")."""
-    return _is_cap(token.text) and token.norm not in FUNCTION_WORDS
+    return _is_cap(text) and norm not in FUNCTION_WORDS
+
+
+# Letter counts of a line decide whether it is written in capitals. Counting character by
+# character in Python (``sum(map(str.isupper, line))``) dominated matching on long paragraphs;
+# ASCII letters are counted with bytes.translate instead, and only the (few) other characters
+# one by one, which gives exactly the same counts.
+_NOT_ASCII_LETTER = bytes(b for b in range(256) if not (b < 128 and chr(b).isalpha()))
+_NOT_ASCII_UPPER = bytes(b for b in range(256) if not (b < 128 and chr(b).isupper()))
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+_LONG_WORD_INITIAL_RE = re.compile(r"([^\W\d_])[^\W\d_]{2,}")
+"""Finds what :data:`_LONG_WORD_RE` finds, giving only each word's first letter."""
+
+
+def letter_counts(text: str) -> tuple[int, int]:
+    """``(letters, upper-case letters)`` in ``text``, as ``str.isalpha``/``str.isupper`` count
+    them character by character."""
+    ascii_part = text.encode("ascii", "ignore")
+    letters = len(ascii_part.translate(None, _NOT_ASCII_LETTER))
+    upper = len(ascii_part.translate(None, _NOT_ASCII_UPPER))
+    if len(ascii_part) != len(text):
+        others = _NON_ASCII_RE.findall(text)
+        letters += sum(map(str.isalpha, others))
+        upper += sum(map(str.isupper, others))
+    return letters, upper
 
 
 class _CapsLines:
@@ -1271,12 +1402,14 @@ class _CapsLines:
         if hit is None:
             end = text.find("\n", offset)
             line = text[start : end if end >= 0 else len(text)]
-            letters = sum(map(str.isalpha, line))
-            upper = sum(map(str.isupper, line))
+            letters, upper = letter_counts(line)
             caps = letters >= 8 and upper / letters > 0.7
-            words = _LONG_WORD_RE.findall(line)
-            capitalised = sum(1 for w in words if w[0].isupper())
-            title = caps or (len(words) >= 2 and capitalised / len(words) >= 0.75)
+            if caps:
+                title = True
+            else:
+                initials = _LONG_WORD_INITIAL_RE.findall(line)
+                capitalised = sum(map(str.isupper, initials))
+                title = len(initials) >= 2 and capitalised / len(initials) >= 0.75
             hit = (caps, title)
             self._memo[start] = hit
         return hit
