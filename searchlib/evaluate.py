@@ -4,46 +4,61 @@ A search needs every matching document (for the total and the facet counts) and 
 scored ones (for the page shown). Whoosh's matchers give both, but step through a tree of
 Python objects per posting and decode each posting block (a pickle that also holds the
 positions) every time: about 60 ms for a two-word query at 10,000 articles, four times that
-for a phrase. :class:`Evaluator` computes the same set of documents and the same scores set
-at a time instead:
+for a phrase. :class:`Evaluator` computes the same documents and the same scores a set at a
+time instead:
 
-* the documents and term weights of a posting list are decoded once per searcher and kept,
-  with each document's BM25 score for that term (which depends on the term alone), in a
-  bounded LRU cache; so are the documents a phrase matches;
-* ``Or``, ``And``, ``AndMaybe``, ``AndNot`` and phrases combine those per-document scores
-  exactly as the matcher classes do (a union adds the scores of its matching parts, an
-  intersection all of them, ``AndMaybe`` adds the optional part where it matches,
-  ``AndNot`` keeps the positive side's score);
-* coordination (:mod:`searchlib.ranking`) is applied with the tier and clauses its matcher
-  computes for the same index segment, so nothing of the ranking model is re-implemented.
+* the query's own Whoosh matcher tree is built for each index segment (and kept for the
+  next run of the same query), but never stepped through: it is read as a plan. Its leaves
+  name the terms and carry their scorers; its inner nodes say how scores combine;
+* each leaf's documents and term weights are decoded once per searcher and kept, with each
+  document's BM25 score for that term (the expression of ``whoosh.scoring.bm25``, operation
+  for operation), in a bounded LRU cache; so are the documents a phrase matches;
+* each inner node combines its children's per-document scores exactly as its ``score()``
+  does (a union adds the scores of the sides matching a document, an intersection both,
+  ``AndMaybe`` the optional side where it matches, ``AndNot`` keeps the positive side, a
+  wrapper multiplies by its boost, coordination adds its tiers, see :mod:`searchlib.ranking`).
 
-Sums may be added in another order than Whoosh's matcher tree does, so a score can differ
-from Whoosh's in the last bits. The caller therefore only uses these scores to pick the
-candidates of a page (with a margin) and asks :func:`exact_scores` for Whoosh's own scores of
-those few documents, which decide the final order: results are identical to a plain Whoosh
-search. Queries with any other part (wildcards, fuzzy terms, ranges, pseudo-relevance
-feedback...) are not handled (:meth:`Evaluator.evaluate` returns None) and go to Whoosh.
+Floating-point sums are therefore formed from the same operands in the same way as Whoosh
+forms them, and the scores are Whoosh's own, bit for bit: the tests compare them with a
+plain scored search. Which terms matched each document (what highlighting needs) is kept too,
+with the semantics of Whoosh's ``terms=True``: the leaves positioned on the document. A tree
+with any other matcher (wildcards, ranges, pseudo-relevance feedback...) is not handled:
+:meth:`Evaluator.evaluate` returns None and the caller uses Whoosh.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.matching import (
+    AndMaybeMatcher,
+    FilterMatcher,
+    IntersectionMatcher,
+    NullMatcherClass,
+    UnionMatcher,
+    WrappingMatcher,
+)
+from whoosh.query.spans import SpanNear2
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 
 from . import ranking
 
-__all__ = ["Evaluation", "Evaluator", "exact_scores"]
+__all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
-#: Decoded postings kept per searcher, counted in postings (about 40 bytes each with the
+#: Decoded postings kept per searcher, counted in postings (about 100 bytes each with the
 #: score): enough for the few thousand distinct terms of a session at 100,000 articles.
 POSTINGS_BUDGET = 4_000_000
 #: Phrase results kept per searcher.
 PHRASE_ENTRIES = 256
+#: Matcher trees (one per query and segment) kept per searcher.
+TREE_ENTRIES = 2048
+
+_Terms = list[tuple[tuple[str, bytes], Any]]
 
 
 class _Unsupported(Exception):
@@ -51,25 +66,33 @@ class _Unsupported(Exception):
 
 
 class Evaluation:
-    """The documents a query matches (global docnums) with their scores.
+    """The documents a query matches (global docnums), their scores and matched terms."""
 
-    ``scores`` may differ from Whoosh's in the last bits (see the module docstring).
-    """
-
-    def __init__(self, scores: dict[int, float]) -> None:
+    def __init__(self, scores: dict[int, float], offsets: list[int],
+                 terms: list[_Terms]) -> None:
         self.scores = scores
+        self._offsets = offsets
+        self._terms = terms
+
+    def terms_of(self, docnum: int) -> list[tuple[str, bytes]]:
+        """The ``(field, term)`` pairs matched in ``docnum``, in Whoosh's term-matcher order."""
+        seg = bisect_right(self._offsets, docnum) - 1
+        local = docnum - self._offsets[seg]
+        return [term for term, docs in self._terms[seg] if local in docs]
 
 
 class _Node:
-    """One evaluated query part in one segment: local docnum -> score, and which terms
-    matched where (kept only below a coordinated query, which counts matched words)."""
+    """One evaluated matcher in one segment: local docnum -> score, and the leaves that are
+    positioned on each matched document, as ``((field, term), documents)`` in tree order."""
 
     __slots__ = ("scores", "terms")
 
-    def __init__(self, scores: dict[int, float],
-                 terms: list[tuple[frozenset[tuple[str, bytes]], Any]] | None) -> None:
+    def __init__(self, scores: dict[int, float], terms: _Terms) -> None:
         self.scores = scores
         self.terms = terms
+
+
+_EMPTY_TERMS: _Terms = []
 
 
 class _LRU:
@@ -88,6 +111,9 @@ class _LRU:
         return found[0]
 
     def put(self, key: Any, value: Any, weight: int) -> None:
+        old = self._data.pop(key, None)
+        if old is not None:
+            self.used -= old[1]
         self._data[key] = (value, weight)
         self.used += weight
         while self.used > self.budget and len(self._data) > 1:
@@ -100,117 +126,92 @@ class Evaluator:
 
     def __init__(self, searcher: Any) -> None:
         self.searcher = searcher
-        self.weighting = searcher.weighting
         self.leaves: list[tuple[Any, int]] = list(searcher.leaf_searchers())
         self._postings = _LRU(POSTINGS_BUDGET)
         self._phrases = _LRU(PHRASE_ENTRIES)
+        self._trees = _LRU(TREE_ENTRIES)
         self._lengths: dict[tuple[int, str], Sequence[int]] = {}
-
-    # --- entry point ----------------------------------------------------------------------
 
     def evaluate(self, q: Any) -> Evaluation | None:
         """All documents ``q`` matches with their scores, or None if ``q`` is not handled."""
-        context = self.searcher.context(needs_current=True)
-        scores: dict[int, float] = {}
         try:
             _check(q)
-            for index, (sub, offset) in enumerate(self.leaves):
-                node = self._node(q, index, sub, context, want_terms=False)
+        except _Unsupported:
+            return None
+        context = self.searcher.context(needs_current=True)
+        scores: dict[int, float] = {}
+        offsets: list[int] = []
+        terms: list[_Terms] = []
+        try:
+            for seg, (sub, offset) in enumerate(self.leaves):
+                key = (q, seg)
+                tree = self._trees.get(key)
+                if tree is None:
+                    tree = q.matcher(sub, context)
+                    self._trees.put(key, tree, 1)
+                node = self._node(tree, seg, sub)
                 if offset:
                     scores.update({d + offset: s for d, s in node.scores.items()})
                 else:
                     scores.update(node.scores)
+                offsets.append(offset)
+                terms.append(node.terms)
         except _Unsupported:
             return None
-        return Evaluation(scores)
+        return Evaluation(scores, offsets, terms)
 
-    # --- query parts ----------------------------------------------------------------------
+    # --- matchers -------------------------------------------------------------------------
 
-    def _node(self, q: Any, seg: int, sub: Any, context: Any, want_terms: bool) -> _Node:
-        kind = type(q)
-        if kind is wq.Term:
-            return self._term(q, seg, sub, want_terms)
-        if kind is wq.Phrase:
-            return self._phrase(q, seg, sub, want_terms)
-        if kind is wq.Or or kind is ranking.CoordinatedOr:
-            if q.scale or q.minmatch:
-                raise _Unsupported
-            parts = [self._node(p, seg, sub, context, want_terms or kind is not wq.Or)
-                     for p in q.subqueries]
-            node = _union(parts)
-            if len(q.subqueries) > 1:  # a lone subquery's matcher is used as it is
-                _boost(node, q.boost)
-            if kind is not wq.Or:
-                node = self._coordinate(q, node, seg, sub, context)
-            return node
-        if kind is wq.And:
-            parts = [self._node(p, seg, sub, context, want_terms) for p in q.subqueries]
-            node = _intersection(parts)
-            if len(q.subqueries) > 1:
-                _boost(node, q.boost)
-            return node
-        if kind is wq.AndMaybe or kind is ranking.CoordinatedAndMaybe:
-            coordinated = kind is not wq.AndMaybe
-            a = self._node(q.a, seg, sub, context, want_terms or coordinated)
-            b = self._node(q.b, seg, sub, context, want_terms or coordinated)
-            node = _and_maybe(a, b)
-            if coordinated:
-                node = self._coordinate(q, node, seg, sub, context)
-            return node
-        if kind is ranking.ExcludingAndNot:
-            a = self._node(q.a, seg, sub, context, want_terms)
-            b = self._node(q.b, seg, sub, context, False)
-            return _and_not(a, b)
+    def _node(self, m: Any, seg: int, sub: Any) -> _Node:
+        kind = type(m)
+        if kind is NullMatcherClass or not m.is_active():
+            # A matcher is inactive from the start only when it matches nothing here.
+            return _Node({}, _EMPTY_TERMS)
+        if kind is UnionMatcher:
+            return _union(self._node(m.a, seg, sub), self._node(m.b, seg, sub))
+        if kind is IntersectionMatcher:
+            return _intersection(self._node(m.a, seg, sub), self._node(m.b, seg, sub))
+        if kind is AndMaybeMatcher:
+            return _and_maybe(self._node(m.a, seg, sub), self._node(m.b, seg, sub))
+        if kind is ranking.ExcludingMatcher:
+            return _and_not(self._node(m.a, seg, sub), self._node(m.b, seg, sub))
+        if kind is WrappingMatcher:
+            node = self._node(m.child, seg, sub)
+            return _Node(_times(node.scores, m.boost), node.terms)
+        if kind is FilterMatcher:
+            node = self._node(m.child, seg, sub)
+            ids, exclude = m._ids, m._exclude
+            scores = {d: s * m.boost for d, s in node.scores.items() if (d in ids) != exclude}
+            return _Node(scores, _restrict(node.terms, scores))
+        if kind is SpanNear2.SpanNear2Matcher:
+            return self._phrase(m, seg, sub)
+        if kind is ranking.RankingMatcher:
+            return self._coordinated(m, seg, sub)
+        if hasattr(m, "_read_ids") and m.term() is not None:
+            return self._leaf(m, seg, sub)
         raise _Unsupported
 
-    def _term(self, q: Any, seg: int, sub: Any, want_terms: bool) -> _Node:
-        if q.minquality:
-            raise _Unsupported
-        fieldname = q.fieldname
-        schema = sub.schema
-        empty = _Node({}, [] if want_terms else None)
-        if fieldname not in schema:
-            return empty
-        try:
-            btext = schema[fieldname].to_bytes(q.text)
-        except ValueError:
-            return empty
-        scores = self._term_scores(seg, sub, fieldname, btext)
-        if scores is None:
-            return empty
-        if q.boost != 1.0:
-            boost = q.boost
-            scores = {d: s * boost for d, s in scores.items()}
-        else:
-            scores = dict(scores)
-        terms = [(frozenset([(fieldname, btext)]), scores.keys())] if want_terms else None
-        return _Node(scores, terms)
-
-    def _term_scores(self, seg: int, sub: Any, fieldname: str, btext: bytes
-                     ) -> dict[int, float] | None:
-        """Local docnum -> unboosted score of one term in one segment, None if absent."""
+    def _leaf(self, m: Any, seg: int, sub: Any) -> _Node:
+        fieldname, btext = term = m.term()
         key = (seg, fieldname, btext)
-        cached: dict[int, float] | None = self._postings.get(key)
-        if cached is not None:
-            return cached
-        reader = sub.reader()
-        if (fieldname, btext) not in reader:
-            return None
-        ids, weights, _ = _read_postings(reader, fieldname, btext, values=False)
-        scorer = self.weighting.scorer(sub, fieldname, btext)
-        if type(scorer) is BM25FScorer:
-            lengths = self._field_lengths(seg, sub, fieldname)
-            idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-            # The expression of whoosh.scoring.bm25, operation for operation.
-            values = [idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * lengths[d] / avgfl)))
-                      for d, w in zip(ids, weights, strict=True)]
-        elif type(scorer) is WeightScorer:
-            values = list(weights)
-        else:
-            raise _Unsupported
-        scores = dict(zip(ids, values, strict=True))
-        self._postings.put(key, scores, len(ids) + 1)
-        return scores
+        scores: dict[int, float] | None = self._postings.get(key)
+        if scores is None:
+            reader = sub.reader()
+            ids, weights, _ = _read_postings(reader, fieldname, btext, values=False)
+            scorer = m.scorer
+            if type(scorer) is BM25FScorer:
+                lengths = self._field_lengths(seg, sub, fieldname)
+                idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+                # The expression of whoosh.scoring.bm25, operation for operation.
+                values = [idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * lengths[d] / avgfl)))
+                          for d, w in zip(ids, weights, strict=True)]
+            elif type(scorer) is WeightScorer:
+                values = list(weights)
+            else:
+                raise _Unsupported
+            scores = dict(zip(ids, values, strict=True))
+            self._postings.put(key, scores, len(ids) + 1)
+        return _Node(scores, [(term, scores.keys())])
 
     def _field_lengths(self, seg: int, sub: Any, fieldname: str) -> Sequence[int]:
         found = self._lengths.get((seg, fieldname))
@@ -221,86 +222,40 @@ class Evaluator:
             self._lengths[(seg, fieldname)] = found
         return found
 
-    def _phrase(self, q: Any, seg: int, sub: Any, want_terms: bool) -> _Node:
-        fieldname = q.fieldname
-        schema = sub.schema
-        empty = _Node({}, [] if want_terms else None)
-        if fieldname not in schema:
-            return empty
-        field = schema[fieldname]
-        if not field.format or not field.format.supports("positions"):
-            raise _Unsupported  # Whoosh raises a query error here; let it
-        reader = sub.reader()
-        btexts: list[bytes] = []
-        for word in q.words:
-            try:
-                btext = field.to_bytes(word)
-            except ValueError:
-                return empty
-            if (fieldname, btext) not in reader:
-                return empty
-            btexts.append(btext)
-        parts = []
-        for btext in btexts:
-            found = self._term_scores(seg, sub, fieldname, btext)
-            if found is None:
-                return empty
-            parts.append(found)
-        key = (seg, fieldname, tuple(btexts), q.slop)
+    def _phrase(self, m: Any, seg: int, sub: Any) -> _Node:
+        """SpanNear2 (a phrase): the intersection of its words, kept where they are in order."""
+        if not m.ordered or m.mindist != 1 or m.boost != 1.0:
+            raise _Unsupported
+        terms = []
+        for leaf in m.ms:
+            found = [t.term() for t in leaf.term_matchers()]
+            if len(found) != 1:
+                raise _Unsupported
+            terms.append(found[0])
+        inner = self._node(m.child, seg, sub)
+        key = (seg, tuple(terms), m.slop)
         docs = self._phrases.get(key)
         if docs is None:
-            docs = self._phrase_docs(reader, fieldname, btexts, parts, q.slop)
+            docs = frozenset(_phrase_docs(sub.reader(), terms, inner.scores, m.slop))
             self._phrases.put(key, docs, 1)
-        # The phrase matcher scores the intersection of its word matchers: their sum.
-        scores: dict[int, float] = {}
-        for d in docs:
-            total = parts[0][d]
-            for part in parts[1:]:
-                total = total + part[d]
-            scores[d] = total
-        if q.boost != 1.0:
-            scores = {d: s * q.boost for d, s in scores.items()}
-        terms = ([(frozenset((fieldname, t) for t in btexts), scores.keys())]
-                 if want_terms else None)
-        return _Node(scores, terms)
+        scores = {d: s for d, s in inner.scores.items() if d in docs}
+        return _Node(scores, _restrict(inner.terms, scores))
 
-    def _phrase_docs(self, reader: Any, fieldname: str, btexts: list[bytes],
-                     parts: list[dict[int, float]], slop: int) -> tuple[int, ...]:
-        """Local docnums where the words occur in order within ``slop`` (SpanNear2's test)."""
-        common = set(parts[0])
-        for part in parts[1:]:
-            common &= part.keys()
-        if not common:
-            return ()
-        decode = reader.schema[fieldname].format.decoder("positions")
-        positions: list[dict[int, Any]] = []
-        for btext in dict.fromkeys(btexts):
-            ids, _, values = _read_postings(reader, fieldname, btext, values=True)
-            positions.append({d: v for d, v in zip(ids, values, strict=True) if d in common})
-        by_word = dict(zip(dict.fromkeys(btexts), positions, strict=True))
-        matched = []
-        for d in sorted(common):
-            if _spans_match([decode(by_word[b][d]) for b in btexts], slop):
-                matched.append(d)
-        return tuple(matched)
-
-    def _coordinate(self, q: Any, node: _Node, seg: int, sub: Any, context: Any) -> _Node:
-        """Apply the coordination the query's own matcher applies in this segment."""
-        if not node.scores:
-            return node
+    def _coordinated(self, m: Any, seg: int, sub: Any) -> _Node:
+        """Coordination: plus ``(matched clauses - 1) * tier`` (see ranking._RankingMatcher)."""
         try:
-            rule = ranking.coordination_of(q.matcher(sub, context))
+            rule = ranking.coordination_of(m)
         except ValueError:
             raise _Unsupported from None
+        node = self._node(m.child, seg, sub)
         if rule is None:
             return node
         clauses, tier = rule
-        assert node.terms is not None
         counts: dict[int, int] = {}
         for clause in clauses:
             docs: set[int] = set()
-            for terms, where in node.terms:
-                if not terms.isdisjoint(clause):
+            for term, where in node.terms:
+                if term in clause:
                     docs.update(where)
             for d in docs:
                 counts[d] = counts.get(d, 0) + 1
@@ -309,7 +264,7 @@ class Evaluator:
 
 
 def _check(q: Any) -> None:
-    """Refuse early what would need Whoosh anyway (saves building partial results)."""
+    """Refuse early what would need Whoosh anyway (saves building matchers for nothing)."""
     kind = type(q)
     if kind in (wq.Term, wq.Phrase):
         return
@@ -328,68 +283,55 @@ def _check(q: Any) -> None:
     raise _Unsupported
 
 
-def _boost(node: _Node, boost: float) -> None:
-    if boost != 1.0:
-        node.scores = {d: s * boost for d, s in node.scores.items()}
+def _times(scores: dict[int, float], boost: float) -> dict[int, float]:
+    return {d: s * boost for d, s in scores.items()}
 
 
-def _union(parts: list[_Node]) -> _Node:
-    parts = [p for p in parts if p.scores] or parts[:1]
-    if not parts:
-        return _Node({}, None)
-    first = max(parts, key=lambda p: len(p.scores))
-    scores = dict(first.scores)
-    for part in parts:
-        if part is first:
-            continue
-        for d, s in part.scores.items():
-            found = scores.get(d)
-            scores[d] = s if found is None else found + s
-    terms = None
-    if all(p.terms is not None for p in parts):
-        terms = [t for p in parts for t in p.terms or ()]
-    return _Node(scores, terms)
+def _restrict(terms: _Terms, keep: Any) -> _Terms:
+    """Leaves below a node are positioned on a document only where the node matches it."""
+    keys = keep.keys()
+    return [(term, keys & where) for term, where in terms]
 
 
-def _intersection(parts: list[_Node]) -> _Node:
-    if not parts or any(not p.scores for p in parts):
-        return _Node({}, [] if parts and all(p.terms is not None for p in parts) else None)
-    smallest = min(parts, key=lambda p: len(p.scores))
-    docs: Iterable[int] = smallest.scores.keys()
-    for part in parts:
-        if part is not smallest:
-            docs = part.scores.keys() & docs
-    scores = {}
-    for d in docs:
-        total = parts[0].scores[d]
-        for part in parts[1:]:
-            total = total + part.scores[d]
-        scores[d] = total
-    terms = None
-    if all(p.terms is not None for p in parts):
-        keep = scores.keys()
-        terms = [(t, keep & where) for p in parts for t, where in p.terms or ()]
-    return _Node(scores, terms)
+def _union(a: _Node, b: _Node) -> _Node:
+    scores = dict(a.scores)
+    for d, s in b.scores.items():
+        found = scores.get(d)
+        scores[d] = s if found is None else found + s
+    return _Node(scores, a.terms + b.terms)
+
+
+def _intersection(a: _Node, b: _Node) -> _Node:
+    bs = b.scores
+    scores = {d: s + bs[d] for d, s in a.scores.items() if d in bs}
+    return _Node(scores, _restrict(a.terms + b.terms, scores))
 
 
 def _and_maybe(a: _Node, b: _Node) -> _Node:
     optional = b.scores
     scores = {d: (s + optional[d]) if d in optional else s for d, s in a.scores.items()}
-    terms = None
-    if a.terms is not None and b.terms is not None:
-        keep = scores.keys()
-        terms = a.terms + [(t, keep & where) for t, where in b.terms]
-    return _Node(scores, terms)
+    return _Node(scores, a.terms + _restrict(b.terms, scores))
 
 
 def _and_not(a: _Node, b: _Node) -> _Node:
     excluded = b.scores
     scores = {d: s for d, s in a.scores.items() if d not in excluded}
-    terms = None
-    if a.terms is not None:
-        keep = scores.keys()
-        terms = [(t, keep & where) for t, where in a.terms]
-    return _Node(scores, terms)
+    return _Node(scores, _restrict(a.terms, scores))
+
+
+def _phrase_docs(reader: Any, terms: list[tuple[str, bytes]], candidates: dict[int, float],
+                 slop: int) -> list[int]:
+    """Local docnums among ``candidates`` where the words occur in order within ``slop``."""
+    if not candidates:
+        return []
+    fieldname = terms[0][0]
+    decode = reader.schema[fieldname].format.decoder("positions")
+    values: dict[tuple[str, bytes], dict[int, Any]] = {}
+    for term in dict.fromkeys(terms):
+        ids, _, raw = _read_postings(reader, term[0], term[1], values=True)
+        values[term] = {d: v for d, v in zip(ids, raw, strict=True) if d in candidates}
+    return [d for d in sorted(candidates)
+            if _spans_match([decode(values[t][d]) for t in terms], slop)]
 
 
 def _spans_match(positions: list[list[int]], slop: int) -> bool:

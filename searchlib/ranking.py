@@ -42,6 +42,8 @@ __all__ = [
     "CoordinatedAndMaybe",
     "CoordinatedOr",
     "ExcludingAndNot",
+    "ExcludingMatcher",
+    "RankingMatcher",
     "coordinate",
     "coordination_of",
     "may_use_feedback",
@@ -321,9 +323,11 @@ class _CoordinatedAndMaybe(wq.AndMaybe):  # type: ignore[misc]
         return _coordinated(child, self, wq.AndMaybe(self.a, self.b), searcher, context)
 
 
-#: The coordinated query classes, for code that evaluates queries without their matchers.
+#: The coordinated query classes and their matcher, for code that evaluates queries by
+#: reading their matcher trees (see :mod:`searchlib.evaluate`).
 CoordinatedOr = _CoordinatedOr
 CoordinatedAndMaybe = _CoordinatedAndMaybe
+RankingMatcher = _RankingMatcher
 
 
 def coordination_of(matcher: Any) -> tuple[list[frozenset[tuple[str, bytes]]], float] | None:
@@ -373,6 +377,10 @@ class ExcludingAndNot(wq.AndNot):  # type: ignore[misc]
         """Return the AND-NOT matcher; the excluded side is matched without scoring."""
         return _ExcludingMatcher(self.a.matcher(searcher, context),
                                  self.b.matcher(searcher, searcher.boolean_context()))
+
+
+#: The matcher of :class:`ExcludingAndNot`.
+ExcludingMatcher = _ExcludingMatcher
 
 
 def _exclusions(q: Any) -> Any:

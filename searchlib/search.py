@@ -55,11 +55,6 @@ _FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
 _QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\")]|$)")
 _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
-#: Relative margin below the last candidate's estimated score within which documents are
-#: rescored exactly (estimates differ from Whoosh's scores by rounding only, ~1e-15).
-_SCORE_MARGIN = 1e-9
-#: Extra candidates tolerated beyond twice the hits wanted before ties go to Whoosh.
-_TIE_ALLOWANCE = 50
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
 
 
@@ -517,32 +512,33 @@ class Index:
         searcher = self._fresh()
         wanted = page * limit
         start = (page - 1) * limit
-        ranked: list[tuple[float, int]] | None = None
-        terms: dict[int, list[tuple[str, bytes]]] = {}
-        if sort == "relevance":
-            if evaluation is not None:
-                found = self._rank(q, evaluation, final, wanted, filtered)
-                if found is not None:
-                    ranked, terms = found
-                    ranked = ranked[start:wanted]
-            if ranked is None:
-                docset = set(_iter_bits(final)) if filtered else None
-                results = searcher.search(q, limit=wanted, filter=docset, terms=True)
-                page_hits = list(results[start:wanted])
+        if sort == "relevance" and evaluation is None:
+            docset = set(_iter_bits(final)) if filtered else None
+            results = searcher.search(q, limit=wanted, filter=docset, terms=True)
+            page_hits = list(results[start:wanted])
         else:
-            # Ordered from the cached date column rather than Whoosh's sort, which files
-            # undated documents among the dated ones; here they always come last.
-            dates = self._facet_cache().dates()
-            newest = sort != "oldest"
-            order = sorted(_iter_bits(final), key=lambda d: (
-                d not in dates, -dates.get(d, 0) if newest else dates.get(d, 0), d))
-            chosen = order[start:wanted]
-            exact = evaluate.exact_scores(searcher, q, sorted(chosen))
-            ranked = [(exact[d][0], d) for d in chosen if d in exact]
-            terms = {d: found_terms for d, (_, found_terms) in exact.items()}
-        if ranked is not None:
-            # Whoosh's own scores and matched terms of just the hits shown, in a Results
-            # object like the one a scored search returns (highlighting reads it).
+            terms: dict[int, list[tuple[str, bytes]]] = {}
+            if sort == "relevance":
+                assert evaluation is not None
+                ranked = self._rank(evaluation, final, wanted, filtered)[start:wanted]
+            else:
+                # Ordered from the cached date column rather than Whoosh's sort, which files
+                # undated documents among the dated ones; here they always come last.
+                dates = self._facet_cache().dates()
+                newest = sort != "oldest"
+                order = sorted(_iter_bits(final), key=lambda d: (
+                    d not in dates, -dates.get(d, 0) if newest else dates.get(d, 0), d))
+                chosen = order[start:wanted]
+                if evaluation is not None:
+                    ranked = [(evaluation.scores[d], d) for d in chosen]
+                else:
+                    exact = evaluate.exact_scores(searcher, q, sorted(chosen))
+                    ranked = [(exact[d][0], d) for d in chosen if d in exact]
+                    terms = {d: found for d, (_, found) in exact.items()}
+            if evaluation is not None:
+                terms = {d: evaluation.terms_of(d) for _, d in ranked}
+            # The scores and matched terms of just the hits shown, in a Results object like
+            # the one a scored search with terms=True returns (highlighting reads it).
             results = evaluate.results_for(searcher, q, ranked, terms)
             page_hits = [WhooshHit(results, docnum, pos, score)
                          for pos, (score, docnum) in enumerate(ranked)]
@@ -551,34 +547,17 @@ class Index:
         return [self._make_hit(hit, rank, snippets)
                 for rank, hit in enumerate(page_hits, start + 1)]
 
-    def _rank(self, q: Any, evaluation: evaluate.Evaluation, final: int, wanted: int,
-              filtered: bool) -> tuple[list[tuple[float, int]],
-                                       dict[int, list[tuple[str, bytes]]]] | None:
-        """The best ``wanted`` documents of ``final`` by Whoosh's score, then docnum.
-
-        The evaluation's scores pick the candidates: every document within a rounding margin
-        of the ``wanted``-th best, whose exact scores then decide. None when ties make that
-        set large (documents that all score the same): a Whoosh search ranks those faster.
-        """
+    @staticmethod
+    def _rank(evaluation: evaluate.Evaluation, final: int, wanted: int, filtered: bool
+              ) -> list[tuple[float, int]]:
+        """The best ``wanted`` documents of ``final``: by score, then docnum (as Whoosh's
+        top-N collector keeps them)."""
         scores = evaluation.scores
         if filtered or len(scores) != final.bit_count():
             pool = [(scores[d], d) for d in _iter_bits(final)]
         else:
             pool = [(s, d) for d, s in scores.items()]
-        if len(pool) > wanted:
-            cutoff = heapq.nlargest(wanted, pool)[-1][0]
-            cutoff -= _SCORE_MARGIN * max(1.0, abs(cutoff))
-            candidates = sorted(d for s, d in pool if s >= cutoff)
-        else:
-            candidates = sorted(d for _, d in pool)
-        if len(candidates) > 2 * wanted + _TIE_ALLOWANCE:
-            return None
-        exact = evaluate.exact_scores(self._fresh(), q, candidates)
-        if len(exact) != len(candidates):
-            return None  # cannot happen unless the evaluation is wrong; Whoosh decides
-        ranked = sorted(((score, d) for d, (score, _) in exact.items()),
-                        key=lambda item: (-item[0], item[1]))[:wanted]
-        return ranked, {d: exact[d][1] for _, d in ranked}
+        return heapq.nsmallest(wanted, pool, key=lambda item: (-item[0], item[1]))
 
     def _make_hit(self, hit: Any, rank: int, snippets: bool) -> Hit:
         stored = hit.fields()
