@@ -37,6 +37,8 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         self.minsize = minsize
         self.stoplist = frozenset(STOP_WORDS)
         self._stems: dict[str, str] = {}
+        # Token as written -> indexed term: one lookup per token when indexing.
+        self._terms: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # The schema is pickled into the index's table of contents: leave the cache out.
@@ -46,6 +48,7 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         self.minsize = state["minsize"]
         self.stoplist = state["stoplist"]
         self._stems = {}
+        self._terms = {}
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, NewsAnalyzer) and other.minsize == self.minsize
@@ -58,6 +61,18 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         """Stemming changes word forms (Whoosh asks this for spelling and highlighting)."""
         return True
 
+    def _term(self, raw: str) -> str:
+        """The indexed term of the token ``raw`` ("" for a stop word), remembered."""
+        text = raw.lower()
+        if len(text) < self.minsize or text in self.stoplist:
+            term = ""
+        else:
+            term = self._stems.get(text) or stem(text)
+        if len(self._terms) >= _CACHE_LIMIT:
+            self._terms.clear()
+        self._terms[raw] = term
+        return term
+
     def postings(self, value: str, *, chars: bool) -> dict[str, list[Any]]:
         """Each indexed term of ``value`` -> its positions, or with ``chars`` its
         ``(position, startchar, endchar)`` triples, in order of first occurrence.
@@ -65,25 +80,21 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         Exactly what iterating ``self(value, positions=True, chars=chars)`` and grouping the
         token texts gives (the same positions, renumbered around stop words), in one loop.
         """
-        stems = self._stems
-        stoplist = self.stoplist
-        minsize = self.minsize
+        terms = self._terms
         seen: dict[str, list[Any]] = {}
         pos = -1  # position of the last kept token; the first kept one keeps its index
         for index, match in enumerate(_WORD.finditer(value)):
-            text = match.group(0).lower()
-            if len(text) < minsize or text in stoplist:
+            raw = match.group()
+            term = terms.get(raw)
+            if term is None:
+                term = self._term(raw)
+            if not term:
                 continue
-            stemmed = stems.get(text)
-            if stemmed is None:
-                if len(stems) >= _CACHE_LIMIT:
-                    stems.clear()
-                stemmed = stems[text] = stem(text)
             pos = index if pos < 0 else pos + 1
-            entry = (pos, match.start(), match.end()) if chars else pos
-            found = seen.get(stemmed)
+            entry = (pos, *match.span()) if chars else pos
+            found = seen.get(term)
             if found is None:
-                seen[stemmed] = [entry]
+                seen[term] = [entry]
             else:
                 found.append(entry)
         return seen
