@@ -449,3 +449,41 @@ def results_for(searcher: Any, q: Any, ranked: Sequence[tuple[float, int]],
     results.termdocs = termdocs
     results.docterms = {d: list(t) for d, t in terms.items()}
     return results
+
+
+def preload_chars(results: Any, fieldname: str) -> None:
+    """Fill the character offsets Whoosh's highlighter loads for the hits of ``results``.
+
+    Same data as ``Highlighter._load_chars`` (for each hit and each matched word of
+    ``fieldname``, the word's ``(position, startchar, endchar)`` list), read from each
+    segment's postings instead of the top-level searcher's, which builds a scorer for every
+    segment for each word. Leaves the cache empty (so Whoosh loads it) if anything is off.
+    """
+    searcher = results.searcher
+    field = searcher.schema[fieldname]
+    if not results.has_matched_terms() or not field.supports("characters"):
+        return
+    leaves = list(searcher.leaf_searchers())
+    offsets = [offset for _, offset in leaves]
+    docnums = sorted(docnum for _, docnum in results.top_n)
+    cache: dict[int, dict[str, Any]] = {d: {} for d in docnums}
+    words = frozenset(field.from_bytes(t[1]) for t in results.matched_terms()
+                      if t[0] == fieldname)
+    for text in words:
+        btext = field.to_bytes(text)
+        docset = set(results.termdocs[(fieldname, btext)])
+        matchers: dict[int, Any] = {}
+        for d in docnums:
+            if d not in docset:
+                continue
+            seg = bisect_right(offsets, d) - 1
+            sub, offset = leaves[seg]
+            matcher = matchers.get(seg)
+            if matcher is None:
+                matcher = matchers[seg] = sub.reader().postings(fieldname, btext)
+            if matcher.is_active() and matcher.id() < d - offset:
+                matcher.skip_to(d - offset)
+            if not matcher.is_active() or matcher.id() != d - offset:
+                return
+            cache[d][text] = matcher.value_as("characters")
+    results._char_cache[fieldname] = cache

@@ -544,6 +544,8 @@ class Index:
                          for pos, (score, docnum) in enumerate(ranked)]
         results.fragmenter = _SentenceSnapFragmenter()
         results.formatter = _SnippetFormatter()
+        if snippets and page_hits:
+            evaluate.preload_chars(results, "body")
         return [self._make_hit(hit, rank, snippets)
                 for rank, hit in enumerate(page_hits, start + 1)]
 
@@ -557,7 +559,9 @@ class Index:
             pool = [(scores[d], d) for d in _iter_bits(final)]
         else:
             pool = [(s, d) for d, s in scores.items()]
-        return heapq.nsmallest(wanted, pool, key=lambda item: (-item[0], item[1]))
+        # Highest score first, then lowest docnum: plain tuple order on (score, -docnum).
+        best = heapq.nlargest(wanted, [(s, -d) for s, d in pool])
+        return [(s, -negated) for s, negated in best]
 
     def _make_hit(self, hit: Any, rank: int, snippets: bool) -> Hit:
         stored = hit.fields()
