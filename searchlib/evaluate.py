@@ -29,7 +29,7 @@ with any other matcher (wildcards, ranges, pseudo-relevance feedback...) is not 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -251,15 +251,21 @@ class Evaluator:
         if rule is None:
             return node
         clauses, tier = rule
-        counts: dict[int, int] = {}
+        counts: Counter[int] = Counter()
         for clause in clauses:
             docs: set[int] = set()
             for term, where in node.terms:
                 if term in clause:
                     docs.update(where)
-            for d in docs:
-                counts[d] = counts.get(d, 0) + 1
-        scores = {d: s + (counts.get(d, 0) - 1) * tier for d, s in node.scores.items()}
+            counts.update(docs)
+        scores = node.scores.copy()
+        # A document matching one clause gains (1 - 1) * tier, i.e. adds 0.0, which leaves
+        # any score unchanged: only the others need the arithmetic.
+        for d in scores.keys() - counts.keys():
+            scores[d] = scores[d] + (0 - 1) * tier
+        for d, count in counts.items():
+            if count != 1:
+                scores[d] = scores[d] + (count - 1) * tier
         return _Node(scores, node.terms)
 
 
@@ -294,16 +300,19 @@ def _restrict(terms: _Terms, keep: Any) -> _Terms:
 
 
 def _union(a: _Node, b: _Node) -> _Node:
-    scores = dict(a.scores)
-    for d, s in b.scores.items():
-        found = scores.get(d)
-        scores[d] = s if found is None else found + s
+    # The dict and set operations run in C; Python only adds where both sides match.
+    sa, sb = a.scores, b.scores
+    both = sa.keys() & sb.keys()
+    scores = sa.copy()
+    scores.update(sb)
+    for d in both:
+        scores[d] = sa[d] + sb[d]
     return _Node(scores, a.terms + b.terms)
 
 
 def _intersection(a: _Node, b: _Node) -> _Node:
-    bs = b.scores
-    scores = {d: s + bs[d] for d, s in a.scores.items() if d in bs}
+    sa, sb = a.scores, b.scores
+    scores = {d: sa[d] + sb[d] for d in sa.keys() & sb.keys()}
     return _Node(scores, _restrict(a.terms + b.terms, scores))
 
 
