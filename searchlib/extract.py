@@ -38,6 +38,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import compress, count
+from operator import itemgetter
 from typing import Any
 
 from searchlib.dates import find_mentioned, find_published
@@ -50,6 +51,7 @@ from searchlib.gazetteer import (
     default_gazetteer,
     letter_counts,
     name_starts,
+    plainly_lower_case,
     token_table,
 )
 from searchlib.models import EntityMention, Extraction, FacetKind
@@ -168,6 +170,7 @@ _TITLE_GAP_RE = re.compile(r",?[ \t]+")
 _CUE_GAP_RE = re.compile(r"[ \t]*,?[ \t]*")
 _LONG_WORD_INITIAL_RE = re.compile(r"([^\W\d_])[^\W\d_]{2,}")
 """Words of three or more letters, giving only each word's first letter."""
+_FIRST_CHAR = itemgetter(0)
 
 
 def _is_language(
@@ -201,9 +204,13 @@ def _headline_line(text: str, offset: int, title_end: int, memo: dict[int, bool]
     hit = memo.get(start)
     if hit is None:
         end = text.find("\n", offset)
-        initials = _LONG_WORD_INITIAL_RE.findall(text, start, end if end >= 0 else len(text))
-        caps = sum(map(str.isupper, initials))
-        hit = len(initials) >= 3 and caps / len(initials) >= 0.75
+        line = text[start : end if end >= 0 else len(text)]
+        if plainly_lower_case(line, letter_counts(line)[1]):
+            hit = False
+        else:
+            initials = _LONG_WORD_INITIAL_RE.findall(line)
+            caps = sum(map(str.isupper, initials))
+            hit = len(initials) >= 3 and caps / len(initials) >= 0.75
         memo[start] = hit
     return hit
 
@@ -712,8 +719,9 @@ def extract(
                 m = _as_province(m, tokens, a, gaz)
             mentions.append(m)
     mentions.extend(find_provinces(text, tokens, covered, gaz))
-    texts = tokens.texts
-    caps = [k for k in starts if texts[k][0].isupper()]
+    # The capitalised starts, selected by C-level passes (this runs over every start).
+    caps = list(compress(starts, map(str.isupper, map(_FIRST_CHAR, map(
+        tokens.texts.__getitem__, starts)))))
     mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title), caps=caps))
     mentions.sort(key=lambda m: (m.start, FACETS.index(m.facet)))
 

@@ -97,6 +97,7 @@ __all__ = [
     "letter_counts",
     "name_starts",
     "normalise",
+    "plainly_lower_case",
     "token_table",
     "tokenize",
 ]
@@ -320,6 +321,7 @@ class _GapJoins(dict[str, bool]):
         return joins
 
 
+_CANONICAL_MEMO_LIMIT = 100_000
 _GAP_MEMO_LIMIT = 65_536  # gaps can be long runs of punctuation or markup
 _GAP_JOINS = _GapJoins()
 _FIRST_CHAR = itemgetter(0)
@@ -827,6 +829,7 @@ class Gazetteer:
         self._raw_tables: dict[str, dict[str, list[Any]]] | None = None
         self._child_tables: dict[str, dict[str, list[str]]] | None = None
         self._made: dict[tuple[str, str], GazetteerEntry] = {}
+        self._canonical_memo: dict[tuple[str, str], str | None] = {}
         self.common_words: frozenset[str] = frozenset(common_words)
         """Normalised words never taken as place names or person-name words."""
         self.first_names: frozenset[str] = frozenset(first_names)
@@ -896,6 +899,7 @@ class Gazetteer:
         self._raw_tables = None
         self._child_tables = None
         self._made = {}
+        self._canonical_memo = {}
         self.common_words = frozenset(data["common"])
         self.first_names = frozenset(data["first"])
         self._trie = cast(dict[str, _Node], data["trie"])
@@ -1093,6 +1097,19 @@ class Gazetteer:
 
     def canonical(self, facet: FacetKind, name: str) -> str | None:
         """Canonical name for a name or alias (case-insensitive), or None when unknown."""
+        # Extraction asks about the same words over and over (every demonym, every candidate
+        # person's first word); the gazetteer never changes after loading, so answers are kept.
+        memo = self._canonical_memo
+        key = (facet, name)
+        if key in memo:
+            return memo[key]
+        found = self._canonical(facet, name)
+        if len(memo) >= _CANONICAL_MEMO_LIMIT:
+            memo.clear()
+        memo[key] = found
+        return found
+
+    def _canonical(self, facet: FacetKind, name: str) -> str | None:
         row = self._raw[_facet(facet)].get(name.strip().casefold())
         if row is not None:
             return cast(str, row[1])
@@ -1195,18 +1212,17 @@ class Gazetteer:
             starts = name_starts(table if tokens is None else tokens)
         caps_lines = _CapsLines(text)
         out: list[tuple[int, int, tuple[EntityMention, ...]]] = []
-        trie_get = self._trie.get
+        trie = self._trie
         accept = self._accept
         norms, joined, t_starts, t_ends = table.norms, table.joined, table.starts, table.ends
         n = len(norms)
         i = 0
         last_stop = -1
-        for k in starts:
+        # Most starts begin no name at all: keep those whose word begins one in C-level passes.
+        for k in compress(starts, map(trie.__contains__, map(norms.__getitem__, starts))):
             if k < i:
                 continue
-            node = trie_get(norms[k])
-            if node is None:
-                continue
+            node = trie[norms[k]]
             # Walk the trie as far as the text allows, then try the longest names first.
             hits: list[tuple[int, Sequence[_Payload]]] = []
             j = k
@@ -1388,6 +1404,21 @@ def letter_counts(text: str) -> tuple[int, int]:
     return letters, upper
 
 
+_COMMON_LOWER_WORDS = (" the ", " and ", " that ", " for ", " with ", " was ", " said ")
+
+
+def plainly_lower_case(line: str, upper: int) -> bool:
+    """A cheap sufficient test that ``line`` is not title case (fewer than 75% of its words of
+    three or more letters capitalised); ``upper`` is its number of upper-case letters.
+
+    Each " the " (or other common word between spaces) is a lower-case word, and each
+    capitalised word starts with an upper-case letter, so when three times the former exceed
+    the latter the line cannot be title case. Ordinary paragraphs are settled this way without
+    collecting their words.
+    """
+    return 3 * sum(map(line.count, _COMMON_LOWER_WORDS)) > upper
+
+
 class _CapsLines:
     """Classifies lines lazily: all capitals ("WAR IS BORING"), title case, or ordinary."""
 
@@ -1406,6 +1437,8 @@ class _CapsLines:
             caps = letters >= 8 and upper / letters > 0.7
             if caps:
                 title = True
+            elif plainly_lower_case(line, upper):
+                title = False
             else:
                 initials = _LONG_WORD_INITIAL_RE.findall(line)
                 capitalised = sum(map(str.isupper, initials))
