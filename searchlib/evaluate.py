@@ -130,7 +130,7 @@ class Evaluator:
         self._postings = _LRU(POSTINGS_BUDGET)
         self._phrases = _LRU(PHRASE_ENTRIES)
         self._trees = _LRU(TREE_ENTRIES)
-        self._lengths: dict[tuple[int, str], Sequence[int]] = {}
+        self._lengths: dict[tuple[int, str], Sequence[int | None]] = {}
 
     def evaluate(self, q: Any) -> Evaluation | None:
         """All documents ``q`` matches with their scores, or None if ``q`` is not handled."""
@@ -213,12 +213,15 @@ class Evaluator:
             self._postings.put(key, scores, len(ids) + 1)
         return _Node(scores, [(term, scores.keys())])
 
-    def _field_lengths(self, seg: int, sub: Any, fieldname: str) -> Sequence[int]:
+    def _field_lengths(self, seg: int, sub: Any, fieldname: str) -> Sequence[int | None]:
+        """``reader.doc_field_length(d, fieldname, 1)`` for every document of a segment."""
         found = self._lengths.get((seg, fieldname))
         if found is None:
             reader = sub.reader()
-            length = reader.doc_field_length
-            found = [length(d, fieldname, 1) for d in range(reader.doc_count_all())]
+            found = _length_column(reader, fieldname)
+            if found is None:
+                length = reader.doc_field_length
+                found = [length(d, fieldname, 1) for d in range(reader.doc_count_all())]
             self._lengths[(seg, fieldname)] = found
         return found
 
@@ -267,6 +270,29 @@ class Evaluator:
             if count != 1:
                 scores[d] = scores[d] + (count - 1) * tier
         return _Node(scores, node.terms)
+
+
+def _length_column(reader: Any, fieldname: str) -> list[int | None] | None:
+    """The field lengths of a segment read as one block from its length column.
+
+    Same values as ``doc_field_length`` gives document by document (the byte-coded length,
+    decoded; None where the byte is 0, as Whoosh returns then), 20,000 method calls fewer per
+    10,000 articles. None when the reader is not the Whoosh 3 codec's or lacks the column.
+    """
+    from whoosh.codec import whoosh3
+    from whoosh.util.numeric import byte_to_length
+
+    perdoc = getattr(reader, "_perdoc", None)
+    if not isinstance(perdoc, whoosh3.W3PerDocReader):
+        return None
+    column = perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+    if column is None or getattr(column, "_typecode", None) != "B" or column._fixedlen != 1:
+        return None
+    doccount = reader.doc_count_all()
+    count = min(column._count, doccount)
+    raw = column._dbfile.get(column._basepos, count)
+    table: list[int | None] = [None] + [byte_to_length(b) for b in range(1, 256)]
+    return [table[b] for b in raw] + [None] * (doccount - count)
 
 
 def _check(q: Any) -> None:
