@@ -80,9 +80,12 @@ def normalize_text(text: str) -> str:
     # Stripping comes before NFC: a removed control may separate a letter from its accent.
     text = _SPECIAL.sub(_translate, text)
     text = unicodedata.normalize("NFC", text)
-    text = _SPACES.sub(" ", text)
+    # The substring tests skip regex passes that would find nothing (most texts are clean).
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip(" \t") for line in text.split("\n"))
-    text = _BLANK_RUNS.sub("\n\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
     return text.strip("\n")
 
 
@@ -137,25 +140,33 @@ class _LineMatcher:
     re.IGNORECASE than the patterns one by one.
     """
 
-    __slots__ = ("_patterns",)
+    __slots__ = ("_patterns", "_tests")
 
     def __init__(self, patterns: Sequence[str], flags: int) -> None:
         anchored = [
             p for p in patterns if all(b.startswith("^") for b in _top_level_branches(p))
         ]
         others = [p for p in patterns if p not in anchored]
-        compiled = [re.compile(p, flags) for p in others]
+        starts: list[re.Pattern[str]] = []
         if anchored:
             try:
-                compiled.insert(0, re.compile("|".join(f"(?:{p})" for p in anchored), flags))
+                starts = [re.compile("|".join(f"(?:{p})" for p in anchored), flags)]
             except re.error:
                 # Group names repeated across patterns, or inline global flags: keep them apart.
-                compiled[:0] = [re.compile(p, flags) for p in anchored]
-        self._patterns = tuple(compiled)
+                starts = [re.compile(p, flags) for p in anchored]
+        rest = [re.compile(p, flags) for p in others]
+        self._patterns = (*starts, *rest)
+        # Without MULTILINE, a pattern whose every branch starts with "^" can only match at the
+        # start of the line: match() tries that one position, where search() would retry every
+        # branch at every position of a long paragraph.
+        self._tests = (
+            *(p.search if p.flags & re.MULTILINE else p.match for p in starts),
+            *(p.search for p in rest),
+        )
 
     def search(self, line: str) -> bool:
         """True when any of the patterns is found in ``line``."""
-        return any(pattern.search(line) for pattern in self._patterns)
+        return any(test(line) for test in self._tests)
 
     def __bool__(self) -> bool:
         return bool(self._patterns)
@@ -574,7 +585,13 @@ def _is_repeat(line: str, title_key: str) -> bool:
     if not title_key or len(line) < len(title_key) or len(line) > 8 * len(title_key) + 40:
         # The bound keeps this cheap on long paragraphs; no headline is repeated 8 times over.
         return False
-    key = _key(line)
+    # Every word of the key is a run of word characters of the case-folded line, so a line
+    # lacking one of the headline's words cannot be a repeat: most paragraphs are ruled out
+    # with a few substring searches instead of building their key.
+    folded = line.casefold()
+    if not all(word in folded for word in title_key.split(" ")):
+        return False
+    key = _NON_WORD.sub(" ", folded).strip()
     if key == title_key:
         return True
     times = (len(key) + 1) // (len(title_key) + 1)
