@@ -163,9 +163,10 @@ class Evaluator:
     # --- matchers -------------------------------------------------------------------------
 
     def _node(self, m: Any, seg: int, sub: Any) -> _Node:
+        # Matchers are read as a plan, never by their state: a parent's constructor may have
+        # moved a child on (AND-NOT and AND-MAYBE align their sides), even to its end.
         kind = type(m)
-        if kind is NullMatcherClass or not m.is_active():
-            # A matcher is inactive from the start only when it matches nothing here.
+        if kind is NullMatcherClass:
             return _Node({}, _EMPTY_TERMS)
         if kind is UnionMatcher:
             return _union(self._node(m.a, seg, sub), self._node(m.b, seg, sub))
