@@ -22,8 +22,11 @@ upstream because the project pins that release.
    :class:`~searchlib.analysis.NewsAnalyzer` they now take its fused
    :meth:`~searchlib.analysis.NewsAnalyzer.postings` and encode inline: the same
    ``(term, frequency, weight, bytes)`` values, byte for byte (``tests/test_analysis.py``).
-5. ``PostingPool.add`` estimates each posting's memory with seven ``len`` and constant
-   terms and asserts its types; the estimate now takes one addition of the variable parts.
+5. ``SegmentWriter.add_document`` hands every posting to ``PostingPool.add``, which
+   estimates its memory with seven ``len`` and constant terms and asserts its types. For
+   schemas without term vectors or spelling fields (ours), postings are now appended to the
+   pool's buffer directly and its size estimate (the same formula) is updated once per
+   document; the pool still spills a sorted run to disk when it passes its limit.
 """
 
 from __future__ import annotations
@@ -86,6 +89,9 @@ class _SegmentLengths:
         return [byte_to_length(b) if b else None for b in reader]
 
 
+_original_flush_segment = writing.SegmentWriter._flush_segment
+
+
 def _flush_segment(self: Any) -> None:
     self.perdocwriter.close()
     perdoc = self.per_document_reader() if self.codec.length_stats else None
@@ -133,14 +139,63 @@ def _fast_characters(self: Any, value: Any, analyzer: Any, **kwargs: Any) -> Any
     return out
 
 
-def _pool_add(self: Any, item: Any) -> None:
-    # item = (fieldname, tbytes, docnum, weight, vbytes); 150 is the sum of Whoosh's
-    # constant per-posting terms.
-    self.fieldnames.add(item[0])
-    self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
-    if self.currentsize > self.limit:
-        self.save()
-    self.current.append(item)
+_add_document = writing.SegmentWriter.add_document
+# Whoosh's estimate of a posting's memory: the constant part, per posting.
+_POSTING_OVERHEAD = 28 + 4 * 5 + 21 + 26 + 18 + 16 + 21
+
+
+def _lean_add_document(self: Any, **fields: Any) -> None:
+    schema = self.schema
+    if any(f.vector or f.separate_spelling() for f in schema):
+        _add_document(self, **fields)  # the general case keeps Whoosh's own code
+        return
+    self._check_state()
+    perdocwriter = self.perdocwriter
+    docnum = self.docnum
+    pool = self.pool
+    current = pool.current  # pool.save() replaces it: fetched again for every document
+    size = 0
+    docboost = self._doc_boost(fields)
+    fieldnames = sorted(name for name in fields if not name.startswith("_"))
+    self._check_fields(schema, fieldnames)
+    perdocwriter.start_doc(docnum)
+    try:
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            if field.indexed:
+                fieldboost = self._field_boost(fields, fieldname, docboost)
+                scorable = field.scorable
+                before = len(current)
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    if scorable:
+                        length += freq
+                    current.append((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
+                    size += 2 * len(tbytes) + len(vbytes or b"")
+                added = len(current) - before
+                if added:
+                    pool.fieldnames.add(fieldname)
+                    size += added * (_POSTING_OVERHEAD + len(fieldname))
+            customval = fields.get(f"_stored_{fieldname}", value)
+            perdocwriter.add_field(fieldname, field, customval if field.stored else None,
+                                   length)
+            column = field.column_type
+            if column and customval is not None:
+                perdocwriter.add_column_value(fieldname, column,
+                                              field.to_column_value(customval))
+    except Exception:
+        perdocwriter.cancel_doc()
+        raise
+    finally:
+        pool.currentsize += size
+    if pool.currentsize > pool.limit:
+        pool.save()
+    perdocwriter.finish_doc()
+    self._added = True
+    self.docnum += 1
 
 
 def apply() -> None:
@@ -153,5 +208,5 @@ def apply() -> None:
     writing.SegmentWriter._flush_segment = _flush_segment
     formats.Positions.word_values = _fast_positions
     formats.Characters.word_values = _fast_characters
-    writing.PostingPool.add = _pool_add
+    writing.SegmentWriter.add_document = _lean_add_document
     _applied = True

@@ -1,0 +1,80 @@
+"""The Whoosh patches change speed, not the index: a build with and without them matches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import formats, writing
+
+from searchlib import _whoosh_patches
+from searchlib.schema import make_schema
+from searchlib.storage import open_storage
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def _documents() -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for n, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+        text = path.read_text(encoding="utf-8")
+        title, _, body = text.partition("\n")
+        docs.append({"id": f"d{n}", "path": str(path), "title": title, "body": body,
+                     "_stored_title": title.upper(), "actor": "Iran,ISIS",
+                     "location": "Syria" if n % 2 else "Iraq,Syria", "info": f"{{\"n\": {n}}}"})
+    docs.append({"id": "empty", "title": "", "body": "the a an"})
+    return docs
+
+
+def _build(path: Path, limitmb: int) -> Any:
+    ix = open_storage(path, create=True).create_index(make_schema())
+    writer = ix.writer(limitmb=limitmb)
+    for doc in _documents():
+        writer.add_document(**doc)
+    writer.commit()
+    return ix
+
+
+def _dump(ix: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with ix.reader() as reader:
+        for fieldname, term in reader.all_terms():
+            out[f"{fieldname}:{term!r}"] = _postings(reader, fieldname, term)
+        out["stored"] = list(reader.all_stored_fields())
+        out["lengths"] = [(n, f, reader.doc_field_length(n, f))
+                          for n in range(reader.doc_count_all()) for f in ("title", "body")]
+    return out
+
+
+def _postings(reader: Any, fieldname: str, term: bytes) -> list[tuple[Any, ...]]:
+    m = reader.postings(fieldname, term)
+    found = []
+    while m.is_active():
+        # The block statistics too: scoring skips blocks by their length and weight bounds.
+        found.append((m.id(), m.weight(), m.value(), m.block_min_length(),
+                      m.block_max_length(), m.block_max_weight()))
+        m.next()
+    return found
+
+
+@pytest.fixture
+def unpatched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoosh's own code for every patched method that can change what is written."""
+    monkeypatch.setattr(writing.SegmentWriter, "add_document", _whoosh_patches._add_document)
+    monkeypatch.setattr(writing.SegmentWriter, "_flush_segment",
+                        _whoosh_patches._original_flush_segment)
+    monkeypatch.setattr(formats.Positions, "word_values",
+                        _whoosh_patches._positions_word_values)
+    monkeypatch.setattr(formats.Characters, "word_values",
+                        _whoosh_patches._characters_word_values)
+
+
+@pytest.mark.parametrize("limitmb", [64, 1])  # 1 MB: the pool spills sorted runs to disk
+def test_patched_build_writes_the_same_index(tmp_path: Path, limitmb: int,
+                                             request: pytest.FixtureRequest) -> None:
+    patched = _dump(_build(tmp_path / "patched", limitmb))
+    request.getfixturevalue("unpatched")
+    reference = _dump(_build(tmp_path / "reference", limitmb))
+    assert patched.keys() == reference.keys()
+    assert patched == reference
