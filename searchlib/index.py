@@ -52,6 +52,9 @@ LOCK = "write.lock"
 
 # Below this many files in a batch, worker processes cost more than they save.
 _POOL_THRESHOLD = 40
+# Default commit interval in files, and the number of commits a large build is split into.
+_BATCH_FILES = 2000
+_MAX_COMMITS = 8
 
 
 def doc_id(key: str) -> str:
@@ -264,7 +267,7 @@ def build_index(
     gazetteer: Sequence[str | os.PathLike[str]] = (),
     cleaning_rules: Sequence[str | os.PathLike[str]] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
-    batch_size: int = 2000,
+    batch_size: int | None = None,
     progress: ProgressCallback | None = None,
     wait: bool = False,
 ) -> IndexSummary:
@@ -273,7 +276,8 @@ def build_index(
     Only files added, changed (size or mtime) or removed since the last run are processed;
     ``rebuild=True`` starts over. ``gazetteer`` and ``cleaning_rules`` name extra YAML files
     layered over the shipped ones. ``procs`` worker processes read, clean and extract
-    (default: the number of CPUs). Documents are committed every ``batch_size`` files.
+    (default: the number of CPUs). Documents are committed every ``batch_size`` files
+    (default: 2,000, or an eighth of the files to index when that is more).
     Raises :class:`IndexLockedError` when another process is writing (unless ``wait``).
     """
     started = time.monotonic()
@@ -306,6 +310,12 @@ def build_index(
             write_atomic(meta_path, _meta(paths, (), 0, finished=False))
         infos, scan_skipped = scan(paths)
         plan = _Plan(old_files, infos)
+        if batch_size is None:
+            # Each commit adds a segment per worker. Eight commits at most keep a large
+            # build at a few segments (fast queries) that Whoosh's merge policy leaves
+            # alone: smaller batches made it merge tens of thousands of documents in this
+            # process, single-threaded, while the workers waited.
+            batch_size = max(_BATCH_FILES, -(-len(plan.changed) // _MAX_COMMITS))
         summary = plan.run(ix, procs, batch_size, progress, manifest_path)
         skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
         write_atomic(meta_path, _meta(paths, skipped, ix.doc_count(), finished=True))
