@@ -1223,6 +1223,10 @@ class Gazetteer:
             if k < i:
                 continue
             node = trie[norms[k]]
+            if not node[1] and (
+                k + 1 >= n or not joined[k + 1] or norms[k + 1] not in node[0]
+            ):
+                continue  # the common case ("the", "in"): no name here, nothing to walk
             # Walk the trie as far as the text allows, then try the longest names first.
             hits: list[tuple[int, Sequence[_Payload]]] = []
             j = k
@@ -1320,8 +1324,8 @@ class Gazetteer:
                 _is_cap(texts[nxt])
             ):
                 return False  # "South Asia Center", "Washington Institute"
-            title_line = caps_lines.is_title(table.starts[i])
-            if payload[4] and length == 1 and not title_line:
+            # Whether the name sits on a headline-style line is asked only when it matters.
+            if payload[4] and length == 1 and not caps_lines.is_title(table.starts[i]):
                 # A one-word town name inside a longer capitalised name is part of that name
                 # ("Toyota Motor", "Kennedy Space Center", "President Kennedy").
                 for w in (prev, nxt):
@@ -1338,7 +1342,7 @@ class Gazetteer:
                 payload[4]
                 or payload[0] == "person"  # titles precede names: "Vice President Pence"
                 or prev < 0
-                or title_line
+                or caps_lines.is_title(table.starts[i])
                 or possessive[prev]
                 or not _is_name_word(texts[prev], norms[prev])
                 or not self.is_common_word(texts[i])
