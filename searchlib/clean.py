@@ -166,7 +166,10 @@ class _LineMatcher:
 
     def search(self, line: str) -> bool:
         """True when any of the patterns is found in ``line``."""
-        return any(test(line) for test in self._tests)
+        for test in self._tests:  # noqa: SIM110 - a plain loop: no generator per line
+            if test(line):
+                return True
+        return False
 
     def __bool__(self) -> bool:
         return bool(self._patterns)
@@ -1000,14 +1003,17 @@ def clean_text(
 
     total = len(lines)
     truncate_from = int(total * rules.truncate_min_position)
+    # Hoisted out of the loop over every line: the two matchers' tests.
+    truncate = rules.truncate_after.search if rules.truncate_after else None
+    drop = rules.drop_lines.search
     for i, line in enumerate(lines):
         if not line:
             continue
         bare = _bare(line)
-        if rules.truncate_after and i >= truncate_from and rules.truncate_after.search(bare):
+        if truncate is not None and i >= truncate_from and truncate(bare):
             lines[i:] = [""] * (total - i)
             break
-        if rules.drop_lines.search(bare):
+        if drop(bare):
             lines[i] = ""
 
     _drop_related(lines, rules)

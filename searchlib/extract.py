@@ -378,6 +378,8 @@ def find_people(
     letters, upper = letter_counts(text)
     archive = letters > 0 and upper / letters > 0.7  # all-capital text
     for a, b in _split_shouted(_runs(text, table, caps, covered), table, gazetteer):
+        if b - a < 2:
+            continue  # the name below never starts before ``a``: one word is not enough
         title = _title_before(text, table, a)
         royal = False
         while a < b and (norms[a] in _FUNCTION_WORDS or norms[a] in _TITLES):
