@@ -28,9 +28,11 @@ with any other matcher (wildcards, ranges, pseudo-relevance feedback...) is not 
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import heapq
+from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
+from operator import neg
 from typing import Any
 
 from whoosh import query as wq
@@ -47,6 +49,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 
 from . import ranking
+from .facetstore import bits_of, iter_bits
 
 __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
@@ -57,6 +60,8 @@ POSTINGS_BUDGET = 4_000_000
 PHRASE_ENTRIES = 256
 #: Matcher trees (one per query and segment) kept per searcher.
 TREE_ENTRIES = 2048
+#: Decoded posting blocks (with positions, for snippets) kept per searcher.
+BLOCK_ENTRIES = 1024
 
 _Terms = list[tuple[tuple[str, bytes], Any]]
 
@@ -66,19 +71,59 @@ class _Unsupported(Exception):
 
 
 class Evaluation:
-    """The documents a query matches (global docnums), their scores and matched terms."""
+    """The documents a query matches, their scores and matched terms, per index segment."""
 
-    def __init__(self, scores: dict[int, float], offsets: list[int],
-                 terms: list[_Terms]) -> None:
-        self.scores = scores
-        self._offsets = offsets
-        self._terms = terms
+    def __init__(self, segments: list[tuple[int, int, dict[int, float], _Terms]]) -> None:
+        #: ``(offset, document count, local docnum -> score, matched terms)`` per segment.
+        self.segments = segments
+        self._offsets = [offset for offset, _, _, _ in segments]
+
+    @property
+    def count(self) -> int:
+        """Number of matching documents."""
+        return sum(len(scores) for _, _, scores, _ in self.segments)
+
+    def bits(self, size: int) -> int:
+        """The matching documents as a bitset of global docnums (all below ``size``)."""
+        bits = 0
+        for offset, count, scores, _ in self.segments:
+            if scores:
+                bits |= bits_of(scores, min(count, size - offset)) << offset
+        return bits
+
+    def all_scores(self) -> dict[int, float]:
+        """Global docnum -> score of every matching document."""
+        return {d + offset: score for offset, _, scores, _ in self.segments
+                for d, score in scores.items()}
+
+    def score(self, docnum: int) -> float:
+        """The score of a matching document (global docnum)."""
+        offset, _, scores, _ = self.segments[bisect_right(self._offsets, docnum) - 1]
+        return scores[docnum - offset]
+
+    def best(self, wanted: int, within: int | None = None) -> list[tuple[float, int]]:
+        """The ``wanted`` best ``(score, docnum)``: highest score first, then lowest docnum,
+        as Whoosh's top-N collector keeps them; only documents of bitset ``within`` if given.
+        """
+        found: list[tuple[float, int]] = []
+        for offset, count, scores, _ in self.segments:
+            if not scores:
+                continue
+            if within is None:
+                # (score, -docnum) in plain tuple order, built by C-level zip and map.
+                pool: Any = zip(scores.values(), map(neg, scores.keys()), strict=True)
+            else:
+                local = (within >> offset) & ((1 << count) - 1)
+                pool = [(scores[d], -d) for d in iter_bits(local)]
+            found.extend((score, -negated + offset)
+                         for score, negated in heapq.nlargest(wanted, pool))
+        return sorted(found, key=lambda item: (-item[0], item[1]))[:wanted]
 
     def terms_of(self, docnum: int) -> list[tuple[str, bytes]]:
         """The ``(field, term)`` pairs matched in ``docnum``, in Whoosh's term-matcher order."""
-        seg = bisect_right(self._offsets, docnum) - 1
-        local = docnum - self._offsets[seg]
-        return [term for term, docs in self._terms[seg] if local in docs]
+        offset, _, _, terms = self.segments[bisect_right(self._offsets, docnum) - 1]
+        local = docnum - offset
+        return [term for term, docs in terms if local in docs]
 
 
 class _Node:
@@ -130,6 +175,8 @@ class Evaluator:
         self._postings = _LRU(POSTINGS_BUDGET)
         self._phrases = _LRU(PHRASE_ENTRIES)
         self._trees = _LRU(TREE_ENTRIES)
+        self._blocks = _LRU(BLOCK_ENTRIES)
+        self._offsets = [offset for _, offset in self.leaves]
         self._lengths: dict[tuple[int, str], Sequence[int | None]] = {}
 
     def evaluate(self, q: Any) -> Evaluation | None:
@@ -139,9 +186,7 @@ class Evaluator:
         except _Unsupported:
             return None
         context = self.searcher.context(needs_current=True)
-        scores: dict[int, float] = {}
-        offsets: list[int] = []
-        terms: list[_Terms] = []
+        segments = []
         try:
             for seg, (sub, offset) in enumerate(self.leaves):
                 key = (q, seg)
@@ -150,15 +195,10 @@ class Evaluator:
                     tree = q.matcher(sub, context)
                     self._trees.put(key, tree, 1)
                 node = self._node(tree, seg, sub)
-                if offset:
-                    scores.update({d + offset: s for d, s in node.scores.items()})
-                else:
-                    scores.update(node.scores)
-                offsets.append(offset)
-                terms.append(node.terms)
+                segments.append((offset, sub.doc_count_all(), node.scores, node.terms))
         except _Unsupported:
             return None
-        return Evaluation(scores, offsets, terms)
+        return Evaluation(segments)
 
     # --- matchers -------------------------------------------------------------------------
 
@@ -195,10 +235,15 @@ class Evaluator:
     def _leaf(self, m: Any, seg: int, sub: Any) -> _Node:
         fieldname, btext = term = m.term()
         key = (seg, fieldname, btext)
-        scores: dict[int, float] | None = self._postings.get(key)
-        if scores is None:
+        entry = self._postings.get(key)
+        scores: dict[int, float]
+        if entry is not None:
+            scores = entry[0]
+        else:
             reader = sub.reader()
-            ids, weights, _ = _read_postings(reader, fieldname, btext, values=False)
+            blocks: list[tuple[int, int]] = []
+            ids, weights, _ = _read_postings(reader, fieldname, btext, values=False,
+                                             blocks=blocks)
             scorer = m.scorer
             if type(scorer) is BM25FScorer:
                 lengths = self._field_lengths(seg, sub, fieldname)
@@ -211,8 +256,42 @@ class Evaluator:
             else:
                 raise _Unsupported
             scores = dict(zip(ids, values, strict=True))
-            self._postings.put(key, scores, len(ids) + 1)
+            self._postings.put(key, (scores, blocks), len(ids) + 1)
         return _Node(scores, [(term, scores.keys())])
+
+    def characters(self, docnum: int, fieldname: str, btext: bytes) -> Any:
+        """``(position, startchar, endchar)`` of a term in a document (global docnum), as
+        ``value_as("characters")`` on its posting gives them; None if not at hand.
+
+        Reads only the posting block holding the document, found from the block positions
+        recorded when the term was evaluated, and keeps the decoded block.
+        """
+        seg = bisect_right(self._offsets, docnum) - 1
+        sub, offset = self.leaves[seg]
+        local = docnum - offset
+        entry = self._postings.get((seg, fieldname, btext))
+        if entry is None or not entry[1]:
+            return None
+        blocks = entry[1]
+        index = bisect_left(blocks, local, key=lambda block: block[1])
+        if index == len(blocks):
+            return None
+        key = (seg, fieldname, btext, index)
+        block = self._blocks.get(key)
+        if block is None:
+            reader = _block_reader(sub.reader(), fieldname, btext)
+            if reader is None:
+                return None
+            reader._goto(blocks[index][0])
+            reader._read_ids()
+            reader._read_values()
+            block = (reader._ids, reader._values)
+            self._blocks.put(key, block, 1)
+        ids, values = block
+        at = bisect_left(ids, local)
+        if at == len(ids) or ids[at] != local:
+            return None
+        return sub.schema[fieldname].format.decoder("characters")(values[at])
 
     def _field_lengths(self, seg: int, sub: Any, fieldname: str) -> Sequence[int | None]:
         """``reader.doc_field_length(d, fieldname, 1)`` for every document of a segment."""
@@ -403,21 +482,34 @@ def _spans_match(positions: list[list[int]], slop: int) -> bool:
     return bool(aspans)
 
 
-def _read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool
+def _block_reader(reader: Any, fieldname: str, btext: bytes) -> Any:
+    """The codec's posting reader of one term in one segment, without the deletions filter."""
+    matcher = reader.postings(fieldname, btext)
+    while not hasattr(matcher, "_read_ids") and hasattr(matcher, "child"):
+        matcher = matcher.child
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        return matcher
+    return None
+
+
+def _read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool,
+                   blocks: list[tuple[int, int]] | None = None
                    ) -> tuple[list[int], list[float], list[Any]]:
     """Docnums, weights and (optionally) raw values of one segment's posting list.
 
-    Deleted documents are included: callers mask results with the live documents.
+    Deleted documents are included (the matcher tree's deletions filter drops them). With
+    ``blocks``, appends each posting block's file position and last docnum to it.
     """
-    matcher = reader.postings(fieldname, btext)
-    # Unwrap the deleted-documents filter to reach the codec's block reader.
-    while not hasattr(matcher, "_read_ids") and hasattr(matcher, "child"):
-        matcher = matcher.child
+    matcher = _block_reader(reader, fieldname, btext)
     ids: list[int] = []
     weights: list[float] = []
     raw: list[Any] = []
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+    if matcher is not None:
+        position = matcher._baseoffset
         while matcher.is_active():
+            if blocks is not None:
+                blocks.append((position, matcher._maxid))
+                position = matcher._nextoffset
             matcher._read_ids()
             matcher._read_weights()
             ids.extend(matcher._ids)
@@ -427,6 +519,7 @@ def _read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool
                 raw.extend(matcher._values)
             matcher._next_block()
     else:  # another codec: the generic (slower) matcher interface
+        matcher = reader.postings(fieldname, btext)
         while matcher.is_active():
             ids.append(matcher.id())
             weights.append(matcher.weight())
@@ -487,13 +580,14 @@ def results_for(searcher: Any, q: Any, ranked: Sequence[tuple[float, int]],
     return results
 
 
-def preload_chars(results: Any, fieldname: str) -> None:
+def preload_chars(results: Any, fieldname: str, evaluator: Evaluator | None = None) -> None:
     """Fill the character offsets Whoosh's highlighter loads for the hits of ``results``.
 
     Same data as ``Highlighter._load_chars`` (for each hit and each matched word of
     ``fieldname``, the word's ``(position, startchar, endchar)`` list), read from each
     segment's postings instead of the top-level searcher's, which builds a scorer for every
-    segment for each word. Leaves the cache empty (so Whoosh loads it) if anything is off.
+    segment for each word; through ``evaluator``'s block index when given. Leaves the cache
+    empty (so Whoosh loads it) if anything is off.
     """
     searcher = results.searcher
     field = searcher.schema[fieldname]
@@ -512,6 +606,11 @@ def preload_chars(results: Any, fieldname: str) -> None:
         for d in docnums:
             if d not in docset:
                 continue
+            if evaluator is not None:
+                chars = evaluator.characters(d, fieldname, btext)
+                if chars is not None:
+                    cache[d][text] = chars
+                    continue
             seg = bisect_right(offsets, d) - 1
             sub, offset = leaves[seg]
             matcher = matchers.get(seg)

@@ -44,10 +44,18 @@ _TERM_KINDS = {"actor": "actor", "location": "location", "person": "person"}
 
 def bits_of(docnums: Iterable[int], size: int) -> int:
     """A Python int with bit ``d`` set for every docnum ``d`` (all below ``size``)."""
-    buf = bytearray((size >> 3) + 1)
+    if size <= 0:
+        return 0
+    # One byte per document, then parsed as a base-2 numeral (linear time in C): several
+    # times faster than or-ing bits into a bytearray one document at a time.
+    buf = bytearray(size)
     for d in docnums:
-        buf[d >> 3] |= 1 << (d & 7)
-    return int.from_bytes(buf, "little")
+        buf[d] = 1
+    buf.reverse()
+    return int(buf.translate(_BINARY_DIGITS), 2)
+
+
+_BINARY_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 def iter_bits(bits: int) -> Iterator[int]:
@@ -80,6 +88,7 @@ class FacetData:
         self._values = values
         self._dates = dates
         self._lower: dict[str, dict[str, str]] = {}
+        self._orders: dict[bool, list[int]] = {}
 
     def values(self, kind: str) -> dict[str, int]:
         """Value -> bitset for one facet kind (empty for a kind the index has no data for)."""
@@ -95,6 +104,18 @@ class FacetData:
     def dates(self) -> dict[int, int]:
         """Docnum -> publication date as a sortable integer, for dated documents only."""
         return self._dates
+
+    def date_order(self, newest: bool) -> list[int]:
+        """Every live docnum by publication date (newest or oldest first), undated ones last,
+        ties by docnum. Computed once: a date-sorted page then walks it."""
+        found = self._orders.get(newest)
+        if found is None:
+            dates = self._dates
+            sign = -1 if newest else 1
+            found = sorted(iter_bits(self.live),
+                           key=lambda d: (d not in dates, sign * dates.get(d, 0), d))
+            self._orders[newest] = found
+        return found
 
 
 def index_key(reader: Any) -> dict[str, Any]:

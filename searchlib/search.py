@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import heapq
+import itertools
 import json
 import os
 import re
@@ -59,6 +59,8 @@ _FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
 _QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\")]|$)")
 _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
+#: Stored records kept per searcher (least recently used dropped first).
+_STORED_CACHE = 512
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
 
 
@@ -256,6 +258,7 @@ class Index:
         self._aliases: dict[str, dict[str, str]] | None = None
         self._facets: facetstore.FacetData | None = None
         self._evaluation: evaluate.Evaluator | None = None
+        self._stored_docs: dict[int, dict[str, Any]] = {}
         self._parser = self._make_parser()
         self._manifest: dict[str, Any] | None = None
 
@@ -284,6 +287,7 @@ class Index:
                 stale.close()
             self._facets = None
             self._evaluation = None
+            self._stored_docs = {}
             self._aliases = None
             self._manifest = None
         return self._searcher
@@ -370,7 +374,8 @@ class Index:
         return self._facets
 
     def _evaluator(self) -> evaluate.Evaluator:
-        searcher = self._fresh()
+        # Callers refreshed the searcher already (each _fresh() lists the index folder).
+        searcher = self._searcher
         if self._evaluation is None:
             self._evaluation = evaluate.Evaluator(searcher)
         return self._evaluation
@@ -450,9 +455,8 @@ class Index:
             matched = cache.live
         else:
             evaluation = self._evaluator().evaluate(q)
-            docnums = (evaluation.scores if evaluation is not None
-                       else searcher.docs_for_query(q))
-            matched = _bits(docnums, cache.size) & cache.live
+            matched = (evaluation.bits(cache.size) if evaluation is not None
+                       else _bits(searcher.docs_for_query(q), cache.size)) & cache.live
         date_bits = None
         if lo or hi:
             # The stored date of each document, compared as Whoosh's DateRange compares the
@@ -516,7 +520,7 @@ class Index:
     def _page(self, q: Any, final: int, *, limit: int, page: int, sort: str,
               snippets: bool, filtered: bool = True,
               evaluation: evaluate.Evaluation | None = None) -> list[Hit]:
-        searcher = self._fresh()
+        searcher = self._searcher  # refreshed by search()
         wanted = page * limit
         start = (page - 1) * limit
         if sort == "relevance" and evaluation is None:
@@ -531,13 +535,16 @@ class Index:
             else:
                 # Ordered from the cached date column rather than Whoosh's sort, which files
                 # undated documents among the dated ones; here they always come last.
-                dates = self._facet_cache().dates()
-                newest = sort != "oldest"
-                order = sorted(_iter_bits(final), key=lambda d: (
-                    d not in dates, -dates.get(d, 0) if newest else dates.get(d, 0), d))
-                chosen = order[start:wanted]
+                cache = self._facet_cache()
+                order = cache.date_order(sort != "oldest")
+                if final == cache.live:
+                    chosen = order[start:wanted]
+                else:
+                    members = set(_iter_bits(final))
+                    chosen = list(itertools.islice((d for d in order if d in members),
+                                                   start, wanted))
                 if evaluation is not None:
-                    ranked = [(evaluation.scores[d], d) for d in chosen]
+                    ranked = [(evaluation.score(d), d) for d in chosen]
                 else:
                     exact = evaluate.exact_scores(searcher, q, sorted(chosen))
                     ranked = [(exact[d][0], d) for d in chosen if d in exact]
@@ -552,7 +559,8 @@ class Index:
         results.fragmenter = _SentenceSnapFragmenter()
         results.formatter = _SnippetFormatter()
         if snippets and page_hits:
-            evaluate.preload_chars(results, "body")
+            evaluate.preload_chars(results, "body",
+                                   self._evaluation if evaluation is not None else None)
         return [self._make_hit(hit, rank, snippets)
                 for rank, hit in enumerate(page_hits, start + 1)]
 
@@ -561,17 +569,25 @@ class Index:
               ) -> list[tuple[float, int]]:
         """The best ``wanted`` documents of ``final``: by score, then docnum (as Whoosh's
         top-N collector keeps them)."""
-        scores = evaluation.scores
-        if filtered or len(scores) != final.bit_count():
-            pool = [(scores[d], d) for d in _iter_bits(final)]
-        else:
-            pool = [(s, d) for d, s in scores.items()]
-        # Highest score first, then lowest docnum: plain tuple order on (score, -docnum).
-        best = heapq.nlargest(wanted, [(s, -d) for s, d in pool])
-        return [(s, -negated) for s, negated in best]
+        whole = not filtered and evaluation.count == final.bit_count()
+        return evaluation.best(wanted, None if whole else final)
+
+    def _stored(self, docnum: int) -> dict[str, Any]:
+        """Stored fields of a document, from a small per-searcher cache (each read unpickles
+        a compressed record; the hits of a query are often shown again). Callers refresh
+        the searcher first."""
+        searcher = self._searcher
+        cache = self._stored_docs
+        found: dict[str, Any] | None = cache.pop(docnum, None)
+        if found is None:
+            found = searcher.stored_fields(docnum)
+            if len(cache) >= _STORED_CACHE:
+                del cache[next(iter(cache))]
+        cache[docnum] = found
+        return found
 
     def _make_hit(self, hit: Any, rank: int, snippets: bool) -> Hit:
-        stored = hit.fields()
+        stored = self._stored(hit.docnum)
         info = json.loads(stored.get("info") or "{}")
         body = stored.get("body", "")
         snippet = ""
