@@ -32,7 +32,9 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from operator import neg
+from itertools import accumulate
+from operator import itemgetter, neg
+from pickle import loads
 from typing import Any
 
 from whoosh import query as wq
@@ -62,6 +64,8 @@ PHRASE_ENTRIES = 256
 TREE_ENTRIES = 2048
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
+#: Raw posting values (positions) of phrase words kept per searcher, in posting lists.
+RAW_ENTRIES = 64
 
 _Terms = list[tuple[tuple[str, bytes], Any]]
 
@@ -176,6 +180,7 @@ class Evaluator:
         self._phrases = _LRU(PHRASE_ENTRIES)
         self._trees = _LRU(TREE_ENTRIES)
         self._blocks = _LRU(BLOCK_ENTRIES)
+        self._raw = _LRU(RAW_ENTRIES)
         self._offsets = [offset for _, offset in self.leaves]
         self._lengths: dict[tuple[int, str], Sequence[int | None]] = {}
 
@@ -233,31 +238,42 @@ class Evaluator:
         raise _Unsupported
 
     def _leaf(self, m: Any, seg: int, sub: Any) -> _Node:
-        fieldname, btext = term = m.term()
+        term = m.term()
+        scores = self._load(m, seg, sub, values=False)[0]
+        return _Node(scores, [(term, scores.keys())])
+
+    def _load(self, m: Any, seg: int, sub: Any, values: bool
+              ) -> tuple[dict[int, float], dict[int, Any] | None]:
+        """A leaf's local docnum -> score (and -> raw posting value, if ``values``)."""
+        fieldname, btext = m.term()
         key = (seg, fieldname, btext)
         entry = self._postings.get(key)
-        scores: dict[int, float]
-        if entry is not None:
-            scores = entry[0]
-        else:
-            reader = sub.reader()
-            blocks: list[tuple[int, int]] = []
-            ids, weights, _ = _read_postings(reader, fieldname, btext, values=False,
+        raw: dict[int, Any] | None = self._raw.get(key) if values else None
+        if entry is not None and (raw is not None or not values):
+            return entry[0], raw
+        reader = sub.reader()
+        blocks: list[tuple[int, int]] = []
+        ids, weights, found = _read_postings(reader, fieldname, btext, values=values,
                                              blocks=blocks)
-            scorer = m.scorer
-            if type(scorer) is BM25FScorer:
-                lengths = self._field_lengths(seg, sub, fieldname)
-                idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-                # The expression of whoosh.scoring.bm25, operation for operation.
-                values = [idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * lengths[d] / avgfl)))
-                          for d, w in zip(ids, weights, strict=True)]
-            elif type(scorer) is WeightScorer:
-                values = list(weights)
-            else:
-                raise _Unsupported
-            scores = dict(zip(ids, values, strict=True))
-            self._postings.put(key, (scores, blocks), len(ids) + 1)
-        return _Node(scores, [(term, scores.keys())])
+        if values:
+            raw = dict(zip(ids, found, strict=True))
+            self._raw.put(key, raw, 1)
+        if entry is not None:
+            return entry[0], raw
+        scorer = m.scorer
+        if type(scorer) is BM25FScorer:
+            lengths = self._field_lengths(seg, sub, fieldname)
+            idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+            # The expression of whoosh.scoring.bm25, operation for operation.
+            scored = [idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * lengths[d] / avgfl)))
+                      for d, w in zip(ids, weights, strict=True)]
+        elif type(scorer) is WeightScorer:
+            scored = list(weights)
+        else:
+            raise _Unsupported
+        scores = dict(zip(ids, scored, strict=True))
+        self._postings.put(key, (scores, blocks), len(ids) + 1)
+        return scores, raw
 
     def characters(self, docnum: int, fieldname: str, btext: bytes) -> Any:
         """``(position, startchar, endchar)`` of a term in a document (global docnum), as
@@ -309,18 +325,25 @@ class Evaluator:
         """SpanNear2 (a phrase): the intersection of its words, kept where they are in order."""
         if not m.ordered or m.mindist != 1 or m.boost != 1.0:
             raise _Unsupported
-        terms = []
+        leaves = []
         for leaf in m.ms:
-            found = [t.term() for t in leaf.term_matchers()]
-            if len(found) != 1:
+            found = list(leaf.term_matchers())
+            if len(found) != 1 or not hasattr(found[0], "_read_ids"):
                 raise _Unsupported
-            terms.append(found[0])
-        inner = self._node(m.child, seg, sub)
+            leaves.append(found[0])
+        terms = [leaf.term() for leaf in leaves]
         key = (seg, tuple(terms), m.slop)
         docs = self._phrases.get(key)
         if docs is None:
-            docs = frozenset(_phrase_docs(sub.reader(), terms, inner.scores, m.slop))
+            # Read each word's postings once, with the positions the test needs.
+            raw = [self._load(leaf, seg, sub, values=True)[1] for leaf in leaves]
+            inner = self._node(m.child, seg, sub)
+            decode = _positions_decoder(sub.schema[terms[0][0]].format)
+            docs = frozenset(d for d in inner.scores if _spans_match(
+                [decode(values[d]) for values in raw if values is not None], m.slop))
             self._phrases.put(key, docs, 1)
+        else:
+            inner = self._node(m.child, seg, sub)
         scores = {d: s for d, s in inner.scores.items() if d in docs}
         return _Node(scores, _restrict(inner.terms, scores))
 
@@ -434,19 +457,29 @@ def _and_not(a: _Node, b: _Node) -> _Node:
     return _Node(scores, _restrict(a.terms, scores))
 
 
-def _phrase_docs(reader: Any, terms: list[tuple[str, bytes]], candidates: dict[int, float],
-                 slop: int) -> list[int]:
-    """Local docnums among ``candidates`` where the words occur in order within ``slop``."""
-    if not candidates:
-        return []
-    fieldname = terms[0][0]
-    decode = reader.schema[fieldname].format.decoder("positions")
-    values: dict[tuple[str, bytes], dict[int, Any]] = {}
-    for term in dict.fromkeys(terms):
-        ids, _, raw = _read_postings(reader, term[0], term[1], values=True)
-        values[term] = {d: v for d, v in zip(ids, raw, strict=True) if d in candidates}
-    return [d for d in sorted(candidates)
-            if _spans_match([decode(values[t][d]) for t in terms], slop)]
+def _positions_decoder(fmt: Any) -> Any:
+    """``fmt.decoder("positions")``, without its Python loop for the two formats we index.
+
+    Both store a 4-byte frequency then a pickled list of deltas (tuples for ``Characters``),
+    sometimes without the pickle's final STOP byte, which the decoders add back.
+    """
+    from whoosh import formats
+
+    def positions(value: bytes) -> list[int]:
+        if not value.endswith(b"."):
+            value += b"."
+        return list(accumulate(loads(value[4:])))
+
+    def characters(value: bytes) -> list[int]:
+        if not value.endswith(b"."):
+            value += b"."
+        return list(accumulate(map(itemgetter(0), loads(value[4:]))))
+
+    if type(fmt) is formats.Characters:
+        return characters
+    if type(fmt) is formats.Positions:
+        return positions
+    return fmt.decoder("positions")
 
 
 def _spans_match(positions: list[list[int]], slop: int) -> bool:
@@ -455,8 +488,16 @@ def _spans_match(positions: list[list[int]], slop: int) -> bool:
     Same walk as ``whoosh.query.spans.SpanNear2.SpanNear2Matcher._get_spans``, on
     ``(start, end)`` tuples.
     """
-    from bisect import bisect_left
-
+    if not positions:
+        return False
+    if slop == 1:
+        # An exact phrase: word i at the first word's position plus i.
+        starts = set(positions[0])
+        for shift, plist in enumerate(positions[1:], 1):
+            starts.intersection_update([p - shift for p in plist])
+            if not starts:
+                return False
+        return bool(starts)
     aspans = {(p, p) for p in positions[0]}
     for plist in positions[1:]:
         if not aspans:

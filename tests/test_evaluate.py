@@ -156,3 +156,17 @@ def test_exclusion_applies_to_the_first_document_of_a_segment(segmented: Index) 
         bad = set(searcher.docs_for_query(q))
         ids = {searcher.stored_fields(d)["id"] for d in bad}
         assert not ids & {h.id for h in results.hits}, text
+
+
+def test_exact_phrase_shortcut_agrees_with_the_span_walk() -> None:
+    import random
+
+    from searchlib import evaluate
+
+    rng = random.Random(3)
+    for _ in range(2000):
+        words = rng.randint(1, 4)
+        positions = [sorted(rng.sample(range(30), rng.randint(0, 8))) for _ in range(words)]
+        walk = bool(positions) and all(positions) and any(
+            all(p + i in positions[i] for i in range(1, words)) for p in positions[0])
+        assert evaluate._spans_match(positions, 1) == walk, positions
