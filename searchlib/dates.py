@@ -79,11 +79,11 @@ _DAY = r"(?P<day>[12]\d|3[01]|0?[1-9])(?!\d)(?:st|nd|rd|th|ST|ND|RD|TH)?"
 _YEAR = r"(?:,?\s+(?P<year>\d{4})(?!\d))?"
 
 # Scanning runs in two stages because a single regex with month names, day numbers and numeric
-# forms as alternatives scans at about 2 MB/s, while each anchor below alone (a set of literal
-# month prefixes, a separator followed by a digit) scans at 50-100 MB/s. The anchors locate
-# candidates; small anchored patterns then read the day and year around them.
+# forms as alternatives scans at about 2 MB/s, while each anchor alone (a set of literal
+# month prefixes; a separator followed by a digit, found by :func:`_separators`) is found far
+# faster. The anchors locate candidates; small anchored patterns then read the day and year
+# around them.
 _MONTH_RE = re.compile(rf"(?:{_MONTH_ALT})(?![A-Za-z])")
-_SEPARATOR_RE = re.compile(r"[/-]\d")
 _NUMERIC_RE = re.compile(r"\d[\d/-]{5,}\d")
 _AFTER_MONTH_RE = re.compile(rf"(?:\s?\.)?\s+{_DAY}(?![A-Za-z0-9]){_YEAR}")
 _YEAR_AFTER_MONTH_RE = re.compile(rf"(?:\s?\.)?{_YEAR}")
@@ -164,11 +164,27 @@ def _scan_months(text: str) -> Iterator[_Found]:
             )
 
 
+def _separators(text: str) -> list[int]:
+    """Offsets of every ``-`` or ``/`` followed by a digit, in order: the matches of
+    ``[/-]\\d``, located with str.find (several times faster than that regex's scan on prose,
+    where these characters are rare)."""
+    positions: list[int] = []
+    last = len(text) - 1
+    for char in "-/":
+        find = text.find
+        i = find(char)
+        while 0 <= i < last:
+            if text[i + 1].isdecimal():  # what ``\d`` matches in a str pattern
+                positions.append(i)
+            i = find(char, i + 1)
+    positions.sort()
+    return positions
+
+
 def _scan_numeric(text: str) -> Iterator[_Found]:
     """Dates written as ``2017-06-21`` or ``06/21/2017``, left to right."""
     consumed = 0
-    for separator in _SEPARATOR_RE.finditer(text):
-        position = separator.start()
+    for position in _separators(text):
         if position < consumed:
             continue
         start = position

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import searchlib.clean as clean_module
+import searchlib.dates as dates_module
 from searchlib.gazetteer import (
     DIRECTIONS,
     PARTICLES,
@@ -220,3 +221,10 @@ def test_canonical_memo_keeps_answers_and_errors() -> None:
         gaz.canonical("org", "ISIS")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown facet"):
         gaz.canonical("org", "ISIS")  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("-/12a٣ \n")), max_size=30))
+def test_date_separators_are_what_the_regex_finds(text: str) -> None:
+    expected = [m.start() for m in re.finditer(r"[/-]\d", text)]
+    assert dates_module._separators(text) == expected
