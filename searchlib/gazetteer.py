@@ -332,8 +332,8 @@ _GAP_MEMO_LIMIT = 65_536  # gaps can be long runs of punctuation or markup
 _GAP_JOINS = _GapJoins()
 _FIRST_CHAR = itemgetter(0)
 _new_tuple = tuple.__new__
-# A token that ends in an apostrophe and "s" is a possessive: the tokenizer's words start with
-# a letter or digit, so such a word is always longer than two characters.
+# A token longer than two characters that ends in an apostrophe and "s" is a possessive ("ʼs"
+# alone is a word: U+02BC is a letter).
 _POSSESSIVE_ENDINGS = ("'s", "'S", "’s", "’S", "ʼs", "ʼS")
 
 
@@ -360,7 +360,7 @@ def token_table(text: str) -> TokenTable:
     possessive = [False] * n
     for k in special:
         word = texts[k]
-        if word.endswith(_POSSESSIVE_ENDINGS):
+        if len(word) > 2 and word.endswith(_POSSESSIVE_ENDINGS):
             possessive[k] = True
             texts[k] = word[:-2]
             ends[k] -= 2

@@ -76,6 +76,7 @@ TRICKY = [
     "Iran's army. Iran's. Iran’s-backed ISIS-K’s fighters; IRAN'S ARMY",
     "the U.S.-led coalition, U.S . forces, U.S.A.F. and U.S",
     "Shi'a, Shi’a and Shiʼa militias; rock'n'roll; o'clock; 's alone; 'quoted'",
+    "ʼs ʼS ʼsʼs xʼs ʼʼs",  # U+02BC is a letter: "ʼs" alone is a word, not a possessive
     "al-Qaeda\u00a0in  the Islamic\tMaghreb – central Asia—Kim Jong-un",
     "İstanbul, ǅemal, ΣΊΣΥΦΟΣ, Straße, ﬁnance, Ångström, Ḥasakah, Ṭarṭūs",
     "بغداد and 北京 and Кабул; café's menu; naïve Zoë's",
