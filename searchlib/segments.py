@@ -98,16 +98,40 @@ def build_segments(ix: Any, paths: Sequence[str], process: FileProcessor, procs:
     nothing). Nothing is committed. A worker's error is raised here; if a worker dies, a
     ``RuntimeError`` says so. On any error or interrupt the workers are stopped.
     """
-    if procs <= 1:
-        builder = SegmentBuilder(ix, process)
-        try:
-            for path in paths:
-                on_file(builder.add_file(path))
-        except BaseException:
-            builder.cancel()
-            raise
-        return [builder.finish()]
+    try:
+        if procs <= 1:
+            builder = SegmentBuilder(ix, process)
+            try:
+                for path in paths:
+                    on_file(builder.add_file(path))
+            except BaseException:
+                builder.cancel()
+                raise
+            return [builder.finish()]
+        return _build_in_workers(ix, paths, process, procs, on_file)
+    except BaseException:
+        _discard_uncommitted(ix)
+        raise
 
+
+def _discard_uncommitted(ix: Any) -> None:
+    """Delete segment files no table of contents names (a batch that will not be committed).
+
+    Whoosh would delete them at the next commit; an interrupted build of a large batch can
+    leave hundreds of megabytes, so they go now. The caller holds the write lock.
+    """
+    from whoosh.index import clean_files
+
+    try:
+        toc = ix._read_toc()
+        clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+        ix.storage.temp_storage(f"{ix.indexname}.tmp").destroy()
+    except Exception:  # best effort: the next commit cleans up anyway
+        pass
+
+
+def _build_in_workers(ix: Any, paths: Sequence[str], process: FileProcessor, procs: int,
+                      on_file: Callable[[FileResult], None]) -> list[Any | None]:
     ctx = multiprocessing.get_context("fork")
     tasks: Any = ctx.Queue()
     results: Any = ctx.Queue()
@@ -151,6 +175,9 @@ def build_segments(ix: Any, paths: Sequence[str], process: FileProcessor, procs:
             if worker.is_alive():
                 worker.terminate()
             worker.join()
+        # Paths still buffered for stopped workers are dropped: without this the process
+        # would wait at exit for someone to read them (after Ctrl-C, forever).
+        tasks.cancel_join_thread()
         tasks.close()
         results.close()
 

@@ -84,3 +84,24 @@ def test_uncommitted_segment_files_are_cleaned_by_the_next_build(tmp_path: Path,
     assert len(after) < len(orphaned)
     with open_index(index_dir) as idx:
         assert idx.doc_count == 6
+
+
+def test_an_interrupted_batch_leaves_no_files_behind(tmp_path: Path) -> None:
+    ix = _index(tmp_path)
+    committed = build_segments(ix, [f"/x/first{i}" for i in range(5)], _ok, 1, lambda r: None)
+    commit_segments(ix, committed, {}, ())
+    before = set(os.listdir(tmp_path / "w"))
+    seen: list[FileResult] = []
+
+    def interrupt_after_ten(result: FileResult) -> None:
+        seen.append(result)
+        if len(seen) == 10:
+            raise KeyboardInterrupt
+
+    for procs in (1, 2):
+        seen.clear()
+        with pytest.raises(KeyboardInterrupt):
+            build_segments(ix, [f"/x/doc{i}" for i in range(40)], _ok, procs,
+                           interrupt_after_ten)
+        assert set(os.listdir(tmp_path / "w")) == before
+    assert ix.doc_count() == 5
