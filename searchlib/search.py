@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import itertools
 import json
 import os
 import re
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ._importing import import_whoosh
 
@@ -235,12 +237,35 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _serialized(method: _F) -> _F:
+    """Run ``method`` holding the index's lock.
+
+    Segment files are read with seek-then-read on file objects shared by every reader of the
+    searcher, and the per-searcher caches are plain dicts: one call at a time (the TUI reads
+    an article on its main thread while a search runs in a worker).
+    """
+
+    @functools.wraps(method)
+    def locked(self: Index, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
 class Index:
-    """An open searchlib index. Use :func:`open_index` to get one; close it when done."""
+    """An open searchlib index. Use :func:`open_index` to get one; close it when done.
+
+    Its methods may be called from several threads; they run one at a time.
+    """
 
     def __init__(self, path: str | os.PathLike[str], *,
                  gazetteer: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.path = Path(path)
+        self._lock = threading.RLock()
         self._meta = read_meta(self.path)
         whoosh_dir, _, _ = index_paths(self.path)
         try:
@@ -264,6 +289,7 @@ class Index:
 
     # --- lifecycle -------------------------------------------------------------------------
 
+    @_serialized
     def close(self) -> None:
         """Release the searcher and its open files."""
         self._searcher.close()
@@ -307,6 +333,7 @@ class Index:
         parser.add_plugin(qparser.FieldAliasPlugin(_FIELD_ALIASES))
         return parser
 
+    @_serialized
     def parse(self, text: str) -> Any:
         """Parse query text into a Whoosh query, or raise :class:`QueryError` (one line)."""
         stripped = text.strip()
@@ -380,6 +407,7 @@ class Index:
             self._evaluation = evaluate.Evaluator(searcher)
         return self._evaluation
 
+    @_serialized
     def facet_values(self, kind: str) -> dict[str, int]:
         """Every value of facet ``kind`` with its document count over the whole index."""
         if kind not in FACET_KINDS:
@@ -415,6 +443,7 @@ class Index:
 
     # --- search ----------------------------------------------------------------------------
 
+    @_serialized
     def search(
         self,
         query: str,
@@ -635,6 +664,7 @@ class Index:
 
     # --- documents -------------------------------------------------------------------------
 
+    @_serialized
     def get(self, doc_id: str) -> Article:
         """Return the article with id ``doc_id`` (or raise ``KeyError``)."""
         searcher = self._fresh()
@@ -676,10 +706,16 @@ class Index:
 
     def articles(self) -> Iterator[Article]:
         """Iterate over every article in the index (for export and analysis)."""
-        searcher = self._fresh()
-        for stored in searcher.reader().all_stored_fields():
+        with self._lock:
+            searcher = self._fresh()
+            reader = searcher.reader()
+            docnums = list(reader.all_doc_ids())
+        for docnum in docnums:
+            with self._lock:
+                stored = reader.stored_fields(docnum)
             yield self._article(stored)
 
+    @_serialized
     def similar(self, doc_id: str, *, limit: int = 10) -> list[Hit]:
         """Articles most like ``doc_id`` by its key terms, excluding itself and exact copies."""
         searcher = self._fresh()
@@ -699,6 +735,7 @@ class Index:
                 break
         return hits
 
+    @_serialized
     def stats(self) -> IndexStats:
         """Document count, size on disk, last update and skipped files of this index."""
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
@@ -727,7 +764,8 @@ class Index:
     @property
     def doc_count(self) -> int:
         """Number of documents."""
-        return int(self._fresh().doc_count())
+        with self._lock:
+            return int(self._fresh().doc_count())
 
 
 def _keep_case(original: str, corrected: str) -> str:
