@@ -340,6 +340,11 @@ def _fallback_paragraphs(tree: lxml.html.HtmlElement) -> list[str]:
     return paragraphs
 
 
+_STRING_VALUE = etree.XPath("string()")
+"""An element's text, as ``element.xpath("string()")`` gives it, compiled once: compiling the
+expression on every call was most of the cost of the split-body check."""
+
+
 def _block_paragraphs(root: etree._Element) -> list[str]:
     """The text of each outermost paragraph-like element under ``root``, in document order."""
     paragraphs: list[str] = []
@@ -349,7 +354,7 @@ def _block_paragraphs(root: etree._Element) -> list[str]:
         if any(a in taken for a in block.iterancestors()):
             continue
         taken.add(block)
-        text = _clean_ws(block.xpath("string()"))
+        text = _clean_ws(_STRING_VALUE(block))
         if text:
             paragraphs.append(text)
     return paragraphs
@@ -366,7 +371,7 @@ def _merge_split_body(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> lis
     """
     wanted = set(paragraphs[:3])
     container = next(
-        (p.getparent() for p in tree.iter("p") if _clean_ws(p.xpath("string()")) in wanted),
+        (p.getparent() for p in tree.iter("p") if _clean_ws(_STRING_VALUE(p)) in wanted),
         None,
     )
     if container is None or not container.get("class") or not isinstance(container.tag, str):
