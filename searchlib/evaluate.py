@@ -55,9 +55,9 @@ from .facetstore import bits_of, iter_bits
 
 __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
-#: Decoded postings kept per searcher, counted in postings (about 100 bytes each with the
-#: score): enough for the few thousand distinct terms of a session at 100,000 articles.
-POSTINGS_BUDGET = 4_000_000
+#: Decoded postings kept per searcher, counted in postings (a docnum -> score entry costs
+#: about 100 bytes, so at most ~100 MB): the common terms of a session at 100,000 articles.
+POSTINGS_BUDGET = 1_000_000
 #: Phrase results kept per searcher.
 PHRASE_ENTRIES = 256
 #: Matcher trees (one per query and segment) kept per searcher.
