@@ -64,8 +64,9 @@ PHRASE_ENTRIES = 256
 TREE_ENTRIES = 2048
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
-#: Raw posting values (positions) of phrase words kept per searcher, in posting lists.
-RAW_ENTRIES = 64
+#: Raw posting values (positions) of phrase words kept per searcher, counted in postings
+#: (~150 bytes each: at most ~50 MB).
+RAW_BUDGET = 300_000
 
 _Terms = list[tuple[tuple[str, bytes], Any]]
 
@@ -180,7 +181,7 @@ class Evaluator:
         self._phrases = _LRU(PHRASE_ENTRIES)
         self._trees = _LRU(TREE_ENTRIES)
         self._blocks = _LRU(BLOCK_ENTRIES)
-        self._raw = _LRU(RAW_ENTRIES)
+        self._raw = _LRU(RAW_BUDGET)
         self._offsets = [offset for _, offset in self.leaves]
         self._lengths: dict[tuple[int, str], Sequence[int | None]] = {}
 
@@ -257,7 +258,7 @@ class Evaluator:
                                              blocks=blocks)
         if values:
             raw = dict(zip(ids, found, strict=True))
-            self._raw.put(key, raw, 1)
+            self._raw.put(key, raw, len(ids) + 1)
         if entry is not None:
             return entry[0], raw
         scorer = m.scorer
