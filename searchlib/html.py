@@ -192,12 +192,13 @@ def _extract_body(tree: lxml.html.HtmlElement, url: str | None) -> str:
 
 def _trafilatura_best(tree: lxml.html.HtmlElement, url: str | None) -> list[str]:
     precise = _trafilatura_paragraphs(tree, url, precision=True)
+    precise_words = _count_words(precise)
     # The recall pass only matters when it could find twice as many words as the precise
     # one; the page's whole text bounds what it can find (this skips it on half the pages).
-    if _count_words(precise) >= _PRECISION_KEEP_RATIO * _count_words(_page_words(tree)):
+    if precise_words >= _PRECISION_KEEP_RATIO * _count_words(_page_words(tree)):
         return precise
     generous = _trafilatura_paragraphs(tree, url, precision=False)
-    if _count_words(precise) >= _PRECISION_KEEP_RATIO * _count_words(generous):
+    if precise_words >= _PRECISION_KEEP_RATIO * _count_words(generous):
         return precise
     return generous
 
