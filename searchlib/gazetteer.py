@@ -389,9 +389,6 @@ def name_starts(tokens: Sequence[Token]) -> list[int]:
     return [k for k, t in enumerate(tokens) if not t.text[0].islower() or t.norm in lower]
 
 
-_LONG_WORD_RE = re.compile(r"[^\W\d_]{3,}")
-
-
 @functools.lru_cache(maxsize=262144)
 def _key(alias: str) -> tuple[str, ...]:
     """Matching key of a name: the normalised words :func:`tokenize` would give."""
@@ -1398,7 +1395,7 @@ _NOT_ASCII_LETTER = bytes(b for b in range(256) if not (b < 128 and chr(b).isalp
 _NOT_ASCII_UPPER = bytes(b for b in range(256) if not (b < 128 and chr(b).isupper()))
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 _LONG_WORD_INITIAL_RE = re.compile(r"([^\W\d_])[^\W\d_]{2,}")
-"""Finds what :data:`_LONG_WORD_RE` finds, giving only each word's first letter."""
+r"""Words of three or more letters (``[^\W\d_]{3,}``), giving only each word's first letter."""
 
 
 def letter_counts(text: str) -> tuple[int, int]:
