@@ -27,10 +27,16 @@ upstream because the project pins that release.
    schemas without term vectors or spelling fields (ours), postings are now appended to the
    pool's buffer directly and its size estimate (the same formula) is updated once per
    document; the pool still spills a sorted run to disk when it passes its limit.
+6. ``W3PostingsWriter._write_block`` means to store blocks whose pickle is under 20 bytes
+   uncompressed, but overwrites that decision on the next line, so every block, most of
+   them one or two postings, pays a ``zlib.compress`` when written and a
+   ``zlib.decompress`` when read (each block records its own compression level, which the
+   reader honours). Blocks under :data:`_COMPRESS_FROM` bytes are now stored as they are.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from whoosh import columns, formats, reading, writing
@@ -198,6 +204,32 @@ def _lean_add_document(self: Any, **fields: Any) -> None:
     self.docnum += 1
 
 
+#: Block pickles shorter than this are stored uncompressed (zlib saves little on them).
+_COMPRESS_FROM = 64
+
+
+def _write_block(self: Any, last: bool = False) -> None:
+    # Whoosh's W3PostingsWriter._write_block with its small-block rule applied.
+    if not self._blockcount:
+        self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
+    self._terminfo.add_block(self)
+    databytes = dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
+    comp = self._compression if len(databytes) >= _COMPRESS_FROM else 0
+    if comp:
+        databytes = zlib.compress(databytes, comp)
+    ids = self._ids
+    infobytes = dumps((len(ids), ids[-1], self._maxweight, comp,
+                       whoosh3.length_to_byte(self._minlength),
+                       whoosh3.length_to_byte(self._maxlength)), 2)
+    postfile = self._postfile
+    blocklength = len(infobytes) + len(databytes)
+    postfile.write_int(-blocklength if last else blocklength)
+    postfile.write(infobytes)
+    postfile.write(databytes)
+    self._blockcount += 1
+    self._new_block()
+
+
 def apply() -> None:
     """Install the patches (idempotent)."""
     global _applied
@@ -209,4 +241,5 @@ def apply() -> None:
     formats.Positions.word_values = _fast_positions
     formats.Characters.word_values = _fast_characters
     writing.SegmentWriter.add_document = _lean_add_document
+    whoosh3.W3PostingsWriter._write_block = _write_block
     _applied = True
