@@ -833,6 +833,7 @@ class Gazetteer:
         self._child_tables: dict[str, dict[str, list[str]]] | None = None
         self._made: dict[tuple[str, str], GazetteerEntry] = {}
         self._canonical_memo: dict[tuple[str, str], str | None] = {}
+        self._kind_memo: dict[tuple[str, str], str | None] = {}
         self.common_words: frozenset[str] = frozenset(common_words)
         """Normalised words never taken as place names or person-name words."""
         self.first_names: frozenset[str] = frozenset(first_names)
@@ -903,6 +904,7 @@ class Gazetteer:
         self._child_tables = None
         self._made = {}
         self._canonical_memo = {}
+        self._kind_memo = {}
         self.common_words = frozenset(data["common"])
         self.first_names = frozenset(data["first"])
         self._trie = cast(dict[str, _Node], data["trie"])
@@ -1139,8 +1141,16 @@ class Gazetteer:
 
     def kind(self, facet: FacetKind, name: str) -> str | None:
         """Kind of the entry a name or alias refers to, or None when unknown."""
+        memo = self._kind_memo  # asked for every match in every article, like canonical()
+        key = (facet, name)
+        if key in memo:
+            return memo[key]
         e = self.entry(facet, name)
-        return None if e is None else e.kind
+        found = None if e is None else e.kind
+        if len(memo) >= _CANONICAL_MEMO_LIMIT:
+            memo.clear()
+        memo[key] = found
+        return found
 
     def ancestors(self, facet: FacetKind, name: str) -> tuple[str, ...]:
         """Parent chain of an entry, nearest first (Quds Force -> ("IRGC", "Iran"))."""
@@ -1300,7 +1310,8 @@ class Gazetteer:
         prev = i - 1 if i > 0 and joined[i] and not after_match else -1
         exact = payload[2]
         if exact is None:
-            if not self._capitalised(table, i, length):
+            # One word (most names) is capitalised when it starts with a capital or digit.
+            if not (_is_cap(texts[i]) if length == 1 else self._capitalised(table, i, length)):
                 return False
             if length == 1 and norms[i] in self.first_names and self._in_person_name(table, i):
                 return False  # "Chad Thomas", "Michael Jordan", "Georgia Smith"
