@@ -214,10 +214,14 @@ def test_headline_repeat_test_matches_reference(line: str, title: str) -> None:
     assert clean_module._is_repeat(line, title_key) == _reference_is_repeat(line, title_key)
 
 
-def test_canonical_memo_keeps_answers_and_errors() -> None:
+def test_lookup_memos_keep_answers_and_errors() -> None:
     gaz: Gazetteer = default_gazetteer()
     assert gaz.canonical("actor", "Daesh") == gaz.canonical("actor", "Daesh") == "ISIS"
     assert gaz.canonical("location", "Nowhereville Xyz") is None
+    assert gaz.kind("actor", "Daesh") == gaz.kind("actor", "Daesh") == "armed group"
+    assert gaz.kind("actor", "Nowhereville Xyz") is None
+    with pytest.raises(ValueError, match="unknown facet"):
+        gaz.kind("org", "ISIS")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown facet"):
         gaz.canonical("org", "ISIS")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown facet"):
