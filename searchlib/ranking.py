@@ -19,7 +19,7 @@ Three pieces:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from math import log
 from typing import Any
 
@@ -254,16 +254,41 @@ def _feedback_terms(searcher: Any, base: Any) -> list[tuple[str, float]]:
     return [(term, float(weight)) for term, weight in kept]
 
 
-def _coordinated(child: Any, query: Any, base: Any, searcher: Any, context: Any) -> Any:
+def _coordinated(child: Any, query: Any, base: Any, searcher: Any, context: Any,
+                 plain: Callable[[Any], Any]) -> Any:
     """Wrap ``child``, the matcher of ``query``, with coordination and pseudo-relevance feedback.
 
-    ``base`` is the same query without this rewriting, used for the feedback's first pass.
+    ``base`` is the same query without this rewriting, used for the feedback's first pass;
+    ``plain(leaf_searcher)`` builds ``child``'s matcher on any segment.
     """
     if context is not None and context.weighting is None:
         return child  # only the matching documents are wanted, not their scores
     if not child.is_active():
         return child
-    reader = searcher.reader()
+    # Whoosh builds a matcher per index segment. What decides a document's rank must be the
+    # same in every segment, or documents of different segments are ranked by different
+    # rules: so the words, the tier and the feedback terms come from the whole index, once
+    # per query.
+    top = searcher.get_parent()
+    cache = query.__dict__.setdefault("_ranking_cache", {})
+    key = id(top)
+    if key not in cache:
+        cache[key] = _ranking_plan(query, base, top, context, plain)
+    clauses, tier, expansion = cache[key]
+    feedback = None
+    if expansion:
+        fbq = wq.Or([wq.Term(FEEDBACK_FIELD, t, boost=FEEDBACK_WEIGHT * w) for t, w in expansion])
+        feedback = fbq.matcher(searcher, context)
+    if len(clauses) < 2 or (tier is None and feedback is None and not COORDINATION):
+        return child
+    return _RankingMatcher(child, clauses, tier, COORDINATION, feedback)
+
+
+def _ranking_plan(query: Any, base: Any, top: Any, context: Any, plain: Callable[[Any], Any]
+                  ) -> tuple[list[frozenset[tuple[str, bytes]]], float | None,
+                             list[tuple[str, float]]]:
+    """``(clauses, tier, expansion terms)`` of a coordinated query over the whole index."""
+    reader = top.reader()
     words: dict[Any, set[tuple[str, bytes]]] = {}
     for part in query.children():
         for sub in _words(part):
@@ -271,33 +296,22 @@ def _coordinated(child: Any, query: Any, base: Any, searcher: Any, context: Any)
                 continue
             terms: Iterable[tuple[str, bytes]] = sub.existing_terms(reader, expand=True)
             # Function words score nothing (see _BM25), so they are not words to match either.
-            kept = {t for t in terms if not _is_function_word(searcher.schema, t[0], t[1])}
+            kept = {t for t in terms if not _is_function_word(top.schema, t[0], t[1])}
             words.setdefault(_clause_key(sub), set()).update(kept)
     # A word that occurs nowhere in the index cannot be matched; it does not count.
     clauses = [frozenset(t) for t in words.values() if t]
-    if len(clauses) < 2:
-        return child
     tier = None
-    feedback = None
+    expansion: list[tuple[str, float]] = []
+    if len(clauses) < 2:
+        return clauses, tier, expansion
     if len(clauses) <= SHORT_QUERY_WORDS:
-        tier = float(child.max_quality()) + 1.0
+        # Above the best plain score any document can reach in any segment.
+        bounds = [float(m.max_quality()) for m in
+                  (plain(leaf) for leaf, _offset in top.leaf_searchers()) if m.is_active()]
+        tier = max(bounds, default=0.0) + 1.0
     elif len(clauses) >= FEEDBACK_MIN_WORDS and FEEDBACK_WEIGHT > 0:
-        # Whoosh runs the matcher once per index segment; the expansion terms come from the
-        # whole index (the top-level searcher) and are computed once per query.
-        top = searcher.get_parent()
-        cache = query.__dict__.setdefault("_feedback_cache", {})
-        key = id(top)
-        if key not in cache:
-            cache[key] = _feedback_terms(top, base)
-        expansion = cache[key]
-        if expansion:
-            fbq = wq.Or(
-                [wq.Term(FEEDBACK_FIELD, t, boost=FEEDBACK_WEIGHT * w) for t, w in expansion]
-            )
-            feedback = fbq.matcher(searcher, context)
-    if tier is None and feedback is None and not COORDINATION:
-        return child
-    return _RankingMatcher(child, clauses, tier, COORDINATION, feedback)
+        expansion = _feedback_terms(top, base)
+    return clauses, tier, expansion
 
 
 class _CoordinatedOr(wq.Or):  # type: ignore[misc]
@@ -311,7 +325,8 @@ class _CoordinatedOr(wq.Or):  # type: ignore[misc]
         """Return the union of the subqueries, rescored by :class:`_CoordinationMatcher`."""
         child = super().matcher(searcher, context)
         base = wq.Or(self.subqueries, boost=self.boost)
-        return _coordinated(child, self, base, searcher, context)
+        return _coordinated(child, self, base, searcher, context,
+                            lambda leaf: wq.Or.matcher(self, leaf, context))
 
 
 class _CoordinatedAndMaybe(wq.AndMaybe):  # type: ignore[misc]
@@ -320,7 +335,8 @@ class _CoordinatedAndMaybe(wq.AndMaybe):  # type: ignore[misc]
     def matcher(self, searcher: Any, context: Any = None) -> Any:
         """Return the AND-MAYBE matcher, rescored by :class:`_CoordinationMatcher`."""
         child = super().matcher(searcher, context)
-        return _coordinated(child, self, wq.AndMaybe(self.a, self.b), searcher, context)
+        return _coordinated(child, self, wq.AndMaybe(self.a, self.b), searcher, context,
+                            lambda leaf: wq.AndMaybe.matcher(self, leaf, context))
 
 
 #: The coordinated query classes and their matcher, for code that evaluates queries by

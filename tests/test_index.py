@@ -6,6 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,18 @@ from searchlib import (
 )
 from searchlib.index import _WriteLock, doc_id
 from searchlib.storage import open_storage
+
+
+def _rank_groups(hits: Any) -> list[set[str]]:
+    """Hit ids grouped by equal score, best first: a ranking, ties in any order."""
+    groups: list[set[str]] = []
+    last = None
+    for hit in hits:
+        if last is None or round(hit.score, 6) != last:
+            groups.append(set())
+            last = round(hit.score, 6)
+        groups[-1].add(hit.id)
+    return groups
 
 
 def _ids(index_dir: Path) -> dict[str, str]:
@@ -144,6 +157,11 @@ def test_multiprocess_build_matches_single(tmp_path: Path, seed_copy: Path) -> N
         ranked_a = sorted((round(h.score, 6), h.id) for h in a.search("missile", limit=100).hits)
         ranked_b = sorted((round(h.score, 6), h.id) for h in b.search("missile", limit=100).hits)
         assert ranked_a == ranked_b
+        # Coordination (documents with both words first) ranks alike across segments.
+        for query in ("missile Syria", "Iran missile", "+Syria Iran"):
+            hits_a = a.search(query, limit=100).hits
+            hits_b = b.search(query, limit=100).hits
+            assert _rank_groups(hits_a) == _rank_groups(hits_b)
 
 
 def test_a_segment_without_dates_does_not_shift_the_others(seed_copy: Path,
