@@ -218,7 +218,8 @@ def _headline_line(text: str, offset: int, title_end: int, memo: dict[int, bool]
 def _runs(
     text: str, table: TokenTable, caps: Sequence[int], covered: set[int]
 ) -> Iterable[tuple[int, int]]:
-    """Maximal runs of capitalised tokens, stopping at a possessive or a gazetteer match.
+    """Maximal runs of two or more capitalised tokens, stopping at a possessive or a gazetteer
+    match (a single word is never a person name here, so those runs are not reported).
 
     Inside a run: name particles before a capitalised word ("Bashar al-Assad"), hyphenated
     lower-case parts ("Kim Jong-un") and middle initials ("James T. Kirk").
@@ -260,7 +261,8 @@ def _runs(
                 j += 2
             else:
                 break
-        yield i, j
+        if j - i > 1:
+            yield i, j
         pos = j
 
 

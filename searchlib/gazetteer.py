@@ -1256,13 +1256,13 @@ class Gazetteer:
             for stop, payloads in reversed(hits):
                 start, end = t_starts[k], t_ends[stop - 1]
                 surface = text[start:end]
-                found = tuple(
+                found = [
                     EntityMention(p[0], p[1], surface, start, end)
                     for p in payloads
                     if accept(p, table, k, stop - k, surface, caps_lines, k == last_stop)
-                )
+                ]
                 if found:
-                    out.append((k, stop, found))
+                    out.append((k, stop, tuple(found)))
                     i = last_stop = stop
                     break
         return out
