@@ -208,6 +208,9 @@ def _lean_add_document(self: Any, **fields: Any) -> None:
 _COMPRESS_FROM = 64
 
 
+_original_write_block = whoosh3.W3PostingsWriter._write_block
+
+
 def _write_block(self: Any, last: bool = False) -> None:
     # Whoosh's W3PostingsWriter._write_block with its small-block rule applied.
     if not self._blockcount:

@@ -7,12 +7,15 @@ from typing import Any
 
 import pytest
 from whoosh import formats, writing
+from whoosh.codec import whoosh3
 
 from searchlib import _whoosh_patches
 from searchlib.schema import make_schema
 from searchlib.storage import open_storage
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+# Whoosh's own method, kept by the patch module under this name.
+_original_write_block = _whoosh_patches._original_write_block
 
 
 def _documents() -> list[dict[str, Any]]:
@@ -68,6 +71,7 @@ def unpatched(monkeypatch: pytest.MonkeyPatch) -> None:
                         _whoosh_patches._positions_word_values)
     monkeypatch.setattr(formats.Characters, "word_values",
                         _whoosh_patches._characters_word_values)
+    monkeypatch.setattr(whoosh3.W3PostingsWriter, "_write_block", _original_write_block)
 
 
 @pytest.mark.parametrize("limitmb", [64, 1])  # 1 MB: the pool spills sorted runs to disk
