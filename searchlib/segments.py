@@ -18,11 +18,13 @@ named by no table of contents; Whoosh deletes such files at the next commit.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import queue
 import signal
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +43,24 @@ FileProcessor = Callable[[str], tuple[list[tuple[str, str, dict[str, Any]]], lis
 _LIMIT_MB = 96
 # How long the parent waits for a message before checking that its workers are alive.
 _POLL_SECONDS = 0.5
+# Garbage-collection thresholds while indexing (Python's default is 700, 10, 10).
+_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect garbage less often while indexing, then restore the caller's settings.
+
+    Indexing keeps hundreds of thousands of posting tuples alive in the pool, and with the
+    default thresholds the collector walks them (and the gazetteer) again and again while
+    finding almost no cycles: 5-10% of a build's time.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(*_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 @dataclass(frozen=True)
@@ -101,13 +121,14 @@ def build_segments(ix: Any, paths: Sequence[str], process: FileProcessor, procs:
     try:
         if procs <= 1:
             builder = SegmentBuilder(ix, process)
-            try:
-                for path in paths:
-                    on_file(builder.add_file(path))
-            except BaseException:
-                builder.cancel()
-                raise
-            return [builder.finish()]
+            with _fewer_collections():
+                try:
+                    for path in paths:
+                        on_file(builder.add_file(path))
+                except BaseException:
+                    builder.cancel()
+                    raise
+                return [builder.finish()]
         return _build_in_workers(ix, paths, process, procs, on_file)
     except BaseException:
         _discard_uncommitted(ix)
@@ -137,8 +158,15 @@ def _build_in_workers(ix: Any, paths: Sequence[str], process: FileProcessor, pro
     results: Any = ctx.Queue()
     workers = [ctx.Process(target=_work, args=(ix, process, part, tasks, results), daemon=True)
                for part in range(procs)]
-    for worker in workers:
-        worker.start()
+    # Objects alive now (the gazetteer, the rules) are frozen out of the workers' garbage
+    # collections, which would otherwise walk them and copy their pages on write.
+    gc.collect()
+    gc.freeze()
+    try:
+        for worker in workers:
+            worker.start()
+    finally:
+        gc.unfreeze()  # in this process only: each worker keeps its frozen copy
     try:
         for path in paths:
             tasks.put(path)
@@ -194,6 +222,7 @@ def _work(ix: Any, process: FileProcessor, part: int, tasks: Any, results: Any) 
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers,
     # so a worker must not die half-way through a message of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.set_threshold(*_GC_THRESHOLDS)  # see _fewer_collections; this process ends after
     builder = SegmentBuilder(ix, process, part)
     try:
         while (path := tasks.get()) is not None:
