@@ -275,7 +275,7 @@ def build_index(
 
     Only files added, changed (size or mtime) or removed since the last run are processed;
     ``rebuild=True`` starts over. ``gazetteer`` and ``cleaning_rules`` name extra YAML files
-    layered over the shipped ones. ``procs`` worker processes read, clean and extract
+    layered over the shipped ones. ``procs`` worker processes read, clean, extract and index
     (default: the number of CPUs). Documents are committed every ``batch_size`` files
     (default: 2,000, or an eighth of the files to index when that is more).
     Raises :class:`IndexLockedError` when another process is writing (unless ``wait``).
