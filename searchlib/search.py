@@ -286,6 +286,8 @@ class Index:
         self._stored_docs: dict[int, dict[str, Any]] = {}
         self._parser = self._make_parser()
         self._manifest: dict[str, Any] | None = None
+        # Record key -> content hash, and content hash -> record keys (for duplicates).
+        self._records: tuple[dict[str, str], dict[str, list[str]]] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -316,6 +318,7 @@ class Index:
             self._stored_docs = {}
             self._aliases = None
             self._manifest = None
+            self._records = None
         return self._searcher
 
     # --- parsing ---------------------------------------------------------------------------
@@ -690,19 +693,23 @@ class Index:
             metadata=info.get("metadata") or {})
 
     def _duplicates_of(self, key: str) -> tuple[str, ...]:
-        if self._manifest is None:
-            self._manifest = load_manifest(self.path)
-        files = self._manifest.get("files", {})
-        own = None
-        for entry in files.values():
-            if key in entry.get("records", {}):
-                own = entry["records"][key]
-                break
+        if self._records is None:
+            # Indexed once per Index: scanning the manifest per article made iterating a
+            # 100,000-article index (export, analysis) take hours.
+            if self._manifest is None:
+                self._manifest = load_manifest(self.path)
+            hash_of: dict[str, str] = {}
+            keys_of: dict[str, list[str]] = {}
+            for entry in self._manifest.get("files", {}).values():
+                for record, content in entry.get("records", {}).items():
+                    hash_of[record] = content
+                    keys_of.setdefault(content, []).append(record)
+            self._records = (hash_of, keys_of)
+        hash_of, keys_of = self._records
+        own = hash_of.get(key)
         if own is None:
             return ()
-        return tuple(sorted(k for entry in files.values()
-                            for k, h in entry.get("records", {}).items()
-                            if h == own and k != key))
+        return tuple(sorted(k for k in keys_of[own] if k != key))
 
     def articles(self) -> Iterator[Article]:
         """Iterate over every article in the index (for export and analysis)."""
