@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .layout import index_paths
-from .storage import fsync_directory
+from .storage import fsync_directory, open_storage
 
 __all__ = ["FACETS_FILE", "FacetData", "build", "load", "write"]
 
@@ -282,10 +282,8 @@ def write(index_dir: str | os.PathLike[str]) -> Path:
     Call it after the final commit of a build; until it runs (or if it fails) searches
     compute the same data in memory, so the file only ever saves time. Written atomically.
     """
-    from whoosh import index as whoosh_index
-
     whoosh_dir, _, _ = index_paths(index_dir)
-    ix = whoosh_index.open_dir(str(whoosh_dir))
+    ix = open_storage(whoosh_dir).open_index()
     try:
         with ix.reader() as reader:
             blob = dumps(build(reader))
