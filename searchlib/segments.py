@@ -30,6 +30,7 @@ from typing import Any
 
 from whoosh.writing import SegmentWriter
 
+from .errors import SearchlibError
 from .models import SkippedFile
 
 __all__ = ["FileResult", "SegmentBuilder", "build_segments", "commit_segments"]
@@ -116,7 +117,7 @@ def build_segments(ix: Any, paths: Sequence[str], process: FileProcessor, procs:
     ``on_file`` is called in this process for every file as it is done, in completion order.
     Returns the segments, indexed by ``FileResult.part`` (``None`` for a worker that wrote
     nothing). Nothing is committed. A worker's error is raised here; if a worker dies, a
-    ``RuntimeError`` says so. On any error or interrupt the workers are stopped.
+    :class:`SearchlibError` says so. On any error or interrupt the workers are stopped.
     """
     try:
         if procs <= 1:
@@ -183,7 +184,7 @@ def _build_in_workers(ix: Any, paths: Sequence[str], process: FileProcessor, pro
                 # round before blaming its death alone.
                 dead = _dead(workers)
                 if dead is not None and dead_seen:
-                    raise RuntimeError(
+                    raise SearchlibError(
                         f"an indexing worker process died (exit code {dead}); "
                         "nothing of this batch was committed") from None
                 dead_seen = dead is not None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from searchlib import build_index, open_index
+from searchlib.errors import SearchlibError
 from searchlib.schema import make_schema
 from searchlib.segments import FileResult, build_segments, commit_segments
 from searchlib.storage import open_storage
@@ -65,7 +66,7 @@ def _dies_on_third(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], li
 
 def test_a_dead_worker_is_reported_not_waited_for(tmp_path: Path) -> None:
     ix = _index(tmp_path)
-    with pytest.raises(RuntimeError, match=r"worker process died \(exit code 7\)"):
+    with pytest.raises(SearchlibError, match=r"worker process died \(exit code 7\)"):
         build_segments(ix, [f"/x/doc{i}" for i in range(20)], _dies_on_third, 2,
                        lambda r: None)
 
