@@ -64,10 +64,9 @@ def doc_id(key: str) -> str:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """One cleaned, enriched record ready to be written (picklable, crosses processes)."""
+    """One cleaned, enriched record ready to be written by the worker that prepared it."""
 
     key: str
-    path: str
     content_hash: str
     fields: dict[str, Any]
 
@@ -156,7 +155,7 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) ->
     }
     if published is not None:
         fields["date"] = published
-    return _Prepared(doc.key, doc.path, content_hash, fields)
+    return _Prepared(doc.key, content_hash, fields)
 
 
 def _jsonable(value: Any) -> Any:
