@@ -134,13 +134,17 @@ def _fast_characters(self: Any, value: Any, analyzer: Any, **kwargs: Any) -> Any
     fb = self.field_boost
     out = []
     for word, poslist in analyzer.postings(value, chars=True).items():
-        deltas = []
-        posbase = charbase = 0
-        for pos, startchar, endchar in poslist:
-            deltas.append((pos - posbase, startchar - charbase, endchar - startchar))
-            posbase = pos
-            charbase = endchar
         n = len(poslist)
+        if n == 1:  # most terms of a document: no deltas to take
+            pos, startchar, endchar = poslist[0]
+            deltas = [(pos, startchar, endchar - startchar)]
+        else:
+            deltas = []
+            posbase = charbase = 0
+            for pos, startchar, endchar in poslist:
+                deltas.append((pos - posbase, startchar - charbase, endchar - startchar))
+                posbase = pos
+                charbase = endchar
         out.append((word, n, float(n) * fb, pack_uint(n) + dumps(deltas, 2)))
     return out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import accumulate, compress, count
 from typing import Any
 
 from whoosh.analysis import Analyzer, Token
@@ -26,6 +27,9 @@ __all__ = ["NewsAnalyzer"]
 
 # The same expression as Whoosh's default RegexTokenizer ("*" is kept for query wildcards).
 _WORD = re.compile(r"[\w\*]+(\.?[\w\*]+)*", re.UNICODE)
+# The same words as the one capture group of a split: the text between words comes too, so
+# a running sum of the pieces' lengths gives every word's character span, in C.
+_WORD_SPLIT = re.compile(r"([\w\*]+(?:\.?[\w\*]+)*)", re.UNICODE)
 # Bounds the stem cache; news vocabularies reach it only on very large corpora.
 _CACHE_LIMIT = 500_000
 
@@ -78,25 +82,34 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         ``(position, startchar, endchar)`` triples, in order of first occurrence.
 
         Exactly what iterating ``self(value, positions=True, chars=chars)`` and grouping the
-        token texts gives (the same positions, renumbered around stop words), in one loop.
+        token texts gives (the same positions, renumbered around stop words). The tokens are
+        split, looked up and located by C-level calls; Python only groups them by term.
         """
-        terms = self._terms
+        parts = _WORD_SPLIT.split(value)
+        words = parts[1::2]
+        # Token -> term for every token at once (C-level map); only unseen tokens need Python.
+        found: list[str | None] = list(map(self._terms.get, words))
+        if None in found:
+            for index, term in enumerate(found):
+                if term is None:
+                    found[index] = self._term(words[index])
+        kept = list(filter(None, found))  # stop words ("") drop out
         seen: dict[str, list[Any]] = {}
-        pos = -1  # position of the last kept token; the first kept one keeps its index
-        for index, match in enumerate(_WORD.finditer(value)):
-            raw = match.group()
-            term = terms.get(raw)
-            if term is None:
-                term = self._term(raw)
-            if not term:
-                continue
-            pos = index if pos < 0 else pos + 1
-            entry = (pos, *match.span()) if chars else pos
-            found = seen.get(term)
-            if found is None:
+        if not kept:
+            return seen
+        # Kept tokens are numbered on from the first one's index, stop words squeezed out.
+        first = next(index for index, term in enumerate(found) if term)
+        entries: Any = count(first)
+        if chars:
+            ends = list(accumulate(map(len, parts)))
+            entries = zip(entries, compress(ends[0::2], found), compress(ends[1::2], found),
+                          strict=False)  # count() never ends
+        for term, entry in zip(kept, entries, strict=False):
+            group = seen.get(term)
+            if group is None:
                 seen[term] = [entry]
             else:
-                found.append(entry)
+                group.append(entry)
         return seen
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,

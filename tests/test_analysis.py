@@ -105,3 +105,14 @@ def test_segment_lengths_answer_as_the_column_reader(tmp_path: Path) -> None:
             for field in ("title", "body", "actor"):
                 assert fast.doc_field_length(docnum, field) == \
                     perdoc.doc_field_length(docnum, field)
+
+
+def test_fast_posting_values_with_a_warm_cache() -> None:
+    # Indexing reuses one analyzer: tokens seen before come from its cache, in any mix with
+    # new ones, and must encode exactly as on first sight.
+    analyzer = NewsAnalyzer()
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))] + _TRICKY
+    for text in texts + texts[::-1]:
+        for fmt in (formats.Positions(), formats.Characters()):
+            assert list(fmt.word_values(text, analyzer, mode="index")) == \
+                _reference_word_values(fmt, text)
