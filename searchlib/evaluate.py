@@ -18,6 +18,14 @@ time instead:
   ``AndMaybe`` the optional side where it matches, ``AndNot`` keeps the positive side, a
   wrapper multiplies by its boost, coordination adds its tiers, see :mod:`searchlib.ranking`).
 
+Two forms of the same computation: on small indexes, per-segment dicts and sets (no import
+beyond the standard library, which a one-shot ``search query`` needs); from
+:data:`~searchlib.facetstore.DENSE_MIN_DOCS` documents on, numpy arrays over each segment's
+docnums (a float64 score and a bool "matches" flag per document, combined element by
+element), which make a two-word query over 90,000 matching documents some ten times cheaper
+and the top-N a linear partition instead of a heap walk. Postings are then cached as arrays
+of docnums and scores, about a tenth of the memory of the dicts.
+
 Floating-point sums are therefore formed from the same operands in the same way as Whoosh
 forms them, and the scores are Whoosh's own, bit for bit: the tests compare them with a
 plain scored search. Which terms matched each document (what highlighting needs) is kept too,
@@ -51,7 +59,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 
 from . import ranking
-from .facetstore import bits_of, iter_bits
+from .facetstore import DENSE_MIN_DOCS, bits_of, bits_to_mask, iter_bits, mask_to_bits
 
 __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
@@ -76,7 +84,43 @@ class _Unsupported(Exception):
 
 
 class Evaluation:
-    """The documents a query matches, their scores and matched terms, per index segment."""
+    """The documents a query matches, their scores and matched terms (global docnums).
+
+    Made by :meth:`Evaluator.evaluate`, in one of two forms that give the same answers: on
+    dicts and sets (small indexes) or on numpy arrays (large ones, see :data:`DENSE_MIN_DOCS`).
+    """
+
+    @property
+    def count(self) -> int:
+        """Number of matching documents."""
+        raise NotImplementedError
+
+    def bits(self, size: int) -> int:
+        """The matching documents as a bitset of global docnums (all below ``size``)."""
+        raise NotImplementedError
+
+    def all_scores(self) -> dict[int, float]:
+        """Global docnum -> score of every matching document."""
+        raise NotImplementedError
+
+    def score(self, docnum: int) -> float:
+        """The score of a matching document (global docnum)."""
+        raise NotImplementedError
+
+    def best(self, wanted: int, within: int | None = None) -> list[tuple[float, int]]:
+        """The ``wanted`` best ``(score, docnum)``: highest score first, then lowest docnum,
+        as Whoosh's top-N collector keeps them; only documents of bitset ``within`` (a subset
+        of the matches) if given.
+        """
+        raise NotImplementedError
+
+    def terms_of(self, docnum: int) -> list[tuple[str, bytes]]:
+        """The ``(field, term)`` pairs matched in ``docnum``, in Whoosh's term-matcher order."""
+        raise NotImplementedError
+
+
+class _SparseEvaluation(Evaluation):
+    """An evaluation held as one ``local docnum -> score`` dict per index segment."""
 
     def __init__(self, segments: list[tuple[int, int, dict[int, float], _Terms]]) -> None:
         #: ``(offset, document count, local docnum -> score, matched terms)`` per segment.
@@ -85,11 +129,9 @@ class Evaluation:
 
     @property
     def count(self) -> int:
-        """Number of matching documents."""
         return sum(len(scores) for _, _, scores, _ in self.segments)
 
     def bits(self, size: int) -> int:
-        """The matching documents as a bitset of global docnums (all below ``size``)."""
         bits = 0
         for offset, count, scores, _ in self.segments:
             if scores:
@@ -97,19 +139,14 @@ class Evaluation:
         return bits
 
     def all_scores(self) -> dict[int, float]:
-        """Global docnum -> score of every matching document."""
         return {d + offset: score for offset, _, scores, _ in self.segments
                 for d, score in scores.items()}
 
     def score(self, docnum: int) -> float:
-        """The score of a matching document (global docnum)."""
         offset, _, scores, _ = self.segments[bisect_right(self._offsets, docnum) - 1]
         return scores[docnum - offset]
 
     def best(self, wanted: int, within: int | None = None) -> list[tuple[float, int]]:
-        """The ``wanted`` best ``(score, docnum)``: highest score first, then lowest docnum,
-        as Whoosh's top-N collector keeps them; only documents of bitset ``within`` if given.
-        """
         found: list[tuple[float, int]] = []
         for offset, count, scores, _ in self.segments:
             if not scores:
@@ -125,10 +162,70 @@ class Evaluation:
         return sorted(found, key=lambda item: (-item[0], item[1]))[:wanted]
 
     def terms_of(self, docnum: int) -> list[tuple[str, bytes]]:
-        """The ``(field, term)`` pairs matched in ``docnum``, in Whoosh's term-matcher order."""
         offset, _, _, terms = self.segments[bisect_right(self._offsets, docnum) - 1]
         local = docnum - offset
         return [term for term, docs in terms if local in docs]
+
+
+class _DenseEvaluation(Evaluation):
+    """An evaluation held as whole-index numpy arrays: a score and a match flag per docnum.
+
+    Scores of documents that do not match are meaningless (whatever the combining left
+    there); every read goes through the match flags.
+    """
+
+    def __init__(self, segments: list[tuple[int, int, _Dense]]) -> None:
+        import numpy as np
+
+        #: ``(offset, document count, evaluated root node)`` per segment.
+        self.segments = segments
+        self._offsets = [offset for offset, _, _ in segments]
+        if segments:
+            self.scores = np.concatenate([node.scores for _, _, node in segments])
+            self.mask = np.concatenate([node.mask for _, _, node in segments])
+        else:
+            self.scores = np.zeros(0)
+            self.mask = np.zeros(0, dtype=bool)
+
+    @property
+    def count(self) -> int:
+        return int(self.mask.sum())
+
+    def bits(self, size: int) -> int:
+        mask = self.mask[:size]
+        return mask_to_bits(mask)
+
+    def all_scores(self) -> dict[int, float]:
+        import numpy as np
+
+        docs = np.flatnonzero(self.mask)
+        return dict(zip(docs.tolist(), self.scores[docs].tolist(), strict=True))
+
+    def score(self, docnum: int) -> float:
+        return float(self.scores[docnum])
+
+    def best(self, wanted: int, within: int | None = None) -> list[tuple[float, int]]:
+        import numpy as np
+
+        mask = self.mask
+        if within is not None:
+            mask = mask & bits_to_mask(within, len(mask))
+        docs = np.flatnonzero(mask)
+        scores = self.scores[docs]
+        if len(docs) > wanted:
+            # Every document scoring at least the wanted-th best score (ties included), then
+            # ordered exactly: a partition is linear, a full sort of 100,000 scores is not.
+            cut = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+            keep = scores >= cut
+            docs, scores = docs[keep], scores[keep]
+        order = np.lexsort((docs, -scores))[:wanted]
+        return list(zip(scores[order].tolist(), docs[order].tolist(), strict=True))
+
+    def terms_of(self, docnum: int) -> list[tuple[str, bytes]]:
+        seg = bisect_right(self._offsets, docnum) - 1
+        offset, _, node = self.segments[seg]
+        local = docnum - offset
+        return [term for term, docs in node.terms if docs[local]]
 
 
 class _Node:
@@ -143,6 +240,22 @@ class _Node:
 
 
 _EMPTY_TERMS: _Terms = []
+
+
+class _Dense:
+    """One evaluated matcher in one segment, as numpy arrays over the segment's docnums:
+    ``scores`` (float64; meaningless where ``mask`` is False), ``mask`` (bool: matched), and
+    the leaves positioned on each document as ``((field, term), bool array)`` in tree order.
+
+    Arrays are shared between nodes and never modified once made."""
+
+    __slots__ = ("mask", "scores", "terms")
+
+    def __init__(self, scores: Any, mask: Any, terms: list[tuple[tuple[str, bytes], Any]]
+                 ) -> None:
+        self.scores = scores
+        self.mask = mask
+        self.terms = terms
 
 
 class _LRU:
@@ -174,16 +287,20 @@ class _LRU:
 class Evaluator:
     """Evaluates queries on one Whoosh searcher (top-level, possibly multi-segment)."""
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, dense: bool | None = None) -> None:
         self.searcher = searcher
         self.leaves: list[tuple[Any, int]] = list(searcher.leaf_searchers())
+        #: Whether queries are evaluated on numpy arrays (see :data:`DENSE_MIN_DOCS`);
+        #: ``dense`` forces one way or the other (the tests compare both).
+        self.dense = (searcher.doc_count_all() >= DENSE_MIN_DOCS) if dense is None else dense
+        self._sizes = [sub.doc_count_all() for sub, _ in self.leaves]
         self._postings = _LRU(POSTINGS_BUDGET)
         self._phrases = _LRU(PHRASE_ENTRIES)
         self._trees = _LRU(TREE_ENTRIES)
         self._blocks = _LRU(BLOCK_ENTRIES)
         self._raw = _LRU(RAW_BUDGET)
         self._offsets = [offset for _, offset in self.leaves]
-        self._lengths: dict[tuple[int, str], Sequence[int | None]] = {}
+        self._lengths: dict[tuple[Any, ...], Any] = {}
 
     def evaluate(self, q: Any) -> Evaluation | None:
         """All documents ``q`` matches with their scores, or None if ``q`` is not handled."""
@@ -192,7 +309,8 @@ class Evaluator:
         except _Unsupported:
             return None
         context = self.searcher.context(needs_current=True)
-        segments = []
+        sparse: list[tuple[int, int, dict[int, float], _Terms]] = []
+        dense: list[tuple[int, int, _Dense]] = []
         try:
             for seg, (sub, offset) in enumerate(self.leaves):
                 key = (q, seg)
@@ -200,11 +318,14 @@ class Evaluator:
                 if tree is None:
                     tree = q.matcher(sub, context)
                     self._trees.put(key, tree, 1)
-                node = self._node(tree, seg, sub)
-                segments.append((offset, sub.doc_count_all(), node.scores, node.terms))
+                if self.dense:
+                    dense.append((offset, self._sizes[seg], self._dense(tree, seg, sub)))
+                else:
+                    node = self._node(tree, seg, sub)
+                    sparse.append((offset, self._sizes[seg], node.scores, node.terms))
         except _Unsupported:
             return None
-        return Evaluation(segments)
+        return _DenseEvaluation(dense) if self.dense else _SparseEvaluation(sparse)
 
     # --- matchers -------------------------------------------------------------------------
 
@@ -238,20 +359,80 @@ class Evaluator:
             return self._leaf(m, seg, sub)
         raise _Unsupported
 
+    def _dense(self, m: Any, seg: int, sub: Any) -> _Dense:
+        """:meth:`_node` on numpy arrays: the same combinations, element by element.
+
+        Each score is formed from the same operands by the same operation as in
+        :meth:`_node` (and so in Whoosh); where a side does not match, its entry is
+        ignored through the masks rather than taken as 0.0, so not even the sign of a zero
+        can differ.
+        """
+        import numpy as np
+
+        kind = type(m)
+        if kind is NullMatcherClass:
+            size = self._sizes[seg]
+            return _Dense(np.zeros(size), np.zeros(size, dtype=bool), [])
+        if kind is UnionMatcher:
+            a, b = self._dense(m.a, seg, sub), self._dense(m.b, seg, sub)
+            scores = np.where(a.mask, a.scores, b.scores)
+            np.add(a.scores, b.scores, out=scores, where=a.mask & b.mask)
+            return _Dense(scores, a.mask | b.mask, a.terms + b.terms)
+        if kind is IntersectionMatcher:
+            a, b = self._dense(m.a, seg, sub), self._dense(m.b, seg, sub)
+            mask = a.mask & b.mask
+            return _Dense(a.scores + b.scores, mask, _restrict_dense(a.terms + b.terms, mask))
+        if kind is AndMaybeMatcher:
+            a, b = self._dense(m.a, seg, sub), self._dense(m.b, seg, sub)
+            scores = a.scores.copy()
+            np.add(a.scores, b.scores, out=scores, where=b.mask)
+            return _Dense(scores, a.mask, a.terms + _restrict_dense(b.terms, a.mask))
+        if kind is ranking.ExcludingMatcher:
+            a, b = self._dense(m.a, seg, sub), self._dense(m.b, seg, sub)
+            mask = a.mask & ~b.mask
+            return _Dense(a.scores, mask, _restrict_dense(a.terms, mask))
+        if kind is WrappingMatcher:
+            node = self._dense(m.child, seg, sub)
+            return _Dense(node.scores * m.boost, node.mask, node.terms)
+        if kind is FilterMatcher:
+            node = self._dense(m.child, seg, sub)
+            listed = np.zeros(self._sizes[seg], dtype=bool)
+            listed[np.fromiter(m._ids, dtype=np.intp)] = True
+            mask = node.mask & (~listed if m._exclude else listed)
+            return _Dense(node.scores * m.boost, mask, _restrict_dense(node.terms, mask))
+        if kind is SpanNear2.SpanNear2Matcher:
+            return self._dense_phrase(m, seg, sub)
+        if kind is ranking.RankingMatcher:
+            return self._dense_coordinated(m, seg, sub)
+        if hasattr(m, "_read_ids") and m.term() is not None:
+            docs, scored, _ = self._load(m, seg, sub, values=False)[0]
+            size = self._sizes[seg]
+            scores = np.zeros(size)
+            scores[docs] = scored
+            mask = np.zeros(size, dtype=bool)
+            mask[docs] = True
+            return _Dense(scores, mask, [(m.term(), mask)])
+        raise _Unsupported
+
     def _leaf(self, m: Any, seg: int, sub: Any) -> _Node:
         term = m.term()
-        scores = self._load(m, seg, sub, values=False)[0]
+        scores = self._load(m, seg, sub, values=False)[0][0]
         return _Node(scores, [(term, scores.keys())])
 
     def _load(self, m: Any, seg: int, sub: Any, values: bool
-              ) -> tuple[dict[int, float], dict[int, Any] | None]:
-        """A leaf's local docnum -> score (and -> raw posting value, if ``values``)."""
+              ) -> tuple[tuple[Any, ...], dict[int, Any] | None]:
+        """A leaf's scored postings (and local docnum -> raw posting value, if ``values``).
+
+        The scored postings are ``(local docnum -> score, blocks)``, or with :attr:`dense`
+        ``(docnums, scores, blocks)`` as numpy arrays; ``blocks`` locate the posting blocks
+        for :meth:`characters`.
+        """
         fieldname, btext = m.term()
         key = (seg, fieldname, btext)
         entry = self._postings.get(key)
         raw: dict[int, Any] | None = self._raw.get(key) if values else None
         if entry is not None and (raw is not None or not values):
-            return entry[0], raw
+            return entry, raw
         reader = sub.reader()
         blocks: list[tuple[int, int]] = []
         ids, weights, found = _read_postings(reader, fieldname, btext, values=values,
@@ -260,21 +441,53 @@ class Evaluator:
             raw = dict(zip(ids, found, strict=True))
             self._raw.put(key, raw, len(ids) + 1)
         if entry is not None:
-            return entry[0], raw
+            return entry, raw
         scorer = m.scorer
-        if type(scorer) is BM25FScorer:
-            lengths = self._field_lengths(seg, sub, fieldname)
-            idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-            # The expression of whoosh.scoring.bm25, operation for operation.
-            scored = [idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * lengths[d] / avgfl)))
-                      for d, w in zip(ids, weights, strict=True)]
-        elif type(scorer) is WeightScorer:
-            scored = list(weights)
-        else:
+        if type(scorer) not in (BM25FScorer, WeightScorer):
             raise _Unsupported
-        scores = dict(zip(ids, scored, strict=True))
-        self._postings.put(key, (scores, blocks), len(ids) + 1)
-        return scores, raw
+        if self.dense:
+            entry = (*self._scored_arrays(scorer, seg, sub, fieldname, ids, weights), blocks)
+        else:
+            if type(scorer) is BM25FScorer:
+                lengths = self._field_lengths(seg, sub, fieldname)
+                idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+                # The expression of whoosh.scoring.bm25, operation for operation.
+                scored = [idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * lengths[d] / avgfl)))
+                          for d, w in zip(ids, weights, strict=True)]
+            else:
+                scored = list(weights)
+            entry = (dict(zip(ids, scored, strict=True)), blocks)
+        self._postings.put(key, entry, len(ids) + 1)
+        return entry, raw
+
+    def _scored_arrays(self, scorer: Any, seg: int, sub: Any, fieldname: str,
+                       ids: list[int], weights: list[float]) -> tuple[Any, Any]:
+        """``(docnums, scores)`` of one posting list as numpy arrays (see :meth:`_load`)."""
+        import numpy as np
+
+        docs = np.array(ids, dtype=np.intp)
+        w = np.array(weights, dtype=np.float64)
+        if type(scorer) is WeightScorer:
+            return docs, w
+        lengths = self._length_array(seg, sub, fieldname)[docs]
+        idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+        # The expression of whoosh.scoring.bm25 again, each operation now done element by
+        # element on float64 arrays: the same IEEE operations on the same operands, in the
+        # same order, so the same bits (the tests compare them with Whoosh's).
+        scores = idf * ((w * (k1 + 1)) / (w + k1 * ((1 - b) + b * lengths / avgfl)))
+        return docs, scores
+
+    def _length_array(self, seg: int, sub: Any, fieldname: str) -> Any:
+        """:meth:`_field_lengths` as a float64 array (NaN where Whoosh has None)."""
+        import numpy as np
+
+        key = (seg, "#array", fieldname)
+        found = self._lengths.get(key)
+        if found is None:
+            lengths = self._field_lengths(seg, sub, fieldname)
+            found = np.array([np.nan if n is None else n for n in lengths], dtype=np.float64)
+            self._lengths[key] = found
+        return found
 
     def characters(self, docnum: int, fieldname: str, btext: bytes) -> Any:
         """``(position, startchar, endchar)`` of a term in a document (global docnum), as
@@ -287,9 +500,9 @@ class Evaluator:
         sub, offset = self.leaves[seg]
         local = docnum - offset
         entry = self._postings.get((seg, fieldname, btext))
-        if entry is None or not entry[1]:
+        if entry is None or not entry[-1]:
             return None
-        blocks = entry[1]
+        blocks = entry[-1]
         index = bisect_left(blocks, local, key=lambda block: block[1])
         if index == len(blocks):
             return None
@@ -324,6 +537,40 @@ class Evaluator:
 
     def _phrase(self, m: Any, seg: int, sub: Any) -> _Node:
         """SpanNear2 (a phrase): the intersection of its words, kept where they are in order."""
+        leaves = self._phrase_leaves(m)
+        key = (seg, tuple(leaf.term() for leaf in leaves), m.slop)
+        docs = self._phrases.get(key)
+        if docs is None:
+            # Read each word's postings once, with the positions the test needs.
+            test = self._span_test(m, leaves, seg, sub)
+            inner = self._node(m.child, seg, sub)
+            docs = frozenset(filter(test, inner.scores))
+            self._phrases.put(key, docs, 1)
+        else:
+            inner = self._node(m.child, seg, sub)
+        scores = {d: s for d, s in inner.scores.items() if d in docs}
+        return _Node(scores, _restrict(inner.terms, scores))
+
+    def _dense_phrase(self, m: Any, seg: int, sub: Any) -> _Dense:
+        """:meth:`_phrase` on numpy arrays; the phrase's documents are kept as a bool array."""
+        import numpy as np
+
+        leaves = self._phrase_leaves(m)
+        key = (seg, tuple(leaf.term() for leaf in leaves), m.slop)
+        found = self._phrases.get(key)
+        if found is None:
+            test = self._span_test(m, leaves, seg, sub)
+            inner = self._dense(m.child, seg, sub)
+            found = np.zeros(self._sizes[seg], dtype=bool)
+            found[list(filter(test, np.flatnonzero(inner.mask).tolist()))] = True
+            self._phrases.put(key, found, 1)
+        else:
+            inner = self._dense(m.child, seg, sub)
+        mask = inner.mask & found
+        return _Dense(inner.scores, mask, _restrict_dense(inner.terms, mask))
+
+    def _phrase_leaves(self, m: Any) -> list[Any]:
+        """The term matchers of a SpanNear2 phrase, if it is one this module evaluates."""
         if not m.ordered or m.mindist != 1 or m.boost != 1.0:
             raise _Unsupported
         leaves = []
@@ -332,21 +579,19 @@ class Evaluator:
             if len(found) != 1 or not hasattr(found[0], "_read_ids"):
                 raise _Unsupported
             leaves.append(found[0])
-        terms = [leaf.term() for leaf in leaves]
-        key = (seg, tuple(terms), m.slop)
-        docs = self._phrases.get(key)
-        if docs is None:
-            # Read each word's postings once, with the positions the test needs.
-            raw = [self._load(leaf, seg, sub, values=True)[1] for leaf in leaves]
-            inner = self._node(m.child, seg, sub)
-            decode = _positions_decoder(sub.schema[terms[0][0]].format)
-            docs = frozenset(d for d in inner.scores if _spans_match(
-                [decode(values[d]) for values in raw if values is not None], m.slop))
-            self._phrases.put(key, docs, 1)
-        else:
-            inner = self._node(m.child, seg, sub)
-        scores = {d: s for d, s in inner.scores.items() if d in docs}
-        return _Node(scores, _restrict(inner.terms, scores))
+        return leaves
+
+    def _span_test(self, m: Any, leaves: list[Any], seg: int, sub: Any) -> Any:
+        """A function telling whether a local docnum (holding every word) has the phrase."""
+        raw = [self._load(leaf, seg, sub, values=True)[1] for leaf in leaves]
+        decode = _positions_decoder(sub.schema[leaves[0].term()[0]].format)
+        slop = m.slop
+
+        def test(d: int) -> bool:
+            return _spans_match([decode(values[d]) for values in raw if values is not None],
+                                slop)
+
+        return test
 
     def _coordinated(self, m: Any, seg: int, sub: Any) -> _Node:
         """Coordination: plus ``(matched clauses - 1) * tier`` (see ranking._RankingMatcher)."""
@@ -374,6 +619,39 @@ class Evaluator:
             if count != 1:
                 scores[d] = scores[d] + (count - 1) * tier
         return _Node(scores, node.terms)
+
+    def _dense_coordinated(self, m: Any, seg: int, sub: Any) -> _Dense:
+        """:meth:`_coordinated` on numpy arrays."""
+        import numpy as np
+
+        try:
+            rule = ranking.coordination_of(m)
+        except ValueError:
+            raise _Unsupported from None
+        node = self._dense(m.child, seg, sub)
+        if rule is None:
+            return node
+        clauses, tier = rule
+        counts = np.zeros(self._sizes[seg], dtype=np.int64)
+        for clause in clauses:
+            hit = None
+            for term, where in node.terms:
+                if term in clause:
+                    hit = where if hit is None else hit | where
+            if hit is not None:
+                counts += hit
+        # As in _coordinated: (count - 1) * tier, an int times a float, added to the score;
+        # documents matching exactly one clause keep their score untouched.
+        change = node.mask & (counts != 1)
+        scores = node.scores.copy()
+        scores[change] = scores[change] + (counts[change] - 1) * tier
+        return _Dense(scores, node.mask, node.terms)
+
+
+def _restrict_dense(terms: list[tuple[tuple[str, bytes], Any]], mask: Any
+                    ) -> list[tuple[tuple[str, bytes], Any]]:
+    """:func:`_restrict` on bool arrays."""
+    return [(term, where & mask) for term, where in terms]
 
 
 def _length_column(reader: Any, fieldname: str) -> list[int | None] | None:

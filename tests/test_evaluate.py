@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from searchlib import build_index, open_index
+from searchlib import build_index, evaluate, facetstore, open_index
 from searchlib.search import Index
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -92,12 +92,14 @@ def _queries(ix: Index) -> list[str]:
     return out
 
 
-def test_scores_documents_and_terms_are_whooshs(segmented: Index) -> None:
+@pytest.mark.parametrize("dense", [False, True], ids=["dicts", "arrays"])
+def test_scores_documents_and_terms_are_whooshs(segmented: Index, dense: bool) -> None:
     ix = segmented
     searcher = ix._fresh()
     assert len(searcher.leaf_searchers()) > 1
     assert searcher.reader().has_deletions()
-    evaluator = ix._evaluator()
+    evaluator = evaluate.Evaluator(searcher, dense=dense)
+    assert evaluator.dense is dense
     handled = 0
     for text in _queries(ix):
         q = ix.parse(text)
@@ -122,9 +124,66 @@ def test_scores_documents_and_terms_are_whooshs(segmented: Index) -> None:
     assert handled >= len(_queries(ix)) - 2
 
 
-def test_search_results_match_a_plain_whoosh_ranking(segmented: Index) -> None:
+def test_both_evaluation_paths_agree(segmented: Index) -> None:
+    """Dicts (small indexes) and numpy arrays (large ones): same documents, scores, order."""
     ix = segmented
     searcher = ix._fresh()
+    size = searcher.doc_count_all()
+    sparse = evaluate.Evaluator(searcher, dense=False)
+    dense = evaluate.Evaluator(searcher, dense=True)
+    # Every other document, and the first few: a filter through the middle of every segment.
+    pattern = sum(1 << d for d in range(0, size, 2)) | 0b11111
+    compared = 0
+    for text in _queries(ix):
+        q = ix.parse(text)
+        a, b = sparse.evaluate(q), dense.evaluate(q)
+        assert (a is None) == (b is None), text
+        if a is None or b is None:
+            continue
+        compared += 1
+        assert a.all_scores() == b.all_scores(), text
+        assert a.count == b.count and a.bits(size) == b.bits(size), text
+        within = a.bits(size) & pattern
+        for wanted in (1, 5, size):
+            assert a.best(wanted) == b.best(wanted), (text, wanted)
+            assert a.best(wanted, within) == b.best(wanted, within), (text, wanted)
+        for docnum in a.all_scores():
+            assert a.score(docnum) == b.score(docnum)
+            assert a.terms_of(docnum) == b.terms_of(docnum), (text, docnum)
+    assert compared >= len(_queries(ix)) - 2
+
+
+def test_best_breaks_ties_by_docnum() -> None:
+    """Equal scores (a one-word query on equal-length documents) come lowest docnum first."""
+    import numpy as np
+
+    scores = np.array([1.0, 2.0, 2.0, 0.5, 2.0, 2.0])
+    mask = np.array([True, True, False, True, True, True])
+    node = evaluate._Dense(scores, mask, [])
+    ranked = evaluate._DenseEvaluation([(0, 6, node)])
+    assert ranked.best(2) == [(2.0, 1), (2.0, 4)]
+    assert ranked.best(10) == [(2.0, 1), (2.0, 4), (2.0, 5), (1.0, 0), (0.5, 3)]
+    assert ranked.best(2, within=0b110001) == [(2.0, 4), (2.0, 5)]
+    assert ranked.bits(6) == 0b111011 and ranked.count == 5
+    sparse = evaluate._SparseEvaluation([(0, 6, {0: 1.0, 1: 2.0, 3: 0.5, 4: 2.0, 5: 2.0}, [])])
+    for wanted, within in ((2, None), (10, None), (2, 0b110001)):
+        assert sparse.best(wanted, within) == ranked.best(wanted, within)
+
+
+def test_the_index_size_picks_the_path(segmented: Index, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    searcher = segmented._fresh()
+    assert not evaluate.Evaluator(searcher).dense  # ~80 documents
+    monkeypatch.setattr(evaluate, "DENSE_MIN_DOCS", searcher.doc_count_all())
+    assert evaluate.Evaluator(searcher).dense
+    assert facetstore.DENSE_MIN_DOCS >= 10_000  # a one-shot query at 10k never loads numpy
+
+
+@pytest.mark.parametrize("dense", [False, True], ids=["dicts", "arrays"])
+def test_search_results_match_a_plain_whoosh_ranking(segmented: Index, dense: bool) -> None:
+    ix = segmented
+    searcher = ix._fresh()
+    ix._evaluation = evaluate.Evaluator(searcher, dense=dense)
     for text in ("missile attack", "border troops", '"border troops"', "-government war",
                  "government"):
         q = ix.parse(text)
@@ -137,6 +196,8 @@ def test_search_results_match_a_plain_whoosh_ranking(segmented: Index) -> None:
             assert [h.id for h in results.hits] == want, (text, page)
             assert [h.score for h in results.hits] == [
                 s for s, _ in ranked[(page - 1) * 5:page * 5]]
+    assert ix._evaluation is not None and ix._evaluation.dense is dense
+    ix._evaluation = None  # the next test gets the evaluator the index size picks
 
 
 def test_unsupported_queries_fall_back(segmented: Index) -> None:
