@@ -24,6 +24,7 @@ import os
 import sys
 import zlib
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,11 @@ class FacetData:
         self._dates = dates
         self._lower: dict[str, dict[str, str]] = {}
         self._orders: dict[bool, list[int]] = {}
+        self._by_date: tuple[list[int], list[int]] | None = None
+        #: Whether counts and date ranges are computed with numpy (see DENSE_MIN_DOCS).
+        self.dense = size >= DENSE_MIN_DOCS
+        self._counters: dict[str, _Counter] = {}
+        self._context: tuple[int, Any, Any] | None = None
 
     def values(self, kind: str) -> dict[str, int]:
         """Value -> bitset for one facet kind (empty for a kind the index has no data for)."""
@@ -131,6 +137,46 @@ class FacetData:
         if found is None:
             found = self._lower[kind] = {k.lower(): k for k in self.values(kind)}
         return found
+
+    def counts(self, kind: str, within: int) -> dict[str, int]:
+        """Value -> number of documents of bitset ``within`` holding it, for one facet kind
+        (values with no such document left out)."""
+        if not within:
+            return {}
+        if not self.dense:
+            counts: dict[str, int] = {}
+            for value, bits in self.values(kind).items():
+                n = (bits & within).bit_count()
+                if n:
+                    counts[value] = n
+            return counts
+        counter = self._counters.get(kind)
+        if counter is None:
+            counter = self._counters[kind] = _Counter(self.values(kind), self.size)
+        context = self._context
+        if context is None or context[0] is not within:
+            # The facet kinds of one search mostly share one context bitset: converted once.
+            context = self._context = (within, *_Counter.context(within, self.size))
+        return counter.counts(context[1], context[2])
+
+    def dated_between(self, low: int | None, high: int | None) -> int:
+        """Bitset of the dated documents whose raw date value lies in ``[low, high]``
+        (an open end where None), compared as Whoosh's ``DateRange`` compares them."""
+        if self._by_date is None:
+            ordered = sorted((raw, d) for d, raw in self._dates.items())
+            self._by_date = ([raw for raw, _ in ordered], [d for _, d in ordered])
+        raws, docs = self._by_date
+        start = 0 if low is None else bisect_left(raws, low)
+        end = len(raws) if high is None else bisect_right(raws, high)
+        if start >= end:
+            return 0
+        if not self.dense:
+            return bits_of(docs[start:end], self.size)
+        import numpy as np
+
+        mask = np.zeros(self.size, dtype=bool)
+        mask[np.array(docs[start:end], dtype=np.intp)] = True
+        return mask_to_bits(mask)
 
     def dates(self) -> dict[int, int]:
         """Docnum -> publication date as a sortable integer, for dated documents only."""
@@ -147,6 +193,72 @@ class FacetData:
                            key=lambda d: (d not in dates, sign * dates.get(d, 0), d))
             self._orders[newest] = found
         return found
+
+
+class _Counter:
+    """One facet kind's value -> documents, in the two forms numpy counts fastest.
+
+    Values held by many documents are rows of a bit matrix (64 documents a word): a count is
+    an AND and a popcount over the row. Rare values, most of them, are lists of docnums: a
+    count is a gather from the context's bool array and a sum, and costs only as many
+    operations as the value has documents, where a bitset row costs the index's size.
+    """
+
+    #: A value with at least ``size / ROW_SHARE`` documents is kept as a bitset row.
+    ROW_SHARE = 64
+
+    def __init__(self, values: dict[str, int], size: int) -> None:
+        import numpy as np
+
+        words = (size + 63) // 64
+        rows: list[bytes] = []
+        self.row_names: list[str] = []
+        self.list_names: list[str] = []
+        lists: list[Any] = []
+        for value, bits in values.items():
+            data = bits.to_bytes(words * 8, "little")
+            if bits.bit_count() * self.ROW_SHARE >= size:
+                self.row_names.append(value)
+                rows.append(data)
+            else:
+                self.list_names.append(value)
+                # Docnums from the non-zero bytes only: a rare value's bitset is mostly 0.
+                raw = np.frombuffer(data, dtype=np.uint8)
+                where = np.flatnonzero(raw)
+                hits = np.unpackbits(raw[where][:, None], axis=1, bitorder="little")
+                at, bit = np.nonzero(hits)
+                lists.append(where[at] * 8 + bit)
+        self.rows = np.frombuffer(b"".join(rows), dtype=np.uint64).reshape(len(rows), words)
+        self.docs = (np.concatenate(lists).astype(np.intp) if lists
+                     else np.zeros(0, dtype=np.intp))
+        lengths = np.array([len(docs) for docs in lists], dtype=np.intp)
+        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
+
+    @staticmethod
+    def context(within: int, size: int) -> tuple[Any, Any]:
+        """``within`` as 64-bit words and as a bool array (the two forms :meth:`counts` reads)."""
+        import numpy as np
+
+        words = (size + 63) // 64
+        data = within.to_bytes(words * 8, "little")
+        return np.frombuffer(data, dtype=np.uint64), bits_to_mask(within, size)
+
+    def counts(self, words: Any, mask: Any) -> dict[str, int]:
+        """Value -> count of the context given as :meth:`context` returns it (non-zero only)."""
+        import numpy as np
+
+        out: dict[str, int] = {}
+        if self.row_names:
+            found = np.bitwise_count(self.rows & words).sum(axis=1, dtype=np.int64)
+            out.update((self.row_names[i], n) for i, n in
+                       zip(np.flatnonzero(found).tolist(), found[found > 0].tolist(),
+                           strict=True))
+        if self.list_names:
+            found = np.add.reduceat(mask[self.docs], self.starts, dtype=np.int64)
+            out.update((self.list_names[i], n) for i, n in
+                       zip(np.flatnonzero(found).tolist(), found[found > 0].tolist(),
+                           strict=True))
+        return out
 
 
 def index_key(reader: Any) -> dict[str, Any]:

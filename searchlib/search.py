@@ -493,11 +493,8 @@ class Index:
         if lo or hi:
             # The stored date of each document, compared as Whoosh's DateRange compares the
             # indexed values (inclusive bounds, undated documents never match).
-            low = datetime_to_long(lo) if lo else None
-            high = datetime_to_long(hi) if hi else None
-            date_bits = _bits((d for d, raw in cache.dates().items()
-                               if (low is None or raw >= low) and (high is None or raw <= high)),
-                              cache.size)
+            date_bits = cache.dated_between(datetime_to_long(lo) if lo else None,
+                                            datetime_to_long(hi) if hi else None)
         warnings: list[str] = []
         selections = {"actor": self._selection_bits("actor", actors, warnings),
                       "location": self._selection_bits("location", locations, warnings),
@@ -537,12 +534,7 @@ class Index:
             for other, bits in selections.items():
                 if other != kind and bits is not None:
                     ctx &= bits
-            counts: dict[str, int] = {}
-            if ctx:
-                for value, bits in cache.values(kind).items():
-                    n = (bits & ctx).bit_count()
-                    if n:
-                        counts[value] = n
+            counts = cache.counts(kind, ctx)
             if kind in _DATE_KINDS:
                 out[kind] = dict(sorted(counts.items()))
             else:
@@ -572,9 +564,11 @@ class Index:
                 if final == cache.live:
                     chosen = order[start:wanted]
                 else:
-                    members = set(_iter_bits(final))
-                    chosen = list(itertools.islice((d for d in order if d in members),
-                                                   start, wanted))
+                    # Membership read from the bitset's bytes: the walk usually stops after
+                    # a few dozen documents, long before a set of every match would be built.
+                    members = final.to_bytes((cache.size + 7) // 8, "little")
+                    chosen = list(itertools.islice(
+                        (d for d in order if members[d >> 3] >> (d & 7) & 1), start, wanted))
                 if evaluation is not None:
                     ranked = [(evaluation.score(d), d) for d in chosen]
                 else:
