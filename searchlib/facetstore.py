@@ -121,7 +121,8 @@ class FacetData:
         self._dates = dates
         self._lower: dict[str, dict[str, str]] = {}
         self._orders: dict[bool, list[int]] = {}
-        self._by_date: tuple[list[int], list[int]] | None = None
+        # Raw dates in order, and their docnums (a numpy array when dense).
+        self._by_date: tuple[list[int], Any] | None = None
         #: Whether counts and date ranges are computed with numpy (see DENSE_MIN_DOCS).
         self.dense = size >= DENSE_MIN_DOCS
         self._counters: dict[str, _Counter] = {}
@@ -164,7 +165,12 @@ class FacetData:
         (an open end where None), compared as Whoosh's ``DateRange`` compares them."""
         if self._by_date is None:
             ordered = sorted((raw, d) for d, raw in self._dates.items())
-            self._by_date = ([raw for raw, _ in ordered], [d for _, d in ordered])
+            docs: Any = [d for _, d in ordered]
+            if self.dense:
+                import numpy as np
+
+                docs = np.array(docs, dtype=np.intp)
+            self._by_date = ([raw for raw, _ in ordered], docs)
         raws, docs = self._by_date
         start = 0 if low is None else bisect_left(raws, low)
         end = len(raws) if high is None else bisect_right(raws, high)
@@ -175,7 +181,7 @@ class FacetData:
         import numpy as np
 
         mask = np.zeros(self.size, dtype=bool)
-        mask[np.array(docs[start:end], dtype=np.intp)] = True
+        mask[docs[start:end]] = True
         return mask_to_bits(mask)
 
     def dates(self) -> dict[int, int]:
