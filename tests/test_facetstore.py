@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from searchlib import build_index, facetstore, open_index
@@ -97,3 +98,92 @@ def test_bits_helpers() -> None:
     bits = facetstore.bits_of([0, 3, 9, 64], 100)
     assert list(facetstore.iter_bits(bits)) == [0, 3, 9, 64]
     assert facetstore.bits_of([], 10) == 0
+
+
+def _synthetic(size: int, seed: int = 7) -> facetstore.FacetData:
+    """Facet data of ``size`` documents: values from one document to nearly all of them."""
+    import random
+
+    rng = random.Random(seed)
+    live = facetstore.bits_of([d for d in range(size) if rng.random() < 0.97], size)
+    values: dict[str, dict[str, int]] = {}
+    for kind in FACET_KINDS:
+        found: dict[str, int] = {}
+        for i in range(40):
+            share = rng.choice((0.0005, 0.002, 0.01, 0.05, 0.3, 0.9))
+            docs = [d for d in range(size) if rng.random() < share] or [rng.randrange(size)]
+            found[f"{kind} {i}"] = facetstore.bits_of(docs, size) & live or 1 << size - 1
+        values[kind] = found
+    dates = {d: 10_000 + rng.randrange(500) for d in range(size) if rng.random() < 0.8}
+    return facetstore.FacetData({"generation": 1, "segments": []}, size, live, values, dates)
+
+
+def _contexts(data: facetstore.FacetData) -> list[int]:
+    import random
+
+    rng = random.Random(3)
+    out = [data.live, 1, 1 << data.size - 1, 0]
+    for share in (0.001, 0.1, 0.5):
+        out.append(facetstore.bits_of([d for d in range(data.size) if rng.random() < share],
+                                      data.size) & data.live)
+    return out
+
+
+def test_counts_with_numpy_equal_the_bitset_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(facetstore, "DENSE_MIN_DOCS", 1000)
+    small = _synthetic(999)
+    assert not small.dense
+    data = _synthetic(3000)
+    assert data.dense
+    # Both forms occur: values counted from their bitsets and from docnum lists.
+    names, docs, lengths = data.rare("actor")
+    assert 0 < len(names) < len(data.values("actor"))
+    assert int(lengths.sum()) == len(docs)
+    for name, start, n in zip(names, np.cumsum(lengths) - lengths, lengths, strict=True):
+        assert facetstore.bits_of(docs[start:start + n].tolist(), data.size) == \
+            data.values("actor")[name]
+    reference = _synthetic(3000)
+    reference.dense = False
+    stored = facetstore.loads(facetstore.dumps(data))  # docnum lists read from the file
+    assert stored.dense and stored._rare
+    for within in _contexts(data):
+        for kind in FACET_KINDS:
+            want = reference.counts(kind, within)
+            assert want == {v: (b & within).bit_count() for v, b in
+                            reference.values(kind).items() if b & within}
+            assert data.counts(kind, within) == want, kind
+            assert stored.counts(kind, within) == want, kind
+
+
+def test_format_1_files_still_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(facetstore, "DENSE_MIN_DOCS", 1000)
+    data = _synthetic(1500)
+    blob = facetstore.dumps(data)
+    assert b'"format":2' in blob and b'"rare"' in blob
+    old = facetstore.dumps(_synthetic(999)).replace(b'"format":2', b'"format":1', 1)
+    loaded = facetstore.loads(old)
+    assert not loaded._rare and loaded.values("actor") == _synthetic(999).values("actor")
+    with pytest.raises(ValueError):
+        facetstore.loads(blob.replace(b'"format":2', b'"format":9', 1))
+
+
+@pytest.mark.parametrize("dense", [False, True], ids=["bitsets", "arrays"])
+def test_dated_between_is_an_inclusive_range(dense: bool) -> None:
+    data = _synthetic(2000)
+    data.dense = dense
+    dates = data.dates()
+    for low, high in ((None, None), (10_100, None), (None, 10_100), (10_100, 10_100),
+                      (10_200, 10_350), (10_400, 10_300), (20_000, None), (None, 0)):
+        want = facetstore.bits_of([d for d, raw in dates.items()
+                                   if (low is None or raw >= low)
+                                   and (high is None or raw <= high)], data.size)
+        assert data.dated_between(low, high) == want, (low, high)
+
+
+def test_mask_helpers_round_trip() -> None:
+    for size in (1, 7, 8, 64, 65, 1000):
+        bits = facetstore.bits_of(range(0, size, 3), size) | 1 << size - 1
+        mask = facetstore.bits_to_mask(bits, size)
+        assert len(mask) == size and np.flatnonzero(mask).tolist() == list(
+            facetstore.iter_bits(bits))
+        assert facetstore.mask_to_bits(mask) == bits
