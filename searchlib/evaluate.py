@@ -64,10 +64,17 @@ from .facetstore import DENSE_MIN_DOCS, bits_of, bits_to_mask, iter_bits, mask_t
 __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
 #: Decoded postings kept per searcher, counted in postings (a docnum -> score entry costs
-#: about 100 bytes, so at most ~100 MB): the common terms of a session at 100,000 articles.
+#: about 100 bytes, so at most ~100 MB): the common terms of a session at 10,000 articles.
 POSTINGS_BUDGET = 1_000_000
-#: Phrase results kept per searcher.
+#: The same on numpy arrays, where a posting costs 16 bytes (docnum and score): at most
+#: ~100 MB again. The benchmark's 16 queries alone read 964,000 postings at 100,000
+#: articles, which the dict budget above would have held with only 4% to spare.
+DENSE_POSTINGS_BUDGET = 6_000_000
+#: Phrase results kept per searcher (one per phrase, field and segment).
 PHRASE_ENTRIES = 256
+#: The same on numpy arrays, counted in matching docnums (4 bytes each: at most ~8 MB);
+#: an index of 16 segments needs 32 entries for one phrase searched in title and body.
+DENSE_PHRASE_BUDGET = 2_000_000
 #: Matcher trees (one per query and segment) kept per searcher.
 TREE_ENTRIES = 2048
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
@@ -294,8 +301,8 @@ class Evaluator:
         #: ``dense`` forces one way or the other (the tests compare both).
         self.dense = (searcher.doc_count_all() >= DENSE_MIN_DOCS) if dense is None else dense
         self._sizes = [sub.doc_count_all() for sub, _ in self.leaves]
-        self._postings = _LRU(POSTINGS_BUDGET)
-        self._phrases = _LRU(PHRASE_ENTRIES)
+        self._postings = _LRU(DENSE_POSTINGS_BUDGET if self.dense else POSTINGS_BUDGET)
+        self._phrases = _LRU(DENSE_PHRASE_BUDGET if self.dense else PHRASE_ENTRIES)
         self._trees = _LRU(TREE_ENTRIES)
         self._blocks = _LRU(BLOCK_ENTRIES)
         self._raw = _LRU(RAW_BUDGET)
@@ -552,20 +559,22 @@ class Evaluator:
         return _Node(scores, _restrict(inner.terms, scores))
 
     def _dense_phrase(self, m: Any, seg: int, sub: Any) -> _Dense:
-        """:meth:`_phrase` on numpy arrays; the phrase's documents are kept as a bool array."""
+        """:meth:`_phrase` on numpy arrays; the phrase's documents are kept as docnums."""
         import numpy as np
 
         leaves = self._phrase_leaves(m)
         key = (seg, tuple(leaf.term() for leaf in leaves), m.slop)
-        found = self._phrases.get(key)
-        if found is None:
+        docs = self._phrases.get(key)
+        if docs is None:
             test = self._span_test(m, leaves, seg, sub)
             inner = self._dense(m.child, seg, sub)
-            found = np.zeros(self._sizes[seg], dtype=bool)
-            found[list(filter(test, np.flatnonzero(inner.mask).tolist()))] = True
-            self._phrases.put(key, found, 1)
+            docs = np.array(list(filter(test, np.flatnonzero(inner.mask).tolist())),
+                            dtype=np.int32)
+            self._phrases.put(key, docs, len(docs) + 1)
         else:
             inner = self._dense(m.child, seg, sub)
+        found = np.zeros(self._sizes[seg], dtype=bool)
+        found[docs] = True
         mask = inner.mask & found
         return _Dense(inner.scores, mask, _restrict_dense(inner.terms, mask))
 
