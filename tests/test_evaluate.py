@@ -231,3 +231,41 @@ def test_exact_phrase_shortcut_agrees_with_the_span_walk() -> None:
         walk = bool(positions) and all(positions) and any(
             all(p + i in positions[i] for i in range(1, words)) for p in positions[0])
         assert evaluate._spans_match(positions, 1) == walk, positions
+
+
+def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    """Totals, hits, scores, snippets and facet counts with filters, date ranges and date
+    sorts: the same from dicts and bitsets as from numpy arrays."""
+    ix = segmented
+    searcher = ix._fresh()
+    cache = ix._facet_cache()
+    actors = list(ix.facet_values("actor"))[:2]
+    locations = list(ix.facet_values("location"))[:1]
+    years = sorted(ix.facet_values("year"))
+    calls: list[dict[str, Any]] = [
+        {"query": "missile attack"}, {"query": "government", "page": 2, "limit": 5},
+        {"query": '"border troops"~3'}, {"query": "war", "actors": actors},
+        {"query": "attack", "locations": locations, "sort": "newest"},
+        {"query": "government war", "date_from": years[len(years) // 2]},
+        {"query": "troops", "date_to": years[-1], "sort": "oldest", "actors": actors[:1]},
+        {"query": "", "actors": actors[:1], "sort": "newest"}, {"query": "missil*"},
+    ]
+    assert not cache.dense and not ix._evaluator().dense
+    plain = [ix.search(**call) for call in calls]
+    # Numpy everywhere, and values split between bitset rows and docnum lists.
+    monkeypatch.setattr(facetstore, "ROW_SHARE", 8)
+    ix._evaluation = evaluate.Evaluator(searcher, dense=True)
+    cache.dense = True
+    cache._by_date = None
+    try:
+        assert any(cache.rare(kind)[0] for kind in ("actor", "location", "person"))
+        dense = [ix.search(**call) for call in calls]
+    finally:
+        cache.dense = False
+        cache._by_date = None
+        ix._evaluation = None
+    for call, a, b in zip(calls, plain, dense, strict=True):
+        assert a.total and a.total == b.total, call
+        assert a.hits == b.hits, call
+        assert a.facets == b.facets, call
