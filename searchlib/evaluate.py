@@ -18,20 +18,27 @@ time instead:
   ``AndMaybe`` the optional side where it matches, ``AndNot`` keeps the positive side, a
   wrapper multiplies by its boost, coordination adds its tiers, see :mod:`searchlib.ranking`).
 
-Two forms of the same computation: on small indexes, per-segment dicts and sets (no import
-beyond the standard library, which a one-shot ``search query`` needs); from
-:data:`~searchlib.facetstore.DENSE_MIN_DOCS` documents on, numpy arrays over each segment's
-docnums (a float64 score and a bool "matches" flag per document, combined element by
-element), which make a two-word query over 90,000 matching documents some ten times cheaper
-and the top-N a linear partition instead of a heap walk. Postings are then cached as arrays
-of docnums and scores, about a tenth of the memory of the dicts.
-
 Floating-point sums are therefore formed from the same operands in the same way as Whoosh
 forms them, and the scores are Whoosh's own, bit for bit: the tests compare them with a
 plain scored search. Which terms matched each document (what highlighting needs) is kept too,
 with the semantics of Whoosh's ``terms=True``: the leaves positioned on the document. A tree
 with any other matcher (wildcards, ranges, pseudo-relevance feedback...) is not handled:
 :meth:`Evaluator.evaluate` returns None and the caller uses Whoosh.
+
+The same plan is carried out in one of two forms, chosen by index size:
+
+* below :data:`~searchlib.facetstore.DENSE_MIN_DOCS` documents, on per-segment dicts
+  (docnum -> score) and sets, with the standard library only: importing numpy (~0.15 s)
+  would cost a one-shot ``search query`` on a small index more than the whole query;
+* from that size on, on numpy arrays over each segment's docnums: a float64 score and a
+  bool "matches" flag per document, combined element by element with the same IEEE
+  operations in the same order (so the same bits; a side that does not match a document is
+  left out through the flags, never added as 0.0). A two-word query over 90,000 matching
+  documents at 100,000 articles takes ~6 ms instead of ~100, the top N is a linear
+  partition instead of a heap walk over every match, and postings are cached as arrays of
+  docnums and scores (16 bytes a posting instead of ~100), so the cache holds six times more.
+
+The tests run both forms against Whoosh and against each other.
 """
 
 from __future__ import annotations

@@ -11,10 +11,24 @@ Whoosh files (``facets.bin``); :func:`load` reads it back in milliseconds. The f
 the Whoosh generation and segment list it was computed from, so a file left from an older
 commit is ignored (and the data rebuilt in memory by :func:`build`) rather than trusted.
 
-Format of ``facets.bin``: the magic line ``SLFACETS1\\n``, a 4-byte little-endian header
-length, a JSON header, then one zlib stream holding every bitset (little-endian bytes of
-``ceil(size / 8)`` each) and the dated documents (``uint32`` docnums then ``int64`` raw date
-values, little-endian). Sparse bitsets compress to almost nothing.
+Counting: :meth:`FacetData.counts` gives, for one facet kind, how many documents of a
+bitset hold each value. Below :data:`DENSE_MIN_DOCS` documents it ANDs and popcounts each
+value's bitset (Python ints, no import). From that size on, where a 100,000-bit AND per
+value made facet counts 25 ms of each query, it uses numpy (see :class:`_Counter`): values
+held by many documents as rows of a bit matrix (one vectorised AND and popcount), the many
+rare ones as lists of docnums (a gather from the context's bool array and one
+``add.reduceat``): ~3 ms for all six kinds at 100,000 articles. Date ranges
+(:meth:`FacetData.dated_between`) are a bisection of the documents sorted by date.
+
+Format of ``facets.bin`` (version 2): the magic line ``SLFACETS1\n``, a 4-byte
+little-endian header length, a JSON header, then one zlib stream holding every bitset
+(little-endian bytes of ``ceil(size / 8)`` each), the dated documents (``uint32`` docnums
+then ``int64`` raw date values, little-endian) and, for indexes of :data:`DENSE_MIN_DOCS`
+documents or more, the docnums of each kind's rare values (``uint32``, with a count per
+value; the header lists the values). Extracting those from the bitsets takes ~0.15 s at
+100,000 articles, so the file keeps them. Sparse bitsets compress to almost nothing. A
+version 1 file (the same without the docnum lists) is still read; the lists are then derived
+when first needed.
 """
 
 from __future__ import annotations

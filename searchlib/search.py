@@ -3,9 +3,12 @@
 :class:`Index` keeps one Whoosh searcher open and reuses it (refreshing it when a writer has
 committed), and keeps, per searcher, the documents of every facet value as Python ints used
 as bitsets (:mod:`searchlib.facetstore`: loaded from the index folder, or computed when the
-stored copy is missing or stale). Facet counts are then a few big-int ANDs and popcounts
+stored copy is missing or stale). Facet counts are then ANDs and popcounts of those bitsets
+(or, on large indexes, numpy gathers and popcounts: :meth:`facetstore.FacetData.counts`)
 rather than Whoosh's ``groupedby``, which re-reads every matching document's values on each
-query.
+query. The matching documents and their scores come from :mod:`searchlib.evaluate` (Whoosh's
+own search only for the queries it does not handle), the page from a top-N of those scores
+or a walk of the cached date order.
 """
 
 from __future__ import annotations
