@@ -194,7 +194,12 @@ class FacetData:
         import numpy as np
 
         names, docs, lengths = stored
-        return names, np.frombuffer(docs, dtype="<u4"), np.frombuffer(lengths, dtype="<u4")
+        found = np.frombuffer(docs, dtype="<u4")
+        counts = np.frombuffer(lengths, dtype="<u4")
+        if int(counts.sum()) != len(found) or (len(found) and int(found.max()) >= self.size):
+            # Lists that do not fit the bitsets they came with: trust the bitsets.
+            return rare_lists(self.values(kind), self.size)
+        return names, found, counts
 
     def dated_between(self, low: int | None, high: int | None) -> int:
         """Bitset of the dated documents whose raw date value lies in ``[low, high]``

@@ -187,3 +187,19 @@ def test_mask_helpers_round_trip() -> None:
         assert len(mask) == size and np.flatnonzero(mask).tolist() == list(
             facetstore.iter_bits(bits))
         assert facetstore.mask_to_bits(mask) == bits
+
+
+def test_inconsistent_docnum_lists_are_not_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(facetstore, "DENSE_MIN_DOCS", 1000)
+    data = _synthetic(1200)
+    names, docs, lengths = data.rare("person")
+    wrong = docs.copy()
+    wrong[0] = 5000  # beyond the index
+    for bad in ((names, wrong.tobytes(), lengths.astype("<u4").tobytes()),
+                (names, docs.astype("<u4").tobytes()[:-4], lengths.astype("<u4").tobytes())):
+        data._rare = {"person": bad}
+        data._counters = {}
+        data._context = None
+        want = {v: (b & data.live).bit_count() for v, b in data.values("person").items()
+                if b & data.live}
+        assert data.counts("person", data.live) == want
