@@ -499,7 +499,7 @@ class Evaluator:
         found = self._lengths.get(key)
         if found is None:
             lengths = self._field_lengths(seg, sub, fieldname)
-            found = np.array([np.nan if n is None else n for n in lengths], dtype=np.float64)
+            found = np.array(lengths, dtype=np.float64)  # None becomes NaN
             self._lengths[key] = found
         return found
 

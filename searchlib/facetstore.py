@@ -18,7 +18,8 @@ value made facet counts 25 ms of each query, it uses numpy (see :class:`_Counter
 held by many documents as rows of a bit matrix (one vectorised AND and popcount), the many
 rare ones as lists of docnums (a gather from the context's bool array and one
 ``add.reduceat``): ~3 ms for all six kinds at 100,000 articles. Date ranges
-(:meth:`FacetData.dated_between`) are a bisection of the documents sorted by date.
+(:meth:`FacetData.dated_between`) and the date order of pages sorted by date are then numpy
+comparisons and a lexsort too.
 
 Format of ``facets.bin`` (version 2): the magic line ``SLFACETS1\n``, a 4-byte
 little-endian header length, a JSON header, then one zlib stream holding every bitset
@@ -38,7 +39,6 @@ import os
 import sys
 import zlib
 from array import array
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -143,8 +143,8 @@ class FacetData:
         self._dates = dates
         self._lower: dict[str, dict[str, str]] = {}
         self._orders: dict[bool, list[int]] = {}
-        # Raw dates in order, and their docnums (a numpy array when dense).
-        self._by_date: tuple[list[int], Any] | None = None
+        # The dated docnums and their raw dates as numpy arrays (dense only).
+        self._by_date: tuple[Any, Any] | None = None
         #: Whether counts and date ranges are computed with numpy (see DENSE_MIN_DOCS).
         self.dense = size >= DENSE_MIN_DOCS
         self._counters: dict[str, _Counter] = {}
@@ -204,26 +204,31 @@ class FacetData:
     def dated_between(self, low: int | None, high: int | None) -> int:
         """Bitset of the dated documents whose raw date value lies in ``[low, high]``
         (an open end where None), compared as Whoosh's ``DateRange`` compares them."""
-        if self._by_date is None:
-            ordered = sorted((raw, d) for d, raw in self._dates.items())
-            docs: Any = [d for _, d in ordered]
-            if self.dense:
-                import numpy as np
-
-                docs = np.array(docs, dtype=np.intp)
-            self._by_date = ([raw for raw, _ in ordered], docs)
-        raws, docs = self._by_date
-        start = 0 if low is None else bisect_left(raws, low)
-        end = len(raws) if high is None else bisect_right(raws, high)
-        if start >= end:
-            return 0
         if not self.dense:
-            return bits_of(docs[start:end], self.size)
+            return bits_of((d for d, raw in self._dates.items()
+                            if (low is None or raw >= low) and (high is None or raw <= high)),
+                           self.size)
         import numpy as np
 
+        docs, raws = self._date_arrays()
+        keep = np.ones(len(raws), dtype=bool)
+        if low is not None:
+            keep &= raws >= low
+        if high is not None:
+            keep &= raws <= high
         mask = np.zeros(self.size, dtype=bool)
-        mask[docs[start:end]] = True
+        mask[docs[keep]] = True
         return mask_to_bits(mask)
+
+    def _date_arrays(self) -> tuple[Any, Any]:
+        """The dated docnums and their raw dates as numpy arrays (made once)."""
+        if self._by_date is None:
+            import numpy as np
+
+            count = len(self._dates)
+            self._by_date = (np.fromiter(self._dates.keys(), dtype=np.intp, count=count),
+                             np.fromiter(self._dates.values(), dtype=np.int64, count=count))
+        return self._by_date
 
     def dates(self) -> dict[int, int]:
         """Docnum -> publication date as a sortable integer, for dated documents only."""
@@ -234,10 +239,23 @@ class FacetData:
         ties by docnum. Computed once: a date-sorted page then walks it."""
         found = self._orders.get(newest)
         if found is None:
-            dates = self._dates
             sign = -1 if newest else 1
-            found = sorted(iter_bits(self.live),
-                           key=lambda d: (d not in dates, sign * dates.get(d, 0), d))
+            if self.dense:
+                # The same order from one lexsort: ~0.4 s less at 100,000 articles than a
+                # Python sort with a key function.
+                import numpy as np
+
+                docs, raws = self._date_arrays()
+                dated = np.zeros(self.size, dtype=bool)
+                dated[docs] = True
+                raw = np.zeros(self.size, dtype=np.int64)
+                raw[docs] = raws
+                live = np.flatnonzero(bits_to_mask(self.live, self.size))
+                found = live[np.lexsort((live, sign * raw[live], ~dated[live]))].tolist()
+            else:
+                dates = self._dates
+                found = sorted(iter_bits(self.live),
+                               key=lambda d: (d not in dates, sign * dates.get(d, 0), d))
             self._orders[newest] = found
         return found
 

@@ -258,12 +258,14 @@ def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytes
     ix._evaluation = evaluate.Evaluator(searcher, dense=True)
     cache.dense = True
     cache._by_date = None
+    cache._orders = {}
     try:
         assert any(cache.rare(kind)[0] for kind in ("actor", "location", "person"))
         dense = [ix.search(**call) for call in calls]
     finally:
         cache.dense = False
         cache._by_date = None
+        cache._orders = {}
         ix._evaluation = None
     for call, a, b in zip(calls, plain, dense, strict=True):
         assert a.total and a.total == b.total, call

@@ -203,3 +203,16 @@ def test_inconsistent_docnum_lists_are_not_trusted(monkeypatch: pytest.MonkeyPat
         want = {v: (b & data.live).bit_count() for v, b in data.values("person").items()
                 if b & data.live}
         assert data.counts("person", data.live) == want
+
+
+def test_date_order_is_the_same_with_numpy() -> None:
+    """Newest or oldest first, undated documents last, ties (many here) by docnum."""
+    plain, dense = _synthetic(2500), _synthetic(2500)
+    dense.dense = True
+    dates = plain.dates()
+    for newest in (True, False):
+        order = plain.date_order(newest)
+        assert dense.date_order(newest) == order
+        assert sorted(order) == list(facetstore.iter_bits(plain.live))
+        keys = [(d not in dates, (-1 if newest else 1) * dates.get(d, 0), d) for d in order]
+        assert keys == sorted(keys)
