@@ -32,11 +32,17 @@ upstream because the project pins that release.
    them one or two postings, pays a ``zlib.compress`` when written and a
    ``zlib.decompress`` when read (each block records its own compression level, which the
    reader honours). Blocks under :data:`_COMPRESS_FROM` bytes are now stored as they are.
+7. ``PostingPool`` sorts its buffered postings, ``(field, term, docnum, weight, value)``
+   tuples, with tuple comparisons: about 6% of a build. No two postings share field, term
+   and docnum, so three stable sorts on those keys alone, least significant first, give the
+   same order (:func:`sort_postings`); the docnum pass is nearly free, as documents arrive
+   in order. Twice as fast on 1,000 articles.
 """
 
 from __future__ import annotations
 
 import zlib
+from operator import itemgetter
 from typing import Any
 
 from whoosh import columns, formats, reading, writing
@@ -47,7 +53,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .analysis import NewsAnalyzer
 
-__all__ = ["apply"]
+__all__ = ["apply", "sort_postings"]
 
 _MISSING = object()
 _applied = False
@@ -237,6 +243,44 @@ def _write_block(self: Any, last: bool = False) -> None:
     self._new_block()
 
 
+_FIELD, _TERM, _DOCNUM = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def sort_postings(postings: list[tuple[Any, ...]]) -> None:
+    """Sort pool postings in place into the order ``postings.sort()`` gives, faster.
+
+    Each posting is ``(field, term bytes, docnum, weight, value)`` and no two share their
+    first three items, so stable sorts by docnum, then term, then field settle the order
+    before the weight or value would ever be compared.
+    """
+    postings.sort(key=_DOCNUM)
+    postings.sort(key=_TERM)
+    postings.sort(key=_FIELD)
+
+
+_original_pool_items = writing.PostingPool.items
+
+
+def _pool_save(self: Any) -> None:
+    # SortingPool.save with the faster sort.
+    current = self.current
+    if current:
+        sort_postings(current)
+        path, f = self._new_run()
+        self._write_run(f, current)
+        self._add_run(path)
+        self.current = []
+
+
+def _pool_items(self: Any, maxfiles: int = 128) -> Any:
+    if not self.runs:
+        # SortingPool.items returns a sorted copy when nothing was spilled to disk.
+        items = list(self.current)
+        sort_postings(items)
+        return items
+    return _original_pool_items(self, maxfiles)  # saves the rest (above), merges the runs
+
+
 def apply() -> None:
     """Install the patches (idempotent)."""
     global _applied
@@ -249,4 +293,6 @@ def apply() -> None:
     formats.Characters.word_values = _fast_characters
     writing.SegmentWriter.add_document = _lean_add_document
     whoosh3.W3PostingsWriter._write_block = _write_block
+    writing.PostingPool.save = _pool_save
+    writing.PostingPool.items = _pool_items
     _applied = True

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from whoosh import formats, writing
+from hypothesis import given
+from hypothesis import strategies as st
+from whoosh import externalsort, formats, writing
 from whoosh.codec import whoosh3
 
 from searchlib import _whoosh_patches
@@ -27,6 +29,14 @@ def _documents() -> list[dict[str, Any]]:
                      "_stored_title": title.upper(), "actor": "Iran,ISIS",
                      "location": "Syria" if n % 2 else "Iraq,Syria", "info": f"{{\"n\": {n}}}"})
     docs.append({"id": "empty", "title": "", "body": "the a an"})
+    # Enough documents that common terms fill several 128-posting blocks, with varied field
+    # lengths and weights (repeated words) so each block has its own statistics.
+    words = " ".join(d["body"] for d in docs[:5]).split()
+    for n in range(400):
+        start = (n * 37) % max(len(words) - 200, 1)
+        body = " ".join(words[start:start + 20 + n % 150]) + " Iran" * (n % 4)
+        docs.append({"id": f"g{n}", "title": f"Report {n % 7} on Iran", "body": body,
+                     "actor": "Iran" if n % 3 else "ISIS"})
     return docs
 
 
@@ -43,7 +53,11 @@ def _dump(ix: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with ix.reader() as reader:
         for fieldname, term in reader.all_terms():
-            out[f"{fieldname}:{term!r}"] = _postings(reader, fieldname, term)
+            info = reader.term_info(fieldname, term)
+            out[f"{fieldname}:{term!r}"] = (
+                _postings(reader, fieldname, term),
+                (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                 info.max_weight(), info.min_id(), info.max_id()))
         out["stored"] = list(reader.all_stored_fields())
         out["lengths"] = [(n, f, reader.doc_field_length(n, f))
                           for n in range(reader.doc_count_all()) for f in ("title", "body")]
@@ -72,6 +86,8 @@ def unpatched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(formats.Characters, "word_values",
                         _whoosh_patches._characters_word_values)
     monkeypatch.setattr(whoosh3.W3PostingsWriter, "_write_block", _original_write_block)
+    monkeypatch.setattr(writing.PostingPool, "save", externalsort.SortingPool.save)
+    monkeypatch.setattr(writing.PostingPool, "items", externalsort.SortingPool.items)
 
 
 @pytest.mark.parametrize("limitmb", [64, 1])  # 1 MB: the pool spills sorted runs to disk
@@ -82,3 +98,20 @@ def test_patched_build_writes_the_same_index(tmp_path: Path, limitmb: int,
     reference = _dump(_build(tmp_path / "reference", limitmb))
     assert patched.keys() == reference.keys()
     assert patched == reference
+    # The documents do reach past one posting block (what _write_term splits).
+    terms = [value for key, value in patched.items() if key not in ("stored", "lengths")]
+    assert max(len(postings) for postings, _ in terms) > 2 * 128
+
+
+_POSTING = st.tuples(st.sampled_from(["body", "title", "actor"]),
+                     st.binary(max_size=3), st.integers(0, 50))
+
+
+@given(st.lists(_POSTING, unique=True, max_size=60), st.randoms())
+def test_sort_postings_gives_the_tuple_order(keys: list[tuple[str, bytes, int]],
+                                             rnd: Any) -> None:
+    # Weights and values vary freely: they never decide the order of distinct postings.
+    postings = [(f, t, d, rnd.random(), bytes([rnd.randrange(256)])) for f, t, d in keys]
+    expected = sorted(postings)
+    _whoosh_patches.sort_postings(postings)
+    assert postings == expected
