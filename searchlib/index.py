@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import facetstore
+from . import facetstore, html
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
@@ -430,6 +430,8 @@ class _Plan:
             if progress:
                 progress(done, total)
 
+        if procs > 1 and total > batch_size:
+            html.preload()  # else the workers of every batch import them again
         for start in range(0, max(total, 1), batch_size):
             batch = self.changed[start:start + batch_size]
             written.clear()

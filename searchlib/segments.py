@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
 from .errors import SearchlibError
@@ -42,6 +43,9 @@ FileProcessor = Callable[[str], tuple[list[tuple[str, str, dict[str, Any]]], lis
 # Memory for each writer's in-memory posting buffer before it spills a sorted run to disk.
 # Two workers and their parent stay well under the 500 MB a 100k-article build may use.
 _LIMIT_MB = 96
+# zlib level of posting blocks. Whoosh's default, 3, costs a quarter more time than 1 for
+# posting lists about 3% smaller; each block records its level, so any reader reads either.
+_COMPRESSION = 1
 # How long the parent waits for a message before checking that its workers are alive.
 _POLL_SECONDS = 0.5
 # Garbage-collection thresholds while indexing (Python's default is 700, 10, 10).
@@ -84,7 +88,8 @@ class SegmentBuilder:
     def __init__(self, ix: Any, process: FileProcessor, part: int = 0,
                  limitmb: int = _LIMIT_MB) -> None:
         # _lk=False: the parent holds the index (and our own write lock) for the whole batch.
-        self.writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+        self.writer = SegmentWriter(ix, _lk=False, limitmb=limitmb,
+                                    codec=W3Codec(compression=_COMPRESSION))
         self.process = process
         self.part = part
 
