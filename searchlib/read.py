@@ -154,8 +154,15 @@ def is_binary(data: bytes) -> bool:
         return True
     if not head:
         return False
-    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    # Deleting every other byte in C leaves the control bytes (a Python loop over 8 KB per
+    # file was 2% of an index build).
+    control = len(head.translate(None, _NOT_CONTROL))
     return control / len(head) > 0.10
+
+
+# Bytes that are not control characters for is_binary: printable ones, tab, newline, form
+# feed, carriage return and escape (ANSI colour codes in saved terminal output).
+_NOT_CONTROL = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13, 27))
 
 
 def decode_bytes(data: bytes) -> str:

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from searchlib.read import decode_bytes, is_binary, read_file, scan
 
@@ -125,3 +127,14 @@ def test_decoding_helpers() -> None:
     assert decode_bytes("ok ✓".encode()) == "ok ✓"
     assert decode_bytes(b"\xef\xbb\xbfbom") == "bom"
     assert is_binary(b"\x00abc") and not is_binary(b"plain text\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_is_binary_counts_control_bytes(data: bytes) -> None:
+    # The rule, written out: NUL anywhere in the first 8 KB, or over 10% control bytes
+    # other than tab, newline, form feed, carriage return and escape.
+    head = data[:8192]
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    expected = b"\x00" in head or (bool(head) and control / len(head) > 0.10)
+    assert is_binary(data) == expected
