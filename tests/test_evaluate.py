@@ -286,3 +286,45 @@ def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytes
         assert a.total and a.total == b.total, call
         assert a.hits == b.hits, call
         assert a.facets == b.facets, call
+
+
+def test_zero_and_negative_boosts_keep_whooshs_bits(segmented: Index) -> None:
+    """Signed zeros and negative scores: the numpy path's -0.0 filler must never show."""
+    from whoosh import query as wq
+
+    searcher = segmented._fresh()
+    war, gov = wq.Term("body", "war"), wq.Term("body", "govern")
+    queries = [
+        wq.Or([wq.Term("body", "war", boost=-1.0), gov]),
+        wq.Or([wq.Term("body", "war", boost=0.0), wq.Term("title", "war", boost=-0.0), gov]),
+        wq.Or([wq.And([war, wq.Term("body", "govern", boost=-2.0)]), wq.Term("body", "troop")]),
+        wq.AndMaybe(wq.Term("body", "war", boost=-0.5), gov),
+        # Every score -0.0: documents matching one side only must keep the sign.
+        wq.Or([wq.Term("body", "war", boost=-0.0), wq.Term("body", "troop", boost=-0.0)]),
+    ]
+    signed = 0
+    for q in queries:
+        # Whoosh's matchers' own scores (its collector would leave out the 0.0 ones).
+        docs = sorted(searcher.docs_for_query(q))
+        expected = {d: float(score).hex()
+                    for d, (score, _) in evaluate.exact_scores(searcher, q, docs).items()}
+        assert len(expected) == len(docs) > 0, q
+        signed += sum(score == "-0x0.0p+0" for score in expected.values())
+        for dense in (False, True):
+            evaluation = evaluate.Evaluator(searcher, dense=dense).evaluate(q)
+            assert evaluation is not None
+            assert {d: s.hex() for d, s in evaluation.all_scores().items()} == expected, q
+    assert signed
+
+
+def test_only_fills_unmatched_documents_with_negative_zero() -> None:
+    import numpy as np
+
+    scores = np.array([1.5, -0.0, 0.0, -2.0, float("inf")])
+    mask = np.array([True, True, False, False, True])
+    out = evaluate._only(scores, mask)
+    assert [x.hex() for x in out.tolist()] == [x.hex() for x in (1.5, -0.0, -0.0, -0.0,
+                                                                 float("inf"))]
+    assert scores.tolist()[2] == 0.0 and str(scores.tolist()[2]) == "0.0"  # input untouched
+    for x in (0.0, -0.0, 1e-300, -3.5):  # -0.0 is the identity of addition
+        assert (x + -0.0).hex() == x.hex()
