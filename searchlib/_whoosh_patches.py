@@ -42,10 +42,12 @@ upstream because the project pins that release.
 from __future__ import annotations
 
 import zlib
-from operator import itemgetter
+from collections.abc import Sequence
+from itertools import repeat
+from operator import itemgetter, mul
 from typing import Any
 
-from whoosh import columns, formats, reading, writing
+from whoosh import columns, fields, formats, reading, writing
 from whoosh.codec import whoosh3
 from whoosh.compat import dumps
 from whoosh.system import pack_uint
@@ -156,6 +158,13 @@ def _fast_characters(self: Any, value: Any, analyzer: Any, **kwargs: Any) -> Any
 
 
 _add_document = writing.SegmentWriter.add_document
+_FIELD_INDEX = fields.FieldType.index
+
+
+def _columns(entries: Any) -> tuple[Sequence[Any], ...]:
+    """``(term, frequency, weight, value)`` rows as four columns (empty ones if no rows)."""
+    found = list(zip(*entries, strict=True))
+    return tuple(found) if found else ((), (), (), ())
 # Whoosh's estimate of a posting's memory: the constant part, per posting.
 _POSTING_OVERHEAD = 28 + 4 * 5 + 21 + 26 + 18 + 16 + 21
 
@@ -185,16 +194,25 @@ def _lean_add_document(self: Any, **fields: Any) -> None:
             if field.indexed:
                 fieldboost = self._field_boost(fields, fieldname, docboost)
                 scorable = field.scorable
-                before = len(current)
-                for tbytes, freq, weight, vbytes in field.index(value):
-                    if scorable:
-                        length += freq
-                    current.append((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
-                    size += 2 * len(tbytes) + len(vbytes or b"")
-                added = len(current) - before
+                if type(field).index is _FIELD_INDEX and isinstance(value, str):
+                    # FieldType.index without its generator: the format's values, with
+                    # each term UTF-8 encoded (in C) as utf8encode does.
+                    entries = field.format.word_values(value, field.analyzer, mode="index")
+                    words, freqs, weights, values = _columns(entries)
+                    terms: Sequence[Any] = list(map(str.encode, words))
+                else:
+                    terms, freqs, weights, values = _columns(field.index(value))
+                added = len(terms)
                 if added:
+                    if scorable:
+                        length = sum(freqs)
+                    # One C-level pass builds the pool's posting tuples.
+                    current.extend(zip(repeat(fieldname, added), terms, repeat(docnum, added),
+                                       map(mul, weights, repeat(fieldboost, added)), values,
+                                       strict=True))
                     pool.fieldnames.add(fieldname)
-                    size += added * (_POSTING_OVERHEAD + len(fieldname))
+                    size += (2 * sum(map(len, terms)) + sum(map(len, filter(None, values)))
+                             + added * (_POSTING_OVERHEAD + len(fieldname)))
             customval = fields.get(f"_stored_{fieldname}", value)
             perdocwriter.add_field(fieldname, field, customval if field.stored else None,
                                    length)

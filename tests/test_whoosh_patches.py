@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,13 @@ def _documents() -> list[dict[str, Any]]:
     for n in range(400):
         start = (n * 37) % max(len(words) - 200, 1)
         body = " ".join(words[start:start + 20 + n % 150]) + " Iran" * (n % 4)
-        docs.append({"id": f"g{n}", "title": f"Report {n % 7} on Iran", "body": body,
-                     "actor": "Iran" if n % 3 else "ISIS"})
+        doc: dict[str, Any] = {"id": f"g{n}", "title": f"Report {n % 7} on Iran", "body": body,
+                               "actor": "Iran" if n % 3 else "ISIS"}
+        if n % 5:
+            doc["date"] = dt.datetime(2010 + n % 9, 1 + n % 12, 1 + n % 28)
+        if n % 50 == 7:
+            doc["_boost"] = 1.5  # weights are multiplied by a document's boost
+        docs.append(doc)
     return docs
 
 
