@@ -203,16 +203,6 @@ def _trafilatura_best(tree: lxml.html.HtmlElement, url: str | None) -> list[str]
     return generous
 
 
-def preload() -> None:
-    """Import the extraction libraries now instead of at the first page (0.3-0.5 s).
-
-    An indexing run forks new worker processes for every batch: imported once in the parent,
-    the libraries are shared by all of them instead of being imported again in each.
-    """
-    import htmldate  # noqa: F401
-    import trafilatura  # noqa: F401
-
-
 def _trafilatura_paragraphs(
     tree: lxml.html.HtmlElement, url: str | None, *, precision: bool
 ) -> list[str]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import facetstore, html
+from . import facetstore
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
@@ -37,7 +37,7 @@ from .gazetteer import Gazetteer
 from .layout import ALIASES, index_paths, load_manifest, read_meta, write_atomic
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
 from .read import DEFAULT_MAX_BYTES, FileInfo, read_file, scan
-from .segments import FileResult, build_segments, commit_segments
+from .segments import FileResult, SegmentWorkers, build_segments, commit_segments
 from .storage import open_storage
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
@@ -430,15 +430,15 @@ class _Plan:
             if progress:
                 progress(done, total)
 
-        if procs > 1 and total > batch_size:
-            html.preload()  # else the workers of every batch import them again
-        for start in range(0, max(total, 1), batch_size):
-            batch = self.changed[start:start + batch_size]
-            written.clear()
-            workers = procs if len(batch) >= _POOL_THRESHOLD else 1
-            segments = build_segments(ix, batch, _process_file, workers, on_file)
-            counts["duplicates"] = self._commit(ix, segments, written, manifest_path,
-                                                final=start + batch_size >= total)
+        # The same worker processes serve every batch (their caches stay warm).
+        with SegmentWorkers(ix, _process_file, procs) as workers:
+            for start in range(0, max(total, 1), batch_size):
+                batch = self.changed[start:start + batch_size]
+                written.clear()
+                segments = workers.build(batch, on_file,
+                                         procs if len(batch) >= _POOL_THRESHOLD else 1)
+                counts["duplicates"] = self._commit(ix, segments, written, manifest_path,
+                                                    final=start + batch_size >= total)
         return counts
 
     def _commit(self, ix: Any, segments: list[Any | None], written: dict[str, tuple[int, int]],

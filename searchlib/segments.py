@@ -13,13 +13,16 @@ per-file records (keys, content hashes, document numbers inside the worker's seg
 its manifest and progress bar, and when a batch is done it commits the finished segments
 with a single table-of-contents write (:func:`commit_segments`), the same commit point as
 any Whoosh commit. Segment files of a batch that never gets committed (a crash, Ctrl-C) are
-named by no table of contents; Whoosh deletes such files at the next commit.
+named by no table of contents; Whoosh deletes such files at the next commit. The same
+workers (:class:`SegmentWorkers`) serve every batch of a build, each starting a new segment
+per batch, so their caches stay warm; they die with their parent.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import pickle
 import queue
 import signal
@@ -34,7 +37,7 @@ from whoosh.writing import SegmentWriter
 from .errors import SearchlibError
 from .models import SkippedFile
 
-__all__ = ["FileResult", "SegmentBuilder", "build_segments", "commit_segments"]
+__all__ = ["FileResult", "SegmentBuilder", "SegmentWorkers", "build_segments", "commit_segments"]
 
 #: Turns one file into ``(documents, skipped)``: each document is ``(key, content hash,
 #: Whoosh fields)``. Runs in the worker processes.
@@ -46,6 +49,8 @@ _LIMIT_MB = 96
 # zlib level of posting blocks. Whoosh's default, 3, costs a quarter more time than 1 for
 # posting lists about 3% smaller; each block records its level, so any reader reads either.
 _COMPRESSION = 1
+# prctl option: a signal sent to this process when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
 # How long the parent waits for a message before checking that its workers are alive.
 _POLL_SECONDS = 0.5
 # Garbage-collection thresholds while indexing (Python's default is 700, 10, 10).
@@ -124,21 +129,8 @@ def build_segments(ix: Any, paths: Sequence[str], process: FileProcessor, procs:
     nothing). Nothing is committed. A worker's error is raised here; if a worker dies, a
     :class:`SearchlibError` says so. On any error or interrupt the workers are stopped.
     """
-    try:
-        if procs <= 1:
-            builder = SegmentBuilder(ix, process)
-            with _fewer_collections():
-                try:
-                    for path in paths:
-                        on_file(builder.add_file(path))
-                except BaseException:
-                    builder.cancel()
-                    raise
-                return [builder.finish()]
-        return _build_in_workers(ix, paths, process, procs, on_file)
-    except BaseException:
-        _discard_uncommitted(ix)
-        raise
+    with SegmentWorkers(ix, process, procs) as workers:
+        return workers.build(paths, on_file)
 
 
 def _discard_uncommitted(ix: Any) -> None:
@@ -157,26 +149,99 @@ def _discard_uncommitted(ix: Any) -> None:
         pass
 
 
-def _build_in_workers(ix: Any, paths: Sequence[str], process: FileProcessor, procs: int,
-                      on_file: Callable[[FileResult], None]) -> list[Any | None]:
-    ctx = multiprocessing.get_context("fork")
-    tasks: Any = ctx.Queue()
-    results: Any = ctx.Queue()
-    workers = [ctx.Process(target=_work, args=(ix, process, part, tasks, results), daemon=True)
-               for part in range(procs)]
-    # Objects alive now (the gazetteer, the rules) are frozen out of the workers' garbage
-    # collections, which would otherwise walk them and copy their pages on write.
-    gc.collect()
-    gc.freeze()
-    try:
-        for worker in workers:
-            worker.start()
-    finally:
-        gc.unfreeze()  # in this process only: each worker keeps its frozen copy
-    try:
+class SegmentWorkers:
+    """Worker processes that build the segments of one batch after another.
+
+    The workers are forked at the first batch of more than one process and kept until the
+    context ends, so what they learn stays warm from batch to batch: the analyzer's stems,
+    the gazetteer's memos, imported modules (a new process per batch started each cold, a
+    few percent of a build). Between batches each worker waits for the parent's go-ahead,
+    so that each one takes exactly one end-of-batch marker from the shared queue.
+    """
+
+    def __init__(self, ix: Any, process: FileProcessor, procs: int) -> None:
+        self.ix = ix
+        self.process = process
+        self.procs = max(1, procs)
+        self._workers: list[Any] = []
+        self._controls: list[Any] = []
+        self._tasks: Any = None
+        self._results: Any = None
+        self._batches = 0
+
+    def __enter__(self) -> SegmentWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def build(self, paths: Sequence[str], on_file: Callable[[FileResult], None],
+              procs: int | None = None) -> list[Any | None]:
+        """Index ``paths`` into new, uncommitted segments (see :func:`build_segments`).
+
+        ``procs=1`` runs this batch in this process (not worth waking the workers for a few
+        files). After an error or interrupt the workers are gone and the batch's files too.
+        """
+        try:
+            if (procs or self.procs) <= 1:
+                return self._build_here(paths, on_file)
+            return self._build_in_workers(paths, on_file)
+        except BaseException:
+            self._stop()
+            _discard_uncommitted(self.ix)
+            raise
+
+    def close(self) -> None:
+        """Let the workers finish and exit."""
+        for control in self._controls:
+            control.put(False)
+        for worker in self._workers:
+            worker.join(timeout=10)
+        self._stop()
+
+    def _build_here(self, paths: Sequence[str],
+                    on_file: Callable[[FileResult], None]) -> list[Any | None]:
+        builder = SegmentBuilder(self.ix, self.process)
+        with _fewer_collections():
+            try:
+                for path in paths:
+                    on_file(builder.add_file(path))
+            except BaseException:
+                builder.cancel()
+                raise
+            return [builder.finish()]
+
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._tasks = ctx.Queue()
+        self._results = ctx.Queue()
+        self._controls = [ctx.Queue() for _ in range(self.procs)]
+        self._workers = [ctx.Process(target=_work, daemon=True, args=(
+            self.ix, self.process, part, self._tasks, self._controls[part], self._results,
+            os.getpid()))
+            for part in range(self.procs)]
+        # Objects alive now (the gazetteer, the rules) are frozen out of the workers' garbage
+        # collections, which would otherwise walk them and copy their pages on write.
+        gc.collect()
+        gc.freeze()
+        try:
+            for worker in self._workers:
+                worker.start()
+        finally:
+            gc.unfreeze()  # in this process only: each worker keeps its frozen copy
+
+    def _build_in_workers(self, paths: Sequence[str],
+                          on_file: Callable[[FileResult], None]) -> list[Any | None]:
+        if not self._workers:
+            self._start()
+        elif self._batches:
+            for control in self._controls:  # the previous batch is done: go on
+                control.put(True)
+        self._batches += 1
+        tasks, results, procs = self._tasks, self._results, self.procs
         for path in paths:
             tasks.put(path)
-        for _ in workers:
+        for _ in range(procs):
             tasks.put(None)
         segments: list[Any | None] = [None] * procs
         finished = 0
@@ -187,7 +252,7 @@ def _build_in_workers(ix: Any, paths: Sequence[str], process: FileProcessor, pro
             except queue.Empty:
                 # A worker that failed sent its error before exiting: read for one more
                 # round before blaming its death alone.
-                dead = _dead(workers)
+                dead = _dead(self._workers)
                 if dead is not None and dead_seen:
                     raise SearchlibError(
                         f"an indexing worker process died (exit code {dead}); "
@@ -201,43 +266,81 @@ def _build_in_workers(ix: Any, paths: Sequence[str], process: FileProcessor, pro
                 finished += 1
             else:
                 raise message[2]
-        for worker in workers:
-            worker.join()
         return segments
-    finally:
-        for worker in workers:
+
+    def _stop(self) -> None:
+        """Stop the workers at once (whatever they are doing) and close the queues."""
+        for worker in self._workers:
             if worker.is_alive():
                 worker.terminate()
             worker.join()
-        # Paths still buffered for stopped workers are dropped: without this the process
-        # would wait at exit for someone to read them (after Ctrl-C, forever).
-        tasks.cancel_join_thread()
-        tasks.close()
-        results.close()
+        if self._tasks is not None:
+            # Paths still buffered for stopped workers are dropped: without this the process
+            # would wait at exit for someone to read them (after Ctrl-C, forever).
+            self._tasks.cancel_join_thread()
+            for channel in (self._tasks, self._results, *self._controls):
+                channel.close()
+        self._workers, self._controls = [], []
+        self._tasks = self._results = None
+        self._batches = 0
 
 
 def _dead(workers: Sequence[Any]) -> int | None:
-    """The exit code of a worker that stopped abnormally, if any."""
+    """The exit code of a worker that has stopped, if any (during a batch none should)."""
     for worker in workers:
-        if worker.exitcode not in (None, 0):
+        if worker.exitcode is not None:
             return int(worker.exitcode)
     return None
 
 
-def _work(ix: Any, process: FileProcessor, part: int, tasks: Any, results: Any) -> None:
+def _work(ix: Any, process: FileProcessor, part: int, tasks: Any, control: Any,
+          results: Any, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers,
     # so a worker must not die half-way through a message of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(*_GC_THRESHOLDS)  # see _fewer_collections; this process ends after
-    builder = SegmentBuilder(ix, process, part)
+    _die_with_parent(parent)
+    while True:
+        # A new writer per batch: it starts from the table of contents the parent has just
+        # committed.
+        builder = SegmentBuilder(ix, process, part)
+        try:
+            while (path := tasks.get()) is not None:
+                results.put(("file", builder.add_file(path)))
+            results.put(("segment", part, builder.finish()))
+        except BaseException as exc:  # reported to the parent, which raises it
+            builder.cancel()
+            results.put(("error", part, _picklable(exc)))
+            raise SystemExit(1) from None
+        if not _wait_for_next_batch(control, parent):
+            return
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when its parent (pid ``parent``) dies.
+
+    A worker inherits the index's write lock (an open file description) and has no use
+    once its parent is gone: it must not keep the next indexer out (``kill -9`` of the
+    indexer alone). Linux only; elsewhere :func:`_wait_for_next_batch` notices instead.
+    """
     try:
-        while (path := tasks.get()) is not None:
-            results.put(("file", builder.add_file(path)))
-        results.put(("segment", part, builder.finish()))
-    except BaseException as exc:  # reported to the parent, which raises it
-        builder.cancel()
-        results.put(("error", part, _picklable(exc)))
-        raise SystemExit(1) from None
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
+def _wait_for_next_batch(control: Any, parent: int) -> bool:
+    """Wait for the parent's word: True to take another batch, False to stop."""
+    while True:
+        try:
+            return bool(control.get(timeout=_POLL_SECONDS))
+        except queue.Empty:
+            if os.getppid() != parent:
+                return False
 
 
 def _picklable(exc: BaseException) -> BaseException:

@@ -11,7 +11,7 @@ import pytest
 from searchlib import build_index, open_index
 from searchlib.errors import SearchlibError
 from searchlib.schema import make_schema
-from searchlib.segments import FileResult, build_segments, commit_segments
+from searchlib.segments import FileResult, SegmentWorkers, build_segments, commit_segments
 from searchlib.storage import open_storage
 
 
@@ -106,3 +106,50 @@ def test_an_interrupted_batch_leaves_no_files_behind(tmp_path: Path) -> None:
                            interrupt_after_ten)
         assert set(os.listdir(tmp_path / "w")) == before
     assert ix.doc_count() == 5
+
+
+def _with_pid(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Any]]:
+    name = os.path.basename(path)
+    if name == "fail-me":
+        raise ValueError("cannot read fail-me")
+    return [(name, f"pid-{os.getpid()}", _doc(name)[2])], []
+
+
+def test_the_same_workers_serve_batch_after_batch(tmp_path: Path) -> None:
+    ix = _index(tmp_path)
+    pids: list[set[str]] = []
+    with SegmentWorkers(ix, _with_pid, 2) as workers:
+        for batch in range(3):
+            seen: list[FileResult] = []
+            paths = [f"/x/b{batch}-{i}" for i in range(25)]
+            segments = workers.build(paths, seen.append)
+            assert sorted(r.path for r in seen) == sorted(paths)  # each file exactly once
+            commit_segments(ix, segments, {}, ())
+            assert ix.doc_count() == 25 * (batch + 1)
+            pids.append({h for r in seen for _, h, _ in r.records})
+        # A small batch runs in this process, the workers wait meanwhile.
+        seen = []
+        commit_segments(ix, workers.build(["/x/small"], seen.append, procs=1), {}, ())
+        assert seen[0].records[0][1] == f"pid-{os.getpid()}"
+        commit_segments(ix, workers.build(["/x/last-0", "/x/last-1"], seen.append), {}, ())
+    assert ix.doc_count() == 78
+    # Warm caches need the same two processes throughout, not a new pair per batch (which
+    # would make at least three different ones over three batches).
+    everyone = set().union(*pids)
+    assert 1 <= len(everyone) <= 2 and f"pid-{os.getpid()}" not in everyone
+
+
+def test_an_error_in_a_later_batch_stops_the_workers_and_keeps_what_was_committed(
+        tmp_path: Path) -> None:
+    ix = _index(tmp_path)
+    with SegmentWorkers(ix, _with_pid, 2) as workers:
+        commit_segments(ix, workers.build([f"/x/a{i}" for i in range(10)], lambda r: None),
+                        {}, ())
+        files_before = set(os.listdir(tmp_path / "w"))
+        with pytest.raises(ValueError, match="cannot read fail-me"):
+            workers.build([f"/x/b{i}" for i in range(10)] + ["/x/fail-me"], lambda r: None)
+        assert set(os.listdir(tmp_path / "w")) == files_before  # the failed batch left nothing
+        # The pool starts afresh for the next batch.
+        commit_segments(ix, workers.build([f"/x/c{i}" for i in range(10)], lambda r: None),
+                        {}, ())
+    assert ix.doc_count() == 20
