@@ -277,10 +277,11 @@ def sort_postings(postings: list[tuple[Any, ...]]) -> None:
 
 
 _original_pool_items = writing.PostingPool.items
+_original_pool_save = writing.PostingPool.save
 
 
 def _pool_save(self: Any) -> None:
-    # SortingPool.save with the faster sort.
+    # PostingPool.save (SortingPool.save, then a fresh size count) with the faster sort.
     current = self.current
     if current:
         sort_postings(current)
@@ -288,6 +289,7 @@ def _pool_save(self: Any) -> None:
         self._write_run(f, current)
         self._add_run(path)
         self.current = []
+    self.currentsize = 0
 
 
 def _pool_items(self: Any, maxfiles: int = 128) -> Any:

@@ -46,11 +46,13 @@ def _documents() -> list[dict[str, Any]]:
     return docs
 
 
-def _build(path: Path, limitmb: int) -> Any:
+def _build(path: Path, limitmb: int, runs: list[int] | None = None) -> Any:
     ix = open_storage(path, create=True).create_index(make_schema())
     writer = ix.writer(limitmb=limitmb)
     for doc in _documents():
         writer.add_document(**doc)
+    if runs is not None:
+        runs.append(len(writer.pool.runs))  # sorted runs spilled to disk so far
     writer.commit()
     return ix
 
@@ -92,16 +94,20 @@ def unpatched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(formats.Characters, "word_values",
                         _whoosh_patches._characters_word_values)
     monkeypatch.setattr(whoosh3.W3PostingsWriter, "_write_block", _original_write_block)
-    monkeypatch.setattr(writing.PostingPool, "save", externalsort.SortingPool.save)
+    monkeypatch.setattr(writing.PostingPool, "save", _whoosh_patches._original_pool_save)
     monkeypatch.setattr(writing.PostingPool, "items", externalsort.SortingPool.items)
 
 
 @pytest.mark.parametrize("limitmb", [64, 1])  # 1 MB: the pool spills sorted runs to disk
 def test_patched_build_writes_the_same_index(tmp_path: Path, limitmb: int,
                                              request: pytest.FixtureRequest) -> None:
-    patched = _dump(_build(tmp_path / "patched", limitmb))
+    runs: list[int] = []
+    patched = _dump(_build(tmp_path / "patched", limitmb, runs))
     request.getfixturevalue("unpatched")
-    reference = _dump(_build(tmp_path / "reference", limitmb))
+    reference = _dump(_build(tmp_path / "reference", limitmb, runs))
+    # The pool spills as often as Whoosh's own (a patched save that kept its size count
+    # would spill at every document after the first time).
+    assert runs[0] == runs[1] and (runs[0] > 0) == (limitmb == 1)
     assert patched.keys() == reference.keys()
     assert patched == reference
     # The documents do reach past one posting block (what _write_term splits).
