@@ -43,9 +43,11 @@ __all__ = ["FileResult", "SegmentBuilder", "SegmentWorkers", "build_segments", "
 #: Whoosh fields)``. Runs in the worker processes.
 FileProcessor = Callable[[str], tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]]
 
-# Memory for each writer's in-memory posting buffer before it spills a sorted run to disk.
-# Two workers and their parent stay well under the 500 MB a 100k-article build may use.
-_LIMIT_MB = 96
+# Memory for each writer's in-memory posting buffer before it spills a sorted run to disk
+# (Whoosh's estimate, about 1.4x what the postings really take). Enough for a default batch
+# of a 10k-article build (about 1,200 articles per worker) not to spill; two workers and
+# their parent stay well under the 500 MB a 100k-article build may use.
+_LIMIT_MB = 128
 # zlib level of posting blocks. Whoosh's default, 3, costs a quarter more time than 1 for
 # posting lists about 3% smaller; each block records its level, so any reader reads either.
 _COMPRESSION = 1

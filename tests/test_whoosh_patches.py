@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from whoosh import externalsort, formats, writing
 from whoosh.codec import whoosh3
+from whoosh.filedb.filestore import FileStorage
 
 from searchlib import _whoosh_patches
 from searchlib.schema import make_schema
@@ -96,6 +98,8 @@ def unpatched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(whoosh3.W3PostingsWriter, "_write_block", _original_write_block)
     monkeypatch.setattr(writing.PostingPool, "save", _whoosh_patches._original_pool_save)
     monkeypatch.setattr(writing.PostingPool, "items", externalsort.SortingPool.items)
+    for name in ("_write_run", "_read_run", "_merge_runs"):
+        monkeypatch.setattr(writing.PostingPool, name, getattr(externalsort.SortingPool, name))
 
 
 @pytest.mark.parametrize("limitmb", [64, 1])  # 1 MB: the pool spills sorted runs to disk
@@ -127,3 +131,21 @@ def test_sort_postings_gives_the_tuple_order(keys: list[tuple[str, bytes, int]],
     expected = sorted(postings)
     _whoosh_patches.sort_postings(postings)
     assert postings == expected
+
+
+@given(st.lists(_POSTING, unique=True, max_size=80), st.integers(1, 7), st.randoms())
+def test_spilled_runs_merge_into_the_tuple_order(keys: list[tuple[str, bytes, int]],
+                                                 every: int, rnd: Any) -> None:
+    # Postings in any order, spilled every few: documents need not arrive in order (merging
+    # segments adds them term by term), and the merge must still give the sorted order.
+    postings = [(f, t, d, 1.0, b"v") for f, t, d in keys]
+    rnd.shuffle(postings)
+    with tempfile.TemporaryDirectory() as folder:
+        storage = FileStorage(folder)
+        pool = writing.PostingPool(storage, None, limitmb=1)
+        for n, posting in enumerate(postings, 1):
+            pool.current.append(posting)
+            if n % every == 0:
+                pool.save()
+        assert list(pool.items()) == sorted(postings)
+        assert storage.list() == []  # the run files are gone
