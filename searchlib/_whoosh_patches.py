@@ -45,11 +45,17 @@ upstream because the project pins that release.
    later documents, so a term's postings from successive runs simply follow each other
    (checked, and sorted by document if ever they did not). Memory stays bounded: one chunk
    per run is held while merging.
+9. Moving to a posting block (``W3LeafMatcher._goto``) unpickles the block's small info tuple
+   straight from the segment file, and ``pickle.load`` then reads it a few bytes at a time,
+   each a Python-level ``read`` on the compound file: some thirty calls per block, 70% of
+   writing the facet data. The head of the block is now read in one call and unpickled from
+   memory (the same tuple and data offset).
 """
 
 from __future__ import annotations
 
 import heapq
+import io
 import pickle
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -370,6 +376,42 @@ def _joined(merged: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[Any]]:
         yield postings
 
 
+# Enough for any block's info tuple (six small numbers pickled: about 30 bytes).
+_BLOCK_HEAD = 128
+_original_goto = whoosh3.W3LeafMatcher._goto
+
+
+def _goto(self: Any, position: int) -> None:
+    # W3LeafMatcher._goto, reading the block's info tuple in one call.
+    postfile = self._postfile
+    self._data = None
+    self._ids = None
+    self._weights = None
+    self._values = None
+    self._i = 0
+    postfile.seek(position)
+    length = postfile.read_int()
+    if length < 0:  # the last block
+        self._lastblock = True
+        length *= -1
+    self._nextoffset = position + whoosh3._INT_SIZE + length
+    start = postfile.tell()
+    head = io.BytesIO(postfile.read(min(length, _BLOCK_HEAD)))
+    try:
+        info = pickle.load(head)
+    except (EOFError, pickle.UnpicklingError):  # longer than expected: read as Whoosh does
+        postfile.seek(start)
+        info = postfile.read_pickle()
+        self._dataoffset = postfile.tell()
+    else:
+        self._dataoffset = start + head.tell()
+        postfile.seek(self._dataoffset)
+    (self._blocklength, self._maxid, self._maxweight, self._compression, mnlen,
+     mxlen) = info
+    self._minlength = byte_to_length(mnlen)
+    self._maxlength = byte_to_length(mxlen)
+
+
 def apply() -> None:
     """Install the patches (idempotent)."""
     global _applied
@@ -387,4 +429,5 @@ def apply() -> None:
     writing.PostingPool._write_run = _write_run
     writing.PostingPool._read_run = _read_run
     writing.PostingPool._merge_runs = _merge_runs
+    whoosh3.W3LeafMatcher._goto = _goto
     _applied = True

@@ -69,7 +69,14 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 
 from . import ranking
-from .facetstore import DENSE_MIN_DOCS, bits_of, bits_to_mask, iter_bits, mask_to_bits
+from .facetstore import (
+    DENSE_MIN_DOCS,
+    bits_of,
+    bits_to_mask,
+    block_reader,
+    iter_bits,
+    mask_to_bits,
+)
 
 __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
@@ -584,7 +591,7 @@ class Evaluator:
         key = (seg, fieldname, btext, index)
         block = self._blocks.get(key)
         if block is None:
-            reader = _block_reader(sub.reader(), fieldname, btext)
+            reader = block_reader(sub.reader(), fieldname, btext)
             if reader is None:
                 return None
             reader._goto(blocks[index][0])
@@ -921,16 +928,6 @@ def _spans_match(positions: list[list[int]], slop: int) -> bool:
     return bool(aspans)
 
 
-def _block_reader(reader: Any, fieldname: str, btext: bytes) -> Any:
-    """The codec's posting reader of one term in one segment, without the deletions filter."""
-    matcher = reader.postings(fieldname, btext)
-    while not hasattr(matcher, "_read_ids") and hasattr(matcher, "child"):
-        matcher = matcher.child
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
-        return matcher
-    return None
-
-
 def _read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool,
                    blocks: list[tuple[int, int]] | None = None
                    ) -> tuple[list[int], list[float], list[Any]]:
@@ -939,7 +936,7 @@ def _read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool,
     Deleted documents are included (the matcher tree's deletions filter drops them). With
     ``blocks``, appends each posting block's file position and last docnum to it.
     """
-    matcher = _block_reader(reader, fieldname, btext)
+    matcher = block_reader(reader, fieldname, btext)
     ids: list[int] = []
     weights: list[float] = []
     raw: list[Any] = []

@@ -149,3 +149,24 @@ def test_spilled_runs_merge_into_the_tuple_order(keys: list[tuple[str, bytes, in
                 pool.save()
         assert list(pool.items()) == sorted(postings)
         assert storage.list() == []  # the run files are gone
+
+
+def _skips(ix: Any) -> list[tuple[int, float]]:
+    """Where skip_to lands in a multi-block posting list (it moves by block headers)."""
+    out = []
+    with ix.reader() as reader:
+        for target in (3, 140, 300, 395):
+            m = reader.postings("body", b"iran")
+            m.skip_to(target)
+            out.append((m.id(), m.block_max_weight()))
+    return out
+
+
+def test_patched_block_reads_give_the_same_postings(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    ix = _build(tmp_path / "ix", 64)
+    patched, skips = _dump(ix), _skips(ix)
+    assert len(patched["body:b'iran'"][0]) > 2 * 128  # several blocks to move between
+    monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", _whoosh_patches._original_goto)
+    assert _dump(ix) == patched
+    assert _skips(ix) == skips
