@@ -216,3 +216,54 @@ def test_date_order_is_the_same_with_numpy() -> None:
         assert sorted(order) == list(facetstore.iter_bits(plain.live))
         keys = [(d not in dates, (-1 if newest else 1) * dates.get(d, 0), d) for d in order]
         assert keys == sorted(keys)
+
+
+def _articles(folder: Path, names: range, place: str) -> None:
+    folder.mkdir(exist_ok=True)
+    for n in names:
+        (folder / f"a{n}.txt").write_text(
+            f"Report {n} from {place}\n\nPublished: 20{10 + n % 9}-0{1 + n % 9}-1{n % 9}\n\n"
+            f"Iranian officials met in {place} on Monday. ISIS fighters were seen near "
+            f"Mosul, article {n} says, while the Kurdish Peshmerga held the line.\n",
+            encoding="utf-8")
+
+
+def test_an_update_reuses_the_stored_data_and_gets_the_same_result(tmp_path: Path) -> None:
+    src, index_dir = tmp_path / "src", tmp_path / "index"
+    _articles(src, range(12), "Baghdad")
+    build_index([src], index_dir, procs=1)
+    first = (index_dir / facetstore.FACETS_FILE).read_bytes()
+    # Changed (old document deleted, new one appended), removed and added articles.
+    _articles(src, range(3), "Damascus")
+    (src / "a5.txt").unlink()
+    _articles(src, range(12, 16), "Tehran")
+    read: list[str] = []
+    original = facetstore._term_ids
+
+    def counting(leaf: object, fieldname: str, term: bytes) -> object:
+        read.append(fieldname)
+        return original(leaf, fieldname, term)
+
+    facetstore._term_ids = counting  # type: ignore[assignment]
+    try:
+        build_index([src], index_dir, procs=1)
+    finally:
+        facetstore._term_ids = original  # type: ignore[assignment]
+    with open_index(index_dir) as ix:
+        reader = ix._fresh().reader()
+        stored = facetstore.load(index_dir, reader)
+        assert stored is not None and stored.key != facetstore.loads(first).key
+        full = facetstore.build(reader)
+        # Only the new segment's postings were read (its 7 documents' values), not the
+        # whole index's.
+        incremental_reads = len(read)
+        read.clear()
+        facetstore._term_ids = counting  # type: ignore[assignment]
+        try:
+            facetstore.build(reader)
+        finally:
+            facetstore._term_ids = original  # type: ignore[assignment]
+        assert 0 < incremental_reads < len(read)
+    _same(stored, full)
+    assert set(full.values("location")) >= {"Damascus", "Tehran", "Baghdad"}
+    assert full.live.bit_count() == 15
