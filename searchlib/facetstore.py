@@ -369,6 +369,8 @@ def build(reader: Any, previous: FacetData | None = None) -> FacetData:
     size = reader.doc_count_all()
     live = bits_of(reader.all_doc_ids(), size)
     key = index_key(reader)
+    # Bit tests on bytes: ``live >> d & 1`` copies the big integer for every document.
+    alive = live.to_bytes((size + 7) // 8, "little")
     start = _shared_prefix(previous, key) if previous is not None else 0
     values: dict[str, dict[str, list[int]]] = {}
     for kind, fieldname in _TERM_KINDS.items():
@@ -379,14 +381,14 @@ def build(reader: Any, previous: FacetData | None = None) -> FacetData:
     values["year"], values["month"] = years, months
     dates: dict[int, int] = {}
     if previous is not None:
-        dates = {d: raw for d, raw in previous.dates().items() if d < start and live >> d & 1}
+        dates = {d: raw for d, raw in previous.dates().items() if d < start and _has(alive, d)}
     if reader.has_column("date") and start < size:
         # Raw column values: undated documents hold a sentinel that does not convert.
         column = reader.column_reader("date", translate=False)
         raws: Iterable[tuple[int, Any]] = (
             enumerate(column) if not start else ((d, column[d]) for d in range(start, size)))
         for docnum, raw in raws:
-            if not live >> docnum & 1:
+            if not _has(alive, docnum):
                 continue
             try:
                 value = long_to_datetime(raw)
@@ -407,6 +409,11 @@ def build(reader: Any, previous: FacetData | None = None) -> FacetData:
                 out[value] = merged
         bits[kind] = out
     return FacetData(key, size, live, bits, dict(sorted(dates.items())))
+
+
+def _has(bits: bytes, docnum: int) -> bool:
+    """Is bit ``docnum`` set in the little-endian bitset ``bits``?"""
+    return bool(bits[docnum >> 3] >> (docnum & 7) & 1)
 
 
 def _shared_prefix(previous: FacetData, key: dict[str, Any]) -> int:
