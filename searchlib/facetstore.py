@@ -53,6 +53,7 @@ __all__ = [
     "bits_of",
     "bits_to_mask",
     "build",
+    "has_bit",
     "iter_bits",
     "load",
     "mask_to_bits",
@@ -381,14 +382,14 @@ def build(reader: Any, previous: FacetData | None = None) -> FacetData:
     values["year"], values["month"] = years, months
     dates: dict[int, int] = {}
     if previous is not None:
-        dates = {d: raw for d, raw in previous.dates().items() if d < start and _has(alive, d)}
+        dates = {d: raw for d, raw in previous.dates().items() if d < start and has_bit(alive, d)}
     if reader.has_column("date") and start < size:
         # Raw column values: undated documents hold a sentinel that does not convert.
         column = reader.column_reader("date", translate=False)
         raws: Iterable[tuple[int, Any]] = (
             enumerate(column) if not start else ((d, column[d]) for d in range(start, size)))
         for docnum, raw in raws:
-            if not _has(alive, docnum):
+            if not has_bit(alive, docnum):
                 continue
             try:
                 value = long_to_datetime(raw)
@@ -411,7 +412,7 @@ def build(reader: Any, previous: FacetData | None = None) -> FacetData:
     return FacetData(key, size, live, bits, dict(sorted(dates.items())))
 
 
-def _has(bits: bytes, docnum: int) -> bool:
+def has_bit(bits: bytes, docnum: int) -> bool:
     """Is bit ``docnum`` set in the little-endian bitset ``bits``?"""
     return bool(bits[docnum >> 3] >> (docnum & 7) & 1)
 

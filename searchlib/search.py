@@ -571,7 +571,7 @@ class Index:
                     # a few dozen documents, long before a set of every match would be built.
                     members = final.to_bytes((cache.size + 7) // 8, "little")
                     chosen = list(itertools.islice(
-                        (d for d in order if members[d >> 3] >> (d & 7) & 1), start, wanted))
+                        (d for d in order if facetstore.has_bit(members, d)), start, wanted))
                 if evaluation is not None:
                     ranked = [(evaluation.score(d), d) for d in chosen]
                 else:
