@@ -25,12 +25,16 @@ with the semantics of Whoosh's ``terms=True``: the leaves positioned on the docu
 with any other matcher (wildcards, ranges, pseudo-relevance feedback...) is not handled:
 :meth:`Evaluator.evaluate` returns None and the caller uses Whoosh.
 
-The same plan is carried out in one of two forms, chosen by index size:
+The same plan is carried out in one of two forms, chosen by index size and by how long the
+caller keeps the index open:
 
-* below :data:`~searchlib.facetstore.DENSE_MIN_DOCS` documents, on per-segment dicts
-  (docnum -> score) and sets, with the standard library only: importing numpy (~0.15 s)
-  would cost a one-shot ``search query`` on a small index more than the whole query;
-* from that size on, on numpy arrays over the docnums of all segments at once (or of one
+* for the first search of an index below :data:`~searchlib.facetstore.DENSE_MIN_DOCS`
+  documents, on per-segment dicts (docnum -> score) and sets, with the standard library
+  only: importing numpy (~0.15 s) would cost a one-shot ``search query`` on a small index
+  more than the whole query;
+* from that size on, and for every later search of an open index whatever its size
+  (:class:`searchlib.Index` switches after its first search: the arrays are faster at
+  1,000 articles already), on numpy arrays over the docnums of all segments at once (or of one
   segment at a time where the segments' trees differ in shape): a float64 score and a bool
   "matches" flag per document, combined element by element with the same IEEE operations
   in the same order, so the same bits. A side that does not match a document holds -0.0

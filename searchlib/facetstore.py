@@ -13,7 +13,8 @@ commit is ignored (and the data rebuilt in memory by :func:`build`) rather than 
 
 Counting: :meth:`FacetData.counts` gives, for one facet kind, how many documents of a
 bitset hold each value. Below :data:`DENSE_MIN_DOCS` documents it ANDs and popcounts each
-value's bitset (Python ints, no import). From that size on, where a 100,000-bit AND per
+value's bitset (Python ints, no import). From that size on (and for every search after the
+first of an open :class:`searchlib.Index`, see ``FacetData.dense``), where a 100,000-bit AND per
 value made facet counts 25 ms of each query, it uses numpy (see :class:`_Counter`): values
 held by many documents as rows of a bit matrix (one vectorised AND and popcount), the many
 rare ones as lists of docnums (a gather from the context's bool array and one
@@ -146,7 +147,8 @@ class FacetData:
         self._orders: dict[bool, list[int]] = {}
         # The dated docnums and their raw dates as numpy arrays (dense only).
         self._by_date: tuple[Any, Any] | None = None
-        #: Whether counts and date ranges are computed with numpy (see DENSE_MIN_DOCS).
+        #: Whether counts and date ranges are computed with numpy: by default from
+        #: DENSE_MIN_DOCS documents up; an index open for more than one search sets it.
         self.dense = size >= DENSE_MIN_DOCS
         self._counters: dict[str, _Counter] = {}
         # Per kind: rare value names, their docnums and counts as little-endian uint32 bytes,

@@ -286,6 +286,11 @@ class Index:
         self._aliases: dict[str, dict[str, str]] | None = None
         self._facets: facetstore.FacetData | None = None
         self._evaluation: evaluate.Evaluator | None = None
+        # Set once a search has completed: from then on queries are evaluated and facets
+        # counted on numpy arrays whatever the index's size (see _dense).
+        self._searched = False
+        # True or False pins one form for every search (the tests compare the two).
+        self._dense_pinned: bool | None = None
         self._stored_docs: dict[int, dict[str, Any]] = {}
         self._parser = self._make_parser()
         self._manifest: dict[str, Any] | None = None
@@ -398,19 +403,35 @@ class Index:
 
     # --- facets ----------------------------------------------------------------------------
 
+    def _dense(self) -> bool | None:
+        """True once this index has answered a search; None: let the index's size decide.
+
+        numpy evaluates a query 1.2-1.7x faster than dicts and sets even on 1,000 to 10,000
+        articles (p95 13 ms against 23 ms at 10,000), but importing it costs ~0.15 s, more
+        than a whole query there. A one-shot ``search query`` makes one search and never
+        pays it; a session that makes a second one (the TUI, a script) pays it once.
+        """
+        if self._dense_pinned is not None:
+            return self._dense_pinned
+        return True if self._searched else None
+
     def _facet_cache(self) -> facetstore.FacetData:
         searcher = self._fresh()
         if self._facets is None:
             # Stored by the indexer after its commit; computed here when missing or stale.
             reader = searcher.reader()
             self._facets = facetstore.load(self.path, reader) or facetstore.build(reader)
+        dense = self._dense()
+        if dense is not None:
+            self._facets.dense = dense
         return self._facets
 
     def _evaluator(self) -> evaluate.Evaluator:
         # Callers refreshed the searcher already (each _fresh() lists the index folder).
         searcher = self._searcher
-        if self._evaluation is None:
-            self._evaluation = evaluate.Evaluator(searcher)
+        dense = self._dense()
+        if self._evaluation is None or (dense is not None and self._evaluation.dense != dense):
+            self._evaluation = evaluate.Evaluator(searcher, dense=dense)
         return self._evaluation
 
     @_serialized
@@ -521,6 +542,7 @@ class Index:
                               filtered=filtered, evaluation=evaluation)
         if total < 3 and not isinstance(q, wq.Every):
             suggestion = self._suggest(query, q, total)
+        self._searched = True
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=counts,
                              suggestion=suggestion, page=page, limit=limit,
                              elapsed=time.perf_counter() - started, warnings=tuple(warnings))

@@ -198,7 +198,7 @@ def test_the_index_size_picks_the_path(segmented: Index, monkeypatch: pytest.Mon
 def test_search_results_match_a_plain_whoosh_ranking(segmented: Index, dense: bool) -> None:
     ix = segmented
     searcher = ix._fresh()
-    ix._evaluation = evaluate.Evaluator(searcher, dense=dense)
+    ix._dense_pinned = dense
     for text in ("missile attack", "border troops", '"border troops"', "-government war",
                  "government"):
         q = ix.parse(text)
@@ -212,7 +212,7 @@ def test_search_results_match_a_plain_whoosh_ranking(segmented: Index, dense: bo
             assert [h.score for h in results.hits] == [
                 s for s, _ in ranked[(page - 1) * 5:page * 5]]
     assert ix._evaluation is not None and ix._evaluation.dense is dense
-    ix._evaluation = None  # the next test gets the evaluator the index size picks
+    ix._dense_pinned = None  # the next test gets the evaluator the index picks
 
 
 def test_unsupported_queries_fall_back(segmented: Index) -> None:
@@ -253,7 +253,6 @@ def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytes
     """Totals, hits, scores, snippets and facet counts with filters, date ranges and date
     sorts: the same from dicts and bitsets as from numpy arrays."""
     ix = segmented
-    searcher = ix._fresh()
     cache = ix._facet_cache()
     actors = list(ix.facet_values("actor"))[:2]
     locations = list(ix.facet_values("location"))[:1]
@@ -266,22 +265,22 @@ def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytes
         {"query": "troops", "date_to": years[-1], "sort": "oldest", "actors": actors[:1]},
         {"query": "", "actors": actors[:1], "sort": "newest"}, {"query": "missil*"},
     ]
-    assert not cache.dense and not ix._evaluator().dense
-    plain = [ix.search(**call) for call in calls]
-    # Numpy everywhere, and values split between bitset rows and docnum lists.
-    monkeypatch.setattr(facetstore, "ROW_SHARE", 8)
-    ix._evaluation = evaluate.Evaluator(searcher, dense=True)
-    cache.dense = True
-    cache._by_date = None
-    cache._orders = {}
+    ix._dense_pinned = False
     try:
-        assert any(cache.rare(kind)[0] for kind in ("actor", "location", "person"))
-        dense = [ix.search(**call) for call in calls]
-    finally:
-        cache.dense = False
+        plain = [ix.search(**call) for call in calls]
+        assert not cache.dense and not ix._evaluator().dense
+        # Numpy everywhere, and values split between bitset rows and docnum lists.
+        monkeypatch.setattr(facetstore, "ROW_SHARE", 8)
+        ix._dense_pinned = True
         cache._by_date = None
         cache._orders = {}
-        ix._evaluation = None
+        assert any(cache.rare(kind)[0] for kind in ("actor", "location", "person"))
+        dense = [ix.search(**call) for call in calls]
+        assert cache.dense and ix._evaluator().dense
+    finally:
+        ix._dense_pinned = None
+        cache._by_date = None
+        cache._orders = {}
     for call, a, b in zip(calls, plain, dense, strict=True):
         assert a.total and a.total == b.total, call
         assert a.hits == b.hits, call
@@ -328,3 +327,25 @@ def test_only_fills_unmatched_documents_with_negative_zero() -> None:
     assert scores.tolist()[2] == 0.0 and str(scores.tolist()[2]) == "0.0"  # input untouched
     for x in (0.0, -0.0, 1e-300, -3.5):  # -0.0 is the identity of addition
         assert (x + -0.0).hex() == x.hex()
+
+
+def test_an_open_index_uses_arrays_from_its_second_search(segmented: Index) -> None:
+    """A one-shot query stays on dicts (no numpy import); a session switches to arrays after
+    its first search, with the same results."""
+    ix = segmented
+    ix._searched = False
+    ix._evaluation = None
+    ix._facets = None
+    actors = list(ix.facet_values("actor"))[:1]
+    calls: list[dict[str, Any]] = [{"query": "missile attack"},
+                                   {"query": "war", "actors": actors, "sort": "newest"}]
+    first = [ix.search(**calls[0])]
+    assert ix._evaluation is not None and not ix._evaluation.dense
+    assert ix._facets is not None and not ix._facets.dense
+    first.append(ix.search(**calls[1]))
+    assert ix._evaluation.dense and ix._facets.dense
+    again = [ix.search(**call) for call in calls]
+    for call, a, b in zip(calls, first, again, strict=True):
+        assert a.total and a.total == b.total, call
+        assert a.hits == b.hits, call
+        assert a.facets == b.facets, call
