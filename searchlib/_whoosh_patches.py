@@ -50,6 +50,16 @@ upstream because the project pins that release.
    each a Python-level ``read`` on the compound file: some thirty calls per block, 70% of
    writing the facet data. The head of the block is now read in one call and unpickled from
    memory (the same tuple and data offset).
+10. ``FieldWriter.add_postings`` takes the flushed postings one at a time through three
+    method calls each (it asks the posting's field length, ``W3FieldWriter.add`` passes it
+    on, ``W3PostingsWriter.add_posting`` checks its types and appends it to the block).
+    :func:`_pool_terms` now cuts the sorted pool into terms with C-level comparisons of
+    neighbours, and :func:`_add_term_postings` fills each block of a term with a few
+    C-level calls: the same blocks, statistics and term infos, with 0.9 billion fewer
+    instructions in a run of 16 billion that loads and flushes the postings of 1,000
+    articles (counted with callgrind: wall-clock times on the shared machine vary more
+    than that). The blocks' id deltas and weight summaries are computed without
+    generators too.
 """
 
 from __future__ import annotations
@@ -59,12 +69,13 @@ import io
 import pickle
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, groupby, islice, repeat
-from operator import itemgetter, mul
+from itertools import chain, compress, groupby, islice, repeat
+from operator import itemgetter, mul, ne, sub
 from typing import Any
 
 from whoosh import columns, fields, formats, reading, writing
 from whoosh.codec import whoosh3
+from whoosh.codec.base import OutOfOrderError
 from whoosh.compat import dumps
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
@@ -102,13 +113,18 @@ class _SegmentLengths:
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
         """The length of ``fieldname`` in ``docnum``, as ``W3PerDocReader`` answers it."""
-        try:
-            lengths = self._fields[fieldname]
-        except KeyError:
-            lengths = self._fields[fieldname] = self._load(fieldname)
+        lengths = self.field_lengths(fieldname)
         if lengths is None:
             return default
         return lengths[docnum]
+
+    def field_lengths(self, fieldname: str) -> list[int | None] | None:
+        """Every document's length of ``fieldname`` (None: the field has no lengths)."""
+        try:
+            return self._fields[fieldname]
+        except KeyError:
+            lengths = self._fields[fieldname] = self._load(fieldname)
+            return lengths
 
     def _load(self, fieldname: str) -> list[int | None] | None:
         reader = self._perdoc._cached_reader(whoosh3._lenfield(fieldname),
@@ -126,10 +142,102 @@ def _flush_segment(self: Any) -> None:
     self.perdocwriter.close()
     perdoc = self.per_document_reader() if self.codec.length_stats else None
     lengths = _SegmentLengths(perdoc) if perdoc is not None else None
-    self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
-    self.fieldwriter.close()
+    fieldwriter = self.fieldwriter
+    if type(fieldwriter) is whoosh3.W3FieldWriter:
+        _add_term_postings(fieldwriter, self.schema, lengths, _pool_terms(self.pool))
+    else:
+        fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+    fieldwriter.close()
     if perdoc is not None:
         perdoc.close()
+
+
+_WEIGHT, _VALUE = itemgetter(3), itemgetter(4)
+
+
+def _pool_terms(pool: Any, maxfiles: int = 128) -> Iterator[list[Any]]:
+    """The pool's postings (``PostingPool.items``), each term's as one list in docnum order.
+
+    Held in memory, the postings are sorted and cut where the field or the term changes,
+    found by C-level comparisons of neighbours; spilled to disk, the runs are merged a term
+    at a time (:func:`_merged_terms`).
+    """
+    if not pool.runs:
+        items = list(pool.current)
+        sort_postings(items)
+        fieldnames = list(map(_FIELD, items))
+        terms = list(map(_TERM, items))
+        starts = range(1, len(items))
+        cuts = sorted({*compress(starts, map(ne, terms[1:], terms)),
+                       *compress(starts, map(ne, fieldnames[1:], fieldnames))})
+        yield from map(items.__getitem__, map(slice, [0, *cuts], [*cuts, len(items)]))
+        return
+    # SortingPool.items: spill what is left, merge down to maxfiles runs, take them all.
+    pool.save()
+    if maxfiles < len(pool.runs):
+        pool.reduce_to(maxfiles, maxfiles)
+    runs, pool.runs = pool.runs, []
+    yield from _merged_terms(pool, runs)
+
+
+def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths | None,
+                       terms: Iterable[list[Any]]) -> None:
+    """``FieldWriter.add_postings`` for a ``W3FieldWriter``, given each term's postings.
+
+    Whoosh hands every posting to three method calls (``add_postings`` asks its field
+    length, ``W3FieldWriter.add`` passes it on, ``W3PostingsWriter.add_posting`` checks its
+    types and appends it to the block); here a term's postings fill each block with a few
+    C-level calls. The blocks, their statistics and the term info are the same: a block is
+    written when it holds ``blocklimit`` postings and another one follows, only non-empty
+    values are kept, and only non-zero lengths count toward the length bounds.
+    """
+    lastfn: str | None = None
+    lasttext = b""
+    field_lengths: list[int | None] | None = None
+    for items in terms:
+        if not items:
+            continue
+        fieldname, btext = items[0][0], items[0][1]
+        if fieldname != lastfn:
+            if lastfn is not None:
+                if fieldname < lastfn:
+                    raise OutOfOrderError(f"Field {lastfn!r} .. {fieldname!r}")
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            field_lengths = lengths.field_lengths(fieldname) if lengths is not None else None
+            lastfn = fieldname
+        elif btext < lasttext:
+            raise OutOfOrderError(f"Term {lastfn}:{lasttext!r} .. {fieldname}:{btext!r}")
+        lasttext = btext
+        # (Whoosh's loop also skips postings of docnum -1, spelling words in older versions;
+        # this version's writer adds spelling words as docnum 0, so none reach here.)
+        docnums = list(map(_DOCNUM, items))
+        fieldwriter.start_term(btext)
+        writer = fieldwriter._postwriter
+        limit = writer._blocklimit
+        weights = list(map(_WEIGHT, items))
+        values = list(map(_VALUE, items))
+        doclengths = (list(map(field_lengths.__getitem__, docnums))
+                      if field_lengths is not None else None)
+        for start in range(0, len(docnums), limit):
+            if start:
+                writer._write_block()
+            end = start + limit
+            writer._ids.extend(docnums[start:end])
+            block_weights = weights[start:end]
+            writer._weights.extend(block_weights)
+            top = max(block_weights)
+            if top > writer._maxweight:
+                writer._maxweight = top
+            writer._values.extend(filter(None, values[start:end]))
+            if doclengths is not None:
+                known = list(filter(None, doclengths[start:end]))
+                if known:
+                    writer._minlength = min(known)  # a fresh block: no bound yet
+                    writer._maxlength = max(known)
+        fieldwriter.finish_term()
+    if lastfn is not None:
+        fieldwriter.finish_field()
 
 
 _positions_word_values = formats.Positions.word_values
@@ -248,8 +356,10 @@ def _lean_add_document(self: Any, **fields: Any) -> None:
     self.docnum += 1
 
 
-#: Block pickles shorter than this are stored uncompressed (zlib saves little on them).
-_COMPRESS_FROM = 64
+#: Block pickles shorter than this are stored uncompressed: on 1,000 generated articles,
+#: compressing the 5,247 blocks of 64-127 bytes saved 3% of their size, and every call pays
+#: zlib's setup (clearing a 64 KB hash table), a third of all compression time.
+_COMPRESS_FROM = 128
 
 
 _original_write_block = whoosh3.W3PostingsWriter._write_block
@@ -260,11 +370,22 @@ def _write_block(self: Any, last: bool = False) -> None:
     if not self._blockcount:
         self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
     self._terminfo.add_block(self)
-    databytes = dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
+    ids = self._ids
+    weights = self._weights
+    # _mini_ids and _mini_weights without their generators: delta-encoded ids, then None
+    # (all weights 1.0), the one weight they share, or every weight.
+    mini_ids = tuple(ids) if self._byteids else tuple(map(sub, ids, chain((0,), ids)))
+    n = len(weights)
+    if weights.count(1.0) == n:
+        mini_weights: Any = None
+    elif weights.count(weights[0]) == n:
+        mini_weights = weights[0]
+    else:
+        mini_weights = tuple(weights)
+    databytes = dumps((mini_ids, mini_weights, self._mini_values()), 2)
     comp = self._compression if len(databytes) >= _COMPRESS_FROM else 0
     if comp:
         databytes = zlib.compress(databytes, comp)
-    ids = self._ids
     infobytes = dumps((len(ids), ids[-1], self._maxweight, comp,
                        whoosh3.length_to_byte(self._minlength),
                        whoosh3.length_to_byte(self._maxlength)), 2)
@@ -353,9 +474,17 @@ def _term_groups(postings: Iterable[Any]) -> Iterator[tuple[Any, list[Any]]]:
 
 
 def _merge_runs(self: Any, paths: Sequence[str]) -> Iterator[Any]:
-    # SortingPool._merge_runs a term at a time: heapq.merge keeps equal keys in run order.
-    merged = heapq.merge(*(_term_groups(self._read_run(path)) for path in paths), key=_FIRST)
-    return chain.from_iterable(_joined(merged))
+    # SortingPool._merge_runs a term at a time (see _merged_terms).
+    return chain.from_iterable(_merged_terms(self, paths))
+
+
+def _merged_terms(pool: Any, paths: Sequence[str]) -> Iterator[list[Any]]:
+    """The postings of sorted runs ``paths``, merged: each term's as one list.
+
+    ``heapq.merge`` keeps equal keys in run order.
+    """
+    merged = heapq.merge(*(_term_groups(pool._read_run(path)) for path in paths), key=_FIRST)
+    return _joined(merged)
 
 
 def _joined(merged: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[Any]]:

@@ -151,6 +151,26 @@ def test_spilled_runs_merge_into_the_tuple_order(keys: list[tuple[str, bytes, in
         assert storage.list() == []  # the run files are gone
 
 
+@given(st.lists(_POSTING, unique=True, max_size=80), st.integers(0, 7), st.randoms())
+def test_pool_terms_are_the_sorted_postings_cut_per_term(keys: list[tuple[str, bytes, int]],
+                                                         every: int, rnd: Any) -> None:
+    # The same term in several fields (b"" in "actor" and "body") is cut at the field change.
+    postings = [(f, t, d, 1.0, b"v") for f, t, d in keys]
+    rnd.shuffle(postings)
+    with tempfile.TemporaryDirectory() as folder:
+        pool = writing.PostingPool(FileStorage(folder), None, limitmb=1)
+        for n, posting in enumerate(postings, 1):
+            pool.current.append(posting)
+            if every and n % every == 0:  # 0: all in memory
+                pool.save()
+        terms = list(_whoosh_patches._pool_terms(pool))
+    expected = sorted(postings)
+    assert [p for term in terms for p in term] == expected
+    keys_per_term = [{p[:2] for p in term} for term in terms if term]
+    assert all(len(k) == 1 for k in keys_per_term)
+    assert len(keys_per_term) == len({p[:2] for p in expected})
+
+
 def _skips(ix: Any) -> list[tuple[int, float]]:
     """Where skip_to lands in a multi-block posting list (it moves by block headers)."""
     out = []
