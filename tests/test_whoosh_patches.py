@@ -138,32 +138,38 @@ def test_spilled_runs_merge_into_the_tuple_order(keys: list[tuple[str, bytes, in
                                                  every: int, rnd: Any) -> None:
     # Postings in any order, spilled every few: documents need not arrive in order (merging
     # segments adds them term by term), and the merge must still give the sorted order.
-    postings = [(f, t, d, 1.0, b"v") for f, t, d in keys]
-    rnd.shuffle(postings)
+    postings = _shuffled(keys, rnd)
     with tempfile.TemporaryDirectory() as folder:
         storage = FileStorage(folder)
-        pool = writing.PostingPool(storage, None, limitmb=1)
-        for n, posting in enumerate(postings, 1):
-            pool.current.append(posting)
-            if n % every == 0:
-                pool.save()
+        pool = _filled_pool(storage, postings, every)
         assert list(pool.items()) == sorted(postings)
         assert storage.list() == []  # the run files are gone
+
+
+def _shuffled(keys: list[tuple[str, bytes, int]], rnd: Any) -> list[tuple[Any, ...]]:
+    postings = [(f, t, d, 1.0, b"v") for f, t, d in keys]
+    rnd.shuffle(postings)
+    return postings
+
+
+def _filled_pool(storage: Any, postings: list[tuple[Any, ...]], every: int) -> Any:
+    """A posting pool holding ``postings``, spilled to disk after every ``every`` (0: never)."""
+    pool = writing.PostingPool(storage, None, limitmb=1)
+    for n, posting in enumerate(postings, 1):
+        pool.current.append(posting)
+        if every and n % every == 0:
+            pool.save()
+    return pool
 
 
 @given(st.lists(_POSTING, unique=True, max_size=80), st.integers(0, 7), st.randoms())
 def test_pool_terms_are_the_sorted_postings_cut_per_term(keys: list[tuple[str, bytes, int]],
                                                          every: int, rnd: Any) -> None:
     # The same term in several fields (b"" in "actor" and "body") is cut at the field change.
-    postings = [(f, t, d, 1.0, b"v") for f, t, d in keys]
-    rnd.shuffle(postings)
+    postings = _shuffled(keys, rnd)
     with tempfile.TemporaryDirectory() as folder:
-        pool = writing.PostingPool(FileStorage(folder), None, limitmb=1)
-        for n, posting in enumerate(postings, 1):
-            pool.current.append(posting)
-            if every and n % every == 0:  # 0: all in memory
-                pool.save()
-        terms = list(_whoosh_patches._pool_terms(pool))
+        terms = list(_whoosh_patches._pool_terms(_filled_pool(FileStorage(folder), postings,
+                                                              every)))
     expected = sorted(postings)
     assert [p for term in terms for p in term] == expected
     keys_per_term = [{p[:2] for p in term} for term in terms if term]
