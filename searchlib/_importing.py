@@ -4,7 +4,10 @@
 ``ssl``...) only to re-export ``urlretrieve``, which Whoosh never calls; ``whoosh.reading``
 imports the ``cached_property`` package, which imports ``asyncio``, for one property that
 ``functools.cached_property`` serves the same way. Together they were about a quarter of the
-start-up of a one-shot ``search query``.
+start-up of a one-shot ``search query``. ``whoosh.query.terms`` also imports
+``whoosh.lang.morph_en`` for its ``variations`` function, which compiles a few hundred
+regular expressions (~15 ms) for the ``Variations`` query that searchlib's parser never makes;
+it now gets a stand-in ``variations`` that imports the real module when first called.
 
 :func:`import_whoosh` loads Whoosh's modules while those two names resolve to small
 stand-ins, then takes the stand-ins out of ``sys.modules``: any later import of
@@ -28,9 +31,20 @@ def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
     return urllib.request.urlretrieve(*args, **kwargs)
 
 
+def _variations(word: str) -> Any:
+    """``whoosh.lang.morph_en.variations``, imported when (if ever) it is called."""
+    from whoosh.lang.morph_en import variations
+
+    return variations(word)
+
+
+_WANTED = ("whoosh.compat", "whoosh.reading", "whoosh.query")
+
+
 def import_whoosh() -> None:
-    """Import ``whoosh.compat`` and ``whoosh.reading`` cheaply (idempotent)."""
-    if "whoosh.compat" in sys.modules and "whoosh.reading" in sys.modules:
+    """Import ``whoosh.compat``, ``whoosh.reading`` and ``whoosh.query`` cheaply
+    (idempotent)."""
+    if all(name in sys.modules for name in _WANTED):
         return
     stand_ins: dict[str, types.ModuleType] = {}
     if "urllib.request" not in sys.modules and "whoosh.compat" not in sys.modules:
@@ -41,9 +55,14 @@ def import_whoosh() -> None:
         cached = types.ModuleType("cached_property")
         cached.cached_property = functools.cached_property  # type: ignore[attr-defined]
         stand_ins["cached_property"] = cached
+    if "whoosh.lang.morph_en" not in sys.modules and "whoosh.query" not in sys.modules:
+        morph = types.ModuleType("whoosh.lang.morph_en")
+        morph.variations = _variations  # type: ignore[attr-defined]
+        stand_ins["whoosh.lang.morph_en"] = morph
     sys.modules.update(stand_ins)
     try:
         import whoosh.compat
+        import whoosh.query
         import whoosh.reading  # noqa: F401
     finally:
         for name, module in stand_ins.items():

@@ -41,7 +41,7 @@ def test_query_imports_no_tui_network_or_async_modules(seed_index: Path, tmp_pat
     # numpy (~0.15 s to import) only pays for itself on large indexes (facetstore.DENSE_MIN_DOCS).
     for unwanted in ("textual", "tui", "asyncio", "urllib.request", "http.client", "yaml",
                      "searchlib.index", "searchlib.clean", "searchlib.gazetteer", "numpy",
-                     "dateutil.parser"):
+                     "dateutil.parser", "whoosh.lang.morph_en"):
         assert unwanted not in modules, unwanted
 
 
@@ -54,6 +54,11 @@ def test_stand_ins_do_not_outlive_the_whoosh_import(tmp_path: Path) -> None:
         "assert urllib.request.urlopen and cached_property.threaded_cached_property\n"
         "from whoosh import reading\n"
         "assert reading.SegmentReader.deleted_docs_set is not None\n"
+        "assert 'whoosh.lang.morph_en' not in sys.modules\n"
+        "from whoosh.query import terms\n"
+        "assert 'rendered' in terms.variations('render')\n"  # the real module, loaded now
+        "from whoosh.lang import morph_en\n"
+        "assert morph_en.__file__ and sys.modules['whoosh.lang.morph_en'] is morph_en\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO))
     subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True)
