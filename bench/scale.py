@@ -101,6 +101,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "p50_ms": ("query p50 ms (warm)", "lower"),
     "p95_ms": ("query p95 ms (warm)", "lower"),
     "p99_ms": ("query p99 ms (warm)", "lower"),
+    "first_p50_ms": ("query p50 ms (terms' first use)", "lower"),
+    "first_p95_ms": ("query p95 ms (terms' first use)", "lower"),
     "cold_ms": ("cold query ms (process)", "lower"),
 }
 
@@ -703,6 +705,8 @@ def _figures(entry: Mapping[str, Any]) -> dict[str, float]:
         "p50_ms": entry["query"]["p50_ms"],
         "p95_ms": entry["query"]["p95_ms"],
         "p99_ms": entry["query"]["p99_ms"],
+        "first_p50_ms": entry["query"]["first_p50_ms"],
+        "first_p95_ms": entry["query"]["first_p95_ms"],
         "cold_ms": entry["cold"]["median_ms"],
     }
     return {k: float(v) for k, v in figures.items()}
