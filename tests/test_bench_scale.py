@@ -158,6 +158,10 @@ def test_query_mix_uses_ground_truth_filters(seeds_only: Path) -> None:
         assert baselines.QuerySpec.from_json(spec.to_json()) == spec
     assert baselines.percentile([1.0, 2.0, 3.0, 4.0], 50) == pytest.approx(2.5)
     assert baselines.percentile([5.0], 99) == 5.0
+    # The priming query shares no word with the mix: the mix's first pass reads every term
+    # for the first time.
+    words = {w for spec in mix for w in spec.text.lower().replace('"', " ").split()}
+    assert not set(baselines.PRIME.text.lower().split()) & words
 
 
 def test_scale_smoke(tmp_path: Path) -> None:
