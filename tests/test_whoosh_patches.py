@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from whoosh import externalsort, formats, writing
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import TermNotFound
 
 from searchlib import _whoosh_patches
 from searchlib.schema import make_schema
@@ -196,3 +197,28 @@ def test_patched_block_reads_give_the_same_postings(tmp_path: Path,
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", _whoosh_patches._original_goto)
     assert _dump(ix) == patched
     assert _skips(ix) == skips
+
+
+def test_remembered_term_lookups_answer_as_whoosh_does(tmp_path: Path) -> None:
+    ix = _build(tmp_path / "ix", 64)
+    original = _whoosh_patches._TERMS_READER
+    with ix.reader() as reader:
+        terms = reader._terms  # the segment's W3TermsReader
+        present = list(reader.all_terms())[::7]
+        missing = [("body", b"zyxwvut"), ("title", b"iran-missing"), ("nosuchfield", b"iran")]
+        assert len(present) > 20
+        for _ in range(2):  # the second round answers from what the first looked up
+            for term in present + missing:
+                assert (term in terms) == original["__contains__"](terms, term), term
+                for name in ("term_info", "frequency", "doc_frequency"):
+                    try:
+                        want: Any = original[name](terms, *term)
+                    except (KeyError, TermNotFound) as exc:
+                        with pytest.raises(type(exc)):
+                            getattr(terms, name)(*term)
+                        continue
+                    got = getattr(terms, name)(*term)
+                    if name == "term_info":
+                        got, want = vars(got), vars(want)
+                    assert got == want, (name, term)
+        assert len(terms._found) == len(present) + len(missing)
