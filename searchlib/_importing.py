@@ -9,9 +9,9 @@ start-up of a one-shot ``search query``. ``whoosh.query.terms`` also imports
 regular expressions (~15 ms) for the ``Variations`` query that searchlib's parser never makes;
 it now gets a stand-in ``variations`` that imports the real module when first called.
 
-:func:`import_whoosh` loads Whoosh's modules while those two names resolve to small
+:func:`import_whoosh` loads Whoosh's modules while those names resolve to small
 stand-ins, then takes the stand-ins out of ``sys.modules``: any later import of
-``urllib.request`` or ``cached_property`` gets the real module.
+``urllib.request``, ``cached_property`` or ``whoosh.lang.morph_en`` gets the real module.
 """
 
 from __future__ import annotations
