@@ -169,8 +169,7 @@ def _pool_terms(pool: Any, maxfiles: int = 128) -> Iterator[list[Any]]:
     at a time (:func:`_merged_terms`).
     """
     if not pool.runs:
-        items = list(pool.current)
-        sort_postings(items)
+        items = _pool_items(pool)
         fieldnames = list(map(_FIELD, items))
         terms = list(map(_TERM, items))
         starts = range(1, len(items))
