@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DependencyError",
     "GazetteerError",
     "IndexCorruptError",
     "IndexLockedError",
@@ -39,3 +40,7 @@ class GazetteerError(SearchlibError):
 
 class ConfigError(SearchlibError):
     """A configuration file or value is invalid; the message names the file."""
+
+
+class DependencyError(SearchlibError):
+    """A package searchlib needs is missing or broken; the message names what to install."""

@@ -36,7 +36,7 @@ from .extract import extract
 from .gazetteer import Gazetteer
 from .layout import ALIASES, index_paths, load_manifest, read_meta, write_atomic
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
-from .read import DEFAULT_MAX_BYTES, FileInfo, read_file, scan
+from .read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
 from .segments import FileResult, SegmentWorkers, build_segments, commit_segments
 from .storage import open_storage
 
@@ -298,6 +298,16 @@ def build_index(
             if old_files and not _has_index(whoosh_dir):
                 raise IndexCorruptError(f"index at {base} has lost its table of contents; "
                                         "run `search index --rebuild`")
+        # Scanned before anything is written: a broken install or a killed scan leaves the
+        # index as it was.
+        infos, scan_skipped = scan(paths)
+        plan = _Plan(old_files, infos)
+        if any(may_hold_html(path) for path in plan.changed):
+            # A broken extractor must stop the build before anything is written, not show
+            # up later as weaker text (or as one skipped file per page).
+            from .html import trafilatura_extractor
+
+            trafilatura_extractor()
         fresh_start = rebuild or not whoosh_dir.is_dir() or not meta_path.exists()
         if fresh_start:
             # Forget the old manifest first: if this run dies, the next one must not trust
@@ -307,8 +317,6 @@ def build_index(
         if fresh_start:
             # Written now, not only at the end, so an interrupted first build still opens.
             write_atomic(meta_path, _meta(paths, (), 0, finished=False))
-        infos, scan_skipped = scan(paths)
-        plan = _Plan(old_files, infos)
         if batch_size is None:
             # Each commit adds a segment per worker. Eight commits at most keep a large
             # build at a few segments (fast queries) that Whoosh's merge policy leaves

@@ -30,6 +30,7 @@ __all__ = [
     "is_binary",
     "iter_documents",
     "load_yaml_safely",
+    "may_hold_html",
     "read_file",
     "scan",
 ]
@@ -84,6 +85,12 @@ def _format_of(path: str) -> SourceFormat | None:
     if name.endswith(".gz"):
         name = name[:-3]
     return _FORMATS.get(os.path.splitext(name)[1])
+
+
+def may_hold_html(path: str) -> bool:
+    """Whether the file at ``path`` is, or may carry, HTML (an HTML page, or JSON records
+    whose text is markup), so that an index build needs the HTML extractor."""
+    return _format_of(path) in ("html", "json")
 
 
 def _is_sidecar(path: str) -> bool:

@@ -6,6 +6,7 @@ import gzip
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from searchlib.errors import DependencyError
 from searchlib.html import HtmlExtract, parse_html
 
 DATA = Path(__file__).parent / "data" / "html"
@@ -110,6 +112,54 @@ def test_later_container_of_same_class_without_article_text_not_joined() -> None
     assert page.body.startswith("Money changers in central Tehran")
     assert "Subscribe to our newsletter" not in page.body
     assert "Read more" not in page.body
+
+
+# --- the extractor is trafilatura, or the build stops -----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["news_article.html", "jsonld_article.html", "byline_time.html"])
+def test_ordinary_article_pages_take_the_trafilatura_path(name: str) -> None:
+    page = parse_html(_fixture(name))
+    assert page.method == "trafilatura", f"{name}: body came from {page.method!r}"
+    assert page.body
+
+
+def test_missing_trafilatura_raises_a_one_line_dependency_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # None in sys.modules makes ``import trafilatura`` raise ImportError, as a broken install.
+    monkeypatch.setitem(sys.modules, "trafilatura", None)
+    with pytest.raises(DependencyError) as raised:
+        parse_html(_fixture("news_article.html"))
+    message = str(raised.value)
+    assert "trafilatura" in message and "\n" not in message
+
+
+_BLOCK_HTML_CLEAN = (
+    "import sys; sys.modules['lxml_html_clean'] = None; sys.modules['lxml.html.clean'] = None; "
+    "from searchlib.cli import main; main(sys.argv[1:])"
+)
+
+
+def test_index_of_html_without_lxml_html_clean_fails_loudly(tmp_path: Path) -> None:
+    """The fresh-install failure: lxml without lxml_html_clean breaks trafilatura's import."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "page.html").write_text(_fixture("news_article.html"), encoding="utf-8")
+    (src / "note.txt").write_text("Plain notes about a supply depot.\n", encoding="utf-8")
+    env = {**os.environ, "SEARCHLIB_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-c", _BLOCK_HTML_CLEAN, "index", str(src), "--index",
+         str(tmp_path / "ix")],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "trafilatura" in lines[0] and "lxml_html_clean" in lines[0]
+    # Nothing was written, so nothing was indexed with a weaker extractor.
+    assert not (tmp_path / "ix" / "manifest.json").exists()
+    assert not (tmp_path / "ix" / "meta.json").exists()
 
 
 # --- metadata -------------------------------------------------------------------------------
