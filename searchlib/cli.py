@@ -40,6 +40,41 @@ class UserError(click.ClickException):
                    err=True)
 
 
+class _UsageError(click.UsageError):
+    """A bad option or argument: the reason on the first line, then click's usage line."""
+
+    def show(self, file: Any = None) -> None:
+        command = self.ctx.command_path if self.ctx is not None else "search"
+        reason = terminal_safe(self.format_message(), single_line=True)
+        click.echo(f"{command}: {reason}", err=True)
+        if self.ctx is not None:
+            usage = self.ctx.get_usage().removeprefix("Usage: ")
+            click.echo(f"usage: {usage} (see '{command} --help')", err=True)
+
+
+class _Group(click.Group):
+    """A command group whose usage errors put the one-line reason first (see _UsageError)."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    if isinstance(exc, _UsageError):
+        return exc
+    return _UsageError(exc.format_message(), exc.ctx)
+
+
 def _handle_errors(func: F) -> F:
     """Turn library errors into one-line messages with exit status 2, never a traceback."""
 
@@ -101,7 +136,8 @@ def _echo_json(data: Any) -> None:
     click.echo(json_terminal_safe(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="searchlib", prog_name="search")
 def cli() -> None:
     """Search collections of news articles from the terminal.
@@ -519,7 +555,7 @@ def facets_cmd(index_dir: str | None, kind: tuple[str, ...], limit: int, as_json
             click.echo(f"  {count:>6}  {terminal_safe(value, single_line=True)}")
 
 
-@cli.group("gazetteer")
+@cli.group("gazetteer", cls=_Group)
 def gazetteer_group() -> None:
     """Inspect the gazetteer of actors, places and people."""
 
@@ -593,6 +629,10 @@ def tui_cmd(index_dir: str | None) -> None:
     Example:
       search tui --index ~/articles-index
     """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal Textual cannot read keys and spins at ~80% CPU; say so at once.
+        raise UserError("search tui needs a terminal (stdin or stdout is not a TTY); "
+                        "in scripts and pipes use `search query`")
     from tui.app import run_app
 
     run_app(index_dir)

@@ -132,3 +132,20 @@ def test_gazetteer_gaps_and_check(seed_index: Path) -> None:
     code, out, _ = run("check", "--index", str(seed_index), "--json")
     report = json.loads(out)
     assert report["ok"] and report["documents"] == 5 and report["problems"] == []
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (["query", "--bogus", "x"], "search query: No such option '--bogus'"),
+    (["query", "--limit", "0", "x"], "search query: Invalid value for '--limit'"),
+    (["query"], "search query: Missing argument 'QUERY'"),
+    (["bogus"], "search: No such command 'bogus'"),
+    (["gazetteer", "gaps", "--nope"], "search gazetteer gaps: No such option '--nope'"),
+])
+def test_bad_option_gives_the_reason_first_then_one_usage_line(
+        args: list[str], reason: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "searchlib", *args], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(reason), proc.stderr
+    assert len(lines) == 2 and lines[1].startswith("usage: search"), proc.stderr

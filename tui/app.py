@@ -450,10 +450,7 @@ def key_help() -> list[tuple[str, list[tuple[str, str]]]]:
                        ("Backspace", "In an empty box: remove the last filter chip")]),
         ("Results", [("Up/Down", "Move"), ("PgUp/PgDn Home/End", "Page (loads more)"),
                      ("Enter", "Open the article"), *binding_rows(ResultsList.BINDINGS)]),
-        ("Facet sidebar", [("Up/Down", "Move"), ("Enter", "Check / uncheck a value, choose a "
-                                                          "year or month"),
-                           ("Space", "Expand / collapse (Syria > Deir ez-Zor)"),
-                           *binding_rows(FacetTree.BINDINGS)]),
+        ("Facet sidebar", [("Up/Down", "Move"), *binding_rows(FacetTree.BINDINGS)]),
         ("Timeline", binding_rows(Timeline.BINDINGS)),
         ("Reader", binding_rows(ReaderScreen.BINDINGS)),
         ("Similar articles", [("Enter", "Open"), *binding_rows(SimilarScreen.BINDINGS)]),

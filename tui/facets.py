@@ -62,6 +62,10 @@ class FacetTree(Tree[FacetItem]):
         "facet-tree--count", "facet-tree--selected", "facet-tree--heading"}
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Tree's own keys, restated so that the help screen and the README name what they do.
+        Binding("enter", "select_cursor", "Check / uncheck a value, choose a year or month",
+                show=False),
+        Binding("space", "toggle_node", "Expand / collapse (Syria > Deir ez-Zor)", show=False),
         Binding("escape", "back_to_query", "Query", show=False),
     ]
 
