@@ -619,6 +619,39 @@ def export_cmd(out: str, index_dir: str | None, fmt: str, chunk_mb: int) -> None
                err=True)
 
 
+@cli.command("doctor")
+@_index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@_handle_errors
+def doctor_cmd(index_dir: str | None, as_json: bool) -> None:
+    """Check that the install is whole: versions in use, and every path actually working.
+
+    Runs the engine, the HTML extractor, date detection, numpy and the gazetteer on small
+    samples, then opens the index if there is one. Exit status 0 when every required check
+    passes, 2 when one fails (its line says what to install or run).
+
+    \b
+    Example:
+      search doctor
+    """
+    from .config import resolve_index_dir
+    from .doctor import diagnose
+
+    checks = diagnose(resolve_index_dir(index_dir))
+    broken = [c for c in checks if c.required and not c.ok]
+    if as_json:
+        _echo_json({"ok": not broken, "checks": [
+            {"name": c.name, "ok": c.ok, "required": c.required, "version": c.version,
+             "detail": c.detail} for c in checks]})
+    else:
+        safe = functools.partial(terminal_safe, single_line=True)
+        for check in checks:
+            state = "ok" if check.ok else "FAIL" if check.required else "note"
+            click.echo(f"{state:<5} {check.name:<15} {safe(check.version):<26} "
+                       f"{safe(check.detail)}")
+    sys.exit(2 if broken else 0)
+
+
 @cli.command("tui")
 @_index_option
 @_handle_errors

