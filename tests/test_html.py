@@ -423,3 +423,13 @@ def test_benchmark_sample_mean_f1() -> None:
     mean = sum(scores) / len(scores)
     assert len(scores) >= 9
     assert mean >= 0.9, f"mean F1 {mean:.3f} over {len(scores)} pages: {scores}"
+
+
+def test_benchmark_pages_through_the_index_keep_their_text() -> None:
+    """What a user gets: pages indexed as files, text read back from the index."""
+    corpus = _corpus()
+    if corpus is None:
+        pytest.skip("extraction benchmark corpus not available (set SEARCHLIB_CORPORA)")
+    result = _bench_module().through_index(corpus, limit=12)
+    assert len(result.per_page_f1) == 12
+    assert result.f1 >= 0.95, f"mean F1 {result.f1:.3f}: {result.per_page_f1}"
