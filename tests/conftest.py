@@ -13,6 +13,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 
+# Derived data (GeoNames, compiled gazetteers) goes to a cache of this checkout's, never the
+# user's ~/.cache/searchlib: tests must not evict or replace a real install's cache files.
+# Set at import so that subprocesses and index workers inherit it.
+os.environ.setdefault("SEARCHLIB_CACHE_DIR", str(REPO / ".pytest_cache" / "searchlib-cache"))
+
 
 def corpora_dir() -> Path | None:
     """The shared test corpora, when present (``$SEARCHLIB_CORPORA`` or ``../shared/corpora``)."""

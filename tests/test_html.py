@@ -147,11 +147,10 @@ def test_index_of_html_without_lxml_html_clean_fails_loudly(tmp_path: Path) -> N
     src.mkdir()
     (src / "page.html").write_text(_fixture("news_article.html"), encoding="utf-8")
     (src / "note.txt").write_text("Plain notes about a supply depot.\n", encoding="utf-8")
-    env = {**os.environ, "SEARCHLIB_CACHE_DIR": str(tmp_path / "cache")}
     proc = subprocess.run(
         [sys.executable, "-c", _BLOCK_HTML_CLEAN, "index", str(src), "--index",
          str(tmp_path / "ix")],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
