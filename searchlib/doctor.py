@@ -96,9 +96,9 @@ def _extractor() -> str:
 
 
 def _dates() -> str:
-    from htmldate import find_date
+    from .html import htmldate_finder
 
-    found = find_date('<html><head><meta property="article:published_time" '
+    found = htmldate_finder()('<html><head><meta property="article:published_time" '
                       'content="2017-06-21"></head><body></body></html>')
     if found != "2017-06-21":
         raise SearchlibError(f"htmldate read a sample page's date as {found!r}")

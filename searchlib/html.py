@@ -40,7 +40,7 @@ from lxml import etree
 
 from .errors import DependencyError
 
-__all__ = ["HtmlExtract", "parse_html", "trafilatura_extractor"]
+__all__ = ["HtmlExtract", "htmldate_finder", "parse_html", "trafilatura_extractor"]
 
 # trafilatura logs a warning for every page it finds no text in; that is our business.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -206,6 +206,18 @@ def _extract_body(tree: lxml.html.HtmlElement, url: str | None) -> tuple[str, st
     if not paragraphs:
         return "\n\n".join(_fallback_paragraphs(tree)), "blocks"
     return "\n\n".join(_merge_split_body(tree, paragraphs)), "trafilatura"
+
+
+def htmldate_finder() -> Callable[..., Any]:
+    """htmldate's ``find_date``, or :class:`DependencyError` naming what to install."""
+    try:
+        from htmldate import find_date
+    except ImportError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DependencyError(f"HTML publication dates need htmldate, which cannot be "
+                              f"imported: {reason} (reinstall searchlib, or: pip install "
+                              "htmldate)") from exc
+    return cast("Callable[..., Any]", find_date)
 
 
 def trafilatura_extractor() -> Callable[..., Any]:
@@ -804,8 +816,7 @@ def _htmldate(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
     It reads dates in URLs, headers, bylines and element classes: found on 19 of the 21
     benchmark pages that have no date markup, in about 10 ms a page (it copies the tree).
     """
-    from htmldate import find_date
-
+    find_date = htmldate_finder()
     try:
         found = find_date(tree, url=url, extensive_search=False, original_date=True)
     except _MARKUP_ERRORS:  # a failure here must not cost the page its other metadata

@@ -305,9 +305,10 @@ def build_index(
         if any(may_hold_html(path) for path in plan.changed):
             # A broken extractor must stop the build before anything is written, not show
             # up later as weaker text (or as one skipped file per page).
-            from .html import trafilatura_extractor
+            from .html import htmldate_finder, trafilatura_extractor
 
             trafilatura_extractor()
+            htmldate_finder()
         fresh_start = rebuild or not whoosh_dir.is_dir() or not meta_path.exists()
         if fresh_start:
             # Forget the old manifest first: if this run dies, the next one must not trust

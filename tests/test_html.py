@@ -432,3 +432,10 @@ def test_benchmark_pages_through_the_index_keep_their_text() -> None:
     result = _bench_module().through_index(corpus, limit=12)
     assert len(result.per_page_f1) == 12
     assert result.f1 >= 0.95, f"mean F1 {result.f1:.3f}: {result.per_page_f1}"
+
+
+def test_missing_htmldate_raises_a_dependency_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "htmldate", None)
+    with pytest.raises(DependencyError, match="htmldate"):
+        parse_html("<html><body><article><p>No date markup here at all, so the page's "
+                   "date is looked for with htmldate.</p></article></body></html>")
