@@ -127,12 +127,17 @@ def cli() -> None:
               help="Worker processes (default: number of CPUs).")
 @click.option("--max-size", type=click.IntRange(1, 10_000), default=10, show_default=True,
               help="Skip files larger than this many MiB (after decompression).")
+@click.option("--max-seconds", type=click.FloatRange(0.1, 86_400), default=10, show_default=True,
+              help="Skip a file that takes more than this much CPU time to process.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Also index links to files outside the folders given.")
 @click.option("--wait", is_flag=True, help="Wait for another indexer to finish instead of failing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_handle_errors
 def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
               gazetteer: tuple[str, ...], rules: tuple[str, ...], procs: int | None,
-              max_size: int, wait: bool, as_json: bool) -> None:
+              max_size: int, max_seconds: float, follow_symlinks: bool, wait: bool,
+              as_json: bool) -> None:
     """Build or update the index from files and folders (default: seeds/).
 
     Only added, changed and removed files are processed; --rebuild starts over.
@@ -156,7 +161,8 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
             sources, target, rebuild=rebuild, procs=procs,
             gazetteer=[*config.gazetteer, *gazetteer],
             cleaning_rules=[*config.cleaning_rules, *rules],
-            max_bytes=max_size * 1024 * 1024, progress=progress, wait=wait)
+            max_bytes=max_size * 1024 * 1024, progress=progress, wait=wait,
+            max_seconds=max_seconds, follow_symlinks=follow_symlinks)
     finally:
         finish()
     if as_json:

@@ -30,6 +30,7 @@ from typing import Any
 
 from . import facetstore
 from . import schema as schema_mod
+from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
 from .extract import extract
@@ -92,12 +93,14 @@ class _FileEntry:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int) -> None:
+def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
+                 budget: FileBudget | None = None) -> None:
     # Set in the parent before the pool forks, so workers inherit the loaded gazetteer and
     # rules instead of each loading them again.
     _WORKER["gazetteer"] = gazetteer
     _WORKER["rules"] = rules
     _WORKER["max_bytes"] = max_bytes
+    _WORKER["budget"] = budget or FileBudget()
 
 
 def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:
@@ -163,16 +166,47 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
+def _failure(exc: BaseException) -> str:
+    """One line naming an unexpected error, for the reason a file or record was skipped."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to process (RecursionError)"
+    text = " ".join(str(exc).split())[:200]
+    return f"could not be processed ({type(exc).__name__}{': ' + text if text else ''})"
+
+
 def _process_file(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
-    """Read, clean and enrich one file: its documents as ``(key, content hash, fields)``."""
+    """Read, clean and enrich one file: its documents as ``(key, content hash, fields)``.
+
+    Per-file isolation: whatever goes wrong with this file (a hostile input, a bug in a
+    step, the file's CPU or memory budget running out) skips it, or the one record of it,
+    with a reason naming the error; the build goes on with the next file.
+    """
+    budget: FileBudget = _WORKER["budget"]
+    try:
+        with budget.limits():
+            return _process_records(path)
+    except OverBudget as exc:
+        return [], [SkippedFile(path, str(exc))]
+    except MemoryError:
+        return [], [SkippedFile(path, f"needed more than the memory budget "
+                                      f"({(budget.memory_bytes or 0) // 2**20} MiB) to "
+                                      "process; skipped")]
+    except Exception as exc:  # isolation: reported as the reason
+        return [], [SkippedFile(path, _failure(exc))]
+
+
+def _process_records(path: str
+                     ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
     result = read_file(path, max_bytes=_WORKER["max_bytes"])
     docs: list[tuple[str, str, dict[str, Any]]] = []
     skipped = list(result.skipped)
     for doc in result.documents:
         try:
             item = _prepare(doc, _WORKER["gazetteer"], _WORKER["rules"])
-        except RecursionError:
-            skipped.append(SkippedFile(doc.key, "document nested too deeply to parse"))
+        except (OverBudget, MemoryError):
+            raise  # the whole file's budget: it is skipped as a whole
+        except Exception as exc:  # one bad record of many: the rest stay
+            skipped.append(SkippedFile(doc.key, _failure(exc)))
             continue
         if not (item.fields["title"].strip() or item.fields["body"].strip()):
             # Markup with no readable text (or nested past the parser's depth limit): say
@@ -269,6 +303,9 @@ def build_index(
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
     wait: bool = False,
+    max_seconds: float | None = DEFAULT_FILE_SECONDS,
+    max_memory: int | None = DEFAULT_FILE_MEMORY,
+    follow_symlinks: bool = False,
 ) -> IndexSummary:
     """Build or incrementally update the index at ``index_dir`` from files under ``paths``.
 
@@ -277,6 +314,10 @@ def build_index(
     layered over the shipped ones. ``procs`` worker processes read, clean, extract and index
     (default: the number of CPUs). Documents are committed every ``batch_size`` files
     (default: 2,000, or an eighth of the files to index when that is more).
+    Each file may take ``max_seconds`` of CPU time and ``max_memory`` bytes to be read,
+    cleaned and extracted (``None``: unlimited); a file over either, or one that fails in any
+    other way, is skipped with its reason and the build goes on. Symbolic links to files
+    outside the folders given are skipped unless ``follow_symlinks``.
     Raises :class:`IndexLockedError` when another process is writing (unless ``wait``).
     """
     started = time.monotonic()
@@ -285,7 +326,8 @@ def build_index(
     procs = procs or os.cpu_count() or 1
     # Loaded before any work, so a malformed user file fails first, with its message.
     _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
-                 CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes)
+                 CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes,
+                 FileBudget(max_seconds, max_memory))
 
     with _WriteLock(base, wait):
         if rebuild or not whoosh_dir.is_dir():
@@ -307,7 +349,7 @@ def build_index(
         if fresh_start:
             # Written now, not only at the end, so an interrupted first build still opens.
             write_atomic(meta_path, _meta(paths, (), 0, finished=False))
-        infos, scan_skipped = scan(paths)
+        infos, scan_skipped = scan(paths, follow_symlinks=follow_symlinks)
         plan = _Plan(old_files, infos)
         if batch_size is None:
             # Each commit adds a segment per worker. Eight commits at most keep a large
