@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "GazetteerError",
+    "IndexClosedError",
     "IndexCorruptError",
     "IndexLockedError",
     "IndexNotFoundError",
@@ -27,6 +28,10 @@ class IndexNotFoundError(SearchlibError):
 
 class IndexCorruptError(SearchlibError):
     """The index exists but cannot be read (damaged, truncated or from another version)."""
+
+
+class IndexClosedError(SearchlibError):
+    """An :class:`~searchlib.search.Index` was used after ``close()``."""
 
 
 class IndexLockedError(SearchlibError):

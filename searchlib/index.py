@@ -32,7 +32,7 @@ from . import facetstore
 from . import schema as schema_mod
 from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
 from .clean import CleaningRules, clean_document
-from .errors import IndexCorruptError, IndexLockedError
+from .errors import IndexCorruptError, IndexLockedError, SearchlibError
 from .extract import extract
 from .gazetteer import Gazetteer
 from .layout import ALIASES, index_paths, load_manifest, read_meta, write_atomic
@@ -292,13 +292,13 @@ def _meta(paths: Sequence[str | os.PathLike[str]], skipped: Sequence[SkippedFile
 
 
 def build_index(
-    paths: Sequence[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     index_dir: str | os.PathLike[str],
     *,
     rebuild: bool = False,
     procs: int | None = None,
-    gazetteer: Sequence[str | os.PathLike[str]] = (),
-    cleaning_rules: Sequence[str | os.PathLike[str]] = (),
+    gazetteer: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+    cleaning_rules: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
@@ -307,7 +307,8 @@ def build_index(
     max_memory: int | None = DEFAULT_FILE_MEMORY,
     follow_symlinks: bool = False,
 ) -> IndexSummary:
-    """Build or incrementally update the index at ``index_dir`` from files under ``paths``.
+    """Build or incrementally update the index at ``index_dir`` from files under ``paths``
+    (a path or a list of paths).
 
     Only files added, changed (size or mtime) or removed since the last run are processed;
     ``rebuild=True`` starts over. ``gazetteer`` and ``cleaning_rules`` name extra YAML files
@@ -321,6 +322,12 @@ def build_index(
     Raises :class:`IndexLockedError` when another process is writing (unless ``wait``).
     """
     started = time.monotonic()
+    # One path given as a string is one path, not a sequence of one-letter paths.
+    paths = _path_list(paths, "paths")
+    gazetteer = _path_list(gazetteer, "gazetteer")
+    cleaning_rules = _path_list(cleaning_rules, "cleaning_rules")
+    if not isinstance(index_dir, (str, os.PathLike)):
+        raise SearchlibError(f"index_dir must be a path, not {type(index_dir).__name__}")
     base = Path(index_dir)
     whoosh_dir, manifest_path, meta_path = index_paths(base)
     procs = procs or os.cpu_count() or 1
@@ -371,6 +378,22 @@ def build_index(
         added=summary["added"], updated=summary["updated"], removed=summary["removed"],
         unchanged=summary["unchanged"], skipped=tuple(skipped),
         duplicates=summary["duplicates"], elapsed=time.monotonic() - started)
+
+
+def _path_list(value: Any, name: str) -> list[str | os.PathLike[str]]:
+    """``value`` as a list of paths: a single ``str`` or path is one path."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        value = [value]
+    try:
+        items = list(value)
+    except TypeError:
+        raise SearchlibError(f"{name} must be a path or a list of paths, not "
+                             f"{type(value).__name__}") from None
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            raise SearchlibError(f"{name} must be paths (str or os.PathLike); got "
+                                 f"{type(item).__name__} {item!r}")
+    return items
 
 
 def _alias_table(ix: Any, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:

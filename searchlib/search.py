@@ -38,7 +38,7 @@ from whoosh.util.times import datetime_to_long  # noqa: E402
 
 from . import evaluate, facetstore, ranking  # noqa: E402
 from .dates import parse_date_bound  # noqa: E402
-from .errors import IndexCorruptError, QueryError  # noqa: E402
+from .errors import IndexClosedError, IndexCorruptError, QueryError  # noqa: E402
 from .layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
 from .models import Article, EntityMention, Hit, IndexStats, SearchResults  # noqa: E402
 from .schema import FACET_FIELDS, SEARCH_FIELDS, span_edge  # noqa: E402
@@ -254,6 +254,7 @@ def _serialized(method: _F) -> _F:
     @functools.wraps(method)
     def locked(self: Index, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
+            self._check_open()
             return method(self, *args, **kwargs)
 
     return locked  # type: ignore[return-value]
@@ -268,6 +269,7 @@ class Index:
     def __init__(self, path: str | os.PathLike[str], *,
                  gazetteer: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.path = Path(path)
+        self._closed = False
         self._lock = threading.RLock()
         self._meta = read_meta(self.path)
         whoosh_dir, _, _ = index_paths(self.path)
@@ -299,11 +301,20 @@ class Index:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    @_serialized
     def close(self) -> None:
-        """Release the searcher and its open files."""
-        self._searcher.close()
-        self._ix.close()
+        """Release the searcher and its open files. Closing twice is harmless; any other use
+        of a closed index raises :class:`~searchlib.errors.IndexClosedError`."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._searcher.close()
+            self._ix.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise IndexClosedError(f"index at {self.path} has been closed; open it again "
+                                   "with open_index()")
 
     def __enter__(self) -> Index:
         return self
@@ -478,9 +489,9 @@ class Index:
         limit: int = 10,
         page: int = 1,
         sort: SortOrder = "relevance",
-        actors: Sequence[str] = (),
-        locations: Sequence[str] = (),
-        people: Sequence[str] = (),
+        actors: str | Sequence[str] = (),
+        locations: str | Sequence[str] = (),
+        people: str | Sequence[str] = (),
         date_from: str | dt.date | None = None,
         date_to: str | dt.date | None = None,
         snippets: bool = True,
@@ -488,15 +499,24 @@ class Index:
     ) -> SearchResults:
         """Run ``query`` and return one page of hits with facet counts.
 
-        Filters: ``actors``, ``locations`` and ``people`` (OR within a facet, AND across
-        facets; a parent value includes its children), ``date_from``/``date_to`` (a date or
-        ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``; inclusive). Facet counts are disjunctive: the
+        Filters: ``actors``, ``locations`` and ``people`` (a name or a list of names; OR
+        within a facet, AND across facets; a parent value includes its children),
+        ``date_from``/``date_to`` (a date or ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``;
+        inclusive). Facet counts are disjunctive: the
         counts of a facet ignore that facet's own selection. ``snippets=False`` and
         ``facets=False`` skip work a caller does not need (``facets`` is then empty).
         """
         started = time.perf_counter()
+        if not isinstance(query, str):
+            raise QueryError(f"query must be a string, not {type(query).__name__}")
+        for name, value in (("limit", limit), ("page", page)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise QueryError(f"{name} must be a whole number, not {type(value).__name__}")
         if limit < 1 or page < 1:
             raise QueryError("limit and page must be positive")
+        actors = _names(actors, "actors")
+        locations = _names(locations, "locations")
+        people = _names(people, "people")
         if sort not in ("relevance", "date", "newest", "oldest"):
             raise QueryError(f"unknown sort {sort!r}; choose relevance, newest or oldest")
         q = self.parse(query)
@@ -531,7 +551,7 @@ class Index:
         total = final.bit_count()
         hits: list[Hit] = []
         suggestion = None
-        if total:
+        if total > (page - 1) * limit:  # a page past the last one is empty
             # Every document scores the same for a match-all query: newest first is the
             # useful order there (and a stable one, unlike the order of segments).
             order = "newest" if sort == "relevance" and isinstance(q, wq.Every) else sort
@@ -733,11 +753,13 @@ class Index:
     def articles(self) -> Iterator[Article]:
         """Iterate over every article in the index (for export and analysis)."""
         with self._lock:
+            self._check_open()
             searcher = self._fresh()
             reader = searcher.reader()
             docnums = list(reader.all_doc_ids())
         for docnum in docnums:
             with self._lock:
+                self._check_open()
                 stored = reader.stored_fields(docnum)
             yield self._article(stored)
 
@@ -791,7 +813,27 @@ class Index:
     def doc_count(self) -> int:
         """Number of documents."""
         with self._lock:
+            self._check_open()
             return int(self._fresh().doc_count())
+
+
+def _names(value: Any, name: str) -> tuple[str, ...]:
+    """A filter's values as a tuple of names: a single string is one name (``actors="IRGC"``
+    is IRGC, not I, R, G, C); anything else must be an iterable of strings."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise QueryError(f"{name} must be a name or a list of names, not "
+                         f"{type(value).__name__}") from None
+    for item in items:
+        if not isinstance(item, str):
+            raise QueryError(f"{name} must be names (strings); got {type(item).__name__} "
+                             f"{item!r}")
+    return items
 
 
 def _keep_case(original: str, corrected: str) -> str:

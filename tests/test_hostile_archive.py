@@ -6,16 +6,27 @@ assertion is a ratio (4x the input may take at most ~8x the time), never an exac
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+from whoosh.writing import SegmentWriter
 
-from searchlib import build_index
+from searchlib import IndexClosedError, SearchlibError, build_index, open_index
 from searchlib import index as index_mod
 from searchlib.clean import CleaningRules, clean_document
+from searchlib.cli import cli
 from searchlib.models import SourceDocument
+from searchlib.segments import SegmentBuilder
+from searchlib.textsafe import json_terminal_safe, terminal_safe
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
 def _best_time(func: Callable[[], object], repeat: int = 3) -> float:
@@ -136,3 +147,125 @@ def test_a_file_over_its_memory_budget_is_skipped_with_a_reason(tmp_path: Path) 
     assert summary.added == 3
     # The limit is lifted afterwards: this process can allocate again.
     assert len(bytearray(64 * 2**20)) == 64 * 2**20
+
+
+# --- clean errors -----------------------------------------------------------------------------
+
+def _invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def _one_line_error(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("search: "), result.stderr
+    return lines[0]
+
+
+def test_a_full_disk_in_a_worker_is_one_line_naming_the_cause_and_a_log(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whoosh writing a segment in a worker meets ENOSPC, and so does the clean-up after it
+    # (the issue's case printed 98 lines of traceback ending "worker process died").
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(SegmentWriter, "add_document", full)
+    monkeypatch.setattr(SegmentBuilder, "cancel", full)
+    src = tmp_path / "src"
+    src.mkdir()
+    _good_files(src, 45)  # enough for the worker processes to be used
+    line = _one_line_error(_invoke("index", str(src), "--index", str(tmp_path / "ix"),
+                                   "--procs", "2"))
+    assert line.startswith("search: an indexing worker failed: No space left on device; "
+                           "nothing of this batch was committed (details in ")
+    log = Path(line.rsplit("details in ", 1)[1].rstrip(")"))
+    assert "OSError: [Errno 28]" in log.read_text()
+
+
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index_dir = tmp_path_factory.mktemp("seed") / "ix"
+    build_index(str(SEEDS), index_dir)  # one path as a str: not one path per character
+    return index_dir
+
+
+def test_one_path_as_a_string_is_one_path(seed_index: Path) -> None:
+    with open_index(seed_index) as ix:
+        assert ix.doc_count == len(list(SEEDS.iterdir()))
+    with pytest.raises(SearchlibError, match="paths must be paths"):
+        build_index([3], seed_index)  # type: ignore[list-item]
+
+
+def test_a_single_filter_value_is_one_name(seed_index: Path) -> None:
+    with open_index(seed_index) as ix:
+        one = ix.search("*", actors="IRGC")
+        assert one.total == ix.search("*", actors=["IRGC"]).total > 0
+        assert not one.warnings  # not "no actor 'I'", "no actor 'R'"...
+        with pytest.raises(SearchlibError, match="actors must be names"):
+            ix.search("*", actors=[1])  # type: ignore[list-item]
+
+
+def test_a_closed_index_says_so(seed_index: Path) -> None:
+    ix = open_index(seed_index)
+    ix.close()
+    ix.close()  # twice is harmless
+    for use in (lambda: ix.search("iran"), lambda: ix.get("x"), lambda: ix.doc_count,
+                lambda: list(ix.articles()), ix.stats):
+        with pytest.raises(IndexClosedError, match="has been closed; open it again"):
+            use()
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "relevance"])
+def test_a_page_past_the_end_is_empty_not_an_error(seed_index: Path, sort: str) -> None:
+    huge = str(10**20)  # past sys.maxsize: itertools.islice refused it
+    result = _invoke("query", "ISIS", "--index", str(seed_index), "--sort", sort,
+                     "--page", huge, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["hits"] == []
+
+
+def test_lone_surrogates_never_break_printing(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "s.jsonl").write_text('{"title": "Bad \\udc00 title", "text": "\\ud800 Report '
+                                 'from Kobani about the siege.", "author": "\\udfff"}\n')
+    index = str(tmp_path / "ix")
+    assert _invoke("index", str(src), "--index", index).exit_code == 0
+    for args in (["query", "Kobani"], ["query", "Kobani", "--json"], ["query", "*"]):
+        result = _invoke(*args, "--index", index)
+        assert result.exit_code == 0 and "\ufffd" in result.stdout, result.output
+    doc_id = json.loads(_invoke("query", "Kobani", "--json", "--index", index).stdout
+                        )["hits"][0]["id"]
+    assert _invoke("show", doc_id, "--index", index).exit_code == 0
+    out = tmp_path / "out.jsonl"
+    assert _invoke("export", "--format", "jsonl", str(out), "--index", index).exit_code == 0
+    assert "\ufffd" in out.read_text(encoding="utf-8")
+
+
+# Format characters (Unicode category Cf) but the two joiners scripts and emoji need.
+_FORMAT_CHARS = [c for c in map(chr, range(0x110000))
+                 if unicodedata.category(c) == "Cf" and c not in "\u200c\u200d"]
+
+
+def test_every_format_character_is_escaped_for_the_terminal() -> None:
+    text = "a" + "".join(_FORMAT_CHARS) + "\u2028\u2029b"
+    shown = terminal_safe(text)
+    assert not [c for c in shown if unicodedata.category(c) in ("Cf", "Zl", "Zp")
+                and c not in "\u200c\u200d"]
+    assert "\\u061c" in shown and "\\u200b" in shown and "\\U000e0041" in shown
+    as_json = json.dumps(text, ensure_ascii=False)
+    assert json.loads(json_terminal_safe(as_json)) == text  # the same JSON value
+    assert not [c for c in json_terminal_safe(as_json) if c in _FORMAT_CHARS]
+
+
+def test_arabic_marks_zero_width_and_tags_do_not_reach_the_terminal(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    sneaky = "Pay\u061c\u200b\u2060\U000e0041\U000e007f here"
+    (src / f"n{sneaky}.txt").write_text(f"Title {sneaky}\n\nThe convoy reached Homs. {sneaky}\n")
+    index = str(tmp_path / "ix")
+    assert _invoke("index", str(src), "--index", index).exit_code == 0
+    for args in (["query", "convoy"], ["query", "convoy", "--json"], ["stats"]):
+        result = _invoke(*args, "--index", index)
+        assert not [c for c in result.output if c in _FORMAT_CHARS], (args, result.output)
