@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import facetstore
 from .errors import SearchlibError
-from .index import LOCK, doc_id
+from .index import JOURNAL, LOCK, STAGING, doc_id
 from .layout import index_paths, load_manifest, read_meta
 from .read import scan
 from .storage import open_storage
@@ -230,8 +231,17 @@ def check_index(index_dir: str | os.PathLike[str],
 
     ``sources`` are the files and folders to compare with (default: the sources recorded by
     the last build). Never raises for a damaged or missing index: see ``CheckReport.problems``.
+    The checksums of ``meta.json``, the manifest and the facet file are verified too.
     """
-    base = Path(index_dir)
+    try:
+        return _check(Path(index_dir), sources)
+    except Exception as exc:  # the report is the contract: even a bug here ends up in it
+        return CheckReport(str(index_dir), False, 0, 0, (
+            f"the check itself failed ({_describe(exc)}); if `search index --rebuild` does "
+            "not fix the index, please report this",))
+
+
+def _check(base: Path, sources: Sequence[str | os.PathLike[str]] | None) -> CheckReport:
     whoosh_dir, manifest_path, _ = index_paths(base)
     checker = _Checker(base)
     note = _writer_note(base)
@@ -255,6 +265,19 @@ def check_index(index_dir: str | os.PathLike[str],
         checker.problems.append(str(exc))
     if not manifest_path.exists() and checker.documents:
         checker.problems.append(f"index at {base} has no manifest.json; {_REBUILD}")
+    facets_problem = facetstore.verify(base)
+    if facets_problem:
+        # Searches do not use a damaged facet file (they compute the data instead); the
+        # next `search index` writes it again.
+        checker.problems.append(f"the facet file {base / facetstore.FACETS_FILE} "
+                                f"{facets_problem}; run `search index` to write it again")
+    if (base / JOURNAL).exists():
+        checker.notes.append("a rebuild was interrupted while its new index was being "
+                             f"swapped in; {_UPDATE}")
+    elif (base / STAGING).exists() and note is None:
+        checker.notes.append("an interrupted rebuild left its unfinished copy in "
+                             f"{base / STAGING}; the index itself is whole, and the next "
+                             "`search index` deletes the copy")
 
     duplicated = sorted(d for d, n in checker.ids.items() if n > 1)
     if duplicated:
@@ -264,10 +287,10 @@ def check_index(index_dir: str | os.PathLike[str],
 
     expected: dict[str, str] = {}
     for entry in manifest_files.values():
-        if isinstance(entry, dict):
-            for key in entry.get("indexed", ()):
-                if isinstance(key, str):
-                    expected[doc_id(key)] = key
+        indexed = entry.get("indexed") if isinstance(entry, dict) else None
+        for key in indexed if isinstance(indexed, list) else ():
+            if isinstance(key, str):
+                expected[doc_id(key)] = key
     index_broken = any("segment" in p or "table of contents" in p for p in checker.problems)
     if manifest_files and not index_broken:
         absent = [key for d, key in expected.items() if d not in checker.ids]
@@ -281,8 +304,9 @@ def check_index(index_dir: str | os.PathLike[str],
                 f"{len(extra)} document(s) in the index are not in the manifest yet (an "
                 f"interrupted update, e.g. {min(extra)}); {_UPDATE}")
 
+    recorded = meta.get("sources")
     roots = [os.path.abspath(os.fspath(s)) for s in sources] if sources is not None else [
-        str(s) for s in meta.get("sources", ()) if isinstance(s, str)]
+        s for s in (recorded if isinstance(recorded, list) else ()) if isinstance(s, str)]
     missing: list[str] = []
     unindexed: list[str] = []
     changed: list[str] = []

@@ -154,7 +154,11 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
     sources = list(paths) or _recorded_sources(target)
     for source in sources:
         if not os.path.exists(source):
-            raise UserError(f"{source}: no such file or directory")
+            if paths:
+                raise UserError(f"{source}: no such file or directory")
+            raise UserError(f"{source}, a folder the index at {target} was built from, no "
+                            "longer exists; name the folders to index: `search index PATH "
+                            f"--index {target} --rebuild`")
     progress, finish = _progress_reporter()
     try:
         summary = build_index(
@@ -172,19 +176,19 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
 
 
 def _recorded_sources(target: Any) -> list[str]:
-    """The folders the index at ``target`` was built from (``seeds`` for a new index).
+    """The folders the index at ``target`` was built from (``seeds`` for a new index)."""
+    from .layout import has_index_files, recorded_sources
 
-    Read from meta.json directly: an index of an older schema version is refused by
-    ``read_meta``, yet ``search index --rebuild`` must still know what to rebuild it from.
-    """
-    from .layout import index_paths
-
-    try:
-        with open(index_paths(target)[2], encoding="utf-8") as fh:
-            recorded = json.load(fh).get("sources", [])
-    except (OSError, ValueError, AttributeError):
-        recorded = []
-    return [s for s in recorded if isinstance(s, str)] or ["seeds"]
+    recorded = recorded_sources(target)
+    if recorded:
+        return recorded
+    if has_index_files(target):
+        # Never fall back to ./seeds for an existing index: that would silently replace it
+        # with whatever ./seeds holds.
+        raise UserError(f"the index at {target} no longer records which folders it was built "
+                        "from (meta.json and manifest.json are damaged); name them: "
+                        f"`search index PATH --index {target} --rebuild`")
+    return ["seeds"]
 
 
 def _progress_reporter() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:

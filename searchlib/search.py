@@ -272,17 +272,8 @@ class Index:
         self._closed = False
         self._lock = threading.RLock()
         self._meta = read_meta(self.path)
-        whoosh_dir, _, _ = index_paths(self.path)
-        try:
-            # Without mmap: Whoosh copies every memory-mapped segment file it opens into a
-            # BytesIO (hundreds of MB at 10,000 articles, ~0.2 s before the first query);
-            # plain file reads serve the few blocks a search touches as fast.
-            self._ix = FileStorage(str(whoosh_dir), supports_mmap=False).open_index()
-            self._searcher = self._ix.searcher(weighting=ranking.weighting())
-        except Exception as exc:  # Whoosh raises many types for damaged files
-            raise IndexCorruptError(
-                f"index at {self.path} is damaged ({type(exc).__name__}: {exc}); "
-                "run `search index --rebuild`") from None
+        self._whoosh_dir, _, _ = index_paths(self.path)
+        self._ix, self._searcher, self._whoosh_id = self._open_whoosh()
         self._gazetteer_files = [Path(p) for p in gazetteer]
         self._gazetteer_obj: Gazetteer | None = None
         self._aliases: dict[str, dict[str, str]] | None = None
@@ -322,8 +313,59 @@ class Index:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _open_whoosh(self) -> tuple[Any, Any, tuple[int, int]]:
+        """Open the Whoosh index and a searcher; also return the folder's identity."""
+        try:
+            folder = os.stat(self._whoosh_dir)
+            # Without mmap: Whoosh copies every memory-mapped segment file it opens into a
+            # BytesIO (hundreds of MB at 10,000 articles, ~0.2 s before the first query);
+            # plain file reads serve the few blocks a search touches as fast.
+            ix = FileStorage(str(self._whoosh_dir), supports_mmap=False).open_index()
+            searcher = ix.searcher(weighting=ranking.weighting())
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            raise IndexCorruptError(
+                f"index at {self.path} is damaged ({type(exc).__name__}: {exc}); "
+                "run `search index --rebuild`") from None
+        return ix, searcher, (folder.st_dev, folder.st_ino)
+
+    def _rebuilt(self) -> bool:
+        """True when the Whoosh folder was replaced (a rebuild swapped a new index in)."""
+        try:
+            folder = os.stat(self._whoosh_dir)
+        except OSError:
+            return False  # mid-swap on a system without atomic exchange: keep the old one
+        return (folder.st_dev, folder.st_ino) != self._whoosh_id
+
+    def _forget(self) -> None:
+        """Drop everything cached from the previous generation of the index."""
+        self._facets = None
+        self._evaluation = None
+        self._stored_docs = {}
+        self._aliases = None
+        self._manifest = None
+        self._records = None
+
     def _fresh(self) -> Any:
-        """The searcher, reopened if a writer committed since it was opened."""
+        """The searcher, reopened if a writer committed since it was opened.
+
+        A commit adds a generation to the same Whoosh folder, and Whoosh's refresh reuses
+        the segments both generations share. A rebuild swaps in a different folder whose
+        segments and generation numbers have nothing to do with the old ones: refreshing
+        across it mixed the two (every document counted twice), so the index is reopened
+        whole instead, with its metadata.
+        """
+        if self._rebuilt():
+            ix, searcher, whoosh_id = self._open_whoosh()
+            try:
+                meta = read_meta(self.path)
+            except IndexCorruptError:
+                meta = self._meta  # only statistics come from it; the index itself opened
+            old_ix, old_searcher = self._ix, self._searcher
+            self._ix, self._searcher, self._whoosh_id, self._meta = ix, searcher, whoosh_id, meta
+            old_searcher.close()
+            old_ix.close()
+            self._forget()
+            return self._searcher
         if not self._searcher.up_to_date():
             try:
                 self._searcher = self._searcher.refresh()
@@ -332,12 +374,7 @@ class Index:
                 stale = self._searcher
                 self._searcher = self._ix.searcher(weighting=ranking.weighting())
                 stale.close()
-            self._facets = None
-            self._evaluation = None
-            self._stored_docs = {}
-            self._aliases = None
-            self._manifest = None
-            self._records = None
+            self._forget()
         return self._searcher
 
     # --- parsing ---------------------------------------------------------------------------
@@ -740,9 +777,11 @@ class Index:
             hash_of: dict[str, str] = {}
             keys_of: dict[str, list[str]] = {}
             for entry in self._manifest.get("files", {}).values():
-                for record, content in entry.get("records", {}).items():
-                    hash_of[record] = content
-                    keys_of.setdefault(content, []).append(record)
+                records = entry.get("records") if isinstance(entry, dict) else None
+                for record, content in (records if isinstance(records, dict) else {}).items():
+                    if isinstance(content, str):  # a damaged entry is no duplicate of anything
+                        hash_of[record] = content
+                        keys_of.setdefault(content, []).append(record)
             self._records = (hash_of, keys_of)
         hash_of, keys_of = self._records
         own = hash_of.get(key)
@@ -786,18 +825,20 @@ class Index:
     @_serialized
     def stats(self) -> IndexStats:
         """Document count, size on disk, last update and skipped files of this index."""
+        documents = self._fresh().doc_count()  # first: a rebuild may bring new metadata
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
-        last = self._meta.get("last_update")
         return IndexStats(
-            path=str(self.path), documents=self._fresh().doc_count(), size_bytes=size,
-            last_update=dt.datetime.fromisoformat(last) if last else None,
-            skipped=len(self._meta.get("skipped", ())),
-            sources=tuple(self._meta.get("sources", ())))
+            path=str(self.path), documents=documents, size_bytes=size,
+            last_update=_parse_time(self._meta.get("last_update")),
+            skipped=len(self.skipped), sources=tuple(
+                s for s in _as_list(self._meta.get("sources")) if isinstance(s, str)))
 
     @property
     def skipped(self) -> list[dict[str, str]]:
         """Files skipped by the last build, as ``{"path", "reason"}`` records."""
-        return list(self._meta.get("skipped", ()))
+        return [s for s in _as_list(self._meta.get("skipped"))
+                if isinstance(s, dict) and isinstance(s.get("path"), str)
+                and isinstance(s.get("reason"), str)]
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -815,6 +856,19 @@ class Index:
         with self._lock:
             self._check_open()
             return int(self._fresh().doc_count())
+
+
+def _as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list (metadata read from a file may hold anything), else []."""
+    return value if isinstance(value, list) else []
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    """An ISO timestamp from metadata, or None if it is missing or malformed."""
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _names(value: Any, name: str) -> tuple[str, ...]:

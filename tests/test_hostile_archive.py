@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import time
 import unicodedata
 from collections.abc import Callable
@@ -16,10 +17,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from whoosh.writing import SegmentWriter
 
-from searchlib import IndexClosedError, SearchlibError, build_index, open_index
+from searchlib import IndexClosedError, IndexLockedError, SearchlibError, build_index, open_index
 from searchlib import index as index_mod
+from searchlib.budget import FileBudget
+from searchlib.check import check_index
 from searchlib.clean import CleaningRules, clean_document
 from searchlib.cli import cli
 from searchlib.models import SourceDocument
@@ -269,3 +274,252 @@ def test_arabic_marks_zero_width_and_tags_do_not_reach_the_terminal(tmp_path: Pa
     for args in (["query", "convoy"], ["query", "convoy", "--json"], ["stats"]):
         result = _invoke(*args, "--index", index)
         assert not [c for c in result.output if c in _FORMAT_CHARS], (args, result.output)
+
+
+# --- rebuilds and damaged metadata ------------------------------------------------------------
+
+def _small_source(tmp_path: Path) -> Path:
+    src = tmp_path / "articles"
+    src.mkdir()
+    _good_files(src, 4)
+    return src
+
+
+def test_a_damaged_meta_is_fixed_by_the_rebuild_its_message_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _small_source(tmp_path)
+    index = tmp_path / "ix"
+    build_index([src], index)
+    (index / "meta.json").write_text("{garbage")
+    # A ./seeds folder in the working directory must not be what gets indexed instead.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "wrong.txt").write_text("Wrong\n\nNot from the archive.\n")
+    message = _one_line_error(_invoke("query", "convoy", "--index", str(index)))
+    assert "run `search index --rebuild`" in message
+    result = _invoke("index", "--rebuild", "--index", str(index))
+    assert result.exit_code == 0, result.output
+    with open_index(index) as ix:
+        assert sorted(Path(a.path).parent for a in ix.articles()) == [src] * 4
+
+
+def test_with_meta_and_manifest_damaged_the_fix_names_the_folders(tmp_path: Path) -> None:
+    src = _small_source(tmp_path)
+    index = tmp_path / "ix"
+    build_index([src], index)
+    (index / "meta.json").write_text("[]")
+    (index / "manifest.json").write_text('{"files": 3}')
+    message = _one_line_error(_invoke("index", "--rebuild", "--index", str(index)))
+    assert message == (f"search: the index at {index} no longer records which folders it was "
+                       f"built from (meta.json and manifest.json are damaged); name them: "
+                       f"`search index PATH --index {index} --rebuild`")
+    result = _invoke("index", str(src), "--rebuild", "--index", str(index))
+    assert result.exit_code == 0, result.output
+    assert check_index(index).ok
+
+
+def test_a_failed_rebuild_leaves_the_old_index_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _small_source(tmp_path)
+    index = tmp_path / "ix"
+    build_index([src], index)
+    (src / "more.txt").write_text("More\n\nAnother convoy.\n")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(SegmentWriter, "add_document", broken)
+    with pytest.raises(OSError, match="No space left on device"):
+        build_index([src], index, rebuild=True, procs=1)
+    monkeypatch.undo()
+    with open_index(index) as ix:
+        assert ix.doc_count == 4
+    assert check_index(index).ok
+    assert build_index([src], index).added == 1  # the next run cleans up and goes on
+    assert not (index / "rebuild.tmp").exists()
+
+
+# --- integrity ----------------------------------------------------------------------------------
+
+def _facet_index(tmp_path: Path) -> tuple[Path, Path]:
+    src = tmp_path / "src"
+    src.mkdir()
+    for n in range(6):
+        place = "London" if n < 2 else "Paris"
+        (src / f"a{n}.txt").write_text(f"Report {n}\n\nOfficials in {place} met on Monday.\n")
+    index = tmp_path / "ix"
+    build_index([src], index, procs=1)
+    return src, index
+
+
+def test_swapped_facet_entries_are_caught_and_never_used(tmp_path: Path) -> None:
+    _, index = _facet_index(tmp_path)
+    with open_index(index) as ix:
+        want = ix.search("*", locations=["United Kingdom"]).total
+    assert want == 2
+    facets = index / "facets.bin"
+    blob = facets.read_bytes().decode("latin-1")
+    uk = blob.index('["United Kingdom"')
+    fr = blob.index('["France"')
+    one = blob[uk:blob.index("]", uk) + 1]
+    other = blob[fr:blob.index("]", fr) + 1]
+    # Same offsets format; swap the names' spans so each name points at the other's bits.
+    swapped = blob.replace(one, "\0").replace(other, one.replace("United Kingdom", "France"))
+    swapped = swapped.replace("\0", other.replace("France", "United Kingdom"))
+    assert swapped != blob
+    facets.write_bytes(swapped.encode("latin-1"))
+    report = check_index(index)
+    assert not report.ok and any("facets.bin fails its checksum" in p for p in report.problems)
+    with open_index(index) as ix:  # the damaged file is not used: counts are computed
+        assert ix.search("*", locations=["United Kingdom"]).total == want
+    build_index([index.parent / "src"], index)  # nothing changed, but the file is rewritten
+    assert check_index(index).ok
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "meta.json"])
+def test_a_changed_digit_in_manifest_or_meta_fails_the_checksum(tmp_path: Path,
+                                                                 name: str) -> None:
+    src, index = _facet_index(tmp_path)
+    path = index / name
+    text = path.read_text()
+    at = text.index('"size": ') + 8 if name == "manifest.json" else text.index('"documents": ') + 13
+    path.write_text(text[:at] + str((int(text[at]) + 1) % 10) + text[at + 1:])
+    report = check_index(index)
+    assert not report.ok and any("checksum" in p and "search index --rebuild" in p
+                                 for p in report.problems), report.problems
+    result = _invoke("index", "--rebuild", "--index", str(index))  # the fix named works
+    assert result.exit_code == 0, result.output
+    assert check_index(index, [src]).ok
+
+
+@pytest.mark.parametrize("damage", [
+    {"meta.json": {"schema_version": None, "sources": 3, "skipped": 7, "last_update": 5}},
+    {"manifest.json": {"files": {"/x": {"records": 3, "indexed": 4, "mtime_ns": "a"}}}},
+    {"manifest.json": {"files": {"/x": {"records": {"k": 1}, "indexed": "abc"}}}},
+], ids=["meta-types", "manifest-types", "manifest-values"])
+def test_entries_of_the_wrong_type_never_crash_check_stats_or_show(
+        tmp_path: Path, damage: dict[str, dict[str, object]]) -> None:
+    _, index = _facet_index(tmp_path)
+    with open_index(index) as ix:
+        doc_id = ix.search("*").hits[0].id
+    for name, data in damage.items():
+        (index / name).write_text(json.dumps(data))
+    report = check_index(index)  # never raises
+    assert all("check itself failed" not in p for p in report.problems)
+    for args in (["check"], ["stats"], ["show", doc_id], ["query", "officials"]):
+        result = _invoke(*args, "--index", str(index))
+        assert "internal error" not in result.output and "Traceback" not in result.output, (
+            args, result.output)
+        assert result.exit_code in (0, 1, 2), (args, result.output)
+
+
+def test_deleting_write_lock_does_not_let_a_second_writer_in(tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    with index_mod._WriteLock(index, wait=False):
+        (index / "write.lock").unlink()
+        with pytest.raises(IndexLockedError):
+            build_index([SEEDS], index)
+        shutil.rmtree(index / "write.lock", ignore_errors=True)
+        (index / "write.lock").mkdir()  # a directory where the note goes: still locked
+        with pytest.raises(IndexLockedError):
+            build_index([SEEDS], index)
+    (index / "write.lock").rmdir()
+    (index / "write.lock").mkdir()
+    # Unlocked, a directory named write.lock does not stop a build either.
+    assert build_index([SEEDS], index).added == 5
+
+
+# --- fuzzing the readers ------------------------------------------------------------------------
+
+_FUZZ = settings(max_examples=int(60 * float(os.environ.get("SEARCHLIB_PROPERTY_SCALE", "1"))),
+                 deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                       HealthCheck.too_slow])
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["text", "title", "body", "date", "url", "x"]) | st.text(max_size=8),
+        inner, max_size=4),
+    max_leaves=30)
+
+
+def _nested(depth: int, kind: str) -> str:
+    if kind == "list":
+        return "[" * depth + "]" * depth
+    if kind == "dict":
+        return '{"a": ' * depth + "1" + "}" * depth
+    return '{"text": "Report from Homs", "meta": ' + "[" * depth + "]" * depth + "}"
+
+
+@pytest.fixture(scope="module")
+def worker() -> None:
+    from searchlib.gazetteer import default_gazetteer
+
+    index_mod._init_worker(default_gazetteer(), CleaningRules.load([]), 2**20,
+                           FileBudget(seconds=20, memory_bytes=None))
+
+
+def _process_never_raises(path: Path) -> None:
+    docs, skipped = index_mod._process_file(str(path))
+    for key, _hash, fields in docs:
+        assert key.startswith(str(path)) and isinstance(fields["body"], str)
+        fields["info"].encode("utf-8")  # no lone surrogate survives reading
+    for item in skipped:
+        assert item.reason and "\n" not in item.reason
+
+
+@_FUZZ
+@given(value=_JSON_VALUES, depth=st.integers(0, 3000),
+       kind=st.sampled_from(["list", "dict", "field"]), lines=st.booleans())
+def test_json_readers_skip_or_index_never_raise(tmp_path_factory: pytest.TempPathFactory,
+                                                worker: None, value: object, depth: int,
+                                                kind: str, lines: bool) -> None:
+    folder = tmp_path_factory.mktemp("fuzz-json")
+    nested = _nested(depth, kind) or "[]"
+    text = (json.dumps(value) + "\n" + nested + "\n" if lines
+            else "[" + json.dumps(value) + ", " + nested + "]")
+    path = folder / ("f.jsonl" if lines else "f.json")
+    path.write_text(text)
+    _process_never_raises(path)
+
+
+@_FUZZ
+@given(front=st.text(max_size=300), depth=st.integers(0, 1200),
+       style=st.sampled_from(["flow", "block", "anchors"]), sidecar=st.booleans())
+def test_yaml_readers_skip_or_index_never_raise(tmp_path_factory: pytest.TempPathFactory,
+                                                worker: None, front: str, depth: int,
+                                                style: str, sidecar: bool) -> None:
+    folder = tmp_path_factory.mktemp("fuzz-yaml")
+    if style == "flow":
+        nested = "x: " + "[" * depth + "1" + "]" * depth
+    elif style == "block":
+        nested = "".join("  " * i + "k:\n" for i in range(min(depth, 300))) + "  " * 300 + "v"
+    else:
+        nested = "a: &a [1]\nb: " + "[*a, " * min(depth, 200) + "1" + "]" * min(depth, 200)
+    yaml_text = front + "\n" + nested + "\n"
+    if sidecar:
+        path = folder / "s.txt"
+        path.write_text("Report\n\nThe convoy reached Homs.\n")
+        (folder / "s.txt.yaml").write_text(yaml_text)
+    else:
+        path = folder / "f.md"
+        path.write_text(f"---\n{yaml_text}---\nThe convoy reached Homs.\n")
+    _process_never_raises(path)
+
+
+@_FUZZ
+@given(soup=st.lists(st.sampled_from(["<p>", "</p>", "<div>", "</div>", "<b>", "<script>",
+                                      "</script>", "<table><tr><td>", "&amp;", "&#0;", "<!--",
+                                      "-->", "<h1>", "</h1>", "\ud800", "word ", "Homs. "]),
+                     max_size=200),
+       depth=st.integers(0, 5000), tiny=st.integers(0, 3000))
+def test_html_reader_skips_or_indexes_never_raises(tmp_path_factory: pytest.TempPathFactory,
+                                                   worker: None, soup: list[str], depth: int,
+                                                   tiny: int) -> None:
+    folder = tmp_path_factory.mktemp("fuzz-html")
+    html = ("<html><body>" + "<div>" * depth + "".join(soup) + "<p>and then</p>" * tiny
+            + "</div>" * depth + "</body></html>")
+    path = folder / "f.html"
+    path.write_text(html, encoding="utf-8", errors="surrogatepass")
+    _process_never_raises(path)
