@@ -221,6 +221,18 @@ class _Checker:
                     column[docnum]
 
 
+def _source_changed(key: str, manifest_files: dict[str, Any]) -> bool:
+    """Whether the file of record ``key`` is gone or differs from its manifest entry."""
+    path = key if key in manifest_files else key.rsplit("#", 1)[0]
+    entry = manifest_files.get(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return True
+    return not isinstance(entry, dict) or (entry.get("mtime_ns"), entry.get("size")) != (
+        st.st_mtime_ns, st.st_size)
+
+
 def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
@@ -294,10 +306,20 @@ def _check(base: Path, sources: Sequence[str | os.PathLike[str]] | None) -> Chec
     index_broken = any("segment" in p or "table of contents" in p for p in checker.problems)
     if manifest_files and not index_broken:
         absent = [key for d, key in expected.items() if d not in checker.ids]
-        if absent:
+        # A document whose file was removed or changed since the manifest was written was
+        # deleted by an update killed between its commit and its manifest: the next run
+        # finishes that update. Only a document of an unchanged file means damage.
+        pending = [key for key in absent if _source_changed(key, manifest_files)]
+        lost = [key for key in absent if key not in set(pending)]
+        if lost:
             checker.problems.append(
-                f"{len(absent)} document(s) listed in the manifest are missing from the index "
-                f"(e.g. {min(absent)}); {_REBUILD}")
+                f"{len(lost)} document(s) listed in the manifest are missing from the index "
+                f"(e.g. {min(lost)}); {_REBUILD}")
+        if pending:
+            checker.notes.append(
+                f"{len(pending)} document(s) of removed or changed files are already gone from "
+                f"the index but still in the manifest (an interrupted update, e.g. "
+                f"{min(pending)}); {_UPDATE}")
         extra = [checker.id_paths[d] for d in checker.ids if d not in expected]
         if extra:
             checker.notes.append(

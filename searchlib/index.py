@@ -314,8 +314,10 @@ def _has_index(whoosh_dir: Path) -> bool:
 def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
     """Open the Whoosh index through the durable storage, creating it when needed."""
     if rebuild or not _has_index(whoosh_dir):
-        if whoosh_dir.exists():
+        if whoosh_dir.is_dir() and not whoosh_dir.is_symlink():
             shutil.rmtree(whoosh_dir)
+        elif whoosh_dir.exists() or whoosh_dir.is_symlink():
+            whoosh_dir.unlink()  # a file (or link) where the index folder belongs: damage
         return open_storage(whoosh_dir, create=True).create_index(schema_mod.make_schema())
     try:
         ix = open_storage(whoosh_dir).open_index()

@@ -109,6 +109,10 @@ def load_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
 def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read ``meta.json`` of an index, raising the errors a user can act on."""
     whoosh_dir, _, meta_path = index_paths(index_dir)
+    if whoosh_dir.exists() and not whoosh_dir.is_dir():
+        raise IndexCorruptError(
+            f"index at {index_dir} is damaged ({WHOOSH_DIR} is not a folder); run "
+            "`search index --rebuild`")
     if not whoosh_dir.is_dir():
         raise IndexNotFoundError(
             f"no index at {index_dir}; build one with `search index PATH --index {index_dir}`")

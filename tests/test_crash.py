@@ -286,6 +286,26 @@ def test_crash_after_commit_of_new_files_leaves_no_duplicates(tmp_path: Path) ->
     assert check_index(index_dir).ok
 
 
+def test_crash_after_commit_of_an_update_that_deletes_is_an_interruption_not_damage(
+        tmp_path: Path) -> None:
+    src = tmp_path / "corpus"
+    _make_corpus(src, 60)
+    index_dir = tmp_path / "ix"
+    build_index([src], index_dir, procs=1)
+    for path in sorted(src.iterdir())[:10]:
+        path.unlink()
+    # The final commit deletes the 10 documents; killed before the manifest says so.
+    killed = _run(src, index_dir, batch=100, mode="manifest", arg=0)
+    assert killed.returncode == -signal.SIGKILL
+    assert len(_indexed_paths(index_dir)) == 50 and len(_committed_keys(index_dir)) == 60
+    report = check_index(index_dir)
+    assert report.ok, report.problems  # not "damaged": the next run finishes the update
+    assert any("interrupted update" in n and "run `search index`" in n for n in report.notes)
+    build_index([src], index_dir, procs=1)
+    report = check_index(index_dir)
+    assert report.ok and not report.notes, (report.problems, report.notes)
+
+
 def test_interrupted_rebuild_is_finished_by_the_next_run(corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     build_index([corpus], index_dir, procs=1)

@@ -523,3 +523,17 @@ def test_html_reader_skips_or_indexes_never_raises(tmp_path_factory: pytest.Temp
     path = folder / "f.html"
     path.write_text(html, encoding="utf-8", errors="surrogatepass")
     _process_never_raises(path)
+
+
+@pytest.mark.parametrize("fix", [["index"], ["index", "--rebuild"]])
+def test_a_file_where_the_whoosh_folder_belongs_names_a_fix_that_works(
+        tmp_path: Path, fix: list[str]) -> None:
+    src, index = _facet_index(tmp_path)
+    shutil.rmtree(index / "whoosh")
+    (index / "whoosh").write_text("not a folder")
+    message = _one_line_error(_invoke("query", "officials", "--index", str(index)))
+    assert message == (f"search: index at {index} is damaged (whoosh is not a folder); run "
+                       "`search index --rebuild`")
+    result = _invoke(*fix, "--index", str(index))
+    assert result.exit_code == 0, result.output
+    assert check_index(index, [src]).ok
