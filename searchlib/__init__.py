@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     ConfigError,
     GazetteerError,
+    IndexClosedError,
     IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
@@ -46,6 +47,7 @@ __all__ = [
     "GazetteerError",
     "Hit",
     "Index",
+    "IndexClosedError",
     "IndexCorruptError",
     "IndexLockedError",
     "IndexNotFoundError",

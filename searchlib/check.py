@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import facetstore
 from .errors import SearchlibError
-from .index import LOCK, doc_id
+from .index import JOURNAL, LOCK, STAGING, doc_id
 from .layout import index_paths, load_manifest, read_meta
 from .read import scan
 from .storage import open_storage
@@ -220,6 +221,18 @@ class _Checker:
                     column[docnum]
 
 
+def _source_changed(key: str, manifest_files: dict[str, Any]) -> bool:
+    """Whether the file of record ``key`` is gone or differs from its manifest entry."""
+    path = key if key in manifest_files else key.rsplit("#", 1)[0]
+    entry = manifest_files.get(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return True
+    return not isinstance(entry, dict) or (entry.get("mtime_ns"), entry.get("size")) != (
+        st.st_mtime_ns, st.st_size)
+
+
 def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
@@ -230,8 +243,17 @@ def check_index(index_dir: str | os.PathLike[str],
 
     ``sources`` are the files and folders to compare with (default: the sources recorded by
     the last build). Never raises for a damaged or missing index: see ``CheckReport.problems``.
+    The checksums of ``meta.json``, the manifest and the facet file are verified too.
     """
-    base = Path(index_dir)
+    try:
+        return _check(Path(index_dir), sources)
+    except Exception as exc:  # the report is the contract: even a bug here ends up in it
+        return CheckReport(str(index_dir), False, 0, 0, (
+            f"the check itself failed ({_describe(exc)}); if `search index --rebuild` does "
+            "not fix the index, please report this",))
+
+
+def _check(base: Path, sources: Sequence[str | os.PathLike[str]] | None) -> CheckReport:
     whoosh_dir, manifest_path, _ = index_paths(base)
     checker = _Checker(base)
     note = _writer_note(base)
@@ -255,6 +277,19 @@ def check_index(index_dir: str | os.PathLike[str],
         checker.problems.append(str(exc))
     if not manifest_path.exists() and checker.documents:
         checker.problems.append(f"index at {base} has no manifest.json; {_REBUILD}")
+    facets_problem = facetstore.verify(base)
+    if facets_problem:
+        # Searches do not use a damaged facet file (they compute the data instead); the
+        # next `search index` writes it again.
+        checker.problems.append(f"the facet file {base / facetstore.FACETS_FILE} "
+                                f"{facets_problem}; run `search index` to write it again")
+    if (base / JOURNAL).exists():
+        checker.notes.append("a rebuild was interrupted while its new index was being "
+                             f"swapped in; {_UPDATE}")
+    elif (base / STAGING).exists() and note is None:
+        checker.notes.append("an interrupted rebuild left its unfinished copy in "
+                             f"{base / STAGING}; the index itself is whole, and the next "
+                             "`search index` deletes the copy")
 
     duplicated = sorted(d for d, n in checker.ids.items() if n > 1)
     if duplicated:
@@ -264,25 +299,36 @@ def check_index(index_dir: str | os.PathLike[str],
 
     expected: dict[str, str] = {}
     for entry in manifest_files.values():
-        if isinstance(entry, dict):
-            for key in entry.get("indexed", ()):
-                if isinstance(key, str):
-                    expected[doc_id(key)] = key
+        indexed = entry.get("indexed") if isinstance(entry, dict) else None
+        for key in indexed if isinstance(indexed, list) else ():
+            if isinstance(key, str):
+                expected[doc_id(key)] = key
     index_broken = any("segment" in p or "table of contents" in p for p in checker.problems)
     if manifest_files and not index_broken:
         absent = [key for d, key in expected.items() if d not in checker.ids]
-        if absent:
+        # A document whose file was removed or changed since the manifest was written was
+        # deleted by an update killed between its commit and its manifest: the next run
+        # finishes that update. Only a document of an unchanged file means damage.
+        pending = [key for key in absent if _source_changed(key, manifest_files)]
+        lost = [key for key in absent if key not in set(pending)]
+        if lost:
             checker.problems.append(
-                f"{len(absent)} document(s) listed in the manifest are missing from the index "
-                f"(e.g. {min(absent)}); {_REBUILD}")
+                f"{len(lost)} document(s) listed in the manifest are missing from the index "
+                f"(e.g. {min(lost)}); {_REBUILD}")
+        if pending:
+            checker.notes.append(
+                f"{len(pending)} document(s) of removed or changed files are already gone from "
+                f"the index but still in the manifest (an interrupted update, e.g. "
+                f"{min(pending)}); {_UPDATE}")
         extra = [checker.id_paths[d] for d in checker.ids if d not in expected]
         if extra:
             checker.notes.append(
                 f"{len(extra)} document(s) in the index are not in the manifest yet (an "
                 f"interrupted update, e.g. {min(extra)}); {_UPDATE}")
 
+    recorded = meta.get("sources")
     roots = [os.path.abspath(os.fspath(s)) for s in sources] if sources is not None else [
-        str(s) for s in meta.get("sources", ()) if isinstance(s, str)]
+        s for s in (recorded if isinstance(recorded, list) else ()) if isinstance(s, str)]
     missing: list[str] = []
     unindexed: list[str] = []
     changed: list[str] = []

@@ -163,12 +163,17 @@ def cli() -> None:
               help="Worker processes (default: number of CPUs).")
 @click.option("--max-size", type=click.IntRange(1, 10_000), default=10, show_default=True,
               help="Skip files larger than this many MiB (after decompression).")
+@click.option("--max-seconds", type=click.FloatRange(0.1, 86_400), default=10, show_default=True,
+              help="Skip a file that takes more than this much CPU time to process.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Also index links to files outside the folders given.")
 @click.option("--wait", is_flag=True, help="Wait for another indexer to finish instead of failing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_handle_errors
 def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
               gazetteer: tuple[str, ...], rules: tuple[str, ...], procs: int | None,
-              max_size: int, wait: bool, as_json: bool) -> None:
+              max_size: int, max_seconds: float, follow_symlinks: bool, wait: bool,
+              as_json: bool) -> None:
     """Build or update the index from files and folders (default: seeds/).
 
     Only added, changed and removed files are processed; --rebuild starts over.
@@ -185,14 +190,19 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
     sources = list(paths) or _recorded_sources(target)
     for source in sources:
         if not os.path.exists(source):
-            raise UserError(f"{source}: no such file or directory")
+            if paths:
+                raise UserError(f"{source}: no such file or directory")
+            raise UserError(f"{source}, a folder the index at {target} was built from, no "
+                            "longer exists; name the folders to index: `search index PATH "
+                            f"--index {target} --rebuild`")
     progress, finish = _progress_reporter()
     try:
         summary = build_index(
             sources, target, rebuild=rebuild, procs=procs,
             gazetteer=[*config.gazetteer, *gazetteer],
             cleaning_rules=[*config.cleaning_rules, *rules],
-            max_bytes=max_size * 1024 * 1024, progress=progress, wait=wait)
+            max_bytes=max_size * 1024 * 1024, progress=progress, wait=wait,
+            max_seconds=max_seconds, follow_symlinks=follow_symlinks)
     finally:
         finish()
     if as_json:
@@ -202,19 +212,19 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
 
 
 def _recorded_sources(target: Any) -> list[str]:
-    """The folders the index at ``target`` was built from (``seeds`` for a new index).
+    """The folders the index at ``target`` was built from (``seeds`` for a new index)."""
+    from .layout import has_index_files, recorded_sources
 
-    Read from meta.json directly: an index of an older schema version is refused by
-    ``read_meta``, yet ``search index --rebuild`` must still know what to rebuild it from.
-    """
-    from .layout import index_paths
-
-    try:
-        with open(index_paths(target)[2], encoding="utf-8") as fh:
-            recorded = json.load(fh).get("sources", [])
-    except (OSError, ValueError, AttributeError):
-        recorded = []
-    return [s for s in recorded if isinstance(s, str)] or ["seeds"]
+    recorded = recorded_sources(target)
+    if recorded:
+        return recorded
+    if has_index_files(target):
+        # Never fall back to ./seeds for an existing index: that would silently replace it
+        # with whatever ./seeds holds.
+        raise UserError(f"the index at {target} no longer records which folders it was built "
+                        "from (meta.json and manifest.json are damaged); name them: "
+                        f"`search index PATH --index {target} --rebuild`")
+    return ["seeds"]
 
 
 def _progress_reporter() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:

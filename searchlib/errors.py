@@ -6,6 +6,7 @@ __all__ = [
     "ConfigError",
     "DependencyError",
     "GazetteerError",
+    "IndexClosedError",
     "IndexCorruptError",
     "IndexLockedError",
     "IndexNotFoundError",
@@ -28,6 +29,10 @@ class IndexNotFoundError(SearchlibError):
 
 class IndexCorruptError(SearchlibError):
     """The index exists but cannot be read (damaged, truncated or from another version)."""
+
+
+class IndexClosedError(SearchlibError):
+    """An :class:`~searchlib.search.Index` was used after ``close()``."""
 
 
 class IndexLockedError(SearchlibError):

@@ -58,6 +58,7 @@ __all__ = [
     "iter_bits",
     "load",
     "mask_to_bits",
+    "verify",
     "write",
 ]
 
@@ -69,11 +70,14 @@ FACETS_FILE = "facets.bin"
 #: whole query on a smaller index, so a one-shot ``search query`` there never loads it.
 DENSE_MIN_DOCS = 50_000
 
-_MAGIC = b"SLFACETS1\n"
-_FORMAT = 2
-#: Older formats still read (version 1 lacks the rare values' docnum lists, which are then
-#: derived from the bitsets when first needed).
-_READABLE = (1, 2)
+# Files of format 3 and later start with _MAGIC and end with the CRC-32 of everything before
+# it: a changed byte anywhere (two facet values' entries swapped, a digit changed) made
+# filters and counts silently wrong before. Files without one (older releases) are not used:
+# the data is computed from the index instead and the next `search index` rewrites the file.
+_MAGIC = b"SLFACETS2\n"
+_OLD_MAGIC = b"SLFACETS1\n"
+_FORMAT = 3
+_READABLE = (3,)
 #: Facet kind -> Whoosh field holding its values as terms.
 _TERM_KINDS = {"actor": "actor", "location": "location", "person": "person"}
 
@@ -523,13 +527,42 @@ def dumps(data: FacetData) -> bytes:
         header["rare"] = rare
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     body = zlib.compress(b"".join(chunks), 1)
-    return _MAGIC + len(head).to_bytes(4, "little") + head + body
+    payload = _MAGIC + len(head).to_bytes(4, "little") + head + body
+    return payload + zlib.crc32(payload).to_bytes(4, "little")
+
+
+def _verified(blob: bytes) -> bytes:
+    """``blob`` without its checksum, or ``ValueError`` saying what is wrong with it."""
+    if blob.startswith(_OLD_MAGIC):
+        raise ValueError("written by an older release, without a checksum")
+    if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 8:
+        raise ValueError("not a searchlib facet file")
+    payload, stored = blob[:-4], int.from_bytes(blob[-4:], "little")
+    if zlib.crc32(payload) != stored:
+        raise ValueError("fails its checksum (damaged)")
+    return payload
+
+
+def verify(index_dir: str | os.PathLike[str]) -> str | None:
+    """What is wrong with the stored facet file of ``index_dir``, or None if it is whole
+    (or absent: searches then compute the data). Never raises."""
+    try:
+        blob = _path(index_dir).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    try:
+        loads(blob)
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error, RecursionError) as exc:
+        return str(exc) if isinstance(exc, ValueError) else f"is malformed ({type(exc).__name__})"
+    return None
 
 
 def loads(blob: bytes) -> FacetData:
-    """Parse the ``facets.bin`` format; raises ``ValueError`` on anything malformed."""
-    if not blob.startswith(_MAGIC):
-        raise ValueError("not a searchlib facet file")
+    """Parse the ``facets.bin`` format; raises ``ValueError`` on anything malformed or failing
+    its checksum."""
+    blob = _verified(blob)
     start = len(_MAGIC) + 4
     length = int.from_bytes(blob[len(_MAGIC):start], "little")
     header = json.loads(blob[start:start + length].decode("utf-8"))
@@ -579,7 +612,7 @@ def load(index_dir: str | os.PathLike[str], reader: Any) -> FacetData | None:
         return None
     try:
         data = loads(blob)
-    except (ValueError, KeyError, TypeError, IndexError, zlib.error):
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error, RecursionError):
         return None  # damaged or from another release: rebuilt in memory instead
     if data.key != index_key(reader) or data.size != reader.doc_count_all():
         return None

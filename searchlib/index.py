@@ -16,7 +16,9 @@ claims more than the index holds.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
@@ -30,15 +32,26 @@ from typing import Any
 
 from . import facetstore
 from . import schema as schema_mod
+from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
 from .clean import CleaningRules, clean_document
-from .errors import IndexCorruptError, IndexLockedError
+from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
 from .extract import extract
 from .gazetteer import Gazetteer
-from .layout import ALIASES, index_paths, load_manifest, read_meta, write_atomic
+from .layout import (
+    ALIASES,
+    MANIFEST,
+    META,
+    WHOOSH_DIR,
+    checked_json,
+    index_paths,
+    load_manifest,
+    read_meta,
+    write_atomic,
+)
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
 from .read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
 from .segments import FileResult, SegmentWorkers, build_segments, commit_segments
-from .storage import open_storage
+from .storage import fsync_directory, open_storage
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
 # searchlib.layout existed.
@@ -92,12 +105,14 @@ class _FileEntry:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int) -> None:
+def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
+                 budget: FileBudget | None = None) -> None:
     # Set in the parent before the pool forks, so workers inherit the loaded gazetteer and
     # rules instead of each loading them again.
     _WORKER["gazetteer"] = gazetteer
     _WORKER["rules"] = rules
     _WORKER["max_bytes"] = max_bytes
+    _WORKER["budget"] = budget or FileBudget()
 
 
 def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:
@@ -163,16 +178,54 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
+def _failure(exc: BaseException) -> str:
+    """One line naming an unexpected error, for the reason a file or record was skipped."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to process (RecursionError)"
+    text = " ".join(str(exc).split())[:200]
+    return f"could not be processed ({type(exc).__name__}{': ' + text if text else ''})"
+
+
+# A missing or broken package: the build must stop with the message, never skip file after
+# file (or worse, index weaker text) as if the files were at fault.
+_BROKEN_INSTALL = (DependencyError, ImportError)
+
+
 def _process_file(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
-    """Read, clean and enrich one file: its documents as ``(key, content hash, fields)``."""
+    """Read, clean and enrich one file: its documents as ``(key, content hash, fields)``.
+
+    Per-file isolation: whatever goes wrong with this file (a hostile input, a bug in a
+    step, the file's CPU or memory budget running out) skips it, or the one record of it,
+    with a reason naming the error; the build goes on with the next file.
+    """
+    budget: FileBudget = _WORKER["budget"]
+    try:
+        with budget.limits():
+            return _process_records(path)
+    except _BROKEN_INSTALL:
+        raise  # not this file's fault: every later file would fail alike, so stop loudly
+    except OverBudget as exc:
+        return [], [SkippedFile(path, str(exc))]
+    except MemoryError:
+        return [], [SkippedFile(path, f"needed more than the memory budget "
+                                      f"({(budget.memory_bytes or 0) // 2**20} MiB) to "
+                                      "process; skipped")]
+    except Exception as exc:  # isolation: reported as the reason
+        return [], [SkippedFile(path, _failure(exc))]
+
+
+def _process_records(path: str
+                     ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
     result = read_file(path, max_bytes=_WORKER["max_bytes"])
     docs: list[tuple[str, str, dict[str, Any]]] = []
     skipped = list(result.skipped)
     for doc in result.documents:
         try:
             item = _prepare(doc, _WORKER["gazetteer"], _WORKER["rules"])
-        except RecursionError:
-            skipped.append(SkippedFile(doc.key, "document nested too deeply to parse"))
+        except (OverBudget, MemoryError, *_BROKEN_INSTALL):
+            raise  # the whole file's budget, or a broken install: not this record's fault
+        except Exception as exc:  # one bad record of many: the rest stay
+            skipped.append(SkippedFile(doc.key, _failure(exc)))
             continue
         if not (item.fields["title"].strip() or item.fields["body"].strip()):
             # Markup with no readable text (or nested past the parser's depth limit): say
@@ -186,42 +239,78 @@ def _process_file(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], lis
 # --- build --------------------------------------------------------------------------------
 
 class _WriteLock:
-    """An exclusive advisory lock on the index directory, released by the kernel if we die.
+    """An exclusive lock on the index directory, released by the kernel if we die.
 
-    ``fcntl.flock`` cannot go stale: a killed writer's lock vanishes with its process, so a
-    leftover lock file from a dead process never blocks the next run.
+    The lock is ``fcntl.flock`` on an open descriptor of the index directory itself, not on
+    a file inside it: deleting ``write.lock`` (or replacing it with a directory) used to let a
+    second writer in, and a directory cannot be deleted while it holds an index. A killed
+    writer's lock vanishes with its process (and its workers, which share the descriptor),
+    so it never goes stale. ``write.lock`` only holds "process N since T" for the message a
+    second writer gets and for ``search check``; if it cannot be written, nothing depends on it.
     """
 
     def __init__(self, index_dir: Path, wait: bool) -> None:
+        self.dir = index_dir
         self.path = index_dir / LOCK
         self.wait = wait
-        self.fh: Any = None
+        self.fd: int | None = None
 
     def __enter__(self) -> _WriteLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+", encoding="utf-8")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
+            os.close(fd)
             raise IndexLockedError(
-                f"index {self.path.parent} is being updated by {holder}; "
+                f"index {self.dir} is being updated by {self._holder()}; "
                 "try again later or pass --wait") from None
-        fh.seek(0)
-        fh.truncate()
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
         started = dt.datetime.now().isoformat(timespec="seconds")
-        fh.write(f"process {os.getpid()} since {started}")
-        fh.flush()
-        self.fh = fh
+        self._note(f"process {os.getpid()} since {started}")
         return self
 
+    def _holder(self) -> str:
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            text = ""
+        return text or "another process"
+
+    def _note(self, text: str) -> None:
+        try:
+            if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+                return  # not ours to write through (a link) or over (a directory)
+            self.path.write_text(text, encoding="utf-8")
+        except OSError:
+            pass  # only informative: the lock is the directory's
+
+    def verify(self) -> None:
+        """Raise :class:`IndexLockedError` unless this lock still covers the index directory.
+
+        Called before each commit: if the directory was deleted or replaced while we built
+        (and so another writer may have taken a lock on the new one), we must not commit.
+        """
+        if self.fd is None:
+            return
+        try:
+            same = os.path.samestat(os.fstat(self.fd), os.stat(self.dir))
+        except OSError:
+            same = False
+        if not same:
+            raise IndexLockedError(f"index directory {self.dir} was removed or replaced during "
+                                   "the update; nothing more was committed. Run `search index` "
+                                   "again")
+
     def __exit__(self, *exc: object) -> None:
-        if self.fh is not None:
-            self.fh.truncate(0)
-            fcntl.flock(self.fh, fcntl.LOCK_UN)
-            self.fh.close()
+        if self.fd is not None:
+            self._note("")
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
 
 
 def _has_index(whoosh_dir: Path) -> bool:
@@ -232,8 +321,10 @@ def _has_index(whoosh_dir: Path) -> bool:
 def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
     """Open the Whoosh index through the durable storage, creating it when needed."""
     if rebuild or not _has_index(whoosh_dir):
-        if whoosh_dir.exists():
+        if whoosh_dir.is_dir() and not whoosh_dir.is_symlink():
             shutil.rmtree(whoosh_dir)
+        elif whoosh_dir.exists() or whoosh_dir.is_symlink():
+            whoosh_dir.unlink()  # a file (or link) where the index folder belongs: damage
         return open_storage(whoosh_dir, create=True).create_index(schema_mod.make_schema())
     try:
         ix = open_storage(whoosh_dir).open_index()
@@ -245,99 +336,262 @@ def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
             "run `search index --rebuild`") from None
 
 
-def _meta(paths: Sequence[str | os.PathLike[str]], skipped: Sequence[SkippedFile],
-          documents: int, finished: bool) -> str:
-    return json.dumps({
+def _meta(sources: Sequence[str], skipped: Sequence[SkippedFile], documents: int,
+          finished: bool) -> str:
+    return checked_json({
         "schema_version": schema_mod.SCHEMA_VERSION,
-        "sources": sorted({os.path.abspath(os.fspath(p)) for p in paths}),
+        "sources": list(sources),
         "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "complete": finished,
         "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
         "documents": documents,
-    }, ensure_ascii=False, indent=1)
+    }, indent=1)
 
 
 def build_index(
-    paths: Sequence[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     index_dir: str | os.PathLike[str],
     *,
     rebuild: bool = False,
     procs: int | None = None,
-    gazetteer: Sequence[str | os.PathLike[str]] = (),
-    cleaning_rules: Sequence[str | os.PathLike[str]] = (),
+    gazetteer: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+    cleaning_rules: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
     wait: bool = False,
+    max_seconds: float | None = DEFAULT_FILE_SECONDS,
+    max_memory: int | None = DEFAULT_FILE_MEMORY,
+    follow_symlinks: bool = False,
 ) -> IndexSummary:
-    """Build or incrementally update the index at ``index_dir`` from files under ``paths``.
+    """Build or incrementally update the index at ``index_dir`` from files under ``paths``
+    (a path or a list of paths).
 
     Only files added, changed (size or mtime) or removed since the last run are processed;
     ``rebuild=True`` starts over. ``gazetteer`` and ``cleaning_rules`` name extra YAML files
     layered over the shipped ones. ``procs`` worker processes read, clean, extract and index
     (default: the number of CPUs). Documents are committed every ``batch_size`` files
     (default: 2,000, or an eighth of the files to index when that is more).
+    Each file may take ``max_seconds`` of CPU time and ``max_memory`` bytes to be read,
+    cleaned and extracted (``None``: unlimited); a file over either, or one that fails in any
+    other way, is skipped with its reason and the build goes on. Symbolic links to files
+    outside the folders given are skipped unless ``follow_symlinks``.
     Raises :class:`IndexLockedError` when another process is writing (unless ``wait``).
     """
     started = time.monotonic()
+    # One path given as a string is one path, not a sequence of one-letter paths.
+    paths = _path_list(paths, "paths")
+    gazetteer = _path_list(gazetteer, "gazetteer")
+    cleaning_rules = _path_list(cleaning_rules, "cleaning_rules")
+    if not isinstance(index_dir, (str, os.PathLike)):
+        raise SearchlibError(f"index_dir must be a path, not {type(index_dir).__name__}")
     base = Path(index_dir)
     whoosh_dir, manifest_path, meta_path = index_paths(base)
     procs = procs or os.cpu_count() or 1
     # Loaded before any work, so a malformed user file fails first, with its message.
     _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
-                 CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes)
+                 CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes,
+                 FileBudget(max_seconds, max_memory))
 
-    with _WriteLock(base, wait):
-        if rebuild or not whoosh_dir.is_dir():
-            old_files: dict[str, Any] = {}
-        else:
-            old_files = load_manifest(base)["files"]
-            # An index from an incompatible release cannot be updated in place.
-            if old_files or meta_path.exists():
-                read_meta(base)
-            if old_files and not _has_index(whoosh_dir):
-                raise IndexCorruptError(f"index at {base} has lost its table of contents; "
-                                        "run `search index --rebuild`")
-        # Scanned before anything is written: a broken install or a killed scan leaves the
-        # index as it was.
-        infos, scan_skipped = scan(paths)
-        plan = _Plan(old_files, infos)
-        if any(may_hold_html(path) for path in plan.changed):
-            # A broken extractor must stop the build before anything is written, not show
-            # up later as weaker text (or as one skipped file per page).
-            from .html import htmldate_finder, trafilatura_extractor
-
-            trafilatura_extractor()
-            htmldate_finder()
-        fresh_start = rebuild or not whoosh_dir.is_dir() or not meta_path.exists()
-        if fresh_start:
-            # Forget the old manifest first: if this run dies, the next one must not trust
-            # a manifest that describes documents the new, empty index does not hold.
-            write_atomic(manifest_path, json.dumps({"version": 1, "files": {}}))
-        ix = _open_or_create(whoosh_dir, rebuild)
-        if fresh_start:
-            # Written now, not only at the end, so an interrupted first build still opens.
-            write_atomic(meta_path, _meta(paths, (), 0, finished=False))
-        if batch_size is None:
-            # Each commit adds a segment per worker. Eight commits at most keep a large
-            # build at a few segments (fast queries) that Whoosh's merge policy leaves
-            # alone: smaller batches made it merge tens of thousands of documents in this
-            # process, single-threaded, while the workers waited.
-            batch_size = max(_BATCH_FILES, -(-len(plan.changed) // _MAX_COMMITS))
-        summary = plan.run(ix, procs, batch_size, progress, manifest_path)
-        skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
-        write_atomic(meta_path, _meta(paths, skipped, ix.doc_count(), finished=True))
-        if plan.touched or not (base / ALIASES).exists():
-            write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
-                                                    ensure_ascii=False))
-        ix.close()
-        if plan.touched or not (base / facetstore.FACETS_FILE).exists():
-            # Saves every later search process from reading all facet postings on start.
-            facetstore.write(base)
+    with _WriteLock(base, wait) as lock:
+        finish_interrupted_rebuild(base)
+        # A rebuild over an existing index builds beside it and swaps the new one in only
+        # once it is complete: readers see the old index meanwhile, and a rebuild that is
+        # killed or fails leaves it whole.
+        staged = rebuild and any(p.exists() for p in (whoosh_dir, manifest_path, meta_path))
+        target = base / STAGING if staged else base
+        if staged:
+            if target.exists():
+                shutil.rmtree(target)
+            target.mkdir()
+        counts, skipped = _build_into(
+            target, paths, rebuild=rebuild, procs=procs, batch_size=batch_size,
+            progress=progress, follow_symlinks=follow_symlinks, lock=lock)
+        if staged:
+            _swap_in(base)
     return IndexSummary(
-        added=summary["added"], updated=summary["updated"], removed=summary["removed"],
-        unchanged=summary["unchanged"], skipped=tuple(skipped),
-        duplicates=summary["duplicates"], elapsed=time.monotonic() - started)
+        added=counts["added"], updated=counts["updated"], removed=counts["removed"],
+        unchanged=counts["unchanged"], skipped=tuple(skipped),
+        duplicates=counts["duplicates"], elapsed=time.monotonic() - started)
+
+
+def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild: bool,
+                procs: int, batch_size: int | None, progress: ProgressCallback | None,
+                follow_symlinks: bool, lock: _WriteLock
+                ) -> tuple[dict[str, int], list[SkippedFile]]:
+    """Build or update the index files in ``base`` (the index itself, or a staging folder
+    for a rebuild); the caller holds the write lock."""
+    whoosh_dir, manifest_path, meta_path = index_paths(base)
+    sources = _sources(paths)
+    if rebuild or not whoosh_dir.is_dir():
+        old_files: dict[str, Any] = {}
+    else:
+        old_files = load_manifest(base)["files"]
+        # An index from an incompatible release cannot be updated in place.
+        if old_files or meta_path.exists():
+            read_meta(base)
+        if old_files and not _has_index(whoosh_dir):
+            raise IndexCorruptError(f"index at {base} has lost its table of contents; "
+                                    "run `search index --rebuild`")
+    # Scanned before anything is written: a broken install or a killed scan leaves the
+    # index as it was.
+    infos, scan_skipped = scan(paths, follow_symlinks=follow_symlinks)
+    plan = _Plan(old_files, infos, sources, lock.verify)
+    if any(may_hold_html(path) for path in plan.changed):
+        # A broken extractor must stop the build before anything is written, not show up
+        # later as weaker text (or as one skipped file per page).
+        from .html import htmldate_finder, trafilatura_extractor
+
+        trafilatura_extractor()
+        htmldate_finder()
+    fresh_start = rebuild or not whoosh_dir.is_dir() or not meta_path.exists()
+    if fresh_start:
+        # Forget the old manifest first: if this run dies, the next one must not trust
+        # a manifest that describes documents the new, empty index does not hold.
+        write_atomic(manifest_path, _manifest_json({}, sources))
+        # Written before the Whoosh folder exists, so that an index interrupted at any
+        # point after it appears opens, and records what it is built from.
+        write_atomic(meta_path, _meta(sources, (), 0, finished=False))
+    ix = _open_or_create(whoosh_dir, rebuild)
+    if batch_size is None:
+        # Each commit adds a segment per worker. Eight commits at most keep a large
+        # build at a few segments (fast queries) that Whoosh's merge policy leaves
+        # alone: smaller batches made it merge tens of thousands of documents in this
+        # process, single-threaded, while the workers waited.
+        batch_size = max(_BATCH_FILES, -(-len(plan.changed) // _MAX_COMMITS))
+    counts = plan.run(ix, procs, batch_size, progress, manifest_path)
+    skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
+    lock.verify()
+    write_atomic(meta_path, _meta(sources, skipped, ix.doc_count(), finished=True))
+    if plan.touched or not (base / ALIASES).exists():
+        write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
+                                                ensure_ascii=False))
+    ix.close()
+    if plan.touched or not (base / facetstore.FACETS_FILE).exists() or facetstore.verify(base):
+        # Saves every later search process from reading all facet postings on start. A
+        # damaged file (or one without a checksum) is written again too.
+        facetstore.write(base)
+    return counts, skipped
+
+
+def _sources(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    return sorted({os.path.abspath(os.fspath(p)) for p in paths})
+
+
+def _manifest_json(files: Mapping[str, Any], sources: Sequence[str]) -> str:
+    # The sources are recorded here as well as in meta.json, so that `search index
+    # --rebuild` still knows what to rebuild from when either file is damaged.
+    return checked_json({"version": 1, "sources": list(sources), "files": files})
+
+
+# --- atomic rebuild ------------------------------------------------------------------------
+
+#: Folder inside the index where a rebuild writes the new index.
+STAGING = "rebuild.tmp"
+#: Written once the staged index is complete: from then on the rebuild is finished (rolled
+#: forward) by whichever writer runs next, even if this one dies during the swap.
+JOURNAL = "rebuild.json"
+# Files moved from the staging folder into the index after the Whoosh folder (the facet
+# file and alias table first: readers check them against the Whoosh index they belong to).
+_STAGED_FILES = (facetstore.FACETS_FILE, ALIASES, MANIFEST, META)
+
+
+def _swap_in(base: Path) -> None:
+    """Make the complete index staged in ``base/STAGING`` the index at ``base``."""
+    staging = base / STAGING
+    fsync_directory(staging)
+    new = os.stat(staging / WHOOSH_DIR)
+    write_atomic(base / JOURNAL, json.dumps({"whoosh": [new.st_dev, new.st_ino]}))
+    _roll_forward(base)
+
+
+def finish_interrupted_rebuild(base: str | os.PathLike[str]) -> bool:
+    """Complete or discard a rebuild that a previous writer did not finish; the caller holds
+    the write lock. Returns True when there was one.
+
+    With a journal the staged index was complete: it is swapped in. Without one the rebuild
+    died before it was: its folder is deleted and the old index, never touched, stays.
+    """
+    base = Path(base)
+    if (base / JOURNAL).exists():
+        _roll_forward(base)
+        return True
+    if (base / STAGING).exists():
+        shutil.rmtree(base / STAGING)
+        return True
+    return False
+
+
+def _roll_forward(base: Path) -> None:
+    """Move the staged index into place; safe to repeat after dying at any step."""
+    staging = base / STAGING
+    try:
+        with open(base / JOURNAL, encoding="utf-8") as fh:
+            new_id = tuple(json.load(fh)["whoosh"])
+    except (OSError, ValueError, KeyError, TypeError):
+        new_id = ()  # written atomically, so only tampering gets here: use what is staged
+    current = base / WHOOSH_DIR
+    try:
+        here = os.stat(current)
+        swapped = (here.st_dev, here.st_ino) == new_id
+    except FileNotFoundError:
+        swapped = False
+    if not swapped and (staging / WHOOSH_DIR).is_dir():
+        _exchange(staging / WHOOSH_DIR, current)
+    for name in _STAGED_FILES:
+        if (staging / name).exists():
+            os.replace(staging / name, base / name)
+    fsync_directory(base)
+    os.unlink(base / JOURNAL)
+    fsync_directory(base)
+    shutil.rmtree(staging, ignore_errors=True)  # the old Whoosh folder is in it now
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(new: Path, current: Path) -> None:
+    """Put directory ``new`` at ``current`` and the old ``current`` at ``new``, atomically.
+
+    Linux's ``renameat2(RENAME_EXCHANGE)`` swaps the two names in one step: a reader opening
+    ``current`` finds the old index or the new one, never neither. Where it is missing
+    (other systems, some file systems) two renames leave ``current`` absent for a moment.
+    """
+    if not current.exists():
+        os.rename(new, current)
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        result = libc.renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(current),
+                                _RENAME_EXCHANGE)
+        if result == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+            raise OSError(err, os.strerror(err), str(current))
+    except AttributeError:
+        pass  # no renameat2 in this C library
+    aside = new.with_name(new.name + ".old")
+    os.rename(current, aside)
+    os.rename(new, current)
+    os.rename(aside, new)
+
+
+def _path_list(value: Any, name: str) -> list[str | os.PathLike[str]]:
+    """``value`` as a list of paths: a single ``str`` or path is one path."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        value = [value]
+    try:
+        items = list(value)
+    except TypeError:
+        raise SearchlibError(f"{name} must be a path or a list of paths, not "
+                             f"{type(value).__name__}") from None
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            raise SearchlibError(f"{name} must be paths (str or os.PathLike); got "
+                                 f"{type(item).__name__} {item!r}")
+    return items
 
 
 def _alias_table(ix: Any, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:
@@ -359,15 +613,23 @@ def _alias_table(ix: Any, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:
 class _Plan:
     """Works out and applies the difference between the manifest and the files on disk."""
 
-    def __init__(self, old_files: Mapping[str, Any], infos: Sequence[FileInfo]) -> None:
+    def __init__(self, old_files: Mapping[str, Any], infos: Sequence[FileInfo],
+                 sources: Sequence[str], before_commit: Callable[[], None]) -> None:
+        self.sources = sources
+        self.before_commit = before_commit
         self.old: dict[str, _FileEntry] = {}
         for path, entry in old_files.items():
             try:
+                records = dict(entry.get("records", {}))
+                indexed = list(entry.get("indexed", []))
+                skipped = entry.get("skipped")
+                if not (all(isinstance(k, str) and isinstance(h, str) for k, h in records.items())
+                        and all(isinstance(k, str) for k in indexed)
+                        and (skipped is None or isinstance(skipped, str))):
+                    raise TypeError("manifest entry of the wrong shape")
                 self.old[path] = _FileEntry(int(entry["mtime_ns"]), int(entry["size"]),
-                                            dict(entry.get("records", {})),
-                                            list(entry.get("indexed", [])),
-                                            entry.get("skipped"))
-            except (KeyError, TypeError, ValueError):
+                                            records, indexed, skipped)
+            except (KeyError, TypeError, ValueError, AttributeError):
                 continue  # a damaged entry is simply re-read
         self.infos = {i.path: i for i in infos}
         self.changed = [p for p, i in self.infos.items()
@@ -504,6 +766,7 @@ class _Plan:
                 drop.setdefault(part, []).append(docnum)
         # The ids of new documents are deleted from the old segments too: after a crash
         # between a Whoosh commit and the manifest write, they may already be there.
+        self.before_commit()
         commit_segments(ix, segments, drop,
                         (doc_id(k) for k in dict.fromkeys([*to_delete, *sorted(to_add)])))
         for entry in entries.values():
@@ -511,7 +774,6 @@ class _Plan:
         # The old state is now what has been committed.
         self.old = {p: _FileEntry(e.mtime_ns, e.size, dict(e.records), list(e.indexed),
                                   e.skipped) for p, e in entries.items()}
-        write_atomic(manifest_path, json.dumps(
-            {"version": 1, "files": {p: e.to_json() for p, e in sorted(entries.items())}},
-            ensure_ascii=False))
+        write_atomic(manifest_path, _manifest_json(
+            {p: e.to_json() for p, e in sorted(entries.items())}, self.sources))
         return sum(len(keys) - 1 for keys in groups.values())

@@ -11,8 +11,10 @@ index for a query imports only what searching needs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,9 @@ from .errors import IndexCorruptError, IndexNotFoundError
 from .schema import SCHEMA_VERSION
 from .storage import fsync_directory
 
-__all__ = ["ALIASES", "MANIFEST", "META", "WHOOSH_DIR", "index_paths", "load_aliases",
-           "load_manifest", "read_meta", "write_atomic"]
+__all__ = ["ALIASES", "MANIFEST", "META", "WHOOSH_DIR", "checked_json", "has_index_files",
+           "index_paths", "load_aliases", "load_manifest", "read_meta", "recorded_sources",
+           "verify_json", "write_atomic"]
 
 WHOOSH_DIR = "whoosh"
 MANIFEST = "manifest.json"
@@ -46,18 +49,57 @@ def write_atomic(path: Path, data: str) -> None:
     fsync_directory(path.parent)
 
 
+_CHECKSUM_PREFIX = '{"sha256": "'
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def checked_json(data: dict[str, Any], *, indent: int | None = None) -> str:
+    """``data`` as JSON whose first member is the SHA-256 of the rest of the text.
+
+    The text stays plain JSON (readers that do not check see one more key); :func:`verify_json`
+    recomputes the digest from the text as written, without parsing and serialising again.
+    """
+    body = json.dumps(data, ensure_ascii=False, indent=indent)
+    # A lone surrogate (from an error message quoting a hostile file) cannot be written as
+    # UTF-8; JSON's own escape for it can.
+    body = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", body)
+    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+    rest = body[1:] if body != "{}" else "}"
+    return f'{_CHECKSUM_PREFIX}{digest}"{", " if body != "{}" else ""}{rest}'
+
+
+def verify_json(text: str) -> bool | None:
+    """True when ``text`` (from :func:`checked_json`) matches its checksum, False when not,
+    None when it has none (written by an older release)."""
+    if not text.startswith(_CHECKSUM_PREFIX):
+        return None
+    start = len(_CHECKSUM_PREFIX)
+    digest, rest = text[start:start + 64], text[start + 64:]
+    if rest.startswith('", '):
+        body = "{" + rest[3:]
+    elif rest.startswith('"}'):
+        body = "{}" + rest[2:]
+    else:
+        return False
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest() == digest
+
+
 def load_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read the manifest (``{"files": {path: entry}}``); empty when there is none."""
     _, manifest_path, _ = index_paths(index_dir)
     try:
         with open(manifest_path, encoding="utf-8") as fh:
-            data: dict[str, Any] = json.load(fh)
+            text = fh.read()
+        data: dict[str, Any] = json.loads(text)
     except FileNotFoundError:
         return {"files": {}}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise IndexCorruptError(
             f"index manifest {manifest_path} is unreadable ({exc}); "
             "run `search index --rebuild`") from None
+    if verify_json(text) is False:
+        raise IndexCorruptError(f"index manifest {manifest_path} fails its checksum (damaged); "
+                                "run `search index --rebuild`")
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         raise IndexCorruptError(
             f"index manifest {manifest_path} is malformed; run `search index --rebuild`")
@@ -67,19 +109,28 @@ def load_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
 def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read ``meta.json`` of an index, raising the errors a user can act on."""
     whoosh_dir, _, meta_path = index_paths(index_dir)
+    if whoosh_dir.exists() and not whoosh_dir.is_dir():
+        raise IndexCorruptError(
+            f"index at {index_dir} is damaged ({WHOOSH_DIR} is not a folder); run "
+            "`search index --rebuild`")
     if not whoosh_dir.is_dir():
         raise IndexNotFoundError(
             f"no index at {index_dir}; build one with `search index PATH --index {index_dir}`")
     try:
         with open(meta_path, encoding="utf-8") as fh:
-            meta: Any = json.load(fh)
+            text = fh.read()
+        meta: Any = json.loads(text)
     except FileNotFoundError:
         raise IndexCorruptError(
             f"index at {index_dir} has no {META}; run `search index --rebuild`") from None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         raise IndexCorruptError(
             f"index at {index_dir} has an unreadable {META}; run `search index --rebuild`"
         ) from None
+    if verify_json(text) is False:
+        raise IndexCorruptError(
+            f"index at {index_dir} has a damaged {META} (it fails its checksum); run "
+            "`search index --rebuild`")
     if not isinstance(meta, dict):
         raise IndexCorruptError(
             f"index at {index_dir} has a malformed {META}; run `search index --rebuild`")
@@ -90,6 +141,33 @@ def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
             f"needs {SCHEMA_VERSION}; run `search index --rebuild`")
     return meta
 
+
+
+def recorded_sources(index_dir: str | os.PathLike[str]) -> list[str]:
+    """The folders the index at ``index_dir`` was built from, or ``[]`` if none is recorded.
+
+    Read from ``meta.json``, else from the manifest (which records them too), without the
+    checks of :func:`read_meta`: ``search index --rebuild`` must know what to rebuild an
+    index from precisely when it is damaged or from an older release.
+    """
+    _, manifest_path, meta_path = index_paths(index_dir)
+    for path in (meta_path, manifest_path):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError, RecursionError):
+            continue
+        found = data.get("sources") if isinstance(data, dict) else None
+        if isinstance(found, list):
+            names = [s for s in found if isinstance(s, str) and s]
+            if names:
+                return names
+    return []
+
+
+def has_index_files(index_dir: str | os.PathLike[str]) -> bool:
+    """Whether ``index_dir`` holds any part of an index (damaged or not)."""
+    return any(p.exists() for p in index_paths(index_dir))
 
 
 def load_aliases(index_dir: str | os.PathLike[str]) -> dict[str, dict[str, str]]:

@@ -38,7 +38,7 @@ from whoosh.util.times import datetime_to_long  # noqa: E402
 
 from . import evaluate, facetstore, ranking  # noqa: E402
 from .dates import parse_date_bound  # noqa: E402
-from .errors import IndexCorruptError, QueryError  # noqa: E402
+from .errors import IndexClosedError, IndexCorruptError, QueryError  # noqa: E402
 from .layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
 from .models import Article, EntityMention, Hit, IndexStats, SearchResults  # noqa: E402
 from .schema import FACET_FIELDS, SEARCH_FIELDS, span_edge  # noqa: E402
@@ -254,6 +254,7 @@ def _serialized(method: _F) -> _F:
     @functools.wraps(method)
     def locked(self: Index, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
+            self._check_open()
             return method(self, *args, **kwargs)
 
     return locked  # type: ignore[return-value]
@@ -268,19 +269,11 @@ class Index:
     def __init__(self, path: str | os.PathLike[str], *,
                  gazetteer: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.path = Path(path)
+        self._closed = False
         self._lock = threading.RLock()
         self._meta = read_meta(self.path)
-        whoosh_dir, _, _ = index_paths(self.path)
-        try:
-            # Without mmap: Whoosh copies every memory-mapped segment file it opens into a
-            # BytesIO (hundreds of MB at 10,000 articles, ~0.2 s before the first query);
-            # plain file reads serve the few blocks a search touches as fast.
-            self._ix = FileStorage(str(whoosh_dir), supports_mmap=False).open_index()
-            self._searcher = self._ix.searcher(weighting=ranking.weighting())
-        except Exception as exc:  # Whoosh raises many types for damaged files
-            raise IndexCorruptError(
-                f"index at {self.path} is damaged ({type(exc).__name__}: {exc}); "
-                "run `search index --rebuild`") from None
+        self._whoosh_dir, _, _ = index_paths(self.path)
+        self._ix, self._searcher, self._whoosh_id = self._open_whoosh()
         self._gazetteer_files = [Path(p) for p in gazetteer]
         self._gazetteer_obj: Gazetteer | None = None
         self._aliases: dict[str, dict[str, str]] | None = None
@@ -299,11 +292,20 @@ class Index:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    @_serialized
     def close(self) -> None:
-        """Release the searcher and its open files."""
-        self._searcher.close()
-        self._ix.close()
+        """Release the searcher and its open files. Closing twice is harmless; any other use
+        of a closed index raises :class:`~searchlib.errors.IndexClosedError`."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._searcher.close()
+            self._ix.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise IndexClosedError(f"index at {self.path} has been closed; open it again "
+                                   "with open_index()")
 
     def __enter__(self) -> Index:
         return self
@@ -311,8 +313,59 @@ class Index:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _open_whoosh(self) -> tuple[Any, Any, tuple[int, int]]:
+        """Open the Whoosh index and a searcher; also return the folder's identity."""
+        try:
+            folder = os.stat(self._whoosh_dir)
+            # Without mmap: Whoosh copies every memory-mapped segment file it opens into a
+            # BytesIO (hundreds of MB at 10,000 articles, ~0.2 s before the first query);
+            # plain file reads serve the few blocks a search touches as fast.
+            ix = FileStorage(str(self._whoosh_dir), supports_mmap=False).open_index()
+            searcher = ix.searcher(weighting=ranking.weighting())
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            raise IndexCorruptError(
+                f"index at {self.path} is damaged ({type(exc).__name__}: {exc}); "
+                "run `search index --rebuild`") from None
+        return ix, searcher, (folder.st_dev, folder.st_ino)
+
+    def _rebuilt(self) -> bool:
+        """True when the Whoosh folder was replaced (a rebuild swapped a new index in)."""
+        try:
+            folder = os.stat(self._whoosh_dir)
+        except OSError:
+            return False  # mid-swap on a system without atomic exchange: keep the old one
+        return (folder.st_dev, folder.st_ino) != self._whoosh_id
+
+    def _forget(self) -> None:
+        """Drop everything cached from the previous generation of the index."""
+        self._facets = None
+        self._evaluation = None
+        self._stored_docs = {}
+        self._aliases = None
+        self._manifest = None
+        self._records = None
+
     def _fresh(self) -> Any:
-        """The searcher, reopened if a writer committed since it was opened."""
+        """The searcher, reopened if a writer committed since it was opened.
+
+        A commit adds a generation to the same Whoosh folder, and Whoosh's refresh reuses
+        the segments both generations share. A rebuild swaps in a different folder whose
+        segments and generation numbers have nothing to do with the old ones: refreshing
+        across it mixed the two (every document counted twice), so the index is reopened
+        whole instead, with its metadata.
+        """
+        if self._rebuilt():
+            ix, searcher, whoosh_id = self._open_whoosh()
+            try:
+                meta = read_meta(self.path)
+            except IndexCorruptError:
+                meta = self._meta  # only statistics come from it; the index itself opened
+            old_ix, old_searcher = self._ix, self._searcher
+            self._ix, self._searcher, self._whoosh_id, self._meta = ix, searcher, whoosh_id, meta
+            old_searcher.close()
+            old_ix.close()
+            self._forget()
+            return self._searcher
         if not self._searcher.up_to_date():
             try:
                 self._searcher = self._searcher.refresh()
@@ -321,12 +374,7 @@ class Index:
                 stale = self._searcher
                 self._searcher = self._ix.searcher(weighting=ranking.weighting())
                 stale.close()
-            self._facets = None
-            self._evaluation = None
-            self._stored_docs = {}
-            self._aliases = None
-            self._manifest = None
-            self._records = None
+            self._forget()
         return self._searcher
 
     # --- parsing ---------------------------------------------------------------------------
@@ -478,9 +526,9 @@ class Index:
         limit: int = 10,
         page: int = 1,
         sort: SortOrder = "relevance",
-        actors: Sequence[str] = (),
-        locations: Sequence[str] = (),
-        people: Sequence[str] = (),
+        actors: str | Sequence[str] = (),
+        locations: str | Sequence[str] = (),
+        people: str | Sequence[str] = (),
         date_from: str | dt.date | None = None,
         date_to: str | dt.date | None = None,
         snippets: bool = True,
@@ -488,15 +536,24 @@ class Index:
     ) -> SearchResults:
         """Run ``query`` and return one page of hits with facet counts.
 
-        Filters: ``actors``, ``locations`` and ``people`` (OR within a facet, AND across
-        facets; a parent value includes its children), ``date_from``/``date_to`` (a date or
-        ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``; inclusive). Facet counts are disjunctive: the
+        Filters: ``actors``, ``locations`` and ``people`` (a name or a list of names; OR
+        within a facet, AND across facets; a parent value includes its children),
+        ``date_from``/``date_to`` (a date or ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``;
+        inclusive). Facet counts are disjunctive: the
         counts of a facet ignore that facet's own selection. ``snippets=False`` and
         ``facets=False`` skip work a caller does not need (``facets`` is then empty).
         """
         started = time.perf_counter()
+        if not isinstance(query, str):
+            raise QueryError(f"query must be a string, not {type(query).__name__}")
+        for name, value in (("limit", limit), ("page", page)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise QueryError(f"{name} must be a whole number, not {type(value).__name__}")
         if limit < 1 or page < 1:
             raise QueryError("limit and page must be positive")
+        actors = _names(actors, "actors")
+        locations = _names(locations, "locations")
+        people = _names(people, "people")
         if sort not in ("relevance", "date", "newest", "oldest"):
             raise QueryError(f"unknown sort {sort!r}; choose relevance, newest or oldest")
         q = self.parse(query)
@@ -531,7 +588,7 @@ class Index:
         total = final.bit_count()
         hits: list[Hit] = []
         suggestion = None
-        if total:
+        if total > (page - 1) * limit:  # a page past the last one is empty
             # Every document scores the same for a match-all query: newest first is the
             # useful order there (and a stable one, unlike the order of segments).
             order = "newest" if sort == "relevance" and isinstance(q, wq.Every) else sort
@@ -720,9 +777,11 @@ class Index:
             hash_of: dict[str, str] = {}
             keys_of: dict[str, list[str]] = {}
             for entry in self._manifest.get("files", {}).values():
-                for record, content in entry.get("records", {}).items():
-                    hash_of[record] = content
-                    keys_of.setdefault(content, []).append(record)
+                records = entry.get("records") if isinstance(entry, dict) else None
+                for record, content in (records if isinstance(records, dict) else {}).items():
+                    if isinstance(content, str):  # a damaged entry is no duplicate of anything
+                        hash_of[record] = content
+                        keys_of.setdefault(content, []).append(record)
             self._records = (hash_of, keys_of)
         hash_of, keys_of = self._records
         own = hash_of.get(key)
@@ -733,11 +792,13 @@ class Index:
     def articles(self) -> Iterator[Article]:
         """Iterate over every article in the index (for export and analysis)."""
         with self._lock:
+            self._check_open()
             searcher = self._fresh()
             reader = searcher.reader()
             docnums = list(reader.all_doc_ids())
         for docnum in docnums:
             with self._lock:
+                self._check_open()
                 stored = reader.stored_fields(docnum)
             yield self._article(stored)
 
@@ -764,18 +825,20 @@ class Index:
     @_serialized
     def stats(self) -> IndexStats:
         """Document count, size on disk, last update and skipped files of this index."""
+        documents = self._fresh().doc_count()  # first: a rebuild may bring new metadata
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
-        last = self._meta.get("last_update")
         return IndexStats(
-            path=str(self.path), documents=self._fresh().doc_count(), size_bytes=size,
-            last_update=dt.datetime.fromisoformat(last) if last else None,
-            skipped=len(self._meta.get("skipped", ())),
-            sources=tuple(self._meta.get("sources", ())))
+            path=str(self.path), documents=documents, size_bytes=size,
+            last_update=_parse_time(self._meta.get("last_update")),
+            skipped=len(self.skipped), sources=tuple(
+                s for s in _as_list(self._meta.get("sources")) if isinstance(s, str)))
 
     @property
     def skipped(self) -> list[dict[str, str]]:
         """Files skipped by the last build, as ``{"path", "reason"}`` records."""
-        return list(self._meta.get("skipped", ()))
+        return [s for s in _as_list(self._meta.get("skipped"))
+                if isinstance(s, dict) and isinstance(s.get("path"), str)
+                and isinstance(s.get("reason"), str)]
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -791,7 +854,40 @@ class Index:
     def doc_count(self) -> int:
         """Number of documents."""
         with self._lock:
+            self._check_open()
             return int(self._fresh().doc_count())
+
+
+def _as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list (metadata read from a file may hold anything), else []."""
+    return value if isinstance(value, list) else []
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    """An ISO timestamp from metadata, or None if it is missing or malformed."""
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _names(value: Any, name: str) -> tuple[str, ...]:
+    """A filter's values as a tuple of names: a single string is one name (``actors="IRGC"``
+    is IRGC, not I, R, G, C); anything else must be an iterable of strings."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise QueryError(f"{name} must be a name or a list of names, not "
+                         f"{type(value).__name__}") from None
+    for item in items:
+        if not isinstance(item, str):
+            raise QueryError(f"{name} must be names (strings); got {type(item).__name__} "
+                             f"{item!r}")
+    return items
 
 
 def _keep_case(original: str, corrected: str) -> str:

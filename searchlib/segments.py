@@ -23,9 +23,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import pickle
 import queue
 import signal
+import tempfile
+import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +39,8 @@ from whoosh.writing import SegmentWriter
 from .errors import SearchlibError
 from .models import SkippedFile
 
-__all__ = ["FileResult", "SegmentBuilder", "SegmentWorkers", "build_segments", "commit_segments"]
+__all__ = ["FileResult", "SegmentBuilder", "SegmentWorkers", "WorkerError", "build_segments",
+           "commit_segments"]
 
 #: Turns one file into ``(documents, skipped)``: each document is ``(key, content hash,
 #: Whoosh fields)``. Runs in the worker processes.
@@ -256,8 +259,8 @@ class SegmentWorkers:
                 # round before blaming its death alone.
                 dead = _dead(self._workers)
                 if dead is not None and dead_seen:
-                    raise SearchlibError(
-                        f"an indexing worker process died (exit code {dead}); "
+                    raise WorkerError(
+                        f"an indexing worker process died ({_exit_reason(dead)}); "
                         "nothing of this batch was committed") from None
                 dead_seen = dead is not None
                 continue
@@ -267,7 +270,11 @@ class SegmentWorkers:
                 segments[message[1]] = message[2]
                 finished += 1
             else:
-                raise message[2]
+                _, _part, cause, details = message
+                log = _write_log(self.ix, details)
+                where = f"details in {log}" if log else "no log file could be written"
+                raise WorkerError(f"an indexing worker failed: {cause}; nothing of this batch "
+                                  f"was committed ({where})") from None
         return segments
 
     def _stop(self) -> None:
@@ -295,8 +302,69 @@ def _dead(workers: Sequence[Any]) -> int | None:
     return None
 
 
+class WorkerError(SearchlibError):
+    """An indexing worker process failed or died; the message names the root cause."""
+
+
+def _root_cause(exc: BaseException) -> str:
+    """One line for the innermost cause of ``exc`` (``No space left on device``, say)."""
+    while exc.__cause__ is not None or (exc.__context__ is not None
+                                        and not exc.__suppress_context__):
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}{f' ({exc.filename})' if exc.filename else ''}"
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}{': ' + text if text else ''}"
+
+
+def _exit_reason(code: int) -> str:
+    """Words for a worker's exit code (negative: the signal that killed it)."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit code {code}"
+
+
+def _write_log(ix: Any, details: str) -> str | None:
+    """Append a worker's traceback to ``indexing-errors.log`` beside the index (or, when
+    that cannot be written, a full disk say, to one in the temporary directory); its path."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    candidates = [os.path.join(os.path.dirname(os.path.abspath(ix.storage.folder)),
+                               "indexing-errors.log"),
+                  os.path.join(tempfile.gettempdir(), f"searchlib-indexing-errors-{os.getuid()}"
+                                                      ".log")]
+    for path in candidates:
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(f"--- {stamp} process {os.getpid()}\n{details}\n")
+            return path
+        except OSError:
+            continue
+    return None
+
+
 def _work(ix: Any, process: FileProcessor, part: int, tasks: Any, control: Any,
           results: Any, parent: int) -> None:
+    """Worker main loop. Whatever goes wrong is sent to the parent as one message, with the
+    traceback for the log; nothing is printed here (a worker's traceback used to run to 98
+    lines on a full disk and hide the cause)."""
+    try:
+        _work_loop(ix, process, part, tasks, control, results, parent)
+    except BaseException as exc:  # the loop reports its own errors; this is its last resort
+        try:
+            results.put(("error", part, _root_cause(exc), traceback.format_exc()))
+            results.close()
+            results.join_thread()
+        finally:
+            os._exit(1)
+
+
+def _work_loop(ix: Any, process: FileProcessor, part: int, tasks: Any, control: Any,
+               results: Any, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers,
     # so a worker must not die half-way through a message of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -311,9 +379,15 @@ def _work(ix: Any, process: FileProcessor, part: int, tasks: Any, control: Any,
                 results.put(("file", builder.add_file(path)))
             results.put(("segment", part, builder.finish()))
         except BaseException as exc:  # reported to the parent, which raises it
-            builder.cancel()
-            results.put(("error", part, _picklable(exc)))
-            raise SystemExit(1) from None
+            details = traceback.format_exc()
+            try:
+                builder.cancel()
+            except BaseException:  # a full disk can fail the clean-up too; the cause is above
+                details += "\nwhile cancelling the segment:\n" + traceback.format_exc()
+            results.put(("error", part, _root_cause(exc), details))
+            results.close()
+            results.join_thread()  # the message must leave before the process does
+            os._exit(1)
         if not _wait_for_next_batch(control, parent):
             return
 
@@ -343,15 +417,6 @@ def _wait_for_next_batch(control: Any, parent: int) -> bool:
         except queue.Empty:
             if os.getppid() != parent:
                 return False
-
-
-def _picklable(exc: BaseException) -> BaseException:
-    """``exc`` itself if it survives pickling (the queue would drop it silently otherwise)."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-    return exc
 
 
 def commit_segments(ix: Any, segments: Sequence[Any | None],

@@ -15,6 +15,7 @@ import os
 import queue
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,6 +55,14 @@ if mode == "manifest":
         real_write(path, data)
 
     setattr(index_mod, name, write)
+if mode == "swap":
+    real_exchange = index_mod._exchange
+
+    def exchange(new, current):
+        real_exchange(new, current)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    index_mod._exchange = exchange
 
 
 def progress(done, total):
@@ -63,7 +72,7 @@ def progress(done, total):
 
 
 index_mod.build_index([src], ix, procs=procs, batch_size=batch, progress=progress,
-                      rebuild=mode == "rebuild")
+                      rebuild=mode in ("rebuild", "swap", "slow-rebuild"))
 print("done", flush=True)
 """
 
@@ -277,14 +286,88 @@ def test_crash_after_commit_of_new_files_leaves_no_duplicates(tmp_path: Path) ->
     assert check_index(index_dir).ok
 
 
+def test_crash_after_commit_of_an_update_that_deletes_is_an_interruption_not_damage(
+        tmp_path: Path) -> None:
+    src = tmp_path / "corpus"
+    _make_corpus(src, 60)
+    index_dir = tmp_path / "ix"
+    build_index([src], index_dir, procs=1)
+    for path in sorted(src.iterdir())[:10]:
+        path.unlink()
+    # The final commit deletes the 10 documents; killed before the manifest says so.
+    killed = _run(src, index_dir, batch=100, mode="manifest", arg=0)
+    assert killed.returncode == -signal.SIGKILL
+    assert len(_indexed_paths(index_dir)) == 50 and len(_committed_keys(index_dir)) == 60
+    report = check_index(index_dir)
+    assert report.ok, report.problems  # not "damaged": the next run finishes the update
+    assert any("interrupted update" in n and "run `search index`" in n for n in report.notes)
+    build_index([src], index_dir, procs=1)
+    report = check_index(index_dir)
+    assert report.ok and not report.notes, (report.problems, report.notes)
+
+
 def test_interrupted_rebuild_is_finished_by_the_next_run(corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     build_index([corpus], index_dir, procs=1)
-    killed = _run(corpus, index_dir, batch=100, mode="rebuild", arg=30)
+    killed = _run(corpus, index_dir, batch=100, mode="rebuild", arg=130)  # after a commit
     assert killed.returncode == -signal.SIGKILL
+    # The rebuild was writing beside the index: the old one is whole until it is replaced.
+    assert len(_indexed_paths(index_dir)) == 250
+    assert check_index(index_dir).ok
     build_index([corpus], index_dir, procs=1)
     assert len(_indexed_paths(index_dir)) == 250
     assert check_index(index_dir).ok
+    assert not (index_dir / "rebuild.tmp").exists()
+
+
+def test_rebuild_killed_during_the_swap_is_finished_by_the_next_writer(
+        corpus: Path, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(corpus, src)
+    index_dir = tmp_path / "ix"
+    build_index([src], index_dir, procs=1)
+    (src / "doc00000.txt").unlink()  # the rebuild has one file fewer
+    killed = _run(src, index_dir, batch=100, mode="swap")
+    assert killed.returncode == -signal.SIGKILL
+    # Killed right after the new Whoosh folder went in, before its manifest and meta: the
+    # index opens and holds the new documents, each once.
+    paths = _indexed_paths(index_dir)
+    assert len(paths) == len(set(paths)) == 249
+    build_index([src], index_dir, procs=1)  # finishes the swap, then updates
+    assert not (index_dir / "rebuild.json").exists()
+    assert not (index_dir / "rebuild.tmp").exists()
+    assert len(_indexed_paths(index_dir)) == 249
+    assert check_index(index_dir, [src]).ok
+
+
+def test_readers_see_the_old_index_until_a_rebuild_is_swapped_in(corpus: Path,
+                                                                 tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    build_index([corpus], index_dir, procs=1)
+    kept = open_index(index_dir)  # kept open across the rebuild, as the TUI does
+    before = kept.search("*", limit=300)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "new.txt").write_text("Fresh report\n\nA new convoy reached the border crossing.\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "searchlib", "index", str(corpus), str(extra), "--index",
+         str(index_dir), "--rebuild", "--procs", "1"], env=_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    seen: list[int] = []
+    while proc.poll() is None:
+        with open_index(index_dir) as ix:
+            seen.append(ix.search("*", limit=1).total)
+        total = kept.search("*", limit=1).total
+        assert total in (250, 251), total
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    assert seen and set(seen) <= {250, 251} and seen[0] == 250
+    after = kept.search("*", limit=300)
+    ids = [h.id for h in after.hits]
+    # The kept Index noticed the new folder and reopened: each document once, never mixed.
+    assert after.total == 251 == len(set(ids)) and before.total == 250
+    assert kept.search("fresh convoy").total >= 1
+    assert sum(after.facets["year"].values()) <= 251
+    kept.close()
 
 
 # --- random kills ---------------------------------------------------------------------------

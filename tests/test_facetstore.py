@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+import re
 import shutil
 from pathlib import Path
 
@@ -155,16 +158,31 @@ def test_counts_with_numpy_equal_the_bitset_counts(monkeypatch: pytest.MonkeyPat
             assert stored.counts(kind, within) == want, kind
 
 
-def test_format_1_files_still_load(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_file_carries_a_checksum_that_catches_any_change(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(facetstore, "DENSE_MIN_DOCS", 1000)
     data = _synthetic(1500)
     blob = facetstore.dumps(data)
-    assert b'"format":2' in blob and b'"rare"' in blob
-    old = facetstore.dumps(_synthetic(999)).replace(b'"format":2', b'"format":1', 1)
-    loaded = facetstore.loads(old)
-    assert not loaded._rare and loaded.values("actor") == _synthetic(999).values("actor")
-    with pytest.raises(ValueError):
-        facetstore.loads(blob.replace(b'"format":2', b'"format":9', 1))
+    assert b'"format":3' in blob and b'"rare"' in blob
+    assert facetstore.loads(blob).values("actor") == data.values("actor")
+    # Every single-byte change, anywhere (header, compressed body, checksum), is refused.
+    rng = random.Random(8)
+    for at in [*range(0, 40), *rng.sample(range(len(blob)), 200), len(blob) - 1]:
+        damaged = bytearray(blob)
+        damaged[at] ^= 1 << rng.randrange(8)
+        with pytest.raises(ValueError):
+            facetstore.loads(bytes(damaged))
+    # Two values' entries swapped in the header: the same length, all of it well formed.
+    head = blob.decode("latin-1")
+    first, second = (m.group() for m in itertools.islice(
+        re.finditer(r"\[\"actor \d+\",\d+,\d+\]", head), 2))
+    swapped = head.replace(first, "\0").replace(second, first).replace("\0", second)
+    with pytest.raises(ValueError, match="checksum"):
+        facetstore.loads(swapped.encode("latin-1"))
+    # A file written before checksums existed is not used (the data is computed instead).
+    old = b"SLFACETS1\n" + blob[len(b"SLFACETS2\n"):-4]
+    with pytest.raises(ValueError, match="older release"):
+        facetstore.loads(old)
 
 
 @pytest.mark.parametrize("dense", [False, True], ids=["bitsets", "arrays"])

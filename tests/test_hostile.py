@@ -262,6 +262,24 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     os.symlink(".", src / "self-loop")
     os.mkfifo(src / "fifo.txt")  # reading it would block forever
     (src / "notes.pdf").write_bytes(b"%PDF-1.4")
+    # Issue 20: each of these aborted the whole build, hung it, or was indexed wrongly.
+    (src / "deep-line.jsonl").write_text("[" * 1000 + "]" * 1000 + "\n")
+    (src / "deep-front.md").write_text(
+        "---\ntitle: " + "[" * 500 + "x" + "]" * 500 + "\n---\nBody about Tartus.\n")
+    (src / "deep-side.txt").write_text(good.format("Latakia"))
+    (src / "deep-side.txt.yaml").write_text("meta: " + "{a: " * 300 + "x" + "}" * 300 + "\n")
+    (src / "dir-side.txt").write_text(good.format("Hama"))
+    (src / "dir-side.txt.yaml").mkdir()
+    (src / "pipe-side.txt").write_text(good.format("Idlib"))
+    os.mkfifo(src / "pipe-side.txt.yaml")  # opening it to read would wait for a writer
+    os.symlink("/etc/passwd", src / "passwd.txt")  # leaves the archive: not followed
+    (src / "inside-link.txt").symlink_to(src / "good1.txt")  # stays inside: followed
+    (src / "utf16.txt").write_bytes("UTF-16 report\n\nTalks in Qamishli.\n".encode("utf-16"))
+    (src / "utf32.txt").write_bytes("UTF-32 report\n\nTalks in Manbij.\n".encode("utf-32"))
+    (src / "surrogate.jsonl").write_text(
+        '{"title": "Lone \\udc00 surrogate", "text": "\\ud800 A report from Kobani."}\n')
+    (src / "bad-date.txt").write_text(good.format("Deraa"))
+    (src / "bad-date.txt.yaml").write_text("title: Dated\ndate: 2019-13-45\n")
     index_dir = tmp_path_factory.mktemp("hostile-ix") / "ix"
     started = time.monotonic()
     summary = build_index([src], index_dir, procs=1, max_bytes=2 * 1024 * 1024)
@@ -278,22 +296,40 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     ("big.txt", "larger than the size limit (2 MiB)"),
     ("loop1.txt", "Too many levels of symbolic links"),
     ("dangling.txt", "not found"), ("notes.pdf", "unknown extension .pdf"),
+    ("fifo.txt", "named pipe, not a regular file (never opened)"),
+    ("deep-line.jsonl#1", "invalid JSON: nested too deeply"),
+    ("deep-front.md", "deep-front.md: invalid YAML: nested too deeply"),
+    ("deep-side.txt", "deep-side.txt.yaml: nested more than 64 levels deep"),
+    ("dir-side.txt", "sidecar {src}/dir-side.txt.yaml is a directory, not a regular file"),
+    ("pipe-side.txt", "sidecar {src}/pipe-side.txt.yaml is a named pipe"),
+    ("pipe-side.txt.yaml", "sidecar is a named pipe, not a regular file (never opened)"),
+    ("passwd.txt", "symbolic link to a file outside the folder being indexed (pass "
+                   "--follow-symlinks"),
+    ("bad-date.txt", "bad-date.txt.yaml:2: field 'date': invalid date '2019-13-45' (month "
+                     "must be in 1..12)"),
 ])
 def test_each_bad_file_is_reported_with_its_reason(
         hostile_build: tuple[Path, Path, dict[str, str], float], name: str, reason: str) -> None:
-    _, _, reasons, _ = hostile_build
-    assert reason in reasons[name]
+    src, _, reasons, _ = hostile_build
+    assert reason.format(src=src) in reasons[name]
 
 
 def test_the_run_continues_and_indexes_every_good_file(
         hostile_build: tuple[Path, Path, dict[str, str], float]) -> None:
-    _, index_dir, reasons, elapsed = hostile_build
+    _, index_dir, _, elapsed = hostile_build
     assert elapsed < 120  # the gzip bomb is not inflated, the FIFO not opened
-    assert "fifo.txt" not in reasons
     with open_index(index_dir) as ix:
         paths = sorted(Path(a.path).name for a in ix.articles())
         assert paths == ["cp1252.txt", "good1.txt", "good2.txt", "invalid.txt", "lines.jsonl#1",
-                         "lines.jsonl#3", "malformed.html"]
+                         "lines.jsonl#3", "malformed.html", "surrogate.jsonl#1", "utf16.txt",
+                         "utf32.txt"]
+        # inside-link.txt is good1.txt's twin: indexed once, kept as its duplicate.
+        assert ix.get(ix.search("Homs").hits[0].id).duplicates[0].endswith("inside-link.txt")
+        assert ix.search("Qamishli").total == ix.search("Manbij").total == 1
+        # Lone surrogates became U+FFFD when read: printing and encoding them works.
+        kobani = ix.get(ix.search("Kobani").hits[0].id)
+        assert kobani.text.startswith("\ufffd") and kobani.title == "Lone \ufffd surrogate"
+        kobani.text.encode("utf-8")
         assert ix.search("café").total == 1
         assert ix.search("Kirkuk").total == 1
         assert ix.search("Raqqa").total == 1

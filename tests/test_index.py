@@ -231,3 +231,22 @@ def test_build_stores_facet_data_for_the_committed_index(seed_copy: Path,
         for kind in ("actor", "location", "person", "year", "month", "mentioned"):
             assert stored.values(kind) == fresh.values(kind)
         assert stored.values("actor") and stored.dates() == fresh.dates()
+
+
+def test_a_broken_install_stops_the_build_instead_of_skipping_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-file isolation skips bad files, never a missing package: that would skip them all."""
+    import searchlib.index as index_mod
+    from searchlib.errors import DependencyError
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for n in range(2):
+        (src / f"{n}.txt").write_text(f"Title {n}\n\nA plain article body number {n}.\n")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise DependencyError("extraction needs a package that cannot be imported")
+
+    monkeypatch.setattr(index_mod, "_prepare", broken)
+    with pytest.raises(DependencyError, match="cannot be imported"):
+        index_mod.build_index([src], tmp_path / "ix", procs=1)

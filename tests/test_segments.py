@@ -11,7 +11,13 @@ import pytest
 from searchlib import build_index, open_index
 from searchlib.errors import SearchlibError
 from searchlib.schema import make_schema
-from searchlib.segments import FileResult, SegmentWorkers, build_segments, commit_segments
+from searchlib.segments import (
+    FileResult,
+    SegmentWorkers,
+    WorkerError,
+    build_segments,
+    commit_segments,
+)
 from searchlib.storage import open_storage
 
 
@@ -51,11 +57,15 @@ def _fails_on_seventh(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]],
 
 
 def test_a_worker_error_is_raised_in_the_parent(tmp_path: Path) -> None:
+    # One line with the root cause; the traceback goes to a log file the message names.
     ix = _index(tmp_path)
-    with pytest.raises(ValueError, match="cannot read doc7"):
+    with pytest.raises(WorkerError, match=r"an indexing worker failed: ValueError: cannot "
+                                          r"read doc7; .*details in (\S+)\)") as info:
         build_segments(ix, [f"/x/doc{i}" for i in range(20)], _fails_on_seventh, 2,
                        lambda r: None)
     assert ix.doc_count() == 0
+    log = str(info.value).rsplit("details in ", 1)[1].rstrip(")")
+    assert "Traceback" in Path(log).read_text() and "_fails_on_seventh" in Path(log).read_text()
 
 
 def _dies_on_third(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Any]]:
@@ -146,7 +156,7 @@ def test_an_error_in_a_later_batch_stops_the_workers_and_keeps_what_was_committe
         commit_segments(ix, workers.build([f"/x/a{i}" for i in range(10)], lambda r: None),
                         {}, ())
         files_before = set(os.listdir(tmp_path / "w"))
-        with pytest.raises(ValueError, match="cannot read fail-me"):
+        with pytest.raises(WorkerError, match="ValueError: cannot read fail-me"):
             workers.build([f"/x/b{i}" for i in range(10)] + ["/x/fail-me"], lambda r: None)
         assert set(os.listdir(tmp_path / "w")) == files_before  # the failed batch left nothing
         # The pool starts afresh for the next batch.
