@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import facetstore
+from . import facetstore, lexicon
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
@@ -325,6 +325,10 @@ def build_index(
         if plan.touched or not (base / facetstore.FACETS_FILE).exists():
             # Saves every later search process from reading all facet postings on start.
             facetstore.write(base)
+        if plan.touched or not (base / lexicon.TERMS_FILE).exists():
+            # Saves the first fuzzy, wildcard or prefix query of every later search process
+            # from reading the whole term dictionary (seconds at 10,000 articles).
+            lexicon.write(base, schema_mod.SEARCH_FIELDS, facetstore.index_key)
     return IndexSummary(
         added=summary["added"], updated=summary["updated"], removed=summary["removed"],
         unchanged=summary["unchanged"], skipped=tuple(skipped),

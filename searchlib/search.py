@@ -13,6 +13,7 @@ or a walk of the cached date order.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import functools
@@ -66,6 +67,20 @@ _FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
 _QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\")]|$)")
 _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
+#: Index terms one fuzzy, wildcard or prefix term may stand for in one field: the closest,
+#: then the most frequent, are kept, and the results carry a warning saying so.
+EXPANSION_CAP = 128
+#: Index terms all the fuzzy, wildcard and prefix terms of one query may stand for together;
+#: with many of them, each one's cap shrinks to share this.
+EXPANSION_BUDGET = 1024
+#: Fuzzy, wildcard and prefix words one query may hold (more is refused).
+MAX_PATTERNS = 32
+#: ``*`` and ``?`` in one wildcard word (more is refused: the pattern's matching time grows
+#: with the power of their number).
+MAX_WILDCARDS = 8
+#: Largest edit distance of a fuzzy term (``word~2``).
+MAX_EDITS = 2
+_PATTERN_QUERIES = (wq.FuzzyTerm, wq.Prefix, wq.Wildcard)
 #: Stored records kept per searcher (least recently used dropped first).
 _STORED_CACHE = 512
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
@@ -99,6 +114,8 @@ class _QueryFilters:
     """Facet kind -> other clauses on that facet (``actor:Hez*``), each AND-ed in."""
     dates: list[Any] = field(default_factory=list)
     """``date:`` clauses (Whoosh ``DateRange`` or ``Every``), each AND-ed with the range."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should know about the query itself (a cut expansion)."""
 
     def take(self, node: Any, parser: Any) -> bool:
         """Record ``node`` if it is a filter clause; whether it was."""
@@ -383,6 +400,7 @@ class Index:
         self._aliases: dict[str, dict[str, str]] | None = None
         self._facets: facetstore.FacetData | None = None
         self._evaluation: evaluate.Evaluator | None = None
+        self._terms: Any = None  # searchlib.lexicon.Lexicon, loaded on first use
         # Set once a search has completed: from then on queries are evaluated and facets
         # counted on numpy arrays whatever the index's size (see _dense).
         self._searched = False
@@ -420,6 +438,7 @@ class Index:
                 stale.close()
             self._facets = None
             self._evaluation = None
+            self._terms = None
             self._stored_docs = {}
             self._aliases = None
             self._manifest = None
@@ -471,7 +490,7 @@ class Index:
         filters = _QueryFilters()
         # Whoosh unwraps parentheses around a whole query; they still mean a group.
         rest = nodes if _parenthesized(stripped) else _lift_filters(nodes, filters, self._parser)
-        return (wq.Every() if rest is None else self._to_query(rest)), filters
+        return (wq.Every() if rest is None else self._to_query(rest, filters.warnings)), filters
 
     @staticmethod
     def _prepare(text: str) -> str | None:
@@ -505,8 +524,9 @@ class Index:
         except Exception as exc:  # Whoosh's parser raises assorted types on odd input
             raise QueryError(f"cannot parse query: {exc}") from None
 
-    def _to_query(self, nodes: Any) -> Any:
-        """The normalised, coordinated query of a syntax tree (as ``QueryParser.parse``)."""
+    def _to_query(self, nodes: Any, warnings: list[str] | None = None) -> Any:
+        """The normalised, coordinated query of a syntax tree (as ``QueryParser.parse``),
+        with its fuzzy, wildcard and prefix terms expanded (``warnings`` hears of cuts)."""
         try:
             q = nodes.query(self._parser) or wq.NullQuery
             q = q.normalize()
@@ -517,7 +537,95 @@ class Index:
         error = _find_error(q)
         if error:
             raise QueryError(error)
-        return ranking.coordinate(self._resolve_facet_terms(q))
+        q = self._expand_patterns(self._resolve_facet_terms(q),
+                                  warnings if warnings is not None else [])
+        return ranking.coordinate(q)
+
+    def _expand_patterns(self, q: Any, warnings: list[str]) -> Any:
+        """Replace each fuzzy, wildcard and prefix term on ``title``/``body`` with the index
+        terms it stands for (:class:`ranking.Expanded`), within the query's budget.
+
+        Too many such terms, too many wildcards in one, or too large an edit distance is
+        refused with a :class:`QueryError` naming the part; an expansion over its cap keeps
+        its closest, then most frequent, terms and adds a warning.
+        """
+        patterns: list[Any] = []
+
+        def collect(node: Any) -> None:
+            if isinstance(node, _PATTERN_QUERIES):
+                if node.fieldname in SEARCH_FIELDS:
+                    patterns.append(node)
+            elif not node.is_leaf():
+                for child in node.children():
+                    collect(child)
+
+        collect(q)
+        if not patterns:
+            return q
+        words = list(dict.fromkeys(_pattern_text(p) for p in patterns))
+        if len(words) > MAX_PATTERNS:
+            shown = ", ".join(words[:3])
+            raise QueryError(f"too many fuzzy or wildcard terms ({len(words)}: {shown}, ...); "
+                             f"a query may hold {MAX_PATTERNS}")
+        for node in patterns:
+            if isinstance(node, wq.FuzzyTerm) and node.maxdist > MAX_EDITS:
+                raise QueryError(f"'{_pattern_text(node)}' allows too many edits "
+                                 f"(at most {MAX_EDITS})")
+            if isinstance(node, wq.Wildcard) and \
+                    sum(node.text.count(c) for c in "*?") > MAX_WILDCARDS:
+                raise QueryError(f"too many wildcards in '{_pattern_text(node)}' "
+                                 f"(at most {MAX_WILDCARDS})")
+        cap = max(1, min(EXPANSION_CAP, EXPANSION_BUDGET // len(patterns)))
+        terms = self._lexicon()
+        cut: dict[str, tuple[int, bool]] = {}
+
+        def expand(node: Any) -> Any:
+            if isinstance(node, _PATTERN_QUERIES) and node.fieldname in SEARCH_FIELDS:
+                field_terms = terms.field(node.fieldname)
+                fuzzy = isinstance(node, wq.FuzzyTerm)
+                if fuzzy:
+                    found = field_terms.fuzzy(node.text, int(node.maxdist), node.prefixlength,
+                                              cap)
+                elif isinstance(node, wq.Prefix):
+                    found = field_terms.prefix(node.text, cap)
+                else:
+                    found = field_terms.wildcard(node.text, cap)
+                if found.cut:
+                    shown = _pattern_text(node)
+                    cut[shown] = (max(found.found, cut.get(shown, (0, fuzzy))[0]), fuzzy)
+                expanded = ranking.Expanded(
+                    [wq.Term(node.fieldname, t, boost=node.boost) for t in found.terms],
+                    word=(type(node).__name__, node.text))
+                expanded.startchar = getattr(node, "startchar", None)
+                expanded.endchar = getattr(node, "endchar", None)
+                return expanded
+            if node.is_leaf():
+                return node
+            return node.apply(expand)
+
+        q = expand(q)
+        for shown, (found_count, fuzzy) in cut.items():
+            which = "closest, then most frequent" if fuzzy else "most frequent"
+            warnings.append(f"'{shown}' matches {found_count:,} terms; searched the {cap:,} "
+                            f"{which}")
+        return q
+
+    def _lexicon(self) -> Any:
+        """The sorted terms of the searchable fields (:mod:`searchlib.lexicon`): stored at
+        commit; built and stored here when missing or stale."""
+        if self._terms is None:
+            from . import lexicon  # imports rapidfuzz: only queries with patterns pay it
+
+            reader = self._searcher.reader()
+            key = facetstore.index_key(reader)
+            found = lexicon.load(self.path, key)
+            if found is None:
+                found = lexicon.build(reader, SEARCH_FIELDS, key)
+                # A read-only index: each process builds the list in memory.
+                with contextlib.suppress(OSError):
+                    lexicon.save(self.path, found)
+            self._terms = found
+        return self._terms
 
     def _resolve_facet_terms(self, q: Any) -> Any:
         """Map facet values to the names indexed: aliases (``actor:Daesh`` -> ISIS) and case."""
@@ -679,7 +787,7 @@ class Index:
         for clause in lifted.dates:
             kept = self._date_clause_bits(cache, clause)
             date_bits = kept if date_bits is None else date_bits & kept
-        warnings: list[str] = []
+        warnings: list[str] = list(lifted.warnings)
         given = {"actor": actors, "location": locations, "person": people}
         selections = {kind: self._selection_bits(kind, [*given[kind], *lifted.values[kind]],
                                                  warnings, lifted.clauses[kind])
@@ -966,6 +1074,15 @@ def _keep_case(original: str, corrected: str) -> str:
             new = new[:1].upper() + new[1:]
         out.append(new)
     return " ".join(out)
+
+
+def _pattern_text(q: Any) -> str:
+    """A fuzzy, wildcard or prefix query as the user would type it (analysed text)."""
+    if isinstance(q, wq.FuzzyTerm):
+        return f"{q.text}~{q.maxdist:g}" if q.maxdist != 1 else f"{q.text}~"
+    if isinstance(q, wq.Prefix):
+        return f"{q.text}*"
+    return str(q.text)
 
 
 def _find_error(q: Any) -> str | None:
