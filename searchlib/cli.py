@@ -357,7 +357,7 @@ def _results_json(results: SearchResults) -> dict[str, Any]:
     return {"query": results.query, "total": results.total, "page": results.page,
             "limit": results.limit, "hits": [_hit_json(h) for h in results.hits],
             "facets": {k: dict(v) for k, v in results.facets.items()},
-            "suggestion": results.suggestion}
+            "suggestion": results.suggestion, "warnings": list(results.warnings)}
 
 
 def _highlight(snippet: str, spans: Sequence[tuple[int, int]], color: bool) -> str:

@@ -64,6 +64,7 @@ from whoosh.matching import (
     AndMaybeMatcher,
     FilterMatcher,
     IntersectionMatcher,
+    ListMatcher,
     NullMatcherClass,
     UnionMatcher,
     WrappingMatcher,
@@ -98,6 +99,9 @@ PHRASE_ENTRIES = 256
 DENSE_PHRASE_BUDGET = 2_000_000
 #: Matcher trees (one per query and segment) kept per searcher.
 TREE_ENTRIES = 2048
+#: Evaluated fuzzy, wildcard and prefix expansions kept per searcher on numpy arrays,
+#: counted in array bytes (a score, a flag and a flag per term for each document): ~64 MB.
+DENSE_EXPANSION_BUDGET = 64_000_000
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
 #: Raw posting values (positions) of phrase words kept per searcher, counted in postings
@@ -345,6 +349,9 @@ class Evaluator:
         self._phrases = _LRU(DENSE_PHRASE_BUDGET if self.dense else PHRASE_ENTRIES)
         self._trees = _LRU(TREE_ENTRIES)
         self._blocks = _LRU(BLOCK_ENTRIES)
+        # Keyed by the matchers' identities: the cached matcher trees (_trees) give the
+        # same query the same matcher objects, which the entry keeps alive.
+        self._expansions = _LRU(DENSE_EXPANSION_BUDGET)
         self._raw = _LRU(RAW_BUDGET)
         self._offsets = [offset for _, offset in self.leaves]
         self._lengths: dict[tuple[Any, ...], Any] = {}
@@ -424,9 +431,75 @@ class Evaluator:
             return self._phrase(m, seg, sub)
         if kind is ranking.RankingMatcher:
             return self._coordinated(m, seg, sub)
-        if hasattr(m, "_read_ids") and m.term() is not None:
+        if kind is ranking.ExpandedMatcher:
+            return self._expanded(m, seg, sub)
+        if _is_leaf(m):
             return self._leaf(m, seg, sub)
         raise _Unsupported
+
+    def _expanded(self, m: Any, seg: int, sub: Any) -> _Node:
+        """The terms of a fuzzy, wildcard or prefix term: their scores added up in the
+        order of the leaves (see :class:`ranking.Expanded`), as :meth:`_dense_expanded`."""
+        scores: dict[int, float] = {}
+        terms: _Terms = []
+        for leaf, boosts, filters in _expansion_leaves(m):
+            found = self._load(leaf, seg, sub, values=False)[0][0]
+            kept: dict[int, float] = {}
+            for d, score in found.items():
+                if any((d in ids) == exclude for ids, exclude in filters):
+                    continue  # a deleted document (see _node's FilterMatcher)
+                for boost in boosts:  # as the wrappers multiply, innermost first
+                    score = score * boost
+                kept[d] = score
+                scores[d] = scores.get(d, -0.0) + score
+            terms.append((leaf.term(), kept.keys()))
+        return _Node(scores, terms)
+
+    def _dense_expanded(self, ms: list[Any], segs: list[int], size: int) -> _Dense:
+        """:meth:`_expanded` on numpy arrays: one scatter-add over every leaf's postings,
+        which adds each document's scores in the order of the leaves, as the dicts do."""
+        import numpy as np
+
+        key = tuple(map(id, ms))
+        known = self._expansions.get(key)
+        if known is not None and all(a is b for a, b in zip(known[0], ms, strict=True)):
+            return known[1]  # type: ignore[no-any-return]
+        docs: list[Any] = []
+        scored: list[Any] = []
+        # Each term's documents in every segment: one "positioned on" mask per term.
+        where: dict[tuple[str, bytes], list[Any]] = {}
+        for x, seg, base in zip(ms, segs, self._bases(segs), strict=True):
+            for leaf, boosts, filters in _expansion_leaves(x):
+                ids, values, _ = self._load(leaf, seg, self.leaves[seg][0], values=False)[0]
+                for listed, exclude in filters:
+                    keep = np.isin(ids, np.fromiter(listed, dtype=np.intp)) != exclude
+                    ids, values = ids[keep], values[keep]
+                for boost in boosts:
+                    values = values * boost
+                ids = ids + base if base else ids
+                docs.append(ids)
+                scored.append(values)
+                where.setdefault(leaf.term(), []).append(ids)
+        mask = np.zeros(size, dtype=bool)
+        if docs:
+            every = np.concatenate(docs)
+            mask[every] = True
+            # bincount adds each bin's weights one after the other, in input order, from
+            # +0.0: the dicts' sums from -0.0, bit for bit (scores are never negative, and
+            # +0.0 + x is x for every x >= +0.0 as -0.0 + x is). Unmatched ones get -0.0.
+            sums = np.bincount(every, weights=np.concatenate(scored), minlength=size)
+            scores = np.where(mask, sums, -0.0)
+        else:
+            scores = np.full(size, -0.0)
+        masks: list[tuple[tuple[str, bytes], Any]] = []
+        for term, parts in where.items():
+            own = np.zeros(size, dtype=bool)
+            for ids in parts:
+                own[ids] = True
+            masks.append((term, own))
+        result = _Dense(scores, mask, masks, clean=True)
+        self._expansions.put(key, (ms, result), size * (9 + len(masks)))
+        return result
 
     def _dense(self, ms: list[Any], segs: list[int]) -> _Dense:
         """:meth:`_node` on numpy arrays: the same combinations, element by element.
@@ -483,7 +556,9 @@ class Evaluator:
             return self._dense_phrase(ms, segs)
         if kind is ranking.RankingMatcher:
             return self._dense_coordinated(ms, segs)
-        if hasattr(m, "_read_ids") and m.term() is not None:
+        if kind is ranking.ExpandedMatcher:
+            return self._dense_expanded(ms, segs, size)
+        if _is_leaf(m):
             term = _same(x.term() for x in ms)
             scores = np.full(size, -0.0)
             mask = np.zeros(size, dtype=bool)
@@ -528,7 +603,7 @@ class Evaluator:
             self._raw.put(key, raw, len(ids) + 1)
         if entry is not None:
             return entry, raw
-        scorer = m.scorer
+        scorer = _scorer_of(m)
         if type(scorer) not in (BM25FScorer, WeightScorer):
             raise _Unsupported
         if self.dense:
@@ -807,12 +882,45 @@ def _length_column(reader: Any, fieldname: str) -> list[int | None] | None:
     return [table[b] for b in raw] + [None] * (doccount - count)
 
 
+def _is_leaf(m: Any) -> bool:
+    """Whether ``m`` is one term's posting matcher: a block reader, or the list matcher
+    Whoosh uses for a term whose few postings are stored inline (a word of one article)."""
+    if hasattr(m, "_read_ids"):
+        return m.term() is not None
+    return isinstance(m, ListMatcher) and m.term() is not None
+
+
+def _scorer_of(m: Any) -> Any:
+    """The scorer of a leaf matcher (a list matcher keeps it in a private attribute)."""
+    return m.scorer if hasattr(m, "scorer") else getattr(m, "_scorer", None)
+
+
+def _expansion_leaves(m: Any) -> list[tuple[Any, list[float], list[tuple[Any, bool]]]]:
+    """The term matchers of an expansion's matcher, each with the boosts of its wrappers
+    (innermost first; a term searched in ``title`` carries the field's boost) and the
+    ``(docnums, exclude)`` of its filters (a segment's deleted documents)."""
+    out = []
+    for leaf in m.leaves:
+        boosts: list[float] = []
+        filters: list[tuple[Any, bool]] = []
+        while type(leaf) in (WrappingMatcher, FilterMatcher):
+            if type(leaf) is FilterMatcher:
+                filters.append((leaf._ids, leaf._exclude))
+            if leaf.boost != 1.0:
+                boosts.append(leaf.boost)
+            leaf = leaf.child
+        if not _is_leaf(leaf):
+            raise _Unsupported
+        out.append((leaf, boosts[::-1], filters))
+    return out
+
+
 def _check(q: Any) -> None:
     """Refuse early what would need Whoosh anyway (saves building matchers for nothing)."""
     kind = type(q)
     if kind in (wq.Term, wq.Phrase):
         return
-    if kind in (wq.Or, wq.And, ranking.CoordinatedOr):
+    if kind in (wq.Or, wq.And, ranking.CoordinatedOr, ranking.Expanded):
         if kind is ranking.CoordinatedOr and ranking.may_use_feedback(q):
             raise _Unsupported
         for sub in q.subqueries:

@@ -26,7 +26,8 @@ from typing import Any
 from whoosh import qparser, scoring
 from whoosh import query as wq
 from whoosh.lang import stopwords_for_language
-from whoosh.matching import AndNotMatcher, WrappingMatcher
+from whoosh.matching import AndNotMatcher, NullMatcher, UnionMatcher, WrappingMatcher
+from whoosh.util import make_binary_tree
 
 __all__ = [
     "BM25_B",
@@ -43,6 +44,8 @@ __all__ = [
     "CoordinatedOr",
     "ExcludingAndNot",
     "ExcludingMatcher",
+    "Expanded",
+    "ExpandedMatcher",
     "RankingMatcher",
     "coordinate",
     "coordination_of",
@@ -132,6 +135,83 @@ def query_group() -> Any:
     return qparser.OrGroup
 
 
+class Expanded(wq.Or):  # type: ignore[misc]
+    """The index terms a fuzzy, wildcard or prefix term stands for: still one query word.
+
+    Scored like the same terms typed as words (each with the field's boost), but counted as
+    one word by the coordination, whatever the number of terms: ``word`` names it (the
+    pattern's kind and text), the same in every field.
+    """
+
+    # A binary tree of unions, which the evaluator reads (see CoordinatedOr).
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+    def __init__(self, subqueries: list[Any], boost: float = 1.0,
+                 word: tuple[str, str] = ("", "")) -> None:
+        super().__init__(subqueries, boost=boost)
+        self.word = word
+
+    def __repr__(self) -> str:
+        return f"Expanded({self.word[0]}:{self.word[1]!r}, {len(self.subqueries)} terms)"
+
+    def __eq__(self, other: object) -> bool:
+        # Whoosh's compound equality starts with "other and ...", false for an expansion
+        # that found no terms (an empty query is falsy): the evaluator's cache of matcher
+        # trees then never found the same query again.
+        return (isinstance(other, Expanded) and type(other) is type(self)
+                and self.word == other.word and self.boost == other.boost
+                and self.subqueries == other.subqueries)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.word, self.boost, tuple(self.subqueries)))
+
+    def apply(self, fn: Callable[[Any], Any]) -> Any:
+        """Apply ``fn`` to each term, keeping the word."""
+        return self.__class__([fn(q) for q in self.subqueries], boost=self.boost,
+                              word=self.word)
+
+    def normalize(self) -> Any:
+        """Already normal: distinct terms of one field."""
+        return self
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        """A union of the terms present in this segment, marked for the evaluator."""
+        leaves = [m for m in (q.matcher(searcher, context) for q in self.subqueries)
+                  if m.is_active()]
+        if not leaves:
+            child = NullMatcher()
+        elif len(leaves) == 1:
+            child = leaves[0]
+        else:
+            child = make_binary_tree(UnionMatcher, leaves)
+        return _ExpandedMatcher(child, leaves)
+
+
+class _ExpandedMatcher(WrappingMatcher):  # type: ignore[misc]
+    """The union matcher of an :class:`Expanded` query, with its leaves listed.
+
+    Whoosh steps through the union as usual; :mod:`searchlib.evaluate` instead adds up the
+    leaves' scores directly, in the order of ``leaves`` (a few numpy calls for hundreds of
+    terms instead of a node per union).
+    """
+
+    def __init__(self, child: Any, leaves: list[Any]) -> None:
+        super().__init__(child)
+        self.leaves = leaves
+
+    def _replacement(self, newchild: Any) -> Any:
+        return self.__class__(newchild, self.leaves)
+
+    def copy(self) -> Any:
+        """Return an independent copy (of the union; the leaf list is a plan, never read
+        for its state)."""
+        return self.__class__(self.child.copy(), self.leaves)
+
+
+#: The matcher of :class:`Expanded`.
+ExpandedMatcher = _ExpandedMatcher
+
+
 def _clause_key(q: Any) -> Any:
     """Return what identifies one query word across the fields it is searched in.
 
@@ -140,6 +220,8 @@ def _clause_key(q: Any) -> Any:
     """
     if isinstance(q, wq.Phrase):
         return ("phrase", tuple(q.words))
+    if isinstance(q, Expanded):
+        return ("expanded", q.word)
     text = getattr(q, "text", None)
     if text is not None and q.is_leaf():
         return (type(q).__name__, text)
@@ -223,7 +305,7 @@ class _RankingMatcher(WrappingMatcher):  # type: ignore[misc]
 
 def _words(q: Any) -> list[Any]:
     """Return the word-level subqueries of a top-level query part (itself if it is a word)."""
-    if isinstance(q, (wq.Or, wq.And)) and not isinstance(q, wq.Phrase):
+    if isinstance(q, (wq.Or, wq.And)) and not isinstance(q, (wq.Phrase, Expanded)):
         return [w for sub in q.subqueries for w in _words(sub)]
     return [q]
 
@@ -300,6 +382,8 @@ def _ranking_plan(query: Any, base: Any, top: Any, context: Any, plain: Callable
             words.setdefault(_clause_key(sub), set()).update(kept)
     # A word that occurs nowhere in the index cannot be matched; it does not count.
     clauses = [frozenset(t) for t in words.values() if t]
+    # Feedback is for pasted prose: fuzzy, wildcard and prefix words do not make a passage.
+    prose = sum(1 for key, t in words.items() if t and key[0] != "expanded")
     tier = None
     expansion: list[tuple[str, float]] = []
     if len(clauses) < 2:
@@ -309,7 +393,7 @@ def _ranking_plan(query: Any, base: Any, top: Any, context: Any, plain: Callable
         bounds = [float(m.max_quality()) for m in
                   (plain(leaf) for leaf, _offset in top.leaf_searchers()) if m.is_active()]
         tier = max(bounds, default=0.0) + 1.0
-    elif len(clauses) >= FEEDBACK_MIN_WORDS and FEEDBACK_WEIGHT > 0:
+    elif prose >= FEEDBACK_MIN_WORDS and FEEDBACK_WEIGHT > 0:
         expansion = _feedback_terms(top, base)
     return clauses, tier, expansion
 
@@ -369,7 +453,7 @@ def may_use_feedback(q: Any) -> bool:
     if FEEDBACK_WEIGHT <= 0:
         return False
     keys = {_clause_key(sub) for part in q.children() for sub in _words(part)
-            if not isinstance(sub, wq.Not)}
+            if not isinstance(sub, (wq.Not, Expanded))}
     return len(keys) >= FEEDBACK_MIN_WORDS
 
 

@@ -13,6 +13,7 @@ or a walk of the cached date order.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import functools
@@ -23,6 +24,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -33,6 +35,7 @@ import_whoosh()  # before any Whoosh module loads: keeps urllib.request and asyn
 from whoosh import highlight, qparser, spelling  # noqa: E402
 from whoosh import query as wq  # noqa: E402
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
+from whoosh.qparser import syntax  # noqa: E402
 from whoosh.searching import Hit as WhooshHit  # noqa: E402
 from whoosh.util.times import datetime_to_long  # noqa: E402
 
@@ -64,6 +67,20 @@ _FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
 _QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\")]|$)")
 _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
+#: Index terms one fuzzy, wildcard or prefix term may stand for in one field: the closest,
+#: then the most frequent, are kept, and the results carry a warning saying so.
+EXPANSION_CAP = 128
+#: Index terms all the fuzzy, wildcard and prefix terms of one query may stand for together;
+#: with many of them, each one's cap shrinks to share this.
+EXPANSION_BUDGET = 1024
+#: Fuzzy, wildcard and prefix words one query may hold (more is refused).
+MAX_PATTERNS = 32
+#: ``*`` and ``?`` in one wildcard word (more is refused: the pattern's matching time grows
+#: with the power of their number).
+MAX_WILDCARDS = 8
+#: Largest edit distance of a fuzzy term (``word~2``).
+MAX_EDITS = 2
+_PATTERN_QUERIES = (wq.FuzzyTerm, wq.Prefix, wq.Wildcard)
 #: Stored records kept per searcher (least recently used dropped first).
 _STORED_CACHE = 512
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
@@ -79,6 +96,103 @@ def open_index(path: str | os.PathLike[str] | None = None, *,
     from .config import resolve_index_dir
 
     return Index(resolve_index_dir(path), gazetteer=gazetteer)
+
+
+#: Query fields whose top-level clauses filter (as the options do) instead of scoring.
+_FILTER_FIELDS = ("actor", "location", "person", "date")
+
+
+@dataclass
+class _QueryFilters:
+    """The filters stated by top-level clauses of a query (see ``Index._parse_filters``)."""
+
+    values: dict[str, list[str]] = field(
+        default_factory=lambda: {"actor": [], "location": [], "person": []})
+    """Facet kind -> values named exactly (``actor:IRGC``): OR-ed with the option's values."""
+    clauses: dict[str, list[Any]] = field(
+        default_factory=lambda: {"actor": [], "location": [], "person": []})
+    """Facet kind -> other clauses on that facet (``actor:Hez*``), each AND-ed in."""
+    dates: list[Any] = field(default_factory=list)
+    """``date:`` clauses (Whoosh ``DateRange`` or ``Every``), each AND-ed with the range."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should know about the query itself (a cut expansion)."""
+
+    def take(self, node: Any, parser: Any) -> bool:
+        """Record ``node`` if it is a filter clause; whether it was."""
+        name = getattr(node, "fieldname", None)
+        if isinstance(node, syntax.GroupNode) or name not in _FILTER_FIELDS:
+            return False
+        # A value named exactly ("IRGC", "Deir ez-Zor") goes the options' way, with aliases.
+        exact = type(node) is syntax.WordNode or type(node).__name__ == "PhraseNode"
+        if exact and name != "date":
+            self.values[name].append(str(node.text))
+            return True
+        q = node.query(parser)
+        error = _find_error(q)
+        if error:
+            raise QueryError(error)
+        (self.dates if name == "date" else self.clauses[name]).append(q)
+        return True
+
+
+class _EveryNode(syntax.SyntaxNode):  # type: ignore[misc]
+    """Stands for a part of a query left empty once its filters were lifted out."""
+
+    # Whoosh copies a group's span from its first node onto the group's query.
+    startchar = endchar = None
+
+    def query(self, parser: Any) -> Any:
+        return wq.Every()
+
+
+def _parenthesized(text: str) -> bool:
+    """Whether one pair of parentheses encloses the whole of ``text`` (quotes respected)."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    quoted = False
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i == len(text) - 1
+    return False
+
+
+def _lift_filters(node: Any, filters: _QueryFilters, parser: Any) -> Any:
+    """Move the top-level filter clauses of the syntax tree ``node`` into ``filters``.
+
+    Returns the tree that remains, or None when nothing does. Top level: the children of
+    the query's implicit group, of a chain of ANDs making up the whole query, and of the
+    required, optional and positive parts Whoosh makes for ``+word`` and ``-word``. An
+    explicit OR or parentheses make a group of their own, which is left as it is.
+    """
+    if isinstance(node, syntax.AndNotGroup):
+        positive = _lift_filters(node[0], filters, parser)
+        node[0] = positive if positive is not None else _EveryNode()
+        return node
+    if isinstance(node, syntax.AndMaybeGroup):
+        required = _lift_filters(node[0], filters, parser)
+        optional = _lift_filters(node[1], filters, parser)
+        if required is None or optional is None:
+            return required if optional is None else optional
+        node[0], node[1] = required, optional
+        return node
+    if not isinstance(node, (syntax.OrGroup, syntax.AndGroup)):
+        return node
+    if (isinstance(node, syntax.OrGroup) and len(node) == 1
+            and isinstance(node[0], syntax.AndGroup)):
+        inner = _lift_filters(node[0], filters, parser)
+        if inner is None:
+            return None
+        node[0] = inner
+        return node
+    node.nodes = [child for child in node.nodes if not filters.take(child, parser)]
+    return node if node.nodes else None
 
 
 _bits = facetstore.bits_of
@@ -279,6 +393,7 @@ class Index:
         self._aliases: dict[str, dict[str, str]] | None = None
         self._facets: facetstore.FacetData | None = None
         self._evaluation: evaluate.Evaluator | None = None
+        self._terms: Any = None  # searchlib.lexicon.Lexicon, loaded on first use
         # Set once a search has completed: from then on queries are evaluated and facets
         # counted on numpy arrays whatever the index's size (see _dense).
         self._searched = False
@@ -340,6 +455,7 @@ class Index:
         """Drop everything cached from the previous generation of the index."""
         self._facets = None
         self._evaluation = None
+        self._terms = None
         self._stored_docs = {}
         self._aliases = None
         self._manifest = None
@@ -394,10 +510,42 @@ class Index:
 
     @_serialized
     def parse(self, text: str) -> Any:
-        """Parse query text into a Whoosh query, or raise :class:`QueryError` (one line)."""
+        """Parse query text into a Whoosh query, or raise :class:`QueryError` (one line).
+
+        Every clause keeps its boolean meaning here, ``actor:`` and ``date:`` included;
+        :meth:`search` lifts the top-level facet and date clauses out as filters first
+        (:meth:`_parse_filters`).
+        """
+        stripped = self._prepare(text)
+        if stripped is None:
+            return wq.Every()
+        return self._to_query(self._process(stripped))
+
+    @_serialized
+    def _parse_filters(self, text: str) -> tuple[Any, _QueryFilters]:
+        """Split query text into the Whoosh query that scores and the filters it states.
+
+        A top-level ``actor:``, ``location:``, ``person:`` or ``date:`` clause (one beside
+        the others, in a chain of ANDs, or required with ``+``) filters like the options
+        ``--actor``, ``--location``, ``--person``, ``--from``/``--to``; inside an explicit
+        OR or parentheses it keeps its boolean meaning. The query of a text made only of
+        filters is :class:`whoosh.query.Every`.
+        """
+        stripped = self._prepare(text)
+        if stripped is None:
+            return wq.Every(), _QueryFilters()
+        nodes = self._process(stripped)
+        filters = _QueryFilters()
+        # Whoosh unwraps parentheses around a whole query; they still mean a group.
+        rest = nodes if _parenthesized(stripped) else _lift_filters(nodes, filters, self._parser)
+        return (wq.Every() if rest is None else self._to_query(rest, filters.warnings)), filters
+
+    @staticmethod
+    def _prepare(text: str) -> str | None:
+        """The text the parser reads (None: every document), or raise QueryError."""
         stripped = text.strip()
         if not stripped or stripped == "*":
-            return wq.Every()
+            return None
         if len(stripped) > 10_000:
             raise QueryError("query is too long (over 10,000 characters)")
         # A query typed entirely in capitals (a pasted headline, an old test collection)
@@ -413,8 +561,23 @@ class Index:
                 raise QueryError(
                     f"unknown field '{name}:' at position {m.start(1) + 1}; fields are "
                     "title, body, actor, location, person, date")
+        return stripped
+
+    def _process(self, stripped: str) -> Any:
+        """The parser's syntax tree of ``stripped``."""
         try:
-            q = self._parser.parse(stripped)
+            return self._parser.process(stripped)
+        except QueryError:
+            raise
+        except Exception as exc:  # Whoosh's parser raises assorted types on odd input
+            raise QueryError(f"cannot parse query: {exc}") from None
+
+    def _to_query(self, nodes: Any, warnings: list[str] | None = None) -> Any:
+        """The normalised, coordinated query of a syntax tree (as ``QueryParser.parse``),
+        with its fuzzy, wildcard and prefix terms expanded (``warnings`` hears of cuts)."""
+        try:
+            q = nodes.query(self._parser) or wq.NullQuery
+            q = q.normalize()
         except QueryError:
             raise
         except Exception as exc:  # Whoosh's parser raises assorted types on odd input
@@ -422,7 +585,95 @@ class Index:
         error = _find_error(q)
         if error:
             raise QueryError(error)
-        return ranking.coordinate(self._resolve_facet_terms(q))
+        q = self._expand_patterns(self._resolve_facet_terms(q),
+                                  warnings if warnings is not None else [])
+        return ranking.coordinate(q)
+
+    def _expand_patterns(self, q: Any, warnings: list[str]) -> Any:
+        """Replace each fuzzy, wildcard and prefix term on ``title``/``body`` with the index
+        terms it stands for (:class:`ranking.Expanded`), within the query's budget.
+
+        Too many such terms, too many wildcards in one, or too large an edit distance is
+        refused with a :class:`QueryError` naming the part; an expansion over its cap keeps
+        its closest, then most frequent, terms and adds a warning.
+        """
+        patterns: list[Any] = []
+
+        def collect(node: Any) -> None:
+            if isinstance(node, _PATTERN_QUERIES):
+                if node.fieldname in SEARCH_FIELDS:
+                    patterns.append(node)
+            elif not node.is_leaf():
+                for child in node.children():
+                    collect(child)
+
+        collect(q)
+        if not patterns:
+            return q
+        words = list(dict.fromkeys(_pattern_text(p) for p in patterns))
+        if len(words) > MAX_PATTERNS:
+            shown = ", ".join(words[:3])
+            raise QueryError(f"too many fuzzy or wildcard terms ({len(words)}: {shown}, ...); "
+                             f"a query may hold {MAX_PATTERNS}")
+        for node in patterns:
+            if isinstance(node, wq.FuzzyTerm) and node.maxdist > MAX_EDITS:
+                raise QueryError(f"'{_pattern_text(node)}' allows too many edits "
+                                 f"(at most {MAX_EDITS})")
+            if isinstance(node, wq.Wildcard) and \
+                    sum(node.text.count(c) for c in "*?") > MAX_WILDCARDS:
+                raise QueryError(f"too many wildcards in '{_pattern_text(node)}' "
+                                 f"(at most {MAX_WILDCARDS})")
+        cap = max(1, min(EXPANSION_CAP, EXPANSION_BUDGET // len(patterns)))
+        terms = self._lexicon()
+        cut: dict[str, tuple[int, bool]] = {}
+
+        def expand(node: Any) -> Any:
+            if isinstance(node, _PATTERN_QUERIES) and node.fieldname in SEARCH_FIELDS:
+                field_terms = terms.field(node.fieldname)
+                fuzzy = isinstance(node, wq.FuzzyTerm)
+                if fuzzy:
+                    found = field_terms.fuzzy(node.text, int(node.maxdist), node.prefixlength,
+                                              cap)
+                elif isinstance(node, wq.Prefix):
+                    found = field_terms.prefix(node.text, cap)
+                else:
+                    found = field_terms.wildcard(node.text, cap)
+                if found.cut:
+                    shown = _pattern_text(node)
+                    cut[shown] = (max(found.found, cut.get(shown, (0, fuzzy))[0]), fuzzy)
+                expanded = ranking.Expanded(
+                    [wq.Term(node.fieldname, t, boost=node.boost) for t in found.terms],
+                    word=(type(node).__name__, node.text))
+                expanded.startchar = getattr(node, "startchar", None)
+                expanded.endchar = getattr(node, "endchar", None)
+                return expanded
+            if node.is_leaf():
+                return node
+            return node.apply(expand)
+
+        q = expand(q)
+        for shown, (found_count, fuzzy) in cut.items():
+            which = "closest, then most frequent" if fuzzy else "most frequent"
+            warnings.append(f"'{shown}' matches {found_count:,} terms; searched the {cap:,} "
+                            f"{which}")
+        return q
+
+    def _lexicon(self) -> Any:
+        """The sorted terms of the searchable fields (:mod:`searchlib.lexicon`): stored at
+        commit; built and stored here when missing or stale."""
+        if self._terms is None:
+            from . import lexicon  # imports rapidfuzz: only queries with patterns pay it
+
+            reader = self._searcher.reader()
+            key = facetstore.index_key(reader)
+            found = lexicon.load(self.path, key)
+            if found is None:
+                found = lexicon.build(reader, SEARCH_FIELDS, key)
+                # A read-only index: each process builds the list in memory.
+                with contextlib.suppress(OSError):
+                    lexicon.save(self.path, found)
+            self._terms = found
+        return self._terms
 
     def _resolve_facet_terms(self, q: Any) -> Any:
         """Map facet values to the names indexed: aliases (``actor:Daesh`` -> ISIS) and case."""
@@ -491,12 +742,15 @@ class Index:
         counts = {v: b.bit_count() for v, b in cache.values(kind).items()}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    def _selection_bits(self, facet: str, selected: Sequence[str], warnings: list[str]
-                        ) -> int | None:
-        if not selected:
+    def _selection_bits(self, facet: str, selected: Sequence[str], warnings: list[str],
+                        clauses: Sequence[Any] = ()) -> int | None:
+        """The documents a facet's filter keeps: any of the ``selected`` values (rolled
+        up), and every one of ``clauses`` (queries such as ``actor:Hez*``); None: no filter.
+        """
+        if not selected and not clauses:
             return None
         cache = self._facet_cache()
-        bits = 0
+        bits = 0 if selected else cache.live
         for value in selected:
             name = self._facet_value(facet, value)
             found = cache.values(facet).get(name)
@@ -504,7 +758,18 @@ class Index:
                 warnings.append(self._unknown_value(facet, value))
                 continue
             bits |= found
+        for clause in clauses:
+            bits &= _bits(self._searcher.docs_for_query(clause), cache.size)
         return bits
+
+    @staticmethod
+    def _date_clause_bits(cache: facetstore.FacetData, clause: Any) -> int:
+        """The dated documents a ``date:`` clause keeps (``date:*``: every dated one)."""
+        if isinstance(clause, wq.DateRange):
+            lo, hi = clause.startdate, clause.enddate
+            return cache.dated_between(datetime_to_long(lo) if lo else None,
+                                       datetime_to_long(hi) if hi else None)
+        return cache.dated_between(None, None)
 
     def _unknown_value(self, facet: str, value: str) -> str:
         """Explain a filter value the index does not hold, suggesting near names."""
@@ -556,7 +821,7 @@ class Index:
         people = _names(people, "people")
         if sort not in ("relevance", "date", "newest", "oldest"):
             raise QueryError(f"unknown sort {sort!r}; choose relevance, newest or oldest")
-        q = self.parse(query)
+        q, lifted = self._parse_filters(query)
         searcher = self._fresh()
         cache = self._facet_cache()
         lo = _as_bound(date_from, end=False)
@@ -576,10 +841,14 @@ class Index:
             # indexed values (inclusive bounds, undated documents never match).
             date_bits = cache.dated_between(datetime_to_long(lo) if lo else None,
                                             datetime_to_long(hi) if hi else None)
-        warnings: list[str] = []
-        selections = {"actor": self._selection_bits("actor", actors, warnings),
-                      "location": self._selection_bits("location", locations, warnings),
-                      "person": self._selection_bits("person", people, warnings)}
+        for clause in lifted.dates:
+            kept = self._date_clause_bits(cache, clause)
+            date_bits = kept if date_bits is None else date_bits & kept
+        warnings: list[str] = list(lifted.warnings)
+        given = {"actor": actors, "location": locations, "person": people}
+        selections = {kind: self._selection_bits(kind, [*given[kind], *lifted.values[kind]],
+                                                 warnings, lifted.clauses[kind])
+                      for kind in ("actor", "location", "person")}
         final = matched if date_bits is None else matched & date_bits
         for bits in selections.values():
             if bits is not None:
@@ -735,7 +1004,7 @@ class Index:
             return None
         better = _keep_case(text, corrected.string)
         try:
-            found = len(set(searcher.docs_for_query(self.parse(better))))
+            found = len(set(searcher.docs_for_query(self._parse_filters(better)[0])))
         except QueryError:
             return None
         # Offered when it finds at least as much: a word that matched nothing now counts.
@@ -901,6 +1170,15 @@ def _keep_case(original: str, corrected: str) -> str:
             new = new[:1].upper() + new[1:]
         out.append(new)
     return " ".join(out)
+
+
+def _pattern_text(q: Any) -> str:
+    """A fuzzy, wildcard or prefix query as the user would type it (analysed text)."""
+    if isinstance(q, wq.FuzzyTerm):
+        return f"{q.text}~{q.maxdist:g}" if q.maxdist != 1 else f"{q.text}~"
+    if isinstance(q, wq.Prefix):
+        return f"{q.text}*"
+    return str(q.text)
 
 
 def _find_error(q: Any) -> str | None:

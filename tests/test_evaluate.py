@@ -217,9 +217,13 @@ def test_search_results_match_a_plain_whoosh_ranking(segmented: Index, dense: bo
 
 def test_unsupported_queries_fall_back(segmented: Index) -> None:
     ix = segmented
-    for text in ("missil*", "date:2017 war", "govermnent~", "*"):
+    for text in ("date:2017 war", "*"):
         assert ix._evaluator().evaluate(ix.parse(text)) is None
         assert ix.search(text).total >= 0
+    # Fuzzy, wildcard and prefix terms are expanded into index terms at parse time, which
+    # the evaluator handles (tests/test_patterns.py compares them with Whoosh's own).
+    for text in ("missil*", "govermnent~", "*ment"):
+        assert ix._evaluator().evaluate(ix.parse(text)) is not None
 
 
 def test_exclusion_applies_to_the_first_document_of_a_segment(segmented: Index) -> None:

@@ -81,6 +81,7 @@ class SearchApp(App[None]):
         self._generation = 0
         self._timer: Timer | None = None
         self._had_suggestion = False
+        self._warned: tuple[str, ...] = ()
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -225,6 +226,12 @@ class SearchApp(App[None]):
             results_list.display = False
             self._show_empty(self._no_hits_message(state, results))
         self._set_status(self._status(state, results))
+        if results.warnings != self._warned:
+            # Once per new warning, not again on every keystroke that keeps it.
+            self._warned = results.warnings
+            for warning in results.warnings:
+                self.notify(warning, title="Filter", severity="warning", markup=False,
+                            timeout=6)
         if bool(results.suggestion) != self._had_suggestion:
             # Only then does the footer change; redrawing it on every search costs ~10 ms.
             self._had_suggestion = bool(results.suggestion)
