@@ -677,11 +677,14 @@ def extract(
     metadata: Mapping[str, Any] | None = None,
     dateline: str | None = None,
     gazetteer: Gazetteer | None = None,
+    path: str | None = None,
 ) -> Extraction:
     """Facets of one article: actors, locations, people (canonical, by first mention), dates.
 
     Mention offsets index ``title + "\\n\\n" + body``. Metadata ``actors``/``locations``/``people``
-    replace the extracted facet; ``tags`` extend the facets they are known in.
+    replace the extracted facet; ``tags`` extend the facets they are known in. ``path`` is the
+    source file, whose name or folders may state the publication date
+    (:func:`searchlib.dates.find_published`).
     """
     gaz = gazetteer if gazetteer is not None else default_gazetteer()
     meta: Mapping[str, Any] = metadata if metadata is not None else {}
@@ -746,7 +749,9 @@ def extract(
             if canon is not None and canon not in facets[facet]:
                 facets[facet].append(canon)
 
-    published, source = find_published(title, body, dateline=dateline, metadata=meta)
+    published, source = find_published(
+        title, body, dateline=dateline, metadata=meta, path=path
+    )
     return Extraction(
         actors=tuple(facets["actor"]),
         locations=tuple(facets["location"]),
