@@ -34,6 +34,7 @@ from metadata are canonicalised through the gazetteer when it knows them.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -56,7 +57,7 @@ from searchlib.gazetteer import (
 )
 from searchlib.models import EntityMention, Extraction, FacetKind
 
-__all__ = ["extract", "find_people", "find_provinces"]
+__all__ = ["extract", "find_organisations", "find_people", "find_provinces"]
 
 _NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "de", "van", "von", "der", "ul"})
 
@@ -456,11 +457,26 @@ def find_people(
         canon = gazetteer.canonical("person", name) or full.get(tuple(norms[a:b])) or name
         found.append(EntityMention("person", canon, name, start, end))
         taken.update(range(a, b))
-        if not is_common(texts[b - 1]):
-            names_by_surname.setdefault(norms[b - 1], set()).add(canon)
+        names_by_surname.setdefault(norms[b - 1], set()).add(canon)
+    # One name after an honorific or an office: "President Bush", "Mr. Abbas", "Secretary
+    # Rice". It is the person of that surname named in full elsewhere in the article, if any.
+    for k in caps:
+        if k in covered or k in taken or not _single_name(text, table, k, gazetteer, archive):
+            continue
+        word = texts[k].title() if texts[k].isupper() else texts[k]
+        owners = names_by_surname.get(norms[k])
+        canon = (
+            next(iter(owners)) if owners and len(owners) == 1
+            else gazetteer.canonical("person", word) or word
+        )
+        found.append(EntityMention("person", canon, texts[k], starts[k], ends[k]))
+        taken.add(k)
+        names_by_surname.setdefault(norms[k], set()).add(canon)
     if not names_by_surname:
         return found
-    # Later (or earlier) mentions by surname alone: only when the surname is unambiguous.
+    # Later (or earlier) mentions by surname alone: only when the surname is unambiguous. A
+    # surname that is also a dictionary word ("Rice", "Bush") must be inside a sentence or
+    # followed by a reporting verb: at the start of a sentence it is most often the word.
     for k in caps:
         if k in covered or k in taken:
             continue
@@ -472,12 +488,78 @@ def find_people(
                 and (k - 1) not in covered
                 and texts[k - 1][0].isupper()
                 and norms[k - 1] not in _FUNCTION_WORDS
+                and not (is_common(texts[k - 1]) and _sentence_start(text, table, k - 1))
             ):
-                continue  # part of another capitalised name ("Ali Hosseini")
+                continue  # part of another capitalised name ("Ali Hosseini"; not "Later Blair")
             if k + 1 < n and joined[k + 1] and texts[k + 1][0].isupper():
+                continue
+            if is_common(texts[k]) and _sentence_start(text, table, k) and not (
+                k + 1 < n and norms[k + 1] in _REPORT_VERBS
+            ):
                 continue
             found.append(EntityMention("person", next(iter(owners)), texts[k], starts[k], ends[k]))
     return found
+
+
+_NAME_TITLES = frozenset(
+    [
+        "mr", "mrs", "ms", "miss", "dr", "gen", "general", "brig", "brigadier", "maj", "major",
+        "lt", "lieutenant", "col", "colonel", "capt", "captain", "adm", "admiral", "sgt",
+        "sergeant", "cmdr", "commander", "president", "minister", "sen", "senator", "rep",
+        "representative", "gov", "governor", "mayor", "sheikh", "shaikh", "sheik", "ayatollah",
+        "ayatullah", "hojatoleslam", "hojjatoleslam", "imam", "mullah", "king", "queen",
+        "prince", "princess", "emir", "sultan", "judge", "justice", "ambassador", "prof",
+        "professor", "rev", "reverend", "pope", "chancellor", "secretary", "premier", "speaker",
+        "cardinal", "archbishop", "bishop", "lord", "lady", "sir", "dame",
+    ]
+)
+"""Titles that make the one capitalised word after them a person ("President Bush"); roles
+such as "spokesman" or "analyst" do not: "analyst Reuters" is not a name."""
+
+
+def _sentence_start(text: str, table: TokenTable, k: int) -> bool:
+    """Does token ``k`` start a sentence or a paragraph (possibly after a quote mark)?"""
+    if k == 0:
+        return True
+    if _SENTENCE_BREAK_RE.search(text, table.ends[k - 1], table.starts[k]):
+        return True
+    # "The Senate", "But Rice said": after a sentence-initial function word.
+    return (
+        k > 1
+        and table.norms[k - 1] in FUNCTION_WORDS
+        and _SENTENCE_BREAK_RE.search(text, table.ends[k - 2], table.starts[k - 1]) is not None
+    )
+
+
+def _single_name(
+    text: str, table: TokenTable, k: int, gazetteer: Gazetteer, archive: bool
+) -> bool:
+    """Is the lone capitalised token ``k`` a surname named with a title ("Mr. Abbas",
+    "President Bush", "Prime Minister Olmert")?"""
+    texts, norms, joined = table.texts, table.norms, table.joined
+    n = len(texts)
+    if k == 0 or norms[k - 1] not in _NAME_TITLES or not texts[k - 1][0].isupper():
+        return False
+    if not _title_before(text, table, k):
+        return False
+    if k + 1 < n and joined[k + 1] and texts[k + 1][0].isupper():
+        return False  # a longer name: the run rules decide
+    word, norm = texts[k], norms[k]
+    if (
+        len(word) < 2
+        or not word.replace("-", "").replace("'", "").replace("’", "").isalpha()
+        or (word.isupper() and not archive)
+        or norm in _NOT_NAME_WORDS
+        or norm in _TITLES
+        or norm in FUNCTION_WORDS
+        or table.possessive[k - 1]
+    ):
+        return False
+    # An office of a place or body: "President Bush" yes, "Minister Iran" no.
+    return (
+        gazetteer.canonical("location", word) is None
+        and gazetteer.canonical("actor", word) is None
+    )
 
 
 _PROVINCE_WORDS = frozenset({"province", "governorate", "oblast", "prefecture"})
@@ -654,6 +736,178 @@ def find_provinces(
     return found
 
 
+_ORG_HEADS = frozenset(
+    {
+        "ministry", "party", "union", "agency", "corp", "corporation", "council", "bank",
+        "fund", "court", "commission", "committee", "organization", "organisation",
+        "association", "movement", "front", "army", "brigade", "brigades", "company", "inc",
+        "ltd", "institute", "university", "federation", "league", "alliance", "authority",
+        "assembly", "congress", "parliament", "senate", "department", "office", "service",
+        "services", "police", "navy", "force", "forces", "guard", "guards", "foundation",
+        "society", "network", "airlines", "airways", "church", "board", "bureau", "tribunal",
+        "cabinet", "secretariat", "academy", "college", "survey", "fc", "united", "rovers",
+        "wanderers", "athletic", "albion", "hotspur", "group", "house", "corps", "command",
+        "program", "programme", "coalition", "administration", "industries", "exchange",
+        "club", "team", "times", "post", "news", "television", "radio", "motors",
+        "holdings", "petroleum", "airline", "electric", "pharmaceuticals", "communications",
+        "telecom", "enterprises", "mission",
+    }
+)
+"""Last words of an organisation's name ("Foreign Ministry", "Scottish Rugby Union", "Bolton
+Wanderers"): with a capitalised word before them, or a capitalised tail after ("Organization of
+American States"), they name an organisation the gazetteer need not know."""
+
+_DOCUMENT_HEADS = frozenset(
+    {
+        "protocol", "treaty", "accord", "accords", "agreement", "convention", "conventions",
+        "declaration", "charter", "pact", "resolution", "act", "plan", "doctrine", "summit",
+        "conference", "games", "cup", "championship", "open", "olympics",
+    }
+)
+"""Last words of a named treaty, law or event ("Kyoto Protocol", "Geneva Conventions", "Davis
+Cup"): not organisations, but a place inside one is not a place mention by itself."""
+
+_NAME_LINKS = frozenset({"of", "for", "on"})
+"""Lower-case words inside a long name ("Ministry of Foreign Affairs", "Party for Freedom")."""
+
+_ACRONYM_RE = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z]{1,9})[ \t]*\)")
+"""An acronym defined in parentheses right after a name: "Movement for Democratic Change
+(MDC)"."""
+
+
+_POSSESSIVE_NAME_WORDS = frozenset(
+    {"lord", "lords", "people", "peoples", "women", "workers", "children", "martyrs",
+     "veterans", "farmers", "citizens", "men", "students", "journalists", "god"}
+)
+"""Possessive words that stay inside a name ("Lord's Resistance Army", "People's Party")."""
+
+_CALENDAR = frozenset(
+    name.lower()
+    for name in (*calendar.month_name, *calendar.day_name, *calendar.day_abbr)
+    if name
+)
+
+_SINGLE_BODIES = frozenset({"senate", "parliament", "congress", "cabinet", "pentagon", "knesset"})
+"""Bodies a state has one of, named by one capitalised word inside a sentence ("the Senate")."""
+
+
+def _org_word(table: TokenTable, k: int, absorbable: set[int], covered: set[int]) -> bool:
+    """May token ``k`` be part of an organisation's name found by its head word?"""
+    text, norm = table.texts[k], table.norms[k]
+    return (
+        text[0].isupper()
+        and norm not in FUNCTION_WORDS
+        and norm not in _TITLES
+        and norm not in _CALENDAR
+        and (k not in covered or k in absorbable)
+    )
+
+
+def _name_possessive(table: TokenTable, k: int) -> bool:
+    """Is token ``k`` possessive and still inside a name ("Lord's", not "Iran's")?"""
+    return table.possessive[k] and table.norms[k].rstrip("s'’") in {
+        w.rstrip("s") for w in _POSSESSIVE_NAME_WORDS
+    }
+
+
+def find_organisations(
+    text: str,
+    tokens: Sequence[Token],
+    covered: set[int],
+    absorbable: set[int],
+    gazetteer: Gazetteer,
+) -> tuple[list[EntityMention], list[tuple[int, int]]]:
+    """Organisations named by their head word, and the character spans of treaty/event names.
+
+    An organisation is a capitalised head word (:data:`_ORG_HEADS`) with capitalised words
+    before it ("Foreign Ministry", "Scottish Rugby Union") or a capitalised ``of``/``for`` tail
+    after it ("Organization of American States"). Its words may include places and demonyms
+    the gazetteer matched (``absorbable``: "Bank of England" is not a mention of England), but
+    not other actors or people. A name followed by an acronym in parentheses defines that
+    acronym for the rest of the article ("... Democratic Change (MDC) ... the MDC"). The matched
+    tokens are added to ``covered``. The spans returned cover every organisation and document
+    name found; gazetteer places inside them are no place mentions.
+    """
+    table = TokenTable.of(tokens)
+    texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
+    starts, ends = table.starts, table.ends
+    n = len(texts)
+    found: list[EntityMention] = []
+    spans: list[tuple[int, int]] = []
+    acronyms: dict[str, str] = {}
+    heads = _ORG_HEADS | _DOCUMENT_HEADS
+    for k in compress(count(), map(heads.__contains__, norms)):
+        if (
+            (k in covered and k not in absorbable)
+            or not texts[k][0].isupper()
+            or (texts[k].isupper() and norms[k] != "fc")
+        ):
+            continue
+        a = k
+        while (
+            a > 0
+            and joined[a]
+            and (not possessive[a - 1] or _name_possessive(table, a - 1))
+            and (
+                (a - 1) in absorbable
+                or (_org_word(table, a - 1, absorbable, covered) and not texts[a - 1].isupper())
+            )
+        ):
+            a -= 1
+        if (
+            a > 1
+            and a < k
+            and norms[a - 1] in _NAME_PARTICLES
+            and text[ends[a - 1] : starts[a]] == "-"
+        ):
+            a -= 1  # "al-Aqsa Martyrs Brigades"
+        b = k + 1
+        while b + 1 < n and norms[b] in _NAME_LINKS and joined[b] and joined[b + 1]:
+            c = b + 1
+            if norms[c] == "the" and c + 1 < n and joined[c + 1]:
+                c += 1
+            if not _org_word(table, c, absorbable, covered):
+                break
+            while c < n and joined[c] and _org_word(table, c, absorbable, covered):
+                c += 1
+                if possessive[c - 1]:
+                    break
+            b = c
+        if a == k and b == k + 1:
+            # A head word alone names no one body ("Army", "Ministry"), but inside a sentence
+            # "the Senate" is the Senate.
+            if norms[k] in _SINGLE_BODIES and not _sentence_start(text, table, k):
+                found.append(EntityMention("actor", texts[k], texts[k], starts[k], ends[k]))
+                covered.add(k)
+            continue
+        # Sentence-initial capitals are not name words: "Officials of the Health Ministry".
+        while a < k and gazetteer.is_common_word(texts[a]) and _sentence_start(text, table, a) \
+                and a not in absorbable:
+            a += 1
+        if a == k and b == k + 1:
+            continue
+        start, end = starts[a], ends[b - 1]
+        spans.append((start, end))
+        covered.update(range(a, b))
+        if norms[k] in _DOCUMENT_HEADS and norms[k] not in _ORG_HEADS:
+            continue
+        surface = text[start:end]
+        name = gazetteer.canonical("actor", surface) or (
+            surface.title() if surface.isupper() else surface
+        )
+        found.append(EntityMention("actor", name, surface, start, end))
+        defined = _ACRONYM_RE.match(text, end)
+        if defined is not None:
+            acronyms[defined.group(1)] = name
+    if acronyms:
+        for k in range(n):
+            long_form = acronyms.get(texts[k])
+            if long_form is not None and k not in covered:
+                found.append(EntityMention("actor", long_form, texts[k], starts[k], ends[k]))
+                covered.add(k)
+    return found, spans
+
+
 def _as_names(value: Any) -> list[str]:
     if value is None:
         return []
@@ -695,8 +949,17 @@ def extract(
     covered: set[int] = set()
     languages: set[int] = set()
     matches = gaz.find(text, tokens, starts)
-    for a, b, _found in matches:
+    # Tokens of places and states (not of other actors or people), which an organisation's
+    # name may contain: "Bank of England", "Scottish Rugby Union".
+    absorbable: set[int] = set()
+    for a, b, found_here in matches:
         covered.update(range(a, b))
+        if all(
+            m.facet == "location"
+            or (m.facet == "actor" and gaz.kind("actor", m.name) == "state")
+            for m in found_here
+        ):
+            absorbable.update(range(a, b))
     skip_to = -1
     for index, (a, b, found) in enumerate(matches):
         if a < skip_to:
@@ -726,6 +989,11 @@ def extract(
                 m = _as_province(m, tokens, a, gaz)
             mentions.append(m)
     mentions.extend(find_provinces(text, tokens, covered, gaz))
+    organisations, names = find_organisations(text, tokens, covered, absorbable, gaz)
+    if names:
+        # A place or a state inside an organisation's or a treaty's name is part of that name.
+        mentions = [m for m in mentions if not any(a <= m.start and m.end <= b for a, b in names)]
+    mentions.extend(organisations)
     # The capitalised starts, selected by C-level passes (this runs over every start).
     caps = list(compress(starts, map(str.isupper, map(_FIRST_CHAR, map(
         tokens.texts.__getitem__, starts)))))

@@ -62,7 +62,7 @@ def test_matching_rule() -> None:
         ge.Span("per", "President")))
     report = ge.Report("x", "dev")
     ge.score_article(article, {
-        "person": {"Abbas", "Hamas Leader"},
+        "person": {"Abbas", "Hamas Fighters", "Hamas Leader"},  # a title alone is dropped
         "location": {"Iraq", "Atlantis"},
         # Iran is gold both org and geo: right as an organisation. Iraqi is a demonym.
         "organisation": {"Iran", "Iraqi", "Hamas", "Fatah"},
