@@ -384,6 +384,15 @@ def find_people(
         if b - a < 2:
             continue  # the name below never starts before ``a``: one word is not enough
         title = _title_before(text, table, a)
+        if (
+            not title
+            and a >= 2
+            and norms[a - 1] == "of"
+            and norms[a - 2] in _TITLES
+            and texts[a - 2][0].isupper()
+        ):
+            # "Secretary of State Condoleezza Rice": the office's words are stripped below.
+            title = True
         royal = False
         while a < b and (norms[a] in _FUNCTION_WORDS or norms[a] in _TITLES):
             title = title or norms[a] in _TITLES
@@ -549,6 +558,7 @@ def _single_name(
         len(word) < 2
         or not word.replace("-", "").replace("'", "").replace("’", "").isalpha()
         or (word.isupper() and not archive)
+        or (archive and gazetteer.is_common_word(word))  # "GENERAL BATTLES" in capitals
         or norm in _NOT_NAME_WORDS
         or norm in _TITLES
         or norm in FUNCTION_WORDS
@@ -748,7 +758,7 @@ _ORG_HEADS = frozenset(
         "cabinet", "secretariat", "academy", "college", "survey", "fc", "united", "rovers",
         "wanderers", "athletic", "albion", "hotspur", "group", "house", "corps", "command",
         "program", "programme", "coalition", "administration", "industries", "exchange",
-        "club", "team", "times", "post", "news", "television", "radio", "motors",
+        "club", "team", "times", "television", "radio", "motors",
         "holdings", "petroleum", "airline", "electric", "pharmaceuticals", "communications",
         "telecom", "enterprises", "mission",
     }
@@ -838,7 +848,7 @@ def find_organisations(
     heads = _ORG_HEADS | _DOCUMENT_HEADS
     for k in compress(count(), map(heads.__contains__, norms)):
         if (
-            (k in covered and k not in absorbable)
+            k in covered  # "Soviet Union", "United States": the gazetteer's name stands
             or not texts[k][0].isupper()
             or (texts[k].isupper() and norms[k] != "fc")
         ):
@@ -862,7 +872,13 @@ def find_organisations(
         ):
             a -= 1  # "al-Aqsa Martyrs Brigades"
         b = k + 1
-        while b + 1 < n and norms[b] in _NAME_LINKS and joined[b] and joined[b + 1]:
+        while (
+            b + 1 < n
+            and norms[b] in _NAME_LINKS
+            and texts[b].islower()  # "News On U.S." is a headline, not a name's tail
+            and joined[b]
+            and joined[b + 1]
+        ):
             c = b + 1
             if norms[c] == "the" and c + 1 < n and joined[c + 1]:
                 c += 1
@@ -880,9 +896,13 @@ def find_organisations(
                 found.append(EntityMention("actor", texts[k], texts[k], starts[k], ends[k]))
                 covered.add(k)
             continue
-        # Sentence-initial capitals are not name words: "Officials of the Health Ministry".
-        while a < k and gazetteer.is_common_word(texts[a]) and _sentence_start(text, table, a) \
-                and a not in absorbable:
+        # A sentence's first word is capitalised anyway: "Meanwhile Health Ministry officials".
+        while (
+            a < k
+            and a not in absorbable
+            and gazetteer.is_common_word(texts[a])
+            and (a == 0 or _SENTENCE_BREAK_RE.search(text, ends[a - 1], starts[a]))
+        ):
             a += 1
         if a == k and b == k + 1:
             continue
