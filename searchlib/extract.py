@@ -928,6 +928,110 @@ def find_organisations(
     return found, spans
 
 
+_LOCATIVES = frozenset({"in", "at", "from", "near", "to", "into", "outside", "around"})
+"""Prepositions that keep a place reading ("lives in Durban") even beside a namesake."""
+
+
+def _surnames_are_people(
+    text: str,
+    mentions: list[EntityMention],
+    people: Sequence[EntityMention],
+    gazetteer: Gazetteer,
+) -> list[EntityMention]:
+    """A one-word town that is the surname of a person named in full in the same article is
+    that person ("John Bolton ... Bolton said": not the town of Bolton), unless a locative
+    preposition says it is the place ("in Bolton"). Countries and provinces keep their
+    place."""
+    owners: dict[str, set[str]] = {}
+    for person in people:
+        words = person.name.split()
+        if len(words) > 1:
+            owners.setdefault(words[-1].casefold(), set()).add(person.name)
+    if not owners:
+        return mentions
+    out: list[EntityMention] = []
+    for m in mentions:
+        named = owners.get(m.surface.casefold()) if m.facet == "location" else None
+        before = text[max(0, m.start - 12) : m.start].split()
+        if (
+            named is not None
+            and len(named) == 1
+            and " " not in m.surface
+            and gazetteer.kind("location", m.name) in ("city", "town")
+            and not (before and before[-1].casefold() in _LOCATIVES)
+        ):
+            out.append(replace(m, facet="person", name=next(iter(named))))
+        else:
+            out.append(m)
+    return out
+
+
+_SPORT_WORDS = frozenset(
+    {
+        "football", "soccer", "league", "premiership", "striker", "midfielder", "defender",
+        "goalkeeper", "keeper", "goal", "goals", "scored", "match", "fixture", "cup", "rugby",
+        "cricket", "season", "squad", "coach", "manager", "stadium", "referee", "penalty",
+        "semi-final", "quarter-final", "final", "champions", "relegation", "tournament",
+        "championship", "kick-off", "half-time", "fans", "unbeaten", "draw", "winger",
+    }
+)
+"""Words that make an article a sports report, where a city's name is often its club's."""
+
+_CLUB_AFTER = frozenset(
+    {
+        "beat", "beats", "drew", "lost", "won", "win", "wins", "face", "faces", "host", "hosts",
+        "signed", "sacked", "thrashed", "edged", "striker", "midfielder", "defender",
+        "goalkeeper", "keeper", "manager", "coach", "boss", "fans", "captain", "squad", "side",
+        "winger", "supporters", "chairman", "v", "vs",
+    }
+)
+"""Words right after a city's name that make it the club in a sports report ("Valencia
+beat", "Valencia's striker", "Valencia v Sevilla")."""
+
+_CLUB_BEFORE = frozenset(
+    {"against", "beat", "beating", "over", "v", "vs", "joined", "joining", "hosted", "hosting",
+     "visit", "visiting", "host", "to"}
+)
+"""Words right before a city's name that make it the club ("against Valencia", "beat
+Valencia")."""
+
+_SPORT_CONTEXT = 3
+"""How many sports words an article needs before its cities may be clubs."""
+
+
+def _sports_clubs(
+    text: str, tokens: Sequence[Token], mentions: list[EntityMention], gazetteer: Gazetteer
+) -> list[EntityMention]:
+    """In a sports report, a city named as a side ("Valencia beat Sevilla 2-1", "against
+    Valencia", "Valencia's striker") is the club, an actor, not a place mention."""
+    table = TokenTable.of(tokens)
+    norms = table.norms
+    if sum(map(_SPORT_WORDS.__contains__, norms)) < _SPORT_CONTEXT:
+        return mentions
+    index = {start: k for k, start in enumerate(table.starts)}
+    out: list[EntityMention] = []
+    for m in mentions:
+        first = index.get(m.start)
+        if (
+            m.facet != "location"
+            or first is None
+            or gazetteer.kind("location", m.name) not in ("city", "town")
+        ):
+            out.append(m)
+            continue
+        last = first
+        while last + 1 < len(norms) and table.ends[last] < m.end:
+            last += 1
+        after = norms[last + 1] if last + 1 < len(norms) else ""
+        before = norms[first - 1] if first > 0 else ""
+        lost_to = before == "to" and first > 1 and norms[first - 2] in ("lost", "losing", "lose")
+        if after in _CLUB_AFTER or (before in _CLUB_BEFORE and before != "to") or lost_to:
+            out.append(replace(m, facet="actor", name=m.surface))
+        else:
+            out.append(m)
+    return out
+
+
 def _as_names(value: Any) -> list[str]:
     if value is None:
         return []
@@ -1017,7 +1121,10 @@ def extract(
     # The capitalised starts, selected by C-level passes (this runs over every start).
     caps = list(compress(starts, map(str.isupper, map(_FIRST_CHAR, map(
         tokens.texts.__getitem__, starts)))))
-    mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title), caps=caps))
+    people = find_people(text, tokens, covered, gaz, title_end=len(title), caps=caps)
+    mentions = _surnames_are_people(text, mentions, people, gaz)
+    mentions.extend(people)
+    mentions = _sports_clubs(text, tokens, mentions, gaz)
     mentions.sort(key=lambda m: (m.start, FACETS.index(m.facet)))
 
     facets: dict[FacetKind, list[str]] = {f: _ordered(mentions, f) for f in FACETS}

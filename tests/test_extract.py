@@ -367,3 +367,32 @@ def test_places_in_datelines(gaz: Gazetteer) -> None:
     e = extract("Markets", "MADRID (Reuters) - Shares fell.\n\nBERLIN — Bonds rose.",
                 gazetteer=gaz)
     assert {"Madrid", "Berlin"} <= set(e.locations)
+
+
+def test_a_club_in_a_sports_report_is_not_its_city(gaz: Gazetteer) -> None:
+    body = (
+        "Valencia beat Sevilla 2-1 in the league on Sunday. The striker scored twice against "
+        "Sevilla, and the Valencia coach praised the squad. Fans in Valencia celebrated."
+    )
+    e = extract("Match report", body, gazetteer=gaz)
+    assert {"Valencia", "Sevilla"} <= set(e.actors)
+    assert e.locations == ("Valencia",)  # "Fans in Valencia": the city itself
+    news = extract("Floods", "Valencia beat its rainfall record as floods hit the city.",
+                   gazetteer=gaz)
+    assert "Valencia" in news.locations and "Valencia" not in news.actors
+
+
+def test_a_persons_surname_is_not_a_place(gaz: Gazetteer) -> None:
+    body = "Martin Durban flew home. Later Durban said he was tired. He lives in Durban."
+    e = extract("x", body, gazetteer=gaz)
+    people = [m for m in e.mentions if m.facet == "person"]
+    assert [m.surface for m in people] == ["Martin Durban", "Durban"]
+    assert e.locations == ("Durban",)  # "in Durban" is the city
+
+
+def test_geonames_forms_news_uses(gaz: Gazetteer) -> None:
+    # The Arabic article is optional; a hyphenated name keeps its lower-case link.
+    assert gaz.canonical("location", "Samawah") == gaz.canonical("location", "As Samawah")
+    assert gaz.canonical("location", "Samawah") is not None
+    assert gaz.canonical("location", "Port-au-Prince") == "Port-au-Prince"
+    assert gaz.kind("location", "Alexandria") == "city"
