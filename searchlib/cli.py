@@ -347,7 +347,8 @@ def query_cmd(query: str, index_dir: str | None, actors: tuple[str, ...],
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
     return {"id": hit.id, "path": hit.path, "title": hit.title,
-            "published": _date(hit.published), "actors": list(hit.actors),
+            "published": _date(hit.published), "published_source": hit.published_source,
+            "actors": list(hit.actors),
             "locations": list(hit.locations), "people": list(hit.people),
             "score": round(hit.score, 4), "snippet": hit.snippet,
             "highlights": [list(span) for span in hit.highlights]}
@@ -391,7 +392,8 @@ def _print_results(results: SearchResults, color: bool, show_facets: bool) -> No
                    + f"  ({date})", color=color)
         meta = f"     {terminal_safe(hit.path, single_line=True)}  id {hit.id}"
         click.echo(click.style(meta, dim=True) if color else meta, color=color)
-        who = ", ".join(hit.actors[:5])
+        # Who: the actors, then the people (both are "who" to a reader scanning hits).
+        who = ", ".join([*hit.actors[:4], *hit.people[:3]])
         where = ", ".join(hit.locations[:5])
         if who or where:
             line = terminal_safe(f"     who: {who or '-'} · where: {where or '-'}",
@@ -416,7 +418,8 @@ def _article_json(article: Article) -> dict[str, Any]:
     return {
         "id": article.id, "path": article.path, "title": article.title,
         "subtitle": article.subtitle, "authors": list(article.authors),
-        "published": _date(article.published), "url": article.url, "source": article.source,
+        "published": _date(article.published), "published_source": article.published_source,
+        "url": article.url, "source": article.source,
         "actors": list(article.actors), "locations": list(article.locations),
         "people": list(article.people),
         "mentioned_dates": [d.isoformat() for d in article.mentioned_dates],
@@ -452,7 +455,9 @@ def show_cmd(doc_id: str, index_dir: str | None, as_json: bool) -> None:
     if article.subtitle:
         click.echo(safe(article.subtitle))
     facts = [("id", article.id), ("path", article.path),
-             ("published", _date(article.published) or "undated"),
+             ("published", f"{article.published.isoformat()} (from {article.published_source})"
+              if article.published and article.published_source
+              else _date(article.published) or "undated"),
              ("authors", ", ".join(article.authors)), ("url", article.url or ""),
              ("source", article.source or ""), ("actors", ", ".join(article.actors)),
              ("locations", ", ".join(article.locations)), ("people", ", ".join(article.people)),

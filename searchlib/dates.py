@@ -27,7 +27,6 @@ import calendar
 import datetime as dt
 import itertools
 import re
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +38,7 @@ __all__ = [
     "find_published",
     "parse_date_bound",
     "parse_date_value",
+    "path_date",
 ]
 
 MIN_YEAR = 1800
@@ -317,24 +317,38 @@ def _dateline_date(body: str, dateline: str | None) -> dt.date | None:
     return None
 
 
-def _text_date(title: str, body: str) -> dt.date | None:
-    """The publication date implied by the full dates the text mentions.
+_PATH_DATE_RE = re.compile(
+    r"(?<![0-9])((?:19|20)[0-9]{2})([/_.-])(0?[1-9]|1[0-2])\2(0?[1-9]|[12][0-9]|3[01])(?![0-9])"
+)
+"""A date in a path or URL: ``2017/06/21/``, ``2017-06-21-slug``, ``2017_6_21``; the same
+separator between the three parts, so version numbers like ``2017.1-6`` do not match."""
 
-    Rule: among fully specified dates (day, month and four-digit year) in title and body that
-    are not after today, take the most frequent; ties go to the latest. Embedded posts repeat
-    their posting date ("— The Associated Press (@AP) June 7, 2017" four times), while
-    background dates ("on June 4, 1989") are usually earlier and mentioned once.
+
+def path_date(path: str | None) -> dt.date | None:
+    """The date a file's path or a URL states (``news/2017/06/21/story.html``,
+    ``2017-06-21-kerman-attack.md``), or None.
+
+    The last date in the string wins: it is the one nearest the file name, and folder names
+    above it are more often archive or download dates. A record key's ``#N`` suffix is ignored.
     """
-    today = dt.date.today()
-    dates = [date for date in _full_dates(f"{title}\n{body}") if date <= today]
-    if not dates:
+    if not path:
         return None
-    counts = Counter(dates)
-    return max(counts, key=lambda date: (counts[date], date))
+    text = path.split("#", 1)[0]
+    found = None
+    for match in _PATH_DATE_RE.finditer(text):
+        date = _valid(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+        if date is not None:
+            found = date
+    return found
 
 
 def find_published(
-    title: str, body: str, *, dateline: str | None, metadata: Mapping[str, Any]
+    title: str,
+    body: str,
+    *,
+    dateline: str | None,
+    metadata: Mapping[str, Any],
+    path: str | None = None,
 ) -> tuple[dt.date | None, str | None]:
     """Find the publication date of an article and say where it came from.
 
@@ -349,10 +363,14 @@ def find_published(
        :data:`HEADER_LINE_MAX_CHARS` characters, not ending in ``.``, ``!`` or ``?``, not an
        embedded post's "— Name (@handle) June 7, 2017" attribution): "21 June 2017",
        "2017-06-21", "06/21/2017:" -> ``(date, "dateline")``;
-    3. the full dates the text mentions: the most frequent one not after today, ties going to the
-       latest -> ``(date, "text")``;
-    4. otherwise ``(None, None)``. File times are never used: they say when a file was saved,
-       not when the article was published.
+    3. the article's URL (metadata ``url`` or ``link``) when it holds a date
+       (``https://example.com/2017/06/21/story``) -> ``(date, "url")``;
+    4. the file's path or name (``2017/06/21/story.txt``, ``2017-06-21-story.md``), see
+       :func:`path_date` -> ``(date, "path")``;
+    5. otherwise ``(None, None)``. Dates the text merely mentions are never used (a profile's
+       birth date, an anniversary, a quoted post are not the publication date; a wrong date is
+       worse than none), and neither are file times: they say when a file was saved, not when
+       the article was published.
     """
     # Front matter and JSON spell keys freely ("pubDate", "Published"): compare case-folded.
     by_key = {str(key).casefold(): value for key, value in metadata.items()}
@@ -365,9 +383,14 @@ def find_published(
     date = _dateline_date(body, dateline)
     if date is not None:
         return date, "dateline"
-    date = _text_date(title, body)
+    for key in ("url", "link"):
+        value = by_key.get(key)
+        date = path_date(value) if isinstance(value, str) else None
+        if date is not None:
+            return date, "url"
+    date = path_date(path)
     if date is not None:
-        return date, "text"
+        return date, "path"
     return None, None
 
 

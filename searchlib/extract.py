@@ -34,6 +34,7 @@ from metadata are canonicalised through the gazetteer when it knows them.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -56,7 +57,7 @@ from searchlib.gazetteer import (
 )
 from searchlib.models import EntityMention, Extraction, FacetKind
 
-__all__ = ["extract", "find_people", "find_provinces"]
+__all__ = ["extract", "find_organisations", "find_people", "find_provinces"]
 
 _NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "de", "van", "von", "der", "ul"})
 
@@ -383,6 +384,15 @@ def find_people(
         if b - a < 2:
             continue  # the name below never starts before ``a``: one word is not enough
         title = _title_before(text, table, a)
+        if (
+            not title
+            and a >= 2
+            and norms[a - 1] == "of"
+            and norms[a - 2] in _TITLES
+            and texts[a - 2][0].isupper()
+        ):
+            # "Secretary of State Condoleezza Rice": the office's words are stripped below.
+            title = True
         royal = False
         while a < b and (norms[a] in _FUNCTION_WORDS or norms[a] in _TITLES):
             title = title or norms[a] in _TITLES
@@ -456,11 +466,26 @@ def find_people(
         canon = gazetteer.canonical("person", name) or full.get(tuple(norms[a:b])) or name
         found.append(EntityMention("person", canon, name, start, end))
         taken.update(range(a, b))
-        if not is_common(texts[b - 1]):
-            names_by_surname.setdefault(norms[b - 1], set()).add(canon)
+        names_by_surname.setdefault(norms[b - 1], set()).add(canon)
+    # One name after an honorific or an office: "President Bush", "Mr. Abbas", "Secretary
+    # Rice". It is the person of that surname named in full elsewhere in the article, if any.
+    for k in caps:
+        if k in covered or k in taken or not _single_name(text, table, k, gazetteer, archive):
+            continue
+        word = texts[k].title() if texts[k].isupper() else texts[k]
+        owners = names_by_surname.get(norms[k])
+        canon = (
+            next(iter(owners)) if owners and len(owners) == 1
+            else gazetteer.canonical("person", word) or word
+        )
+        found.append(EntityMention("person", canon, texts[k], starts[k], ends[k]))
+        taken.add(k)
+        names_by_surname.setdefault(norms[k], set()).add(canon)
     if not names_by_surname:
         return found
-    # Later (or earlier) mentions by surname alone: only when the surname is unambiguous.
+    # Later (or earlier) mentions by surname alone: only when the surname is unambiguous. A
+    # surname that is also a dictionary word ("Rice", "Bush") must be inside a sentence or
+    # followed by a reporting verb: at the start of a sentence it is most often the word.
     for k in caps:
         if k in covered or k in taken:
             continue
@@ -472,12 +497,79 @@ def find_people(
                 and (k - 1) not in covered
                 and texts[k - 1][0].isupper()
                 and norms[k - 1] not in _FUNCTION_WORDS
+                and not (is_common(texts[k - 1]) and _sentence_start(text, table, k - 1))
             ):
-                continue  # part of another capitalised name ("Ali Hosseini")
+                continue  # part of another capitalised name ("Ali Hosseini"; not "Later Blair")
             if k + 1 < n and joined[k + 1] and texts[k + 1][0].isupper():
+                continue
+            if is_common(texts[k]) and _sentence_start(text, table, k) and not (
+                k + 1 < n and norms[k + 1] in _REPORT_VERBS
+            ):
                 continue
             found.append(EntityMention("person", next(iter(owners)), texts[k], starts[k], ends[k]))
     return found
+
+
+_NAME_TITLES = frozenset(
+    [
+        "mr", "mrs", "ms", "miss", "dr", "gen", "general", "brig", "brigadier", "maj", "major",
+        "lt", "lieutenant", "col", "colonel", "capt", "captain", "adm", "admiral", "sgt",
+        "sergeant", "cmdr", "commander", "president", "minister", "sen", "senator", "rep",
+        "representative", "gov", "governor", "mayor", "sheikh", "shaikh", "sheik", "ayatollah",
+        "ayatullah", "hojatoleslam", "hojjatoleslam", "imam", "mullah", "king", "queen",
+        "prince", "princess", "emir", "sultan", "judge", "justice", "ambassador", "prof",
+        "professor", "rev", "reverend", "pope", "chancellor", "secretary", "premier", "speaker",
+        "cardinal", "archbishop", "bishop", "lord", "lady", "sir", "dame",
+    ]
+)
+"""Titles that make the one capitalised word after them a person ("President Bush"); roles
+such as "spokesman" or "analyst" do not: "analyst Reuters" is not a name."""
+
+
+def _sentence_start(text: str, table: TokenTable, k: int) -> bool:
+    """Does token ``k`` start a sentence or a paragraph (possibly after a quote mark)?"""
+    if k == 0:
+        return True
+    if _SENTENCE_BREAK_RE.search(text, table.ends[k - 1], table.starts[k]):
+        return True
+    # "The Senate", "But Rice said": after a sentence-initial function word.
+    return (
+        k > 1
+        and table.norms[k - 1] in FUNCTION_WORDS
+        and _SENTENCE_BREAK_RE.search(text, table.ends[k - 2], table.starts[k - 1]) is not None
+    )
+
+
+def _single_name(
+    text: str, table: TokenTable, k: int, gazetteer: Gazetteer, archive: bool
+) -> bool:
+    """Is the lone capitalised token ``k`` a surname named with a title ("Mr. Abbas",
+    "President Bush", "Prime Minister Olmert")?"""
+    texts, norms, joined = table.texts, table.norms, table.joined
+    n = len(texts)
+    if k == 0 or norms[k - 1] not in _NAME_TITLES or not texts[k - 1][0].isupper():
+        return False
+    if not _title_before(text, table, k):
+        return False
+    if k + 1 < n and joined[k + 1] and texts[k + 1][0].isupper():
+        return False  # a longer name: the run rules decide
+    word, norm = texts[k], norms[k]
+    if (
+        len(word) < 2
+        or not word.replace("-", "").replace("'", "").replace("’", "").isalpha()
+        or (word.isupper() and not archive)
+        or (archive and gazetteer.is_common_word(word))  # "GENERAL BATTLES" in capitals
+        or norm in _NOT_NAME_WORDS
+        or norm in _TITLES
+        or norm in FUNCTION_WORDS
+        or table.possessive[k - 1]
+    ):
+        return False
+    # An office of a place or body: "President Bush" yes, "Minister Iran" no.
+    return (
+        gazetteer.canonical("location", word) is None
+        and gazetteer.canonical("actor", word) is None
+    )
 
 
 _PROVINCE_WORDS = frozenset({"province", "governorate", "oblast", "prefecture"})
@@ -654,6 +746,292 @@ def find_provinces(
     return found
 
 
+_ORG_HEADS = frozenset(
+    {
+        "ministry", "party", "union", "agency", "corp", "corporation", "council", "bank",
+        "fund", "court", "commission", "committee", "organization", "organisation",
+        "association", "movement", "front", "army", "brigade", "brigades", "company", "inc",
+        "ltd", "institute", "university", "federation", "league", "alliance", "authority",
+        "assembly", "congress", "parliament", "senate", "department", "office", "service",
+        "services", "police", "navy", "force", "forces", "guard", "guards", "foundation",
+        "society", "network", "airlines", "airways", "church", "board", "bureau", "tribunal",
+        "cabinet", "secretariat", "academy", "college", "survey", "fc", "united", "rovers",
+        "wanderers", "athletic", "albion", "hotspur", "group", "house", "corps", "command",
+        "program", "programme", "coalition", "administration", "industries", "exchange",
+        "club", "team", "times", "television", "radio", "motors",
+        "holdings", "petroleum", "airline", "electric", "pharmaceuticals", "communications",
+        "telecom", "enterprises", "mission",
+    }
+)
+"""Last words of an organisation's name ("Foreign Ministry", "Scottish Rugby Union", "Bolton
+Wanderers"): with a capitalised word before them, or a capitalised tail after ("Organization of
+American States"), they name an organisation the gazetteer need not know."""
+
+_DOCUMENT_HEADS = frozenset(
+    {
+        "protocol", "treaty", "accord", "accords", "agreement", "convention", "conventions",
+        "declaration", "charter", "pact", "resolution", "act", "plan", "doctrine", "summit",
+        "conference", "games", "cup", "championship", "open", "olympics",
+    }
+)
+"""Last words of a named treaty, law or event ("Kyoto Protocol", "Geneva Conventions", "Davis
+Cup"): not organisations, but a place inside one is not a place mention by itself."""
+
+_NAME_LINKS = frozenset({"of", "for", "on"})
+"""Lower-case words inside a long name ("Ministry of Foreign Affairs", "Party for Freedom")."""
+
+_ACRONYM_RE = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z]{1,9})[ \t]*\)")
+"""An acronym defined in parentheses right after a name: "Movement for Democratic Change
+(MDC)"."""
+
+
+_POSSESSIVE_NAME_WORDS = frozenset(
+    {"lord", "lords", "people", "peoples", "women", "workers", "children", "martyrs",
+     "veterans", "farmers", "citizens", "men", "students", "journalists", "god"}
+)
+"""Possessive words that stay inside a name ("Lord's Resistance Army", "People's Party")."""
+
+_CALENDAR = frozenset(
+    name.lower()
+    for name in (*calendar.month_name, *calendar.day_name, *calendar.day_abbr)
+    if name
+)
+
+_SINGLE_BODIES = frozenset({"senate", "parliament", "congress", "cabinet", "pentagon", "knesset"})
+"""Bodies a state has one of, named by one capitalised word inside a sentence ("the Senate")."""
+
+
+def _org_word(table: TokenTable, k: int, absorbable: set[int], covered: set[int]) -> bool:
+    """May token ``k`` be part of an organisation's name found by its head word?"""
+    text, norm = table.texts[k], table.norms[k]
+    return (
+        text[0].isupper()
+        and norm not in FUNCTION_WORDS
+        and norm not in _TITLES
+        and norm not in _CALENDAR
+        and (k not in covered or k in absorbable)
+    )
+
+
+def _name_possessive(table: TokenTable, k: int) -> bool:
+    """Is token ``k`` possessive and still inside a name ("Lord's", not "Iran's")?"""
+    return table.possessive[k] and table.norms[k].rstrip("s'’") in {
+        w.rstrip("s") for w in _POSSESSIVE_NAME_WORDS
+    }
+
+
+def find_organisations(
+    text: str,
+    tokens: Sequence[Token],
+    covered: set[int],
+    absorbable: set[int],
+    gazetteer: Gazetteer,
+) -> tuple[list[EntityMention], list[tuple[int, int]]]:
+    """Organisations named by their head word, and the character spans of treaty/event names.
+
+    An organisation is a capitalised head word (:data:`_ORG_HEADS`) with capitalised words
+    before it ("Foreign Ministry", "Scottish Rugby Union") or a capitalised ``of``/``for`` tail
+    after it ("Organization of American States"). Its words may include places and demonyms
+    the gazetteer matched (``absorbable``: "Bank of England" is not a mention of England), but
+    not other actors or people. A name followed by an acronym in parentheses defines that
+    acronym for the rest of the article ("... Democratic Change (MDC) ... the MDC"). The matched
+    tokens are added to ``covered``. The spans returned cover every organisation and document
+    name found; gazetteer places inside them are no place mentions.
+    """
+    table = TokenTable.of(tokens)
+    texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
+    starts, ends = table.starts, table.ends
+    n = len(texts)
+    found: list[EntityMention] = []
+    spans: list[tuple[int, int]] = []
+    acronyms: dict[str, str] = {}
+    heads = _ORG_HEADS | _DOCUMENT_HEADS
+    for k in compress(count(), map(heads.__contains__, norms)):
+        if (
+            k in covered  # "Soviet Union", "United States": the gazetteer's name stands
+            or not texts[k][0].isupper()
+            or (texts[k].isupper() and norms[k] != "fc")
+        ):
+            continue
+        a = k
+        while (
+            a > 0
+            and joined[a]
+            and (not possessive[a - 1] or _name_possessive(table, a - 1))
+            and (
+                (a - 1) in absorbable
+                or (_org_word(table, a - 1, absorbable, covered) and not texts[a - 1].isupper())
+            )
+        ):
+            a -= 1
+        if (
+            a > 1
+            and a < k
+            and norms[a - 1] in _NAME_PARTICLES
+            and text[ends[a - 1] : starts[a]] == "-"
+        ):
+            a -= 1  # "al-Aqsa Martyrs Brigades"
+        b = k + 1
+        while (
+            b + 1 < n
+            and norms[b] in _NAME_LINKS
+            and texts[b].islower()  # "News On U.S." is a headline, not a name's tail
+            and joined[b]
+            and joined[b + 1]
+        ):
+            c = b + 1
+            if norms[c] == "the" and c + 1 < n and joined[c + 1]:
+                c += 1
+            if not _org_word(table, c, absorbable, covered):
+                break
+            while c < n and joined[c] and _org_word(table, c, absorbable, covered):
+                c += 1
+                if possessive[c - 1]:
+                    break
+            b = c
+        if a == k and b == k + 1:
+            # A head word alone names no one body ("Army", "Ministry"), but inside a sentence
+            # "the Senate" is the Senate.
+            if norms[k] in _SINGLE_BODIES and not _sentence_start(text, table, k):
+                found.append(EntityMention("actor", texts[k], texts[k], starts[k], ends[k]))
+                covered.add(k)
+            continue
+        # A sentence's first word is capitalised anyway: "Meanwhile Health Ministry officials".
+        while (
+            a < k
+            and a not in absorbable
+            and gazetteer.is_common_word(texts[a])
+            and (a == 0 or _SENTENCE_BREAK_RE.search(text, ends[a - 1], starts[a]))
+        ):
+            a += 1
+        if a == k and b == k + 1:
+            continue
+        start, end = starts[a], ends[b - 1]
+        spans.append((start, end))
+        covered.update(range(a, b))
+        if norms[k] in _DOCUMENT_HEADS and norms[k] not in _ORG_HEADS:
+            continue
+        surface = text[start:end]
+        name = gazetteer.canonical("actor", surface) or (
+            surface.title() if surface.isupper() else surface
+        )
+        found.append(EntityMention("actor", name, surface, start, end))
+        defined = _ACRONYM_RE.match(text, end)
+        if defined is not None:
+            acronyms[defined.group(1)] = name
+    if acronyms:
+        for k in range(n):
+            long_form = acronyms.get(texts[k])
+            if long_form is not None and k not in covered:
+                found.append(EntityMention("actor", long_form, texts[k], starts[k], ends[k]))
+                covered.add(k)
+    return found, spans
+
+
+_LOCATIVES = frozenset({"in", "at", "from", "near", "to", "into", "outside", "around"})
+"""Prepositions that keep a place reading ("lives in Durban") even beside a namesake."""
+
+
+def _surnames_are_people(
+    text: str,
+    mentions: list[EntityMention],
+    people: Sequence[EntityMention],
+    gazetteer: Gazetteer,
+) -> list[EntityMention]:
+    """A one-word town that is the surname of a person named in full in the same article is
+    that person ("John Bolton ... Bolton said": not the town of Bolton), unless a locative
+    preposition says it is the place ("in Bolton"). Countries and provinces keep their
+    place."""
+    owners: dict[str, set[str]] = {}
+    for person in people:
+        words = person.name.split()
+        if len(words) > 1:
+            owners.setdefault(words[-1].casefold(), set()).add(person.name)
+    if not owners:
+        return mentions
+    out: list[EntityMention] = []
+    for m in mentions:
+        named = owners.get(m.surface.casefold()) if m.facet == "location" else None
+        before = text[max(0, m.start - 12) : m.start].split()
+        if (
+            named is not None
+            and len(named) == 1
+            and " " not in m.surface
+            and gazetteer.kind("location", m.name) in ("city", "town")
+            and not (before and before[-1].casefold() in _LOCATIVES)
+        ):
+            out.append(replace(m, facet="person", name=next(iter(named))))
+        else:
+            out.append(m)
+    return out
+
+
+_SPORT_WORDS = frozenset(
+    {
+        "football", "soccer", "league", "premiership", "striker", "midfielder", "defender",
+        "goalkeeper", "keeper", "goal", "goals", "scored", "match", "fixture", "cup", "rugby",
+        "cricket", "season", "squad", "coach", "manager", "stadium", "referee", "penalty",
+        "semi-final", "quarter-final", "final", "champions", "relegation", "tournament",
+        "championship", "kick-off", "half-time", "fans", "unbeaten", "draw", "winger",
+    }
+)
+"""Words that make an article a sports report, where a city's name is often its club's."""
+
+_CLUB_AFTER = frozenset(
+    {
+        "beat", "beats", "drew", "lost", "won", "win", "wins", "face", "faces", "host", "hosts",
+        "signed", "sacked", "thrashed", "edged", "striker", "midfielder", "defender",
+        "goalkeeper", "keeper", "manager", "coach", "boss", "fans", "captain", "squad", "side",
+        "winger", "supporters", "chairman", "v", "vs",
+    }
+)
+"""Words right after a city's name that make it the club in a sports report ("Valencia
+beat", "Valencia's striker", "Valencia v Sevilla")."""
+
+_CLUB_BEFORE = frozenset(
+    {"against", "beat", "beating", "over", "v", "vs", "joined", "joining", "hosted", "hosting",
+     "visit", "visiting", "host", "to"}
+)
+"""Words right before a city's name that make it the club ("against Valencia", "beat
+Valencia")."""
+
+_SPORT_CONTEXT = 3
+"""How many sports words an article needs before its cities may be clubs."""
+
+
+def _sports_clubs(
+    text: str, tokens: Sequence[Token], mentions: list[EntityMention], gazetteer: Gazetteer
+) -> list[EntityMention]:
+    """In a sports report, a city named as a side ("Valencia beat Sevilla 2-1", "against
+    Valencia", "Valencia's striker") is the club, an actor, not a place mention."""
+    table = TokenTable.of(tokens)
+    norms = table.norms
+    if sum(map(_SPORT_WORDS.__contains__, norms)) < _SPORT_CONTEXT:
+        return mentions
+    index = {start: k for k, start in enumerate(table.starts)}
+    out: list[EntityMention] = []
+    for m in mentions:
+        first = index.get(m.start)
+        if (
+            m.facet != "location"
+            or first is None
+            or gazetteer.kind("location", m.name) not in ("city", "town")
+        ):
+            out.append(m)
+            continue
+        last = first
+        while last + 1 < len(norms) and table.ends[last] < m.end:
+            last += 1
+        after = norms[last + 1] if last + 1 < len(norms) else ""
+        before = norms[first - 1] if first > 0 else ""
+        lost_to = before == "to" and first > 1 and norms[first - 2] in ("lost", "losing", "lose")
+        if after in _CLUB_AFTER or (before in _CLUB_BEFORE and before != "to") or lost_to:
+            out.append(replace(m, facet="actor", name=m.surface))
+        else:
+            out.append(m)
+    return out
+
+
 def _as_names(value: Any) -> list[str]:
     if value is None:
         return []
@@ -677,11 +1055,14 @@ def extract(
     metadata: Mapping[str, Any] | None = None,
     dateline: str | None = None,
     gazetteer: Gazetteer | None = None,
+    path: str | None = None,
 ) -> Extraction:
     """Facets of one article: actors, locations, people (canonical, by first mention), dates.
 
     Mention offsets index ``title + "\\n\\n" + body``. Metadata ``actors``/``locations``/``people``
-    replace the extracted facet; ``tags`` extend the facets they are known in.
+    replace the extracted facet; ``tags`` extend the facets they are known in. ``path`` is the
+    source file, whose name or folders may state the publication date
+    (:func:`searchlib.dates.find_published`).
     """
     gaz = gazetteer if gazetteer is not None else default_gazetteer()
     meta: Mapping[str, Any] = metadata if metadata is not None else {}
@@ -692,8 +1073,17 @@ def extract(
     covered: set[int] = set()
     languages: set[int] = set()
     matches = gaz.find(text, tokens, starts)
-    for a, b, _found in matches:
+    # Tokens of places and states (not of other actors or people), which an organisation's
+    # name may contain: "Bank of England", "Scottish Rugby Union".
+    absorbable: set[int] = set()
+    for a, b, found_here in matches:
         covered.update(range(a, b))
+        if all(
+            m.facet == "location"
+            or (m.facet == "actor" and gaz.kind("actor", m.name) == "state")
+            for m in found_here
+        ):
+            absorbable.update(range(a, b))
     skip_to = -1
     for index, (a, b, found) in enumerate(matches):
         if a < skip_to:
@@ -723,10 +1113,18 @@ def extract(
                 m = _as_province(m, tokens, a, gaz)
             mentions.append(m)
     mentions.extend(find_provinces(text, tokens, covered, gaz))
+    organisations, names = find_organisations(text, tokens, covered, absorbable, gaz)
+    if names:
+        # A place or a state inside an organisation's or a treaty's name is part of that name.
+        mentions = [m for m in mentions if not any(a <= m.start and m.end <= b for a, b in names)]
+    mentions.extend(organisations)
     # The capitalised starts, selected by C-level passes (this runs over every start).
     caps = list(compress(starts, map(str.isupper, map(_FIRST_CHAR, map(
         tokens.texts.__getitem__, starts)))))
-    mentions.extend(find_people(text, tokens, covered, gaz, title_end=len(title), caps=caps))
+    people = find_people(text, tokens, covered, gaz, title_end=len(title), caps=caps)
+    mentions = _surnames_are_people(text, mentions, people, gaz)
+    mentions.extend(people)
+    mentions = _sports_clubs(text, tokens, mentions, gaz)
     mentions.sort(key=lambda m: (m.start, FACETS.index(m.facet)))
 
     facets: dict[FacetKind, list[str]] = {f: _ordered(mentions, f) for f in FACETS}
@@ -746,7 +1144,9 @@ def extract(
             if canon is not None and canon not in facets[facet]:
                 facets[facet].append(canon)
 
-    published, source = find_published(title, body, dateline=dateline, metadata=meta)
+    published, source = find_published(
+        title, body, dateline=dateline, metadata=meta, path=path
+    )
     return Extraction(
         actors=tuple(facets["actor"]),
         locations=tuple(facets["location"]),

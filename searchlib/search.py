@@ -988,7 +988,8 @@ class Index:
             people=tuple(info.get("people", ())),
             # With a sort order Whoosh puts the sort key in .score; only report real scores.
             score=float(hit.score) if isinstance(hit.score, (int, float)) else 0.0,
-            snippet=snippet, highlights=spans, rank=rank)
+            snippet=snippet, highlights=spans, rank=rank,
+            published_source=info.get("published_source"))
 
     def _suggest(self, text: str, q: Any, total: int) -> str | None:
         """A better-spelled query built from the index vocabulary, if it finds more."""
@@ -1035,7 +1036,8 @@ class Index:
             mentioned_dates=tuple(d for d in (_parse_iso(x) for x in info.get("mentioned", ()))
                                   if d),
             mentions=mentions, duplicates=self._duplicates_of(stored["path"]),
-            metadata=info.get("metadata") or {})
+            metadata=info.get("metadata") or {},
+            published_source=info.get("published_source"))
 
     def _duplicates_of(self, key: str) -> tuple[str, ...]:
         if self._records is None:

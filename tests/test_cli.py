@@ -85,6 +85,9 @@ def test_show_stats_facets(seed_index: Path) -> None:
     assert code == 0 and "Pourdastan" in article["text"] and article["entities"]
     code, out, _ = run("show", doc, "--index", str(seed_index))
     assert code == 0 and "entities:" in out
+    code, out, _ = run("query", "Qasre Shirin", "--index", str(seed_index))
+    who = next(line for line in out.splitlines() if line.strip().startswith("who:"))
+    assert "ISIS" in who and "Ahmad Reza Pourdastan" in who  # actors, then people
     code, out, _ = run("stats", "--index", str(seed_index), "--json")
     assert json.loads(out)["documents"] == 5
     code, out, _ = run("facets", "--index", str(seed_index), "--json", "--kind", "actor")
@@ -149,3 +152,31 @@ def test_bad_option_gives_the_reason_first_then_one_usage_line(
     lines = proc.stderr.splitlines()
     assert lines[0].startswith(reason), proc.stderr
     assert len(lines) == 2 and lines[1].startswith("usage: search"), proc.stderr
+
+
+def test_publication_dates_come_only_from_the_articles_own_evidence(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "2017" / "06" / "21").mkdir(parents=True)
+    (docs / "2017" / "06" / "21" / "strike.txt").write_text(
+        "Missile strike on Deir ez-Zor\n\nThe IRGC fired missiles at ISIS positions in Syria, "
+        "officials said on Sunday.\n", encoding="utf-8")
+    (docs / "profile.txt").write_text(
+        "Profile: the minister\n\nThe minister was born on 20 February 1951 in Glasgow. "
+        "Born on 20 February 1951, he became an MP on 9 June 1983. Missile policy was his "
+        "field.\n", encoding="utf-8")
+    index_dir = str(tmp_path / "ix")
+    assert run("index", str(docs), "--index", index_dir, "--procs", "1")[0] == 0
+    code, out, _ = run("query", "missile", "--index", index_dir, "--json")
+    hits = {Path(h["path"]).name: h for h in json.loads(out)["hits"]}
+    assert hits["strike.txt"]["published"] == "2017-06-21"
+    assert hits["strike.txt"]["published_source"] == "path"
+    assert hits["profile.txt"]["published"] is None
+    assert hits["profile.txt"]["published_source"] is None
+    code, out, _ = run("show", hits["profile.txt"]["id"], "--index", index_dir, "--json")
+    article = json.loads(out)
+    assert article["published"] is None and article["published_source"] is None
+    assert article["mentioned_dates"] == ["1951-02-20", "1983-06-09"]
+    code, out, _ = run("show", hits["strike.txt"]["id"], "--index", index_dir)
+    assert code == 0 and "2017-06-21 (from path)" in out
+    code, out, _ = run("show", hits["profile.txt"]["id"], "--index", index_dir)
+    assert code == 0 and "undated" in out

@@ -282,3 +282,117 @@ def test_mentions_always_index_the_text(gaz: Gazetteer, body: list[str], title: 
         assert text[m.start : m.end] == m.surface
     assert set(e.actors) == {m.name for m in e.mentions if m.facet == "actor"}
     assert set(e.locations) == {m.name for m in e.mentions if m.facet == "location"}
+
+
+# --- recognition from context (issue 15) ------------------------------------------------------
+
+
+def _by_facet(e: Extraction, facet: str) -> set[tuple[str, str]]:
+    return {(m.name, m.surface) for m in e.mentions if m.facet == facet}
+
+
+def test_a_name_after_a_title_is_the_person_named_in_full(gaz: Gazetteer) -> None:
+    body = (
+        "Angela Merkel arrived in Paris on Monday. Chancellor Merkel met the press, and "
+        "later Merkel said the talks went well. Mr. Steinbrueck, her rival, stayed home."
+    )
+    people = _by_facet(extract("Talks", body, gazetteer=gaz), "person")
+    assert ("Angela Merkel", "Merkel") in people
+    assert ("Steinbrueck", "Steinbrueck") in people
+    assert {name for name, _ in people} == {"Angela Merkel", "Steinbrueck"}
+
+
+def test_dictionary_word_surnames_inside_sentences(gaz: Gazetteer) -> None:
+    body = (
+        "Secretary of State Condoleezza Rice flew to Cairo. Officials said Rice would meet "
+        "the president.\n\nRice prices rose sharply in Asia this year."
+    )
+    people = [m for m in extract("Visit", body, gazetteer=gaz).mentions if m.facet == "person"]
+    assert [m.surface for m in people] == ["Condoleezza Rice", "Rice"]
+    assert all(m.name == "Condoleezza Rice" for m in people)
+    assert people[1].start < body.index("Rice prices") + len("Visit\n\n")
+
+
+def test_titles_alone_or_before_places_are_no_people(gaz: Gazetteer) -> None:
+    e = extract("x", "The President Hotel hosted Minister Iran officials. Mr. Smith left.",
+                gazetteer=gaz)
+    assert e.people == ("Smith",)
+
+
+def test_organisations_by_their_head_word(gaz: Gazetteer) -> None:
+    body = (
+        "The Foreign Ministry said the Organization of American States and the Welsh Rugby "
+        "Union would attend, along with Bank of Japan officials."
+    )
+    e = extract("Meeting", body, gazetteer=gaz)
+    assert {"Foreign Ministry", "Organization of American States", "Welsh Rugby Union",
+            "Bank of Japan"} <= set(e.actors)
+    # Places inside an organisation's name are not place mentions by themselves.
+    assert "Rugby" not in e.locations and "Japan" not in e.locations
+
+
+def test_places_inside_treaty_names_are_not_places(gaz: Gazetteer) -> None:
+    e = extract("x", "Both signed the Paris Agreement and the Geneva Conventions in 1949.",
+                gazetteer=gaz)
+    assert e.locations == () and e.actors == ()
+    assert "Paris" in extract("x", "Both met in Paris.", gazetteer=gaz).locations
+
+
+def test_acronyms_defined_in_the_text(gaz: Gazetteer) -> None:
+    body = ("The National Farmers Federation (NFF) objected. Later the NFF said it would sue.")
+    e = extract("x", body, gazetteer=gaz)
+    actors = [m for m in e.mentions if m.facet == "actor"]
+    assert [m.surface for m in actors] == ["National Farmers Federation", "NFF", "NFF"]
+    assert {m.name for m in actors} == {"National Farmers Federation"}
+
+
+def test_one_body_named_inside_a_sentence(gaz: Gazetteer) -> None:
+    assert "Senate" in extract("x", "The bill passed the Senate on Friday.", gazetteer=gaz).actors
+    assert extract("x", "Army units moved north.", gazetteer=gaz).actors == ()
+
+
+def test_uk_countries_and_regions_are_places(gaz: Gazetteer) -> None:
+    e = extract("x", "Floods hit Wales, Scotland and Northern Ireland; the Caribbean was spared.",
+                gazetteer=gaz)
+    assert {"Wales", "Scotland", "Northern Ireland", "Caribbean"} <= set(e.locations)
+    assert gaz.ancestors("location", "Wales") == ("United Kingdom",)
+
+
+def test_party_aliases(gaz: Gazetteer) -> None:
+    e = extract("x", "The Tory leader attacked Labour over taxes.", gazetteer=gaz)
+    assert set(e.actors) == {"Conservative Party", "Labour Party"}
+
+
+def test_places_in_datelines(gaz: Gazetteer) -> None:
+    e = extract("Markets", "MADRID (Reuters) - Shares fell.\n\nBERLIN — Bonds rose.",
+                gazetteer=gaz)
+    assert {"Madrid", "Berlin"} <= set(e.locations)
+
+
+def test_a_club_in_a_sports_report_is_not_its_city(gaz: Gazetteer) -> None:
+    body = (
+        "Valencia beat Sevilla 2-1 in the league on Sunday. The striker scored twice against "
+        "Sevilla, and the Valencia coach praised the squad. Fans in Valencia celebrated."
+    )
+    e = extract("Match report", body, gazetteer=gaz)
+    assert {"Valencia", "Sevilla"} <= set(e.actors)
+    assert e.locations == ("Valencia",)  # "Fans in Valencia": the city itself
+    news = extract("Floods", "Valencia beat its rainfall record as floods hit the city.",
+                   gazetteer=gaz)
+    assert "Valencia" in news.locations and "Valencia" not in news.actors
+
+
+def test_a_persons_surname_is_not_a_place(gaz: Gazetteer) -> None:
+    body = "Martin Durban flew home. Later Durban said he was tired. He lives in Durban."
+    e = extract("x", body, gazetteer=gaz)
+    people = [m for m in e.mentions if m.facet == "person"]
+    assert [m.surface for m in people] == ["Martin Durban", "Durban"]
+    assert e.locations == ("Durban",)  # "in Durban" is the city
+
+
+def test_geonames_forms_news_uses(gaz: Gazetteer) -> None:
+    # The Arabic article is optional; a hyphenated name keeps its lower-case link.
+    assert gaz.canonical("location", "Samawah") == gaz.canonical("location", "As Samawah")
+    assert gaz.canonical("location", "Samawah") is not None
+    assert gaz.canonical("location", "Port-au-Prince") == "Port-au-Prince"
+    assert gaz.kind("location", "Alexandria") == "city"
