@@ -9,13 +9,24 @@ its nodes are stopped when the fixture ends, whatever the tests did.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
-from oscluster import BuildInfo, Cluster, ClusterUnavailable, build_launcher
+from click.testing import CliRunner
+from oscluster import BuildInfo, Cluster, ClusterUnavailable, ExportedCorpus, build_launcher
+
+from searchlib.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+#: Articles in the generated corpus the OpenSearch tests load.
+CORPUS_SIZE = 200
 
 #: What the fixtures measured, printed at the end of the run (docs/opensearch.md quotes it).
 TIMINGS: dict[str, float] = {}
@@ -74,6 +85,37 @@ def opensearch_cluster3(opensearch_build: BuildInfo, tmp_path: Path) -> Iterator
         yield cluster
     finally:
         cluster.stop()
+
+
+def _gen_corpus() -> ModuleType:
+    """bench/gen_corpus.py, imported by path (bench/ is not an installed package)."""
+    name = "_bench_gen_corpus"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "gen_corpus.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def exported_corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExportedCorpus]:
+    """200 generated articles with dates and entity facets (real sentences from the shared
+    test collections when present, else from the seeds), indexed and exported once."""
+    from searchlib import build_index
+
+    root = tmp_path_factory.mktemp("os-corpus")
+    gen = _gen_corpus()
+    corpora = gen.DEFAULT_CORPORA if (gen.DEFAULT_CORPORA / "time").is_dir() else None
+    gen.generate(CORPUS_SIZE, 1, root / "corpus", corpora=corpora)
+    build_index([root / "corpus" / "docs"], root / "ix", procs=1)
+    out = root / "export"
+    result = CliRunner().invoke(cli, ["export", str(out), "--format", "opensearch",
+                                      "--index", str(root / "ix")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    yield ExportedCorpus(index_dir=root / "ix", export_dir=out)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -318,3 +318,13 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 node.process.kill()
                 node.process.wait(timeout=30)
+
+
+@dataclass(frozen=True)
+class ExportedCorpus:
+    """Generated news articles, indexed by searchlib and exported for OpenSearch."""
+
+    index_dir: Path
+    """The Whoosh index (the reference answers)."""
+    export_dir: Path
+    """``search export --format opensearch`` output: mapping.json and bulk-*.ndjson."""

@@ -5,48 +5,29 @@ articles (the Whoosh index they were exported from is the reference)."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import re
-import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from oscluster import Cluster
+from oscluster import Cluster, ExportedCorpus
 
 from searchlib import open_index
-from searchlib.cli import cli
 from searchlib.search import Index
 
 opensearchpy = pytest.importorskip("opensearchpy")
 
 pytestmark = pytest.mark.opensearch
 
-REPO = Path(__file__).resolve().parents[2]
 INDEX = "news"
 #: Single words and two-word ORs: totals must agree for each. Not "war": Whoosh's Porter
 #: stemmer makes "warring" "warr", Lucene's makes it "war" (one more article in OpenSearch;
 #: docs/opensearch.md lists the stemmer's differences).
 QUERIES = ("missile", "iran", "attack", "election", "oil", "missile launch",
            "president", "nuclear weapons", "government", "united states")
-
-
-def _gen_corpus() -> ModuleType:
-    """bench/gen_corpus.py, imported by path (bench/ is not an installed package)."""
-    name = "_bench_gen_corpus"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "gen_corpus.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @dataclass
@@ -60,24 +41,11 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def loaded(opensearch_node: Cluster, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Loaded]:
-    """200 generated news articles, indexed by searchlib, exported, bulk-loaded."""
-    from searchlib import build_index
-
-    root = tmp_path_factory.mktemp("os-export")
-    gen = _gen_corpus()
-    corpora = gen.DEFAULT_CORPORA if (gen.DEFAULT_CORPORA / "time").is_dir() else None
-    gen.generate(200, 1, root / "corpus", corpora=corpora)
-    build_index([root / "corpus" / "docs"], root / "ix", procs=1)
-    out = root / "export"
-    result = CliRunner().invoke(cli, ["export", str(out), "--format", "opensearch",
-                                      "--index", str(root / "ix")], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-
+def loaded(opensearch_node: Cluster, exported_corpus: ExportedCorpus) -> Iterator[Loaded]:
+    """The exported corpus bulk-loaded into the session's single node."""
     client = opensearchpy.OpenSearch(hosts=[opensearch_node.url], timeout=60)
-    mapping = json.loads((out / "mapping.json").read_text())
-    client.indices.create(index=INDEX, body=mapping)
+    out = exported_corpus.export_dir
+    client.indices.create(index=INDEX, body=json.loads((out / "mapping.json").read_text()))
     sources: dict[str, dict[str, Any]] = {}
     for bulk in sorted(out.glob("bulk-*.ndjson")):
         data = bulk.read_bytes()
@@ -88,14 +56,13 @@ def loaded(opensearch_node: Cluster, tmp_path_factory: pytest.TempPathFactory
         for action, source in zip(lines[0::2], lines[1::2], strict=True):
             sources[json.loads(action)["index"]["_id"]] = json.loads(source)
     client.indices.refresh(index=INDEX)
-    whoosh = open_index(root / "ix")
+    whoosh = open_index(exported_corpus.index_dir)
     try:
         yield Loaded(whoosh=whoosh, client=client, export_dir=out, sources=sources)
     finally:
         whoosh.close()
         client.indices.delete(index=INDEX)
         client.close()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _search(loaded: Loaded, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""searchlib.opensearch against a real node: load a searchlib index, search it, compare."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from oscluster import Cluster, ExportedCorpus
+
+from searchlib import open_index
+from searchlib.search import Index
+
+pytest.importorskip("opensearchpy")
+
+from searchlib.opensearch import ConnectionSettings, OpenSearchIndex
+
+pytestmark = pytest.mark.opensearch
+
+KEYWORD = {"actor": "actors", "location": "locations", "person": "people"}
+
+
+@pytest.fixture(scope="module")
+def both(opensearch_node: Cluster, exported_corpus: ExportedCorpus
+         ) -> Iterator[tuple[Index, OpenSearchIndex]]:
+    """The Whoosh index and the same articles loaded through searchlib.opensearch."""
+    whoosh = open_index(exported_corpus.index_dir)
+    remote = OpenSearchIndex(ConnectionSettings.from_env(opensearch_node.url, env={}),
+                             index="library")
+    remote.create(replace=True)
+    summary = remote.load_index(whoosh, batch_docs=64)
+    assert summary.indexed == whoosh.doc_count == 200 and summary.failed == ()
+    try:
+        yield whoosh, remote
+    finally:
+        remote._client.indices.delete(index="library")
+        remote.close()
+        whoosh.close()
+
+
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("*", {}),
+    ("missile", {}),
+    ("attack", {"locations": ["Iran"]}),
+    ("oil prices", {"actors": ["United States"], "date_from": "2010", "date_to": "2020-06"}),
+    ("*", {"people": ["Nikita Khrushchev"]}),
+    ("*", {"date_to": "2015-03"}),
+]
+
+
+@pytest.mark.parametrize(("text", "options"), CASES)
+def test_search_answers_as_searchlib(both: tuple[Index, OpenSearchIndex], text: str,
+                                     options: dict[str, Any]) -> None:
+    whoosh, remote = both
+    ours = whoosh.search(text, limit=200, snippets=False, **options)
+    theirs = remote.search(text, limit=200, snippets=False, **options)
+    assert theirs.total == ours.total > 0
+    assert {h.id for h in theirs.hits} == {h.id for h in ours.hits}
+    for kind in ("actor", "location", "person", "year", "month", "mentioned"):
+        assert dict(theirs.facets[kind]) == dict(ours.facets[kind]), kind
+
+
+def test_pages_are_slices_of_one_ranking(both: tuple[Index, OpenSearchIndex]) -> None:
+    _whoosh, remote = both
+    everything = [h.id for h in remote.search("attack", limit=30, snippets=False).hits]
+    second = remote.search("attack", limit=10, page=2, snippets=False)
+    assert [h.id for h in second.hits] == everything[10:20]
+    assert [h.rank for h in second.hits] == list(range(11, 21))
+
+
+def test_snippet_highlights_mark_query_words(both: tuple[Index, OpenSearchIndex]) -> None:
+    _whoosh, remote = both
+    results = remote.search("missiles", limit=5)
+    marked = [h.snippet[a:b].lower() for h in results.hits for a, b in h.highlights]
+    assert marked and all(re.fullmatch(r"missile[sd]?", word) for word in marked), marked
+    assert all("<em>" not in h.snippet for h in results.hits)
+
+
+def test_a_document_the_mapping_refuses_is_reported_not_lost(
+        both: tuple[Index, OpenSearchIndex]) -> None:
+    _whoosh, remote = both
+    records = [{"id": "good-1", "title": "Fine"}, {"id": "bad-1", "published": "last Tuesday"},
+               {"id": "good-2", "title": "Also fine"}]
+    summary = remote.load(records)
+    assert summary.indexed == 2
+    assert [doc_id for doc_id, _reason in summary.failed] == ["bad-1"]
+    assert "published" in summary.failed[0][1]
+    assert remote.count() == 202
+    remote._client.delete(index="library", id="good-1", refresh=True)
+    remote._client.delete(index="library", id="good-2", refresh=True)
