@@ -44,6 +44,8 @@ JVM_FLAGS = (
     "-Dio.netty.recycler.maxCapacityPerThread=0",
     "-Dfile.encoding=UTF-8",
     "-XX:-OmitStackTraceInFastThrow",
+    # Stop when the fixture's process is gone (its end of the stdin pipe closes).
+    "-Dsearchlib.exitOnStdinEof=true",
 )
 
 
@@ -247,7 +249,7 @@ class Cluster:
                 node.process = subprocess.Popen(
                     [self.java, *HEAP, *JVM_FLAGS, "-cp", self.classpath, MAIN_CLASS,
                      *self._settings(node, self.nodes)],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
                     cwd=node.home, start_new_session=True)
         deadline = started + timeout
         pending = list(self.nodes)
@@ -303,6 +305,8 @@ class Cluster:
         if node.process is not None and node.alive():
             node.process.send_signal(sig)
             node.process.wait(timeout=60)
+            if node.process.stdin is not None:
+                node.process.stdin.close()
 
     def stop(self) -> None:
         """Stop every node: SIGTERM (the node closes cleanly), SIGKILL after 30 s."""
@@ -318,6 +322,8 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 node.process.kill()
                 node.process.wait(timeout=30)
+            if node.process.stdin is not None:
+                node.process.stdin.close()
 
 
 @dataclass(frozen=True)

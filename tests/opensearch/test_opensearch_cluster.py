@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from oscluster import Cluster, ExportedCorpus
+from oscluster import BuildInfo, Cluster, ExportedCorpus
 
 opensearchpy = pytest.importorskip("opensearchpy")
 
@@ -105,3 +106,19 @@ def test_three_nodes_with_a_replica_survive_a_sigkill(opensearch_cluster3: Clust
                  body={"id": "after-kill", "title": "Written after the kill", "body": "ok"})
     assert client.get(index=INDEX, id="after-kill")["found"]
     client.close()
+
+
+def test_a_node_stops_when_the_process_that_started_it_is_gone(
+        opensearch_build: BuildInfo, tmp_path: Path) -> None:
+    # The fixture's end of the node's stdin pipe closes when pytest dies: the node must not
+    # linger on the machine. Closing it here does what the kernel does then.
+    cluster = Cluster(classpath=opensearch_build.classpath, root=tmp_path / "orphan", size=1)
+    try:
+        cluster.start()
+        node = cluster.nodes[0]
+        assert node.process is not None and node.process.stdin is not None
+        node.process.stdin.close()
+        assert node.process.wait(timeout=60) == 0
+        assert "closed" in node.log_tail()
+    finally:
+        cluster.stop()

@@ -84,6 +84,23 @@ public final class TestNode {
             }
         }, "searchlib-test-node-shutdown"));
         node.start();
+        if (Boolean.getBoolean("searchlib.exitOnStdinEof")) {
+            // The test fixture holds the write end of this pipe: when its process dies without
+            // stopping the node (killed, crashed), the pipe closes and the node goes too,
+            // instead of lingering on the machine.
+            Thread watchdog = new Thread(() -> {
+                try {
+                    while (System.in.read() != -1) {
+                        // nothing is ever written; read() returns -1 at end of stream
+                    }
+                } catch (IOException e) {
+                    // a broken pipe means the same as end of stream
+                }
+                System.exit(0);
+            }, "searchlib-test-node-stdin-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+        }
         HttpServerTransport http = node.injector().getInstance(HttpServerTransport.class);
         System.out.println("searchlib-test-node started: " + nodeName + " http "
             + http.boundAddress().publishAddress());
