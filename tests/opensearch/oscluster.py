@@ -194,6 +194,8 @@ class Cluster:
     root: Path
     size: int = 1
     java: str = "java"
+    extra_settings: dict[str, str] = field(default_factory=dict)
+    """More node settings, for the tests that need a node configured otherwise."""
     nodes: list[Node] = field(default_factory=list)
     name: str = field(default_factory=lambda: f"searchlib-test-{uuid.uuid4().hex[:8]}")
     formed_seconds: float | None = None
@@ -233,6 +235,7 @@ class Cluster:
             settings["discovery.seed_hosts"] = ",".join(
                 f"127.0.0.1:{p.transport_port}" for p in peers)
             settings["cluster.initial_cluster_manager_nodes"] = ",".join(p.name for p in peers)
+        settings.update(self.extra_settings)
         return [f"{k}={v}" for k, v in settings.items()]
 
     def start(self, *, timeout: float = 240.0) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from oscluster import Cluster, ExportedCorpus
+from oscluster import BuildInfo, Cluster, ExportedCorpus
 
 from searchlib import open_index
 from searchlib.search import Index
@@ -89,3 +90,37 @@ def test_a_document_the_mapping_refuses_is_reported_not_lost(
     assert remote.count() == 202
     remote._client.delete(index="library", id="good-1", refresh=True)
     remote._client.delete(index="library", id="good-2", refresh=True)
+
+
+def test_rejected_batches_are_retried_until_every_document_is_in(
+        opensearch_build: BuildInfo, exported_corpus: ExportedCorpus, tmp_path: Path) -> None:
+    # A node with one write thread and a queue of one: a bulk request over eight shards makes
+    # eight shard-level requests at once, and the node rejects most of them (429). The load
+    # must send the rejected documents again, with back-off, until all are in.
+    cluster = Cluster(classpath=opensearch_build.classpath, root=tmp_path / "busy", size=1,
+                      extra_settings={"thread_pool.write.size": "1",
+                                      "thread_pool.write.queue_size": "1"})
+    try:
+        cluster.start()
+        remote = OpenSearchIndex(ConnectionSettings(url=cluster.url), index="busy")
+        remote.create(shards=8)
+        rejected: list[int] = []
+        original = remote._client.bulk
+
+        def counting_bulk(*args: Any, **kwargs: Any) -> Any:
+            answer = original(*args, **kwargs)
+            rejected.append(sum(1 for item in answer["items"]
+                                if item["index"].get("status") == 429))
+            return answer
+
+        remote._client.bulk = counting_bulk  # type: ignore[method-assign]
+        with open_index(exported_corpus.index_dir) as whoosh:
+            summary = remote.load_index(whoosh, batch_docs=100, retries=8)
+        print(f"bulk requests: {len(rejected)}, documents rejected with 429 per request: "
+              f"{rejected}, load {summary.seconds:.1f} s")
+        assert sum(rejected) > 0, "the node never pushed back: the test proves nothing"
+        assert summary.failed == () and summary.indexed == 200
+        assert remote.count() == 200
+        remote.close()
+    finally:
+        cluster.stop()
