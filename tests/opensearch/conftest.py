@@ -114,8 +114,18 @@ def exported_corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Export
     result = CliRunner().invoke(cli, ["export", str(out), "--format", "opensearch",
                                       "--index", str(root / "ix")], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    yield ExportedCorpus(index_dir=root / "ix", export_dir=out)
+    yield ExportedCorpus(index_dir=root / "ix", export_dir=out, from_corpora=corpora is not None)
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def news_corpus(exported_corpus: ExportedCorpus) -> ExportedCorpus:
+    """The exported corpus, when it was built from the shared test collections: the tests
+    that query particular words ("oil", "election") and people need their sentences."""
+    if not exported_corpus.from_corpora:
+        _unavailable("the shared test corpora are not present ($SEARCHLIB_CORPORA or "
+                     "../shared/corpora)")
+    return exported_corpus
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -337,3 +337,6 @@ class ExportedCorpus:
     """The Whoosh index (the reference answers)."""
     export_dir: Path
     """``search export --format opensearch`` output: mapping.json and bulk-*.ndjson."""
+    from_corpora: bool
+    """Whether the sentences came from the shared test collections (the tests that query
+    particular words need them); else from the five seed articles only."""

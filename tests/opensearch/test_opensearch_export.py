@@ -41,10 +41,10 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def loaded(opensearch_node: Cluster, exported_corpus: ExportedCorpus) -> Iterator[Loaded]:
+def loaded(news_corpus: ExportedCorpus, opensearch_node: Cluster) -> Iterator[Loaded]:
     """The exported corpus bulk-loaded into the session's single node."""
     client = opensearchpy.OpenSearch(hosts=[opensearch_node.url], timeout=60)
-    out = exported_corpus.export_dir
+    out = news_corpus.export_dir
     client.indices.create(index=INDEX, body=json.loads((out / "mapping.json").read_text()))
     sources: dict[str, dict[str, Any]] = {}
     for bulk in sorted(out.glob("bulk-*.ndjson")):
@@ -56,7 +56,7 @@ def loaded(opensearch_node: Cluster, exported_corpus: ExportedCorpus) -> Iterato
         for action, source in zip(lines[0::2], lines[1::2], strict=True):
             sources[json.loads(action)["index"]["_id"]] = json.loads(source)
     client.indices.refresh(index=INDEX)
-    whoosh = open_index(exported_corpus.index_dir)
+    whoosh = open_index(news_corpus.index_dir)
     try:
         yield Loaded(whoosh=whoosh, client=client, export_dir=out, sources=sources)
     finally:

@@ -23,10 +23,10 @@ KEYWORD = {"actor": "actors", "location": "locations", "person": "people"}
 
 
 @pytest.fixture(scope="module")
-def both(opensearch_node: Cluster, exported_corpus: ExportedCorpus
+def both(news_corpus: ExportedCorpus, opensearch_node: Cluster
          ) -> Iterator[tuple[Index, OpenSearchIndex]]:
     """The Whoosh index and the same articles loaded through searchlib.opensearch."""
-    whoosh = open_index(exported_corpus.index_dir)
+    whoosh = open_index(news_corpus.index_dir)
     remote = OpenSearchIndex(ConnectionSettings.from_env(opensearch_node.url, env={}),
                              index="library")
     remote.create(replace=True)
