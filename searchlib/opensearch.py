@@ -138,14 +138,19 @@ def _day(value: str | dt.date, *, end: bool) -> str:
 
 def facet_request(text: str, selections: Mapping[str, Sequence[str]], *,
                   date_from: str | dt.date | None = None, date_to: str | dt.date | None = None,
-                  size: int = 10, offset: int = 0, snippets: bool = True) -> dict[str, Any]:
+                  size: int = 10, offset: int = 0, snippets: bool = True,
+                  sort: str = "relevance") -> dict[str, Any]:
     """The search request for one page of ``text`` with searchlib's disjunctive facets.
 
     The text query selects what every count sees. Each facet's selection narrows the hits
     through ``post_filter`` and counts of the *other* facets through a ``filter``
     aggregation, never its own (searchlib's disjunctive counts). The date range narrows the
     hits and the entity counts; the year/month histograms ignore it, as searchlib's timeline.
+    ``sort``: ``relevance`` (newest first for a match-all, where every score is equal),
+    ``newest``/``date`` or ``oldest``; undated articles come last either way.
     """
+    if sort not in ("relevance", "date", "newest", "oldest"):
+        raise QueryError(f"unknown sort {sort!r}; choose relevance, newest or oldest")
     date_filter: list[dict[str, Any]] = []
     if date_from or date_to:
         bounds = {}
@@ -185,9 +190,11 @@ def facet_request(text: str, selections: Mapping[str, Sequence[str]], *,
         "_source": ["id", "path", "title", "published", "actors", "locations", "people",
                     "body"],
     }
-    if stripped in ("", "*"):
-        # Every article scores the same: newest first, as searchlib orders a match-all.
-        body["sort"] = [{"published": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    if sort == "relevance" and stripped in ("", "*"):
+        sort = "newest"  # every article scores the same: newest first, as searchlib does
+    if sort != "relevance":
+        order = "asc" if sort == "oldest" else "desc"
+        body["sort"] = [{"published": {"order": order, "missing": "_last"}}, {"id": "asc"}]
     if snippets:
         body["highlight"] = {"fields": {"body": {
             "type": "fvh", "fragment_size": 240, "number_of_fragments": 2,
@@ -344,7 +351,8 @@ class OpenSearchIndex:
     def search(self, query: str, *, limit: int = 10, page: int = 1,
                actors: Sequence[str] = (), locations: Sequence[str] = (),
                people: Sequence[str] = (), date_from: str | dt.date | None = None,
-               date_to: str | dt.date | None = None, snippets: bool = True) -> SearchResults:
+               date_to: str | dt.date | None = None, snippets: bool = True,
+               sort: str = "relevance") -> SearchResults:
         """One page of hits for ``query`` with disjunctive facet counts, like ``Index.search``.
 
         The query text is matched as words (``multi_match``); searchlib's query language
@@ -355,7 +363,8 @@ class OpenSearchIndex:
         started = time.perf_counter()
         selections = {"actor": actors, "location": locations, "person": people}
         body = facet_request(query, selections, date_from=date_from, date_to=date_to,
-                             size=limit, offset=(page - 1) * limit, snippets=snippets)
+                             size=limit, offset=(page - 1) * limit, snippets=snippets,
+                             sort=sort)
         answer = self._call("search", self._client.search, index=self.index, body=body)
         hits = []
         for rank, raw in enumerate(answer["hits"]["hits"], start=(page - 1) * limit + 1):

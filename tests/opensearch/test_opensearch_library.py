@@ -124,3 +124,12 @@ def test_rejected_batches_are_retried_until_every_document_is_in(
         remote.close()
     finally:
         cluster.stop()
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_date_sorts_order_as_searchlib(both: tuple[Index, OpenSearchIndex], sort: str) -> None:
+    whoosh, remote = both
+    ours = whoosh.search("attack", limit=200, sort=sort, snippets=False, facets=False)
+    theirs = remote.search("attack", limit=200, sort=sort, snippets=False)
+    assert [h.published for h in theirs.hits] == [h.published for h in ours.hits]
+    assert any(h.published is None for h in ours.hits)  # undated ones are placed too
