@@ -41,6 +41,7 @@ __all__ = [
     "ENV_URL",
     "ENV_USER",
     "FACETS",
+    "MORE_LIKE_THIS",
     "ClusterUnavailableError",
     "ConnectionSettings",
     "LoadSummary",
@@ -61,6 +62,13 @@ _FIELDS = ["title^0.7", "body"]
 #: counts are exact, not OpenSearch's approximate top-N default.
 _AGG_SIZE = 65_536
 _EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
+
+
+#: ``more_like_this`` as searchlib's ``similar``: Whoosh's ``more_like`` is an OR of the
+#: article's 25 key terms, so any one of them may match.
+MORE_LIKE_THIS = {"fields": ["body"], "min_term_freq": 1, "min_doc_freq": 2,
+                  "max_query_terms": 25, "minimum_should_match": "1"}
+_SOURCE = ["id", "path", "title", "published", "actors", "locations", "people", "body"]
 
 
 class ClusterUnavailableError(SearchlibError):
@@ -187,8 +195,7 @@ def facet_request(text: str, selections: Mapping[str, Sequence[str]], *,
         "size": size,
         "from": offset,
         "track_total_hits": True,
-        "_source": ["id", "path", "title", "published", "actors", "locations", "people",
-                    "body"],
+        "_source": _SOURCE,
     }
     if sort == "relevance" and stripped in ("", "*"):
         sort = "newest"  # every article scores the same: newest first, as searchlib does
@@ -223,6 +230,24 @@ def _snippet(fragments: Sequence[str]) -> tuple[str, tuple[tuple[int, int], ...]
         out.append(fragment[pos:])
         length += len(fragment) - pos
     return "".join(out), tuple(spans)
+
+
+def _hit(raw: Mapping[str, Any], rank: int, snippets: bool) -> Hit:
+    """searchlib's Hit from one OpenSearch hit (its snippet from the highlighted fragments)."""
+    source = raw["_source"]
+    text: str = ""
+    spans: tuple[tuple[int, int], ...] = ()
+    if snippets:
+        fragments = raw.get("highlight", {}).get("body") or [source.get("body", "")[:240]]
+        text, spans = _snippet(fragments)
+    published = source.get("published")
+    return Hit(id=raw["_id"], path=source.get("path", ""), title=source.get("title", ""),
+               published=dt.date.fromisoformat(published) if published else None,
+               actors=tuple(source.get("actors", ())),
+               locations=tuple(source.get("locations", ())),
+               people=tuple(source.get("people", ())),
+               score=float(raw.get("_score") or 0.0), snippet=text, highlights=spans,
+               rank=rank)
 
 
 def _counts(answer: Mapping[str, Any], name: str) -> dict[str, int]:
@@ -366,25 +391,65 @@ class OpenSearchIndex:
                              size=limit, offset=(page - 1) * limit, snippets=snippets,
                              sort=sort)
         answer = self._call("search", self._client.search, index=self.index, body=body)
-        hits = []
-        for rank, raw in enumerate(answer["hits"]["hits"], start=(page - 1) * limit + 1):
-            source = raw["_source"]
-            text: str = ""
-            spans: tuple[tuple[int, int], ...] = ()
-            if snippets:
-                fragments = raw.get("highlight", {}).get("body") or [source.get("body", "")[:240]]
-                text, spans = _snippet(fragments)
-            published = source.get("published")
-            hits.append(Hit(
-                id=raw["_id"], path=source.get("path", ""), title=source.get("title", ""),
-                published=dt.date.fromisoformat(published) if published else None,
-                actors=tuple(source.get("actors", ())),
-                locations=tuple(source.get("locations", ())),
-                people=tuple(source.get("people", ())),
-                score=float(raw.get("_score") or 0.0), snippet=text, highlights=spans,
-                rank=rank))
+        first = (page - 1) * limit + 1
+        hits = [_hit(raw, rank, snippets)
+                for rank, raw in enumerate(answer["hits"]["hits"], start=first)]
+        total = int(answer["hits"]["total"]["value"])
+        stripped = query.strip()
+        suggestion = (self._suggest(stripped, total)
+                      if total < 3 and stripped not in ("", "*") else None)
         facets = {name: _counts(answer, name)
                   for name in (*FACETS, "year", "month", "mentioned")}
-        return SearchResults(query=query, total=int(answer["hits"]["total"]["value"]),
-                             hits=tuple(hits), facets=facets, page=page, limit=limit,
+        return SearchResults(query=query, total=total, hits=tuple(hits), facets=facets,
+                             suggestion=suggestion, page=page, limit=limit,
                              elapsed=time.perf_counter() - started)
+
+    def _suggest(self, text: str, total: int) -> str | None:
+        """A better-spelled query from the ``spell`` field's words, if it finds more.
+
+        Each word the index lacks is replaced by the term suggester's first option; the
+        result is offered, as searchlib's did-you-mean, only if it finds at least as much.
+        """
+        answer = self._call("suggest", self._client.search, index=self.index, body={
+            "size": 0, "suggest": {"fix": {"text": text, "term": {
+                "field": "spell", "suggest_mode": "missing", "max_edits": 2}}}})
+        corrected, changed, pos = [], False, 0
+        for entry in answer["suggest"]["fix"]:
+            start, length = int(entry["offset"]), int(entry["length"])
+            corrected.append(text[pos:start])
+            word = text[start:start + length]
+            if entry["options"]:
+                fix = str(entry["options"][0]["text"])
+                word = fix.capitalize() if word[:1].isupper() else fix
+                changed = True
+            corrected.append(word)
+            pos = start + length
+        corrected.append(text[pos:])
+        if not changed:
+            return None
+        better = "".join(corrected)
+        found = self._call("count", self._client.count, index=self.index,
+                           body={"query": {"multi_match": {"query": better, "fields": _FIELDS}}})
+        return better if int(found["count"]) >= max(total, 1) else None
+
+    def similar(self, doc_id: str, *, limit: int = 10) -> list[Hit]:
+        """Articles most like ``doc_id`` by its key terms (``more_like_this``), excluding
+        itself and exact copies; raises ``KeyError`` for an unknown id, as ``Index.similar``.
+        """
+        if not self._call("look up the article", self._client.exists, index=self.index,
+                          id=doc_id):
+            raise KeyError(doc_id)
+        answer = self._call("find similar articles", self._client.search, index=self.index,
+                            body={"size": limit + 5, "_source": _SOURCE, "query": {
+                                "more_like_this": {**MORE_LIKE_THIS, "like": [
+                                    {"_index": self.index, "_id": doc_id}]}}})
+        own = self._call("read the article", self._client.get, index=self.index, id=doc_id,
+                         _source_includes=["body"])["_source"].get("body", "").strip()
+        hits: list[Hit] = []
+        for raw in answer["hits"]["hits"]:
+            if raw["_source"].get("body", "").strip() == own:
+                continue
+            hits.append(_hit(raw, len(hits) + 1, False))
+            if len(hits) >= limit:
+                break
+        return hits

@@ -16,6 +16,7 @@ import pytest
 from oscluster import Cluster, ExportedCorpus
 
 from searchlib import open_index
+from searchlib.opensearch import MORE_LIKE_THIS
 from searchlib.search import Index
 
 opensearchpy = pytest.importorskip("opensearchpy")
@@ -314,9 +315,9 @@ def test_term_suggester_offers_the_word_meant(loaded: Loaded) -> None:
     # "general" for "goverment"; recorded in docs/opensearch.md, not asserted.
 
 
-#: Whoosh's ``more_like`` is an OR of the article's 25 key terms: any one of them matches.
-MLT = {"fields": ["body"], "min_term_freq": 1, "min_doc_freq": 2, "max_query_terms": 25,
-       "minimum_should_match": "1"}
+#: The README's parameters (searchlib.opensearch.MORE_LIKE_THIS): Whoosh's ``more_like`` is
+#: an OR of the article's 25 key terms, any one of which may match.
+MLT = MORE_LIKE_THIS
 
 
 def test_more_like_this_overlaps_searchlibs_similar(loaded: Loaded) -> None:

@@ -133,3 +133,30 @@ def test_date_sorts_order_as_searchlib(both: tuple[Index, OpenSearchIndex], sort
     theirs = remote.search("attack", limit=200, sort=sort, snippets=False)
     assert [h.published for h in theirs.hits] == [h.published for h in ours.hits]
     assert any(h.published is None for h in ours.hits)  # undated ones are placed too
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("goverment", "government"),
+                                             ("Presidnt", "President"),
+                                             ("misile atack", "missile attack")])
+def test_did_you_mean_offers_the_words_meant(both: tuple[Index, OpenSearchIndex], typo: str,
+                                             meant: str) -> None:
+    _whoosh, remote = both
+    results = remote.search(typo, snippets=False)
+    assert results.total == 0 and results.suggestion == meant
+    assert remote.search("government", snippets=False).suggestion is None
+
+
+def test_similar_overlaps_searchlibs_and_knows_unknown_ids(
+        both: tuple[Index, OpenSearchIndex]) -> None:
+    whoosh, remote = both
+    ids = [h.id for h in whoosh.search("*", limit=20, snippets=False, facets=False).hits]
+    overlaps = []
+    for doc_id in ids:
+        theirs = remote.similar(doc_id)
+        assert len(theirs) == 10 and doc_id not in {h.id for h in theirs}
+        assert [h.rank for h in theirs] == list(range(1, 11))
+        ours = {h.id for h in whoosh.similar(doc_id)}
+        overlaps.append(len(ours & {h.id for h in theirs}) / 10)
+    assert sum(overlaps) / len(overlaps) >= 0.35  # see test_more_like_this_overlaps_...
+    with pytest.raises(KeyError):
+        remote.similar("no-such-article")
