@@ -60,3 +60,19 @@ def test_jsonl_export(seed_index: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 5 and all(r["body"] and r["id"] for r in rows)
+
+
+def test_opensearch_analysis_repeats_searchlibs() -> None:
+    # export.py may not import Whoosh, so it repeats these values; they must not drift.
+    from whoosh.analysis.filters import STOP_WORDS
+
+    from searchlib import analysis, ranking
+    from searchlib.export import BM25_B, BM25_K1, WHOOSH_STOP_WORDS, WORD_PATTERN
+
+    assert set(WHOOSH_STOP_WORDS) == set(STOP_WORDS)
+    assert analysis._WORD.pattern == WORD_PATTERN
+    assert (BM25_K1, BM25_B) == (ranking.BM25_K1, ranking.BM25_B)
+    settings = opensearch_mapping()["settings"]
+    assert settings["analysis"]["tokenizer"]["searchlib_words"]["pattern"] == WORD_PATTERN
+    assert analysis.NewsAnalyzer().minsize == settings["analysis"]["filter"][
+        "searchlib_min_length"]["min"]
