@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import facetstore
+from . import arrivals, facetstore
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
@@ -333,6 +333,9 @@ def build_index(
         if plan.touched or not (base / facetstore.FACETS_FILE).exists():
             # Saves every later search process from reading all facet postings on start.
             facetstore.write(base)
+        if plan.touched or not (base / arrivals.ARRIVALS).exists():
+            # After the last commit, so no document is stamped before it can be found.
+            arrivals.record(base, load_manifest(base)["files"], doc_id)
     return IndexSummary(
         added=summary["added"], updated=summary["updated"], removed=summary["removed"],
         unchanged=summary["unchanged"], skipped=tuple(skipped),

@@ -22,7 +22,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -485,6 +485,7 @@ class Index:
         date_to: str | dt.date | None = None,
         snippets: bool = True,
         facets: bool = True,
+        ids: Collection[str] | None = None,
     ) -> SearchResults:
         """Run ``query`` and return one page of hits with facet counts.
 
@@ -493,6 +494,8 @@ class Index:
         ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``; inclusive). Facet counts are disjunctive: the
         counts of a facet ignore that facet's own selection. ``snippets=False`` and
         ``facets=False`` skip work a caller does not need (``facets`` is then empty).
+        ``ids`` restricts the search, its total and its counts to those document ids (the
+        articles new since a date, one article whose match is wanted).
         """
         started = time.perf_counter()
         if limit < 1 or page < 1:
@@ -513,6 +516,8 @@ class Index:
             evaluation = self._evaluator().evaluate(q)
             matched = (evaluation.bits(cache.size) if evaluation is not None
                        else _bits(searcher.docs_for_query(q), cache.size)) & cache.live
+        if ids is not None:
+            matched &= self._id_bits(ids)
         date_bits = None
         if lo or hi:
             # The stored date of each document, compared as Whoosh's DateRange compares the
@@ -546,6 +551,16 @@ class Index:
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=counts,
                              suggestion=suggestion, page=page, limit=limit,
                              elapsed=time.perf_counter() - started, warnings=tuple(warnings))
+
+    def _id_bits(self, ids: Collection[str]) -> int:
+        """The documents with these ids, as a bitset (ids not in the index are ignored)."""
+        searcher = self._searcher  # refreshed by search()
+        bits = 0
+        for value in ids:
+            docnum = searcher.document_number(id=value)
+            if docnum is not None:
+                bits |= 1 << docnum
+        return bits
 
     def _count_facets(self, cache: facetstore.FacetData, matched: int, date_bits: int | None,
                       selections: Mapping[str, int | None]) -> dict[str, dict[str, int]]:
