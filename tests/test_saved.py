@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchlib import build_index
 from searchlib.arrivals import arrival_times
 from searchlib.cli import cli
 from searchlib.config import state_dir
-from searchlib.saved import QueryHistory, SavedSearches, SavedSearchError, parse_since
+from searchlib.saved import QueryHistory, SavedSearchError, SavedSearches, parse_since
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -119,7 +118,7 @@ def test_saved_list_delete_and_errors(seed_index: Path, tmp_path: Path) -> None:
     assert saved["query"] == "ISIS attack" and saved["actors"] == ["IRGC"]
     # The saved filters apply: the same as typing them.
     code, out, _ = run("query", "--saved", "iran-isis", "--json", "--index", ix)
-    code2, out2, _ = run("query", "ISIS attack", "--actor", "IRGC", "--location", "Iran",
+    _, out2, _ = run("query", "ISIS attack", "--actor", "IRGC", "--location", "Iran",
                          "--from", "2017", "--sort", "newest", "--json", "--index", ix)
     assert [h["id"] for h in json.loads(out)["hits"]] == \
         [h["id"] for h in json.loads(out2)["hits"]]

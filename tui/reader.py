@@ -48,6 +48,9 @@ class ReaderScreen(Screen[None]):
         Binding("N,shift+n", "previous_match", "Prev match", key_display="N"),
         Binding("s", "similar", "Similar"),
         Binding("e", "toggle_entities", "Entities"),
+        Binding("o", "open_source", "Open source",
+                tooltip="the source file in $VISUAL/$EDITOR (at the current match) or the "
+                "system opener; the URL when the file is gone"),
     ]
 
     @dataclass
@@ -221,3 +224,15 @@ class ReaderScreen(Screen[None]):
         """Show or hide the entity panel (more room for text on narrow terminals)."""
         panel = self.query_one("#reader-entities")
         panel.display = not panel.display
+
+    def action_open_source(self) -> None:
+        """Open the source file, at the line of the current (or first) match."""
+        from .opening import open_article_source
+
+        words: list[str] = []
+        context = ""
+        if self.matches:
+            match = self.matches[self.current or 0]
+            text = self._paragraphs[match.paragraph][1]
+            words, context = [text[match.start:match.end]], text
+        open_article_source(self.app, self.article, words, context)

@@ -1,0 +1,88 @@
+"""Pilot tests of the analyst's workflow in the TUI: open the source."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+from tui_helpers import drive, settle
+
+from tui.app import SearchApp
+from tui.reader import ReaderScreen
+from tui.results import ResultsList
+
+Factory = Callable[..., SearchApp]
+
+
+def fake_editor(folder: Path, record: Path) -> Path:
+    """A 'vim' that records its arguments."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "vim"
+    script.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                      f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+async def search_for(pilot: Pilot[object], text: str) -> None:
+    box = pilot.app.query_one("#query", Input)
+    box.focus()
+    box.value = text
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def test_o_opens_the_hit_and_the_reader_match_in_the_editor(
+        app_factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "argv.json"
+    monkeypatch.setenv("VISUAL", str(fake_editor(tmp_path / "bin", record)))
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await search_for(pilot, '"missile strike"')
+        results = app.query_one("#results", ResultsList)
+        results.focus()
+        await pilot.press("o")
+        await settle(pilot)
+        line, path = json.loads(record.read_text())
+        text = Path(path).read_text(encoding="utf-8").splitlines()
+        assert "missile strike" in text[int(line[1:]) - 1].lower()
+        record.unlink()
+        # In the reader: at the line of the current match (the third one, after n n n).
+        await pilot.press("enter")
+        await settle(pilot)
+        reader = app.screen
+        assert isinstance(reader, ReaderScreen)
+        await pilot.press("n", "n", "n")
+        await pilot.press("o")
+        await settle(pilot)
+        line, path = json.loads(record.read_text())
+        match = reader.matches[reader.current or 0]
+        paragraph = reader._paragraphs[match.paragraph][1]
+        shown = text[int(line[1:]) - 1]
+        # The editor's line holds the current match's word and words of its paragraph.
+        assert paragraph[match.start:match.end].lower() in shown.lower()
+        assert len(set(shown.split()) & set(paragraph.split())) >= 3
+
+    drive(app, scenario)
+
+
+def test_o_reports_a_missing_editor_program(app_factory: Factory, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VISUAL", str(tmp_path / "no-such-editor"))
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        app.query_one("#results", ResultsList).focus()
+        await pilot.press("o")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("command not found" in m for m in messages), messages
+
+    drive(app, scenario)
