@@ -28,6 +28,7 @@ import searchlib
 from searchlib import Hit, Index, SearchlibError, SearchResults
 
 from .chips import Chip, ChipBar
+from .commands import SavedSearchCommands
 from .facets import FacetTree
 from .help import HelpScreen, binding_rows
 from .query_bar import QueryInput
@@ -50,6 +51,7 @@ class SearchApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "searchlib"
+    COMMANDS = App.COMMANDS | {SavedSearchCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", key_display="F1/?"),
@@ -86,7 +88,8 @@ class SearchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         """Query box, chips and status over the sidebar, results and timeline."""
-        query = QueryInput(id="query")
+        query = QueryInput(id="query",
+                           index_dir=self.index_dir if self.index is not None else None)
         query.border_title = self._title()
         yield query
         yield ChipBar(id="chips")
