@@ -311,6 +311,8 @@ _CITE_FORMATS = ("jsonl", "csv", "markdown", "cite")
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default=None,
               help="text (default), json (= --json), jsonl, csv, markdown, or cite (one "
               "citation per line, with the quoted sentence's offsets in the stored text).")
+@click.option("--no-collapse", "no_collapse", is_flag=True,
+              help="List near-duplicate articles one by one (default: one hit, +N copies).")
 @click.option("--saved", "saved_name", metavar="NAME",
               help="Run the saved search NAME (see `search save`) instead of QUERY.")
 @click.option("--new-since", "new_since", metavar="last|DATE",
@@ -322,8 +324,8 @@ _CITE_FORMATS = ("jsonl", "csv", "markdown", "cite")
 def query_cmd(query: str | None, index_dir: str | None, actors: tuple[str, ...],
               locations: tuple[str, ...], people: tuple[str, ...], date_from: str | None,
               date_to: str | None, limit: int, page: int, sort: str, show_facets: bool,
-              as_json: bool, fmt: str | None, saved_name: str | None, new_since: str | None,
-              color: str) -> None:
+              as_json: bool, fmt: str | None, no_collapse: bool, saved_name: str | None,
+              new_since: str | None, color: str) -> None:
     """Search the index; exit status 0 with hits, 1 without, 2 on error.
 
     QUERY uses the query language: words, "phrases"~slop, AND/OR/NOT, -word, wild*, fuzzy~,
@@ -350,7 +352,7 @@ def query_cmd(query: str | None, index_dir: str | None, actors: tuple[str, ...],
                             actors=actors, locations=locations, people=people,
                             date_from=date_from, date_to=date_to,
                             facets=fmt == "json" or show_facets,
-                            ids=watch.ids(ix.path))
+                            ids=watch.ids(ix.path), collapse=not no_collapse)
         citations = _citations(ix, results) if fmt in _CITE_FORMATS else ()
     for warning in results.warnings:
         click.echo(f"search: warning: {terminal_safe(warning, single_line=True)}", err=True)
@@ -407,7 +409,7 @@ class _Watch:
                 index_dir: str | None, filtered: bool) -> _Watch:
         if saved_name is None:
             if query is None:
-                raise click.UsageError("missing QUERY (or --saved NAME)")
+                raise click.UsageError("Missing argument 'QUERY' (or --saved NAME)")
             if new_since is not None and new_since.strip().lower() == "last":
                 raise click.UsageError("--new-since last needs --saved NAME (the search "
                                        "whose last run it means)")
@@ -463,7 +465,7 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
             "published": _date(hit.published), "actors": list(hit.actors),
             "locations": list(hit.locations), "people": list(hit.people),
             "score": round(hit.score, 4), "snippet": hit.snippet,
-            "highlights": [list(span) for span in hit.highlights]}
+            "highlights": [list(span) for span in hit.highlights], "copies": list(hit.copies)}
 
 
 def _results_json(results: SearchResults) -> dict[str, Any]:
@@ -503,6 +505,8 @@ def _print_results(results: SearchResults, color: bool, show_facets: bool) -> No
         click.echo(f"{hit.rank:>3}. " + (click.style(title, bold=True) if color else title)
                    + f"  ({date})", color=color)
         meta = f"     {terminal_safe(hit.path, single_line=True)}  id {hit.id}"
+        if hit.copies:
+            meta += f"  +{len(hit.copies)} cop{'y' if len(hit.copies) == 1 else 'ies'}"
         click.echo(click.style(meta, dim=True) if color else meta, color=color)
         who = ", ".join(hit.actors[:5])
         where = ", ".join(hit.locations[:5])
@@ -684,7 +688,8 @@ def _article_json(article: Article) -> dict[str, Any]:
         "mentioned_dates": [d.isoformat() for d in article.mentioned_dates],
         "entities": [{"facet": m.facet, "name": m.name, "text": m.surface,
                       "start": m.start, "end": m.end} for m in article.mentions],
-        "duplicates": list(article.duplicates), "metadata": dict(article.metadata),
+        "duplicates": list(article.duplicates),
+        "near_duplicates": list(article.near_duplicates), "metadata": dict(article.metadata),
         "text": article.text,
     }
 
@@ -719,7 +724,8 @@ def show_cmd(doc_id: str, index_dir: str | None, as_json: bool) -> None:
              ("source", article.source or ""), ("actors", ", ".join(article.actors)),
              ("locations", ", ".join(article.locations)), ("people", ", ".join(article.people)),
              ("dates mentioned", ", ".join(d.isoformat() for d in article.mentioned_dates)),
-             ("duplicates", ", ".join(article.duplicates))]
+             ("duplicates", ", ".join(article.duplicates)),
+             ("near copies", ", ".join(article.near_duplicates))]
     for name, value in facts:
         if value:
             click.echo(f"{name + ':':<17}{safe(value)}")
@@ -761,6 +767,40 @@ def similar_cmd(doc_id: str, index_dir: str | None, limit: int, as_json: bool) -
             click.echo(f"{hit.rank:>3}. {terminal_safe(hit.title, single_line=True)}  ({date})"
                        f"  id {hit.id}  score {hit.score:.2f}")
     sys.exit(0 if hits else 1)
+
+
+@cli.command("duplicates")
+@_index_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def duplicates_cmd(index_dir: str | None, as_json: bool) -> None:
+    """List the groups of near-duplicate articles (wire copies, re-posts, re-saved pages).
+
+    The first article of a group (the earliest published) stands for it in search results,
+    with "+N copies"; `search query --no-collapse` lists every one.
+
+    \b
+    Example:
+      search duplicates
+      search duplicates --json | jq '.[] | .articles | length'
+    """
+    with _open(index_dir) as ix:
+        groups = []
+        for ids in ix.near_duplicate_groups():
+            articles = [ix.get(i) for i in ids]
+            groups.append([{"id": a.id, "title": a.title, "published": _date(a.published),
+                            "path": a.path} for a in articles])
+    if as_json:
+        _echo_json([{"articles": g} for g in groups])
+        return
+    safe = functools.partial(terminal_safe, single_line=True)
+    for number, members in enumerate(groups, 1):
+        click.echo(f"group {number}: {len(members)} articles")
+        for m in members:
+            click.echo(f"  {m['id']}  {m['published'] or 'undated':<10}  "
+                       f"{safe(str(m['title']))}")
+            click.echo(f"  {'':16}  {'':10}  {safe(str(m['path']))}")
+    click.echo(f"{len(groups)} group(s) of near-duplicate articles", err=True)
 
 
 # --- stats / facets / gazetteer ------------------------------------------------------------

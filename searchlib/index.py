@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import arrivals, facetstore
+from . import arrivals, facetstore, neardup
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
@@ -136,6 +136,9 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) ->
         "mentioned": [d.isoformat() for d in info.mentioned_dates],
         "mentions": [[m.facet, m.name, m.surface, m.start, m.end] for m in info.mentions],
         "metadata": _jsonable(doc.metadata),
+        # Computed here, in the worker processes, not in the parent's serial pass after the
+        # commits: the near-duplicate groups then only read it back (neardup.refresh).
+        "minhash": _minhash(article.body),
     }
     fields: dict[str, Any] = {
         "id": doc_id(doc.key),
@@ -156,6 +159,26 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) ->
     if published is not None:
         fields["date"] = published
     return _Prepared(doc.key, content_hash, fields)
+
+
+def _minhash(body: str) -> str | None:
+    sig = neardup.signature(body)
+    return neardup.encode(sig) if sig is not None else None
+
+
+def _refresh_near_duplicates(base: Path, ix: Any) -> None:
+    """Regroup near-duplicate articles after a build (new texts' signatures read back)."""
+    documents = {doc_id(key): content
+                 for entry in load_manifest(base)["files"].values()
+                 for key, content in entry.get("records", {}).items()
+                 if key in entry.get("indexed", ())}
+    with ix.searcher() as searcher:
+        def stored(doc: str) -> tuple[str | None, str | None]:
+            fields = searcher.document(id=doc) or {}
+            info = json.loads(fields.get("info") or "{}")
+            return info.get("minhash"), info.get("published")
+
+        neardup.refresh(base, documents, stored)
 
 
 def _jsonable(value: Any) -> Any:
@@ -329,6 +352,8 @@ def build_index(
         if plan.touched or not (base / ALIASES).exists():
             write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
                                                     ensure_ascii=False))
+        if plan.touched or not (base / neardup.GROUPS_FILE).exists():
+            _refresh_near_duplicates(base, ix)
         ix.close()
         if plan.touched or not (base / facetstore.FACETS_FILE).exists():
             # Saves every later search process from reading all facet postings on start.

@@ -136,6 +136,8 @@ class Article:
     """Other paths whose cleaned text is identical; indexed once, recorded here."""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """Every other metadata field from the source."""
+    near_duplicates: tuple[str, ...] = ()
+    """Ids of the other articles of its near-duplicate group (near-identical text)."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,9 @@ class Hit:
     """Character ranges ``[start, end)`` in ``snippet`` that matched the query."""
     rank: int = 0
     """1-based position in the whole result list."""
+    copies: tuple[str, ...] = ()
+    """Ids of near-duplicates of this article that also match, folded into this hit (see
+    :mod:`searchlib.neardup`); empty when the search was not collapsed."""
 
 
 @dataclass(frozen=True)
