@@ -246,11 +246,11 @@ def _read(base: Path) -> dict[str, Any]:
 
 
 def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
-            stored: Callable[[str], tuple[str | None, str | None]]) -> int:
+            stored: Callable[[str, str], tuple[str | None, str | None]]) -> int:
     """Recompute the groups of an index after a build; return how many there are.
 
-    ``documents`` maps each indexed document id to its content hash; ``stored(doc_id)``
-    returns the document's encoded signature and publication date (ISO) as indexed. Only
+    ``documents`` maps each indexed document id to its content hash; ``stored(doc_id,
+    content_hash)`` returns its encoded signature and publication date (ISO). Only
     documents whose content hash is new are asked for: the others' signatures are kept in
     the groups file from the previous build.
     """
@@ -263,7 +263,7 @@ def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
         if isinstance(previous, list) and len(previous) == 2:
             kept[content] = previous
         else:
-            kept[content] = list(stored(doc))
+            kept[content] = list(stored(doc, content))
     signatures: dict[str, bytes] = {}
     published: dict[str, str] = {}
     for doc, content in documents.items():

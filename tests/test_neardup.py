@@ -100,6 +100,12 @@ def test_index_groups_collapsed_results_show_and_duplicates_command(tmp_path: Pa
     code, out, _ = run("show", second, "--json", "--index", ix)
     assert json.loads(out)["near_duplicates"] == [first]
 
+    # Without the groups file (an older index), the next run rebuilds it from stored fields.
+    (tmp_path / "ix" / neardup.GROUPS_FILE).unlink()
+    assert run("index", str(corpus), "--index", ix, "--procs", "1")[0] == 0
+    assert [a["id"] for a in json.loads(run("duplicates", "--json", "--index", ix)[1])[0][
+        "articles"]] == [first, second]
+
     # Removing the copy ends the group: both other articles are hits again.
     (corpus / "copy.txt").unlink()
     assert run("index", str(corpus), "--index", ix, "--procs", "1")[0] == 0

@@ -14,10 +14,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_helpers import drive, settle
 
+from searchlib import Index
 from searchlib import Index as SearchlibIndex
 from searchlib.saved import QueryHistory, SavedSearch, SavedSearches
 from tui.app import SearchApp
-from tui.reader import ReaderScreen
+from tui.facets import FacetTree, fold
+from tui.reader import EntityList, ReaderScreen
 from tui.results import ResultsList
 
 Factory = Callable[..., SearchApp]
@@ -166,3 +168,93 @@ def test_saved_searches_run_and_save_from_the_palette(app_factory: Factory,
     saved = SavedSearches(seed_index).get("kerman-watch")
     assert saved.query == "Kerman" and saved.locations == ("Syria",)
     assert QueryHistory(seed_index).entries() == []
+
+
+# --- from an entity to a filter; searching the facet lists -----------------------------------
+
+def test_choosing_an_entity_in_the_reader_filters_the_results(app_factory: Factory,
+                                                              seed_ix: Index) -> None:
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await search_for(pilot, "missile")
+        app.query_one("#results", ResultsList).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        reader = app.screen
+        assert isinstance(reader, ReaderScreen)
+        await pilot.press("f")
+        panel = reader.query_one("#entities", EntityList)
+        assert app.focused is panel
+        await pilot.press("down", "down")
+        option = panel.get_option_at_index(panel.highlighted or 0)
+        assert option.id is not None
+        kind, value = option.id.split("\t")
+        shown = reader.entity_counts[(kind, value)]
+        assert str(shown) in str(option.prompt)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ReaderScreen)
+        assert app.state.selected(kind) == (value,)  # type: ignore[arg-type]
+        expected = seed_ix.search("missile", **{ {"actor": "actors", "location": "locations",
+                                                  "person": "people"}[kind]: [value]})
+        assert app.results is not None and app.results.total == expected.total == shown
+        assert isinstance(app.focused, ResultsList)
+
+    drive(app, scenario)
+
+
+def test_typing_in_the_sidebar_filters_values_and_keeps_counts(app_factory: Factory) -> None:
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await search_for(pilot, "iran")
+        assert app.results is not None
+        counts = app.results.facets["location"]
+        tree = app.query_one("#facets", FacetTree)
+        tree.focus()
+        await pilot.press(*"DEIR")  # any case
+        nodes = [n for n in tree.items.values() if n.data is not None
+                 and n.data.value is not None and n.data.kind in ("actor", "location", "person")]
+        listed = {(n.data.kind, n.data.value): n.data.count for n in nodes}  # type: ignore[union-attr]
+        # Values without the text are listed only as the parents of values with it.
+        for node in nodes:
+            value = node.data.value  # type: ignore[union-attr]
+            assert "deir" in value.lower() or any(
+                "deir" in (c.data.value or "").lower() for c in node.children if c.data)
+        assert len(listed) < len(counts)
+        # Counts are the library's disjunctive counts, untouched by the filter.
+        assert all(count == counts[v] for (k, v), count in listed.items() if k == "location")
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        chosen = tree.cursor_node.data.value
+        assert chosen is not None and "deir" in chosen.lower()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.state.locations == (chosen,)
+        await pilot.press("escape")  # clears the filter first
+        assert tree.filter_text == "" and app.focused is tree
+        await pilot.press("escape")
+        assert app.focused is app.query_one("#query", Input)
+
+    drive(app, scenario)
+
+
+def test_fold_ignores_case_and_accents() -> None:
+    assert fold("São Paulo") == fold("SAO PAULO") == "sao paulo"
+    assert fold("Qāsem Soleimānī") == "qasem soleimani"
+
+
+def test_narrow_sidebar_cuts_names_with_an_ellipsis_and_never_scrolls_sideways(
+        app_factory: Factory) -> None:
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        tree = app.query_one("#facets", FacetTree)
+        tree.focus()
+        await pilot.pause()
+        lines = [tree.render_line(y).text for y in range(tree.size.height)]
+        assert any("…" in line for line in lines)
+        assert all(len(line.rstrip()) <= tree.size.width for line in lines)
+        assert not tree.show_horizontal_scrollbar and tree.max_scroll_x == 0
+
+    drive(app, scenario, size=(80, 24))
