@@ -302,8 +302,12 @@ def _filter_options(func: F) -> F:
     return func
 
 
+_FORMATS = ("text", "json", "jsonl", "csv", "markdown", "cite")
+_CITE_FORMATS = ("jsonl", "csv", "markdown", "cite")
+
+
 @cli.command("query")
-@click.argument("query")
+@click.argument("query", required=False)
 @_index_option
 @_filter_options
 @click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=10, show_default=True,
@@ -314,13 +318,24 @@ def _filter_options(func: F) -> F:
               help="Order: relevance, or by date (date = newest first).")
 @click.option("--facets", "show_facets", is_flag=True, help="Also print the top facet values.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default=None,
+              help="text (default), json (= --json), jsonl, csv, markdown, or cite (one "
+              "citation per line, with the quoted sentence's offsets in the stored text).")
+@click.option("--no-collapse", "no_collapse", is_flag=True,
+              help="List near-duplicate articles one by one (default: one hit, +N copies).")
+@click.option("--saved", "saved_name", metavar="NAME",
+              help="Run the saved search NAME (see `search save`) instead of QUERY.")
+@click.option("--new-since", "new_since", metavar="last|DATE",
+              help="Only articles added to the index since DATE, or with 'last' since the "
+              "previous --new-since last run of the --saved search.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="Colour matches (auto: on a terminal, unless NO_COLOR).")
 @_handle_errors
-def query_cmd(query: str, index_dir: str | None, actors: tuple[str, ...],
+def query_cmd(query: str | None, index_dir: str | None, actors: tuple[str, ...],
               locations: tuple[str, ...], people: tuple[str, ...], date_from: str | None,
               date_to: str | None, limit: int, page: int, sort: str, show_facets: bool,
-              as_json: bool, color: str) -> None:
+              as_json: bool, fmt: str | None, no_collapse: bool, saved_name: str | None,
+              new_since: str | None, color: str) -> None:
     """Search the index; exit status 0 with hits, 1 without, 2 on error.
 
     QUERY uses the query language: words, "phrases"~slop, AND/OR/NOT, -word, wild*, fuzzy~,
@@ -330,19 +345,129 @@ def query_cmd(query: str, index_dir: str | None, actors: tuple[str, ...],
     Example:
       search query "missile strike" --actor IRGC --location Syria --from 2017-06
       search query 'date:>2020 ISIS-K' --json | jq '.hits[].title'
+      search query "missile strike" --format cite -n 5
+      search query --saved iran-isis --new-since last --json
     """
+    fmt = _output_format(fmt, as_json)
+    watch = _Watch.resolve(query, saved_name, new_since, index_dir,
+                           bool(actors or locations or people or date_from or date_to))
+    if watch.search is not None:
+        saved = watch.search
+        query, actors, locations, people = (saved.query, saved.actors, saved.locations,
+                                            saved.people)
+        date_from, date_to, sort = saved.date_from, saved.date_to, saved.sort
+    assert query is not None
     with _open(index_dir) as ix:
         results = ix.search(query, limit=limit, page=page, sort=sort,  # type: ignore[arg-type]
                             actors=actors, locations=locations, people=people,
                             date_from=date_from, date_to=date_to,
-                            facets=as_json or show_facets)
+                            facets=fmt == "json" or show_facets,
+                            ids=watch.ids(ix.path), collapse=not no_collapse)
+        citations = _citations(ix, results) if fmt in _CITE_FORMATS else ()
     for warning in results.warnings:
         click.echo(f"search: warning: {terminal_safe(warning, single_line=True)}", err=True)
-    if as_json:
-        _echo_json(_results_json(results))
+    if fmt == "json":
+        _echo_json({**_results_json(results), **watch.json()})
+    elif fmt in _CITE_FORMATS:
+        _print_citations(fmt, citations, query)
     else:
         _print_results(results, _use_color(color), show_facets)
+    watch.done()
     sys.exit(0 if results.total else 1)
+
+
+def _output_format(fmt: str | None, as_json: bool) -> str:
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} disagree; give one of them")
+    return "json" if as_json else fmt or "text"
+
+
+def _citations(ix: Index, results: SearchResults) -> Any:
+    from .cite import cite_results
+
+    return cite_results(ix, results)
+
+
+def _print_citations(fmt: str, citations: Any, query: str) -> None:
+    from .cite import format_cite, format_markdown, write_csv, write_jsonl
+
+    if fmt == "jsonl":
+        click.echo(json_terminal_safe(write_jsonl(citations)), nl=False)
+    elif fmt == "csv":
+        click.echo(terminal_safe(write_csv(citations)), nl=False)
+    elif fmt == "markdown":
+        click.echo(terminal_safe(format_markdown(citations, query)))
+    else:
+        for c in citations:
+            click.echo(terminal_safe(format_cite(c), single_line=True))
+
+
+class _Watch:
+    """What --saved and --new-since ask of one `search query` run."""
+
+    def __init__(self, search: Any, name: str | None, since: Any, last: bool,
+                 store: Any) -> None:
+        self.search = search
+        self.name = name
+        self.since = since
+        self.last = last
+        self.store = store
+        self.checked_at: Any = None
+
+    @classmethod
+    def resolve(cls, query: str | None, saved_name: str | None, new_since: str | None,
+                index_dir: str | None, filtered: bool) -> _Watch:
+        if saved_name is None:
+            if query is None:
+                raise click.UsageError("Missing argument 'QUERY' (or --saved NAME)")
+            if new_since is not None and new_since.strip().lower() == "last":
+                raise click.UsageError("--new-since last needs --saved NAME (the search "
+                                       "whose last run it means)")
+            since = _parse_since(new_since) if new_since is not None else None
+            return cls(None, None, since, False, None)
+        if query is not None or filtered:
+            raise click.UsageError("--saved runs the search as saved: give no QUERY and no "
+                                   "filters (save a new search to change them)")
+        from .config import resolve_index_dir
+        from .saved import SavedSearches
+
+        store = SavedSearches(resolve_index_dir(index_dir))
+        search = store.get(saved_name)
+        last = new_since is not None and new_since.strip().lower() == "last"
+        since = search.last_checked if last else \
+            _parse_since(new_since) if new_since is not None else None
+        return cls(search, saved_name, since, last, store)
+
+    def ids(self, index_path: Any) -> set[str] | None:
+        """The ids of the articles new since the chosen time (None: no restriction)."""
+        import datetime as dt
+
+        from .arrivals import added_since
+
+        if self.last:
+            # Taken before searching: what arrives during this run is new for the next one.
+            self.checked_at = dt.datetime.now(dt.UTC)
+        return added_since(index_path, self.since) if self.since is not None else None
+
+    def json(self) -> dict[str, Any]:
+        """Keys added to --json output."""
+        out: dict[str, Any] = {}
+        if self.name is not None:
+            out["saved"] = self.name
+        if self.since is not None or self.last:
+            out["new_since"] = self.since.isoformat() if self.since is not None else None
+        return out
+
+    def done(self) -> None:
+        """After a successful run: remember it as the last check of the saved search."""
+        if self.last and self.store is not None and self.name is not None:
+            self.store.mark_checked(self.name, self.checked_at)
+
+
+def _parse_since(text: str) -> Any:
+    from .saved import parse_since
+
+    return parse_since(text)
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -351,7 +476,7 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
             "actors": list(hit.actors),
             "locations": list(hit.locations), "people": list(hit.people),
             "score": round(hit.score, 4), "snippet": hit.snippet,
-            "highlights": [list(span) for span in hit.highlights]}
+            "highlights": [list(span) for span in hit.highlights], "copies": list(hit.copies)}
 
 
 def _results_json(results: SearchResults) -> dict[str, Any]:
@@ -391,6 +516,8 @@ def _print_results(results: SearchResults, color: bool, show_facets: bool) -> No
         click.echo(f"{hit.rank:>3}. " + (click.style(title, bold=True) if color else title)
                    + f"  ({date})", color=color)
         meta = f"     {terminal_safe(hit.path, single_line=True)}  id {hit.id}"
+        if hit.copies:
+            meta += f"  +{len(hit.copies)} cop{'y' if len(hit.copies) == 1 else 'ies'}"
         click.echo(click.style(meta, dim=True) if color else meta, color=color)
         # Who: the actors, then the people (both are "who" to a reader scanning hits).
         who = ", ".join([*hit.actors[:4], *hit.people[:3]])
@@ -412,6 +539,155 @@ def _print_results(results: SearchResults, color: bool, show_facets: bool) -> No
             click.echo(f"{kind}: {values}", color=color)
 
 
+# --- saved searches ------------------------------------------------------------------------
+
+@cli.command("save")
+@click.argument("name")
+@click.argument("query")
+@_index_option
+@_filter_options
+@click.option("--sort", type=click.Choice(["relevance", "date", "newest", "oldest"]),
+              default="relevance", show_default=True, help="Order of the results.")
+@click.option("--force", is_flag=True, help="Replace a saved search of the same name.")
+@_handle_errors
+def save_cmd(name: str, query: str, index_dir: str | None, actors: tuple[str, ...],
+             locations: tuple[str, ...], people: tuple[str, ...], date_from: str | None,
+             date_to: str | None, sort: str, force: bool) -> None:
+    """Save QUERY and its filters as NAME, to run with `search query --saved NAME`.
+
+    The query is checked against the index first. Saved searches are kept per index under
+    $XDG_STATE_HOME/searchlib ($SEARCHLIB_STATE_DIR overrides).
+
+    \b
+    Example:
+      search save iran-isis "ISIS attack" --actor IRGC --location Iran
+      search query --saved iran-isis --new-since last --json   # from cron: what is new
+    """
+    from .config import resolve_index_dir
+    from .saved import SavedSearch, SavedSearches
+
+    with _open(index_dir) as ix:
+        # A typo is reported now, not at 3 a.m. by the cron job that runs it.
+        checked = ix.search(query, limit=1, sort=sort,  # type: ignore[arg-type]
+                            actors=actors, locations=locations, people=people,
+                            date_from=date_from, date_to=date_to, snippets=False,
+                            facets=False)
+    for warning in checked.warnings:
+        click.echo(f"search: warning: {terminal_safe(warning, single_line=True)}", err=True)
+    stored = SavedSearches(resolve_index_dir(index_dir)).save(
+        SavedSearch(name, query, actors, locations, people, date_from, date_to, sort),
+        replace_existing=force)
+    click.echo(f"saved {stored.name}: {checked.total} article(s) match now", err=True)
+
+
+@cli.command("saved")
+@_index_option
+@click.option("--delete", "delete", metavar="NAME", multiple=True,
+              help="Delete the saved search NAME (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def saved_cmd(index_dir: str | None, delete: tuple[str, ...], as_json: bool) -> None:
+    """List the saved searches of the index (or delete some with --delete).
+
+    \b
+    Example:
+      search saved
+      search saved --delete iran-isis
+    """
+    from .config import resolve_index_dir
+    from .saved import SavedSearches
+
+    store = SavedSearches(resolve_index_dir(index_dir))
+    for name in delete:
+        store.delete(name)
+        click.echo(f"deleted {name}", err=True)
+    if delete:
+        return
+    searches = store.list()
+    if as_json:
+        _echo_json([s.to_json() for s in searches])
+        return
+    safe = functools.partial(terminal_safe, single_line=True)
+    if not searches:
+        click.echo("no saved searches (see `search save --help`)", err=True)
+    for s in searches:
+        filters = " ".join(
+            [f"--actor {_shell_quote(v)}" for v in s.actors]
+            + [f"--location {_shell_quote(v)}" for v in s.locations]
+            + [f"--person {_shell_quote(v)}" for v in s.people]
+            + ([f"--from {s.date_from}"] if s.date_from else [])
+            + ([f"--to {s.date_to}"] if s.date_to else [])
+            + ([f"--sort {s.sort}"] if s.sort != "relevance" else []))
+        checked = s.last_checked.isoformat(timespec="seconds") if s.last_checked else "never"
+        click.echo(f"{safe(s.name)}: {safe(_shell_quote(s.query))}"
+                   f"{' ' + safe(filters) if filters else ''}  (last checked: {checked})")
+
+
+def _shell_quote(text: str) -> str:
+    """Quote ``text`` for a shell command line (as the user would retype it)."""
+    import shlex
+
+    return shlex.quote(text)
+
+
+# --- open ----------------------------------------------------------------------------------
+
+@cli.command("open")
+@click.argument("doc_id")
+@_index_option
+@click.option("--query", "-q", "query", metavar="QUERY",
+              help="Start the editor at the line of this query's first match.")
+@click.option("--line", type=click.IntRange(1), default=None,
+              help="Start the editor at this line.")
+@click.option("--system", "system", is_flag=True,
+              help="Use the system opener (xdg-open, open) even when $EDITOR is set.")
+@click.option("--print", "print_only", is_flag=True,
+              help="Print the command (or the URL) instead of running it.")
+@_handle_errors
+def open_cmd(doc_id: str, index_dir: str | None, query: str | None, line: int | None,
+             system: bool, print_only: bool) -> None:
+    """Open an article's source file in $VISUAL/$EDITOR or the system opener.
+
+    Editors that take +LINE (vi, vim, nvim, nano, emacs, micro, kak, ...) start at --line or
+    at the first match of --query. When the file is gone and the article has a URL, the URL
+    is printed (never opened). Nothing from the article is run or passed to a shell.
+
+    \b
+    Example:
+      search open 3f9c2a1b4d5e6f70 --query "missile strike"
+      search open 3f9c2a1b4d5e6f70 --system
+    """
+    import shlex
+
+    from .opener import hit_line, plan_open, run_plan, source_file
+
+    if query is not None and line is not None:
+        raise click.UsageError("give --query or --line, not both")
+    with _open(index_dir) as ix:
+        try:
+            article = ix.get(doc_id)
+        except KeyError:
+            raise UserError(f"no article with id {doc_id!r} in this index") from None
+        if query is not None:
+            found = ix.search(query, ids=[doc_id], limit=1, facets=False)
+            path = source_file(article.path)
+            if found.hits and path:
+                hit = found.hits[0]
+                line = hit_line(path, article.text, hit.snippet, hit.highlights)
+    plan = plan_open(article, line=line, editor=not system)
+    if plan.kind == "url":
+        click.echo(terminal_safe(plan.url or "", single_line=True))
+        if not print_only:
+            click.echo("search: the source file is gone; this is the article's URL", err=True)
+        return
+    if print_only:
+        click.echo(terminal_safe(shlex.join(plan.argv), single_line=True))
+        return
+    status = run_plan(plan)
+    if status != 0:
+        raise UserError(f"{plan.argv[0]} exited with status {status}")
+
+
 # --- show / similar ------------------------------------------------------------------------
 
 def _article_json(article: Article) -> dict[str, Any]:
@@ -425,7 +701,8 @@ def _article_json(article: Article) -> dict[str, Any]:
         "mentioned_dates": [d.isoformat() for d in article.mentioned_dates],
         "entities": [{"facet": m.facet, "name": m.name, "text": m.surface,
                       "start": m.start, "end": m.end} for m in article.mentions],
-        "duplicates": list(article.duplicates), "metadata": dict(article.metadata),
+        "duplicates": list(article.duplicates),
+        "near_duplicates": list(article.near_duplicates), "metadata": dict(article.metadata),
         "text": article.text,
     }
 
@@ -462,7 +739,8 @@ def show_cmd(doc_id: str, index_dir: str | None, as_json: bool) -> None:
              ("source", article.source or ""), ("actors", ", ".join(article.actors)),
              ("locations", ", ".join(article.locations)), ("people", ", ".join(article.people)),
              ("dates mentioned", ", ".join(d.isoformat() for d in article.mentioned_dates)),
-             ("duplicates", ", ".join(article.duplicates))]
+             ("duplicates", ", ".join(article.duplicates)),
+             ("near copies", ", ".join(article.near_duplicates))]
     for name, value in facts:
         if value:
             click.echo(f"{name + ':':<17}{safe(value)}")
@@ -504,6 +782,40 @@ def similar_cmd(doc_id: str, index_dir: str | None, limit: int, as_json: bool) -
             click.echo(f"{hit.rank:>3}. {terminal_safe(hit.title, single_line=True)}  ({date})"
                        f"  id {hit.id}  score {hit.score:.2f}")
     sys.exit(0 if hits else 1)
+
+
+@cli.command("duplicates")
+@_index_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_handle_errors
+def duplicates_cmd(index_dir: str | None, as_json: bool) -> None:
+    """List the groups of near-duplicate articles (wire copies, re-posts, re-saved pages).
+
+    The first article of a group (the earliest published) stands for it in search results,
+    with "+N copies"; `search query --no-collapse` lists every one.
+
+    \b
+    Example:
+      search duplicates
+      search duplicates --json | jq '.[] | .articles | length'
+    """
+    with _open(index_dir) as ix:
+        groups = []
+        for ids in ix.near_duplicate_groups():
+            articles = [ix.get(i) for i in ids]
+            groups.append([{"id": a.id, "title": a.title, "published": _date(a.published),
+                            "path": a.path} for a in articles])
+    if as_json:
+        _echo_json([{"articles": g} for g in groups])
+        return
+    safe = functools.partial(terminal_safe, single_line=True)
+    for number, members in enumerate(groups, 1):
+        click.echo(f"group {number}: {len(members)} articles")
+        for m in members:
+            click.echo(f"  {m['id']}  {m['published'] or 'undated':<10}  "
+                       f"{safe(str(m['title']))}")
+            click.echo(f"  {'':16}  {'':10}  {safe(str(m['path']))}")
+    click.echo(f"{len(groups)} group(s) of near-duplicate articles", err=True)
 
 
 # --- stats / facets / gazetteer ------------------------------------------------------------

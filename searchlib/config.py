@@ -12,14 +12,16 @@ default index directory::
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["Config", "load_config", "resolve_index_dir"]
+__all__ = ["Config", "load_config", "resolve_index_dir", "state_dir"]
 
 DEFAULT_INDEX_DIR = "index"
 
@@ -103,3 +105,23 @@ def resolve_index_dir(explicit: str | os.PathLike[str] | None = None, *,
         return Path(env).expanduser()
     config = config or load_config()
     return config.index or Path(DEFAULT_INDEX_DIR)
+
+
+def state_dir(index_dir: str | os.PathLike[str]) -> Path:
+    """Where the user's state for one index lives (saved searches, query history).
+
+    ``$SEARCHLIB_STATE_DIR`` if set (tests, several profiles), else
+    ``$XDG_STATE_HOME/searchlib`` (default ``~/.local/state/searchlib``); inside it, one
+    folder per index, named after the index folder plus a hash of its absolute path, so two
+    indexes called ``index`` in different places keep apart. Nothing is created here.
+    """
+    explicit = os.environ.get("SEARCHLIB_STATE_DIR")
+    if explicit:
+        base = Path(explicit).expanduser()
+    else:
+        home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        base = Path(home).expanduser() / "searchlib"
+    resolved = Path(index_dir).expanduser().resolve()
+    label = re.sub(r"[^A-Za-z0-9._-]+", "_", resolved.name)[:40].strip("._") or "index"
+    digest = hashlib.sha1(str(resolved).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return base / f"{label}-{digest}"

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import facetstore, lexicon
+from . import arrivals, facetstore, lexicon, neardup
 from . import schema as schema_mod
 from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
 from .clean import CleaningRules, clean_document
@@ -153,6 +153,9 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) ->
         "mentions": [[m.facet, m.name, m.surface, m.start, m.end] for m in info.mentions],
         "metadata": _jsonable(doc.metadata),
     }
+    # Computed here, in the worker processes, not in the parent's serial pass after the
+    # commits (see _refresh_near_duplicates).
+    stored["minhash"] = _minhash(article.body, content_hash, stored["published"])
     fields: dict[str, Any] = {
         "id": doc_id(doc.key),
         "path": doc.key,
@@ -172,6 +175,63 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) ->
     if published is not None:
         fields["date"] = published
     return _Prepared(doc.key, content_hash, fields)
+
+
+_SIGNATURES = "neardup.parts"
+
+
+def _minhash(body: str, content_hash: str, published: str | None) -> str | None:
+    """The text's MinHash signature, also noted for the parent in this worker's file.
+
+    Reading 10,000 signatures back from the stored fields after the commits took the
+    parent ~7% of a build; each worker appends ``hash, signature, date`` lines to a file
+    of its own instead, which the parent reads in a moment (_refresh_near_duplicates).
+    """
+    sig = neardup.signature(body)
+    encoded = neardup.encode(sig) if sig is not None else None
+    folder = _WORKER.get("signatures")
+    if encoded is not None and folder is not None:
+        folder.mkdir(exist_ok=True)
+        # One short append per article (microseconds beside its cleaning and indexing).
+        with open(folder / f"{os.getpid()}.tsv", "a", encoding="utf-8") as fh:
+            fh.write(f"{content_hash}\t{encoded}\t{published or ''}\n")
+    return encoded
+
+
+def _noted_signatures(folder: Path) -> dict[str, tuple[str, str | None]]:
+    """Content hash -> (signature, date) from the workers' files (a torn line is skipped)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for part in sorted(folder.glob("*.tsv")) if folder.is_dir() else ():
+        with open(part, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.rstrip("\n").split("\t")
+                if len(fields) == 3 and neardup.decode(fields[1]) is not None:
+                    out[fields[0]] = (fields[1], fields[2] or None)
+    return out
+
+
+def _refresh_near_duplicates(base: Path, ix: Any) -> None:
+    """Regroup near-duplicate articles after a build.
+
+    Signatures of new texts come from the workers' notes; a text without one (a note lost
+    to a crash) is read back from its stored fields.
+    """
+    documents = {doc_id(key): content
+                 for entry in load_manifest(base)["files"].values()
+                 for key, content in entry.get("records", {}).items()
+                 if key in entry.get("indexed", ())}
+    folder = base / _SIGNATURES
+    noted = _noted_signatures(folder)
+    with ix.searcher() as searcher:
+        def stored(doc: str, content: str) -> tuple[str | None, str | None]:
+            if content in noted:
+                return noted[content]
+            fields = searcher.document(id=doc) or {}
+            info = json.loads(fields.get("info") or "{}")
+            return info.get("minhash"), info.get("published")
+
+        neardup.refresh(base, documents, stored)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _jsonable(value: Any) -> Any:
@@ -405,6 +465,9 @@ def build_index(
             if target.exists():
                 shutil.rmtree(target)
             target.mkdir()
+            if (base / arrivals.ARRIVALS).exists():
+                # Arrival stamps outlive a rebuild: an unchanged text keeps its stamp.
+                shutil.copy2(base / arrivals.ARRIVALS, target / arrivals.ARRIVALS)
         counts, skipped = _build_into(
             target, paths, rebuild=rebuild, procs=procs, batch_size=batch_size,
             progress=progress, follow_symlinks=follow_symlinks, lock=lock)
@@ -424,6 +487,7 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
     for a rebuild); the caller holds the write lock."""
     whoosh_dir, manifest_path, meta_path = index_paths(base)
     sources = _sources(paths)
+    _WORKER["signatures"] = base / _SIGNATURES
     if rebuild or not whoosh_dir.is_dir():
         old_files: dict[str, Any] = {}
     else:
@@ -467,6 +531,8 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
     if plan.touched or not (base / ALIASES).exists():
         write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
                                                 ensure_ascii=False))
+    if plan.touched or not (base / neardup.GROUPS_FILE).exists():
+        _refresh_near_duplicates(base, ix)
     ix.close()
     if plan.touched or not (base / facetstore.FACETS_FILE).exists() or facetstore.verify(base):
         # Saves every later search process from reading all facet postings on start. A
@@ -476,6 +542,9 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
         # Saves the first fuzzy, wildcard or prefix query of every later search process
         # from reading the whole term dictionary (seconds at 10,000 articles).
         lexicon.write(base, schema_mod.SEARCH_FIELDS, facetstore.index_key)
+    if plan.touched or not (base / arrivals.ARRIVALS).exists():
+        # After the last commit, so no document is stamped before it can be found.
+        arrivals.record(base, load_manifest(base)["files"], doc_id)
     return counts, skipped
 
 
@@ -498,7 +567,8 @@ STAGING = "rebuild.tmp"
 JOURNAL = "rebuild.json"
 # Files moved from the staging folder into the index after the Whoosh folder (the facet
 # file and alias table first: readers check them against the Whoosh index they belong to).
-_STAGED_FILES = (facetstore.FACETS_FILE, lexicon.TERMS_FILE, ALIASES, MANIFEST, META)
+_STAGED_FILES = (facetstore.FACETS_FILE, lexicon.TERMS_FILE, neardup.GROUPS_FILE, ALIASES,
+                 arrivals.ARRIVALS, MANIFEST, META)
 
 
 def _swap_in(base: Path) -> None:

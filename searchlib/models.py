@@ -140,6 +140,8 @@ class Article:
     published_source: str | None = None
     """Where ``published`` came from ("metadata", "dateline", "url", "path", "manifest"), or
     None when the article is undated."""
+    near_duplicates: tuple[str, ...] = ()
+    """Ids of the other articles of its near-duplicate group (near-identical text)."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,9 @@ class Hit:
     """1-based position in the whole result list."""
     published_source: str | None = None
     """Where ``published`` came from (see :attr:`Article.published_source`)."""
+    copies: tuple[str, ...] = ()
+    """Ids of near-duplicates of this article that also match, folded into this hit (see
+    :mod:`searchlib.neardup`); empty when the search was not collapsed."""
 
 
 @dataclass(frozen=True)

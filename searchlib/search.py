@@ -23,8 +23,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -39,7 +39,7 @@ from whoosh.qparser import syntax  # noqa: E402
 from whoosh.searching import Hit as WhooshHit  # noqa: E402
 from whoosh.util.times import datetime_to_long  # noqa: E402
 
-from . import evaluate, facetstore, ranking  # noqa: E402
+from . import evaluate, facetstore, neardup, ranking  # noqa: E402
 from .dates import parse_date_bound  # noqa: E402
 from .errors import IndexClosedError, IndexCorruptError, QueryError  # noqa: E402
 from .layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
@@ -404,6 +404,9 @@ class Index:
         self._manifest: dict[str, Any] | None = None
         # Record key -> content hash, and content hash -> record keys (for duplicates).
         self._records: tuple[dict[str, str], dict[str, list[str]]] | None = None
+        # Near-duplicate groups as docnums and ids (see _near_groups).
+        self._groups: list[tuple[list[int], list[str]]] | None = None
+        self._group_of: dict[str, list[str]] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -460,6 +463,8 @@ class Index:
         self._aliases = None
         self._manifest = None
         self._records = None
+        self._groups = None
+        self._group_of = None
 
     def _fresh(self) -> Any:
         """The searcher, reopened if a writer committed since it was opened.
@@ -798,6 +803,8 @@ class Index:
         date_to: str | dt.date | None = None,
         snippets: bool = True,
         facets: bool = True,
+        ids: Collection[str] | None = None,
+        collapse: bool = True,
     ) -> SearchResults:
         """Run ``query`` and return one page of hits with facet counts.
 
@@ -807,6 +814,11 @@ class Index:
         inclusive). Facet counts are disjunctive: the
         counts of a facet ignore that facet's own selection. ``snippets=False`` and
         ``facets=False`` skip work a caller does not need (``facets`` is then empty).
+        ``ids`` restricts the search, its total and its counts to those document ids (the
+        articles new since a date, one article whose match is wanted).
+        ``collapse`` folds near-duplicate articles into one hit, the first of its group
+        (the earliest published) that matches, listing the others in ``Hit.copies``;
+        ``total`` then counts the hits, facet counts still count every article.
         """
         started = time.perf_counter()
         if not isinstance(query, str):
@@ -835,6 +847,8 @@ class Index:
             evaluation = self._evaluator().evaluate(q)
             matched = (evaluation.bits(cache.size) if evaluation is not None
                        else _bits(searcher.docs_for_query(q), cache.size)) & cache.live
+        if ids is not None:
+            matched &= self._id_bits(ids)
         date_bits = None
         if lo or hi:
             # The stored date of each document, compared as Whoosh's DateRange compares the
@@ -854,6 +868,9 @@ class Index:
             if bits is not None:
                 final &= bits
         counts = self._count_facets(cache, matched, date_bits, selections) if facets else {}
+        copies: dict[int, tuple[str, ...]] = {}
+        if collapse:
+            final, copies = self._collapse(final)
         total = final.bit_count()
         hits: list[Hit] = []
         suggestion = None
@@ -866,12 +883,62 @@ class Index:
             filtered = final != matched
             hits = self._page(q, final, limit=limit, page=page, sort=order, snippets=snippets,
                               filtered=filtered, evaluation=evaluation)
+            if copies:
+                hits = [replace(h, copies=copies[n]) if n in copies else h
+                        for h, n in zip(hits, self._docnums(hits), strict=True)]
         if total < 3 and not isinstance(q, wq.Every):
             suggestion = self._suggest(query, q, total)
         self._searched = True
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=counts,
                              suggestion=suggestion, page=page, limit=limit,
                              elapsed=time.perf_counter() - started, warnings=tuple(warnings))
+
+    def _near_groups(self) -> list[tuple[list[int], list[str]]]:
+        """The near-duplicate groups as (docnums, ids), representative first, for this
+        searcher (loaded on first use; ids no longer in the index are left out)."""
+        if self._groups is None:
+            searcher = self._searcher
+            groups = []
+            for g in neardup.load_groups(self.path):
+                members = [(searcher.document_number(id=i), i) for i in g.ids]
+                present = [(n, i) for n, i in members if n is not None]
+                if len(present) > 1:
+                    groups.append(([n for n, _ in present], [i for _, i in present]))
+            self._groups = groups
+        return self._groups
+
+    def _collapse(self, final: int) -> tuple[int, dict[int, tuple[str, ...]]]:
+        """``final`` with only the first matching member of each near-duplicate group, and
+        for each kept member the ids of the others that matched."""
+        copies: dict[int, tuple[str, ...]] = {}
+        for docnums, ids in self._near_groups():
+            matching = [(n, i) for n, i in zip(docnums, ids, strict=True) if final >> n & 1]
+            if len(matching) < 2:
+                continue
+            for n, _ in matching[1:]:
+                final &= ~(1 << n)
+            copies[matching[0][0]] = tuple(i for _, i in matching[1:])
+        return final, copies
+
+    def _docnums(self, hits: Sequence[Hit]) -> list[int | None]:
+        searcher = self._searcher
+        return [searcher.document_number(id=h.id) for h in hits]
+
+    def near_duplicate_groups(self) -> list[tuple[str, ...]]:
+        """Every near-duplicate group of the index as document ids, representative first."""
+        with self._lock:
+            self._fresh()
+            return [tuple(ids) for _, ids in self._near_groups()]
+
+    def _id_bits(self, ids: Collection[str]) -> int:
+        """The documents with these ids, as a bitset (ids not in the index are ignored)."""
+        searcher = self._searcher  # refreshed by search()
+        bits = 0
+        for value in ids:
+            docnum = searcher.document_number(id=value)
+            if docnum is not None:
+                bits |= 1 << docnum
+        return bits
 
     def _count_facets(self, cache: facetstore.FacetData, matched: int, date_bits: int | None,
                       selections: Mapping[str, int | None]) -> dict[str, dict[str, int]]:
@@ -1037,7 +1104,13 @@ class Index:
                                   if d),
             mentions=mentions, duplicates=self._duplicates_of(stored["path"]),
             metadata=info.get("metadata") or {},
-            published_source=info.get("published_source"))
+            published_source=info.get("published_source"),
+            near_duplicates=self._near_duplicates_of(stored["id"]))
+
+    def _near_duplicates_of(self, doc: str) -> tuple[str, ...]:
+        if self._group_of is None:
+            self._group_of = {i: ids for _, ids in self._near_groups() for i in ids}
+        return tuple(i for i in self._group_of.get(doc, ()) if i != doc)
 
     def _duplicates_of(self, key: str) -> tuple[str, ...]:
         if self._records is None:

@@ -29,12 +29,14 @@ def corpora_dir() -> Path | None:
 @pytest.fixture(autouse=True)
 def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
                      ) -> None:
-    """Keep the developer's own config file and $SEARCH_INDEX out of the tests."""
+    """Keep the developer's own config file, state folder and $SEARCH_INDEX out of the tests."""
     monkeypatch.delenv("SEARCH_INDEX", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     empty = tmp_path_factory.getbasetemp() / "empty-config.yaml"
     empty.write_text("")
     monkeypatch.setenv("SEARCHLIB_CONFIG", str(empty))
+    # Saved searches and query history go to a fresh folder, never the developer's own.
+    monkeypatch.setenv("SEARCHLIB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ import searchlib
 from searchlib import Hit, Index, SearchlibError, SearchResults
 
 from .chips import Chip, ChipBar
+from .commands import SavedSearchCommands
 from .facets import FacetTree
 from .help import HelpScreen, binding_rows
 from .query_bar import QueryInput
@@ -35,7 +36,7 @@ from .reader import ReaderScreen
 from .render import safe
 from .results import ResultsList
 from .similar import SimilarScreen
-from .state import SearchState, query_terms
+from .state import FILTER_KINDS, SearchState, query_terms
 from .timeline import Timeline
 
 __all__ = ["PAGE_SIZE", "SearchApp", "make_app", "run_app"]
@@ -50,6 +51,7 @@ class SearchApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "searchlib"
+    COMMANDS = App.COMMANDS | {SavedSearchCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", key_display="F1/?"),
@@ -87,7 +89,8 @@ class SearchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         """Query box, chips and status over the sidebar, results and timeline."""
-        query = QueryInput(id="query")
+        query = QueryInput(id="query",
+                           index_dir=self.index_dir if self.index is not None else None)
         query.border_title = self._title()
         yield query
         yield ChipBar(id="chips")
@@ -362,7 +365,32 @@ class SearchApp(App[None]):
             self.notify("That article is no longer in the index.", severity="error")
             return
         matched = {hit.snippet[s:e]: None for s, e in hit.highlights}
-        self.push_screen(ReaderScreen(article, query_terms(self.state.query, matched)))
+        state = self.state
+        self.push_screen(ReaderScreen(
+            article, query_terms(state.query, matched),
+            counter=lambda kind, value: self._count_with(state, kind, value),
+            selected={k: state.selected(k) for k in FILTER_KINDS}))
+
+    def _count_with(self, state: SearchState, kind: str, value: str) -> int:
+        """Hits the search ``state`` would give with ``value`` of facet ``kind`` toggled.
+
+        Read from the disjunctive facet counts when that facet has no selection (they are
+        exactly that number); otherwise counted by a search. Called from a worker thread.
+        """
+        facets = self.results.facets if self.results is not None else {}
+        if not state.selected(kind) and kind in facets:  # type: ignore[arg-type]
+            return int(facets[kind].get(value, 0))
+        assert self.index is not None
+        toggled = state.toggled(kind, value)  # type: ignore[arg-type]
+        with self._lock:
+            return self._call_search(toggled, 1, limit=1).total
+
+    def on_reader_screen_filter_requested(self, event: ReaderScreen.FilterRequested) -> None:
+        """An entity chosen in the reader: back to the results, filtered by it."""
+        if isinstance(self.screen, ReaderScreen):
+            self.screen.dismiss(None)
+        self.run_search(self.state.toggled(event.kind, event.value))  # type: ignore[arg-type]
+        self.query_one("#results", ResultsList).focus()
 
     def on_reader_screen_similar_requested(self, event: ReaderScreen.SimilarRequested) -> None:
         """List articles similar to the one being read; choosing one opens it."""

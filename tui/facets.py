@@ -9,12 +9,14 @@ and years expand into months.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
@@ -23,7 +25,7 @@ from textual.widgets.tree import TreeNode
 from .render import safe
 from .state import FILTER_KINDS, FilterKind, SearchState
 
-__all__ = ["FacetItem", "FacetTree"]
+__all__ = ["FacetItem", "FacetTree", "fold"]
 
 _TITLES = {"actor": "Actors", "location": "Locations", "person": "People", "year": "Years"}
 _SHOWN = 12
@@ -92,14 +94,22 @@ class FacetTree(Tree[FacetItem]):
             (k, None, False) for k in ("actor", "location", "person", "year")}
         self._show_all: set[str] = set()
         self.items: dict[tuple[str, str | None, bool], TreeNode[FacetItem]] = {}
+        self.filter_text = ""
+        """What was typed in the sidebar: only values containing it are listed."""
+        self._last: tuple[Mapping[str, Mapping[str, int]], SearchState] | None = None
 
     # --- building ----------------------------------------------------------------------------
 
     def show_facets(self, facets: Mapping[str, Mapping[str, int]], state: SearchState) -> None:
         """Rebuild from a search's facet counts, keeping expanded sections and the cursor."""
+        self._last = (facets, state)
         cursor = self.cursor_node.data.key if self.cursor_node and self.cursor_node.data else None
         self.clear()
         self.items = {}
+        if self.filter_text:
+            self.root.add_leaf(Text.assemble(("filter: ", "dim"), self.filter_text, "▏",
+                                             ("  Esc clears", "dim")),
+                               FacetItem("filter", count=-1))
         for kind in FILTER_KINDS:
             self._add_section(kind, facets.get(kind, {}), state.selected(kind))
         self._add_years(facets.get("year", {}), facets.get("month", {}), state)
@@ -142,6 +152,17 @@ class FacetTree(Tree[FacetItem]):
         for value in values:
             parents[value] = next(
                 (a for a in self._ancestors(kind, value) if a in values and a != value), None)
+        if self.filter_text:
+            # Typed text keeps the values containing it, the selected ones, and the parents
+            # they hang under; counts stay the library's (disjunctive) counts.
+            wanted = fold(self.filter_text)
+            keep = {v for v in values if wanted in fold(v) or v in selected}
+            for value in list(keep):
+                parent = parents[value]
+                while parent is not None and parent not in keep:
+                    keep.add(parent)
+                    parent = parents[parent]
+            values = {v: c for v, c in values.items() if v in keep}
         children: dict[str | None, list[str]] = {}
         for value in values:
             children.setdefault(parents[value], []).append(value)
@@ -158,7 +179,7 @@ class FacetTree(Tree[FacetItem]):
 
         width = len(str(max(values.values(), default=0)))
         roots = order(children.get(None, []))
-        limit = len(roots) if kind in self._show_all else _SHOWN
+        limit = len(roots) if kind in self._show_all or self.filter_text else _SHOWN
         for name in roots[:limit]:
             add(heading, name)
         if len(roots) > limit:
@@ -166,7 +187,8 @@ class FacetTree(Tree[FacetItem]):
             self.items[more.key] = heading.add_leaf(
                 Text(f"… {len(roots) - limit} more"), more)
         if not values:
-            heading.add_leaf(Text("(none)"), FacetItem(kind, more=False, count=-1))
+            heading.add_leaf(Text("(no match)" if self.filter_text else "(none)"),
+                             FacetItem(kind, more=False, count=-1))
 
     def _add_years(self, years: Mapping[str, int], months: Mapping[str, int],
                    state: SearchState) -> None:
@@ -196,9 +218,9 @@ class FacetTree(Tree[FacetItem]):
             heading = self.get_component_rich_style("facet-tree--heading", partial=True)
             text = super().render_label(node, base_style, style + heading)
             text.append(f" {item.count}", count_style)
-            return text
+            return self._fit(node, text)
         if item.value is None:
-            return super().render_label(node, base_style, style + count_style)
+            return self._fit(node, super().render_label(node, base_style, style + count_style))
         # Count before the name, right-aligned, so counts line up and long names are what
         # gets cut in a narrow sidebar.
         text = super().render_label(node, base_style, style)
@@ -212,7 +234,27 @@ class FacetTree(Tree[FacetItem]):
         if item.kind in FILTER_KINDS:
             inserted.append("☑ " if item.selected else "☐ ", base_style)
         inserted.append(f"{item.count:>{item.width}} ", count_style)
-        return Text.assemble(head, inserted, *tail)
+        return self._fit(node, Text.assemble(head, inserted, *tail))
+
+    def _fit(self, node: TreeNode[FacetItem], label: Text) -> Text:
+        """Cut a label that does not fit the sidebar with an ellipsis (never a sideways
+        scroll: a narrow terminal shows "United Kingd…", and the whole name on the chip)."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return label
+        depth = 0
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            depth += 1
+            parent = parent.parent
+        room = max(4, width - self.guide_depth * depth)
+        if label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
+        return label
+
+    def on_resize(self) -> None:
+        """Labels are cut to the width: lay them out again for the new one."""
+        self._invalidate()
 
     # --- interaction -------------------------------------------------------------------------
 
@@ -247,5 +289,39 @@ class FacetTree(Tree[FacetItem]):
             self._expanded.discard(event.node.data.key)
 
     def action_back_to_query(self) -> None:
-        """Escape returns to the query box."""
+        """Escape clears the typed filter, or else returns to the query box."""
+        if self.filter_text:
+            self.set_filter("")
+            return
         self.screen.query_one("#query").focus()
+
+    def set_filter(self, text: str) -> None:
+        """List only the values containing ``text`` (any case, any accents)."""
+        self.filter_text = text
+        if self._last is not None:
+            self.show_facets(*self._last)
+        if text:
+            first = next((node for node in self.items.values()
+                          if node.data is not None and node.data.value is not None
+                          and node.data.kind in FILTER_KINDS
+                          and fold(text) in fold(node.data.value)), None)
+            if first is not None:
+                self.move_to(first.data.key)  # type: ignore[union-attr]
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing filters the values; Backspace takes back a character."""
+        if event.key == "backspace" and self.filter_text:
+            event.stop()
+            event.prevent_default()
+            self.set_filter(self.filter_text[:-1])
+        elif (event.character and event.character.isprintable() and event.key != "space"
+              and not event.character.isspace()) or (event.key == "space" and self.filter_text):
+            event.stop()
+            event.prevent_default()
+            self.set_filter(self.filter_text + (event.character or " "))
+
+
+def fold(text: str) -> str:
+    """``text`` without case or accents, for matching ("sao" finds "São Paulo")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

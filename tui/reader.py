@@ -7,10 +7,11 @@ results screen stays underneath, so its list, cursor and scroll position are unt
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -18,13 +19,15 @@ from textual.content import Content, Span
 from textual.geometry import Region
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from searchlib import Article
 
 from .render import MATCH_STYLE, display_path, find_matches, format_date, safe, styled_spans
 
-__all__ = ["CURRENT_STYLE", "ReaderScreen"]
+__all__ = ["CURRENT_STYLE", "EntityList", "ReaderScreen"]
 
 #: Style of the match the n/N keys are on.
 CURRENT_STYLE = "bold reverse $text-accent"
@@ -39,6 +42,18 @@ class _Match:
     end: int
 
 
+class EntityList(OptionList):
+    """The reader's entity panel: actors, places and people to filter by, then other facts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back_to_text", "Back to the text", show=False),
+    ]
+
+    def action_back_to_text(self) -> None:
+        """Escape returns to the article's text."""
+        self.screen.query_one("#reader-body").focus()
+
+
 class ReaderScreen(Screen[None]):
     """One article, full screen."""
 
@@ -48,6 +63,11 @@ class ReaderScreen(Screen[None]):
         Binding("N,shift+n", "previous_match", "Prev match", key_display="N"),
         Binding("s", "similar", "Similar"),
         Binding("e", "toggle_entities", "Entities"),
+        Binding("f", "focus_entities", "Filter by entity",
+                tooltip="move to the entity panel: Enter on an entity filters the results"),
+        Binding("o", "open_source", "Open source",
+                tooltip="the source file in $VISUAL/$EDITOR (at the current match) or the "
+                "system opener; the URL when the file is gone"),
     ]
 
     @dataclass
@@ -56,10 +76,23 @@ class ReaderScreen(Screen[None]):
 
         doc_id: str
 
-    def __init__(self, article: Article, terms: Sequence[str]) -> None:
+    @dataclass
+    class FilterRequested(Message):
+        """An entity was chosen in the panel: filter the results by it (toggle)."""
+
+        kind: str
+        value: str
+
+    def __init__(self, article: Article, terms: Sequence[str], *,
+                 counter: Callable[[str, str], int] | None = None,
+                 selected: Mapping[str, Sequence[str]] | None = None) -> None:
         super().__init__(classes="reader")
         self.article = article
         self.terms = list(terms)
+        self.counter = counter
+        """Hits the results would have with an entity's filter toggled (None: no counts)."""
+        self.selected = {k: tuple(v) for k, v in (selected or {}).items()}
+        self.entity_counts: dict[tuple[str, str], int] = {}
         self._paragraphs = self._split(article.text)
         self.matches: list[_Match] = []
         for index, (_, text) in enumerate(self._paragraphs):
@@ -93,13 +126,13 @@ class ReaderScreen(Screen[None]):
                 for index in range(len(self._paragraphs)):
                     yield Static(self._paragraph(index), classes="paragraph",
                                  id=f"para-{index}")
-            with VerticalScroll(id="reader-entities"):
-                yield Static(self._entities(), id="entities")
+            yield EntityList(*self._entity_options(), id="entities")
         yield Footer()
 
     def on_mount(self) -> None:
-        """Scroll the body with the keyboard straight away."""
+        """Scroll the body with the keyboard straight away; count the entities' hits."""
         self.query_one("#reader-body").focus()
+        self._count_entities()
 
     # --- content -----------------------------------------------------------------------------
 
@@ -145,27 +178,75 @@ class ReaderScreen(Screen[None]):
                 extra.append(Span(cur.start, cur.end, CURRENT_STYLE))
         return Content(content.plain, [*content.spans, *extra], strip_control_codes=False)
 
-    def _entities(self) -> Content:
+    def _entity_options(self) -> list[Option]:
+        """Entities as choosable lines (Enter filters the results by one), then the other
+        facts as plain lines."""
         a = self.article
-        parts: list[tuple[str, str] | str] = []
+        options: list[Option] = []
 
-        def section(title: str, values: Sequence[str]) -> None:
+        def section(title: str, values: Sequence[str], kind: str | None = None) -> None:
             if not values:
                 return
-            if parts:
-                parts.append("\n\n")
-            parts.append((f"{title} ({len(values)})\n", "bold $text-primary"))
-            parts.append(safe("\n".join(f"• {v}" for v in values)))
+            if options:
+                options.append(Option("", disabled=True))
+            options.append(Option(Content.styled(f"{title} ({len(values)})",
+                                                 "bold $text-primary"), disabled=True))
+            for value in values:
+                if kind is None:
+                    options.append(Option(Content(safe(f"• {value}", single_line=True)),
+                                          disabled=True))
+                else:
+                    options.append(Option(self._entity_label(kind, value),
+                                          id=f"{kind}\t{value}"))
 
-        section("Actors", a.actors)
-        section("Locations", a.locations)
-        section("People", a.people)
+        section("Actors", a.actors, "actor")
+        section("Locations", a.locations, "location")
+        section("People", a.people, "person")
         section("Dates mentioned", [d.isoformat() for d in a.mentioned_dates[:20]])
         section("Authors", a.authors)
         section("Also saved as", a.duplicates)
-        if not parts:
-            parts.append(("No entities were recognised in this article.", "$text-muted"))
+        section("Near copies (ids)", a.near_duplicates)
+        if not options:
+            options.append(Option(Content.styled("No entities were recognised in this "
+                                                 "article.", "$text-muted"), disabled=True))
+        return options
+
+    def _entity_label(self, kind: str, value: str) -> Content:
+        count = self.entity_counts.get((kind, value))
+        selected = value in self.selected.get(kind, ())
+        parts: list[tuple[str, str] | str] = [("✓ " if selected else "• ", "$text-accent"),
+                                              safe(value, single_line=True)]
+        if count is not None:
+            parts.append((f"  {count:,}", "$text-muted"))
         return Content.assemble(*parts)
+
+    @work(thread=True, exclusive=True, group="entity-counts")
+    def _count_entities(self) -> None:
+        """How many hits choosing each entity would give (the app knows how to count)."""
+        counter = self.counter
+        if counter is None:
+            return
+        counts = {}
+        for kind, values in (("actor", self.article.actors), ("location", self.article.locations),
+                             ("person", self.article.people)):
+            for value in values:
+                if get_current_worker().is_cancelled:
+                    return
+                counts[(kind, value)] = counter(kind, value)
+        self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_counts(self, counts: dict[tuple[str, str], int]) -> None:
+        self.entity_counts = counts
+        panel = self.query_one("#entities", EntityList)
+        for (kind, value) in counts:
+            panel.replace_option_prompt(f"{kind}\t{value}", self._entity_label(kind, value))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an entity: filter the results by it (or drop that filter)."""
+        event.stop()
+        if event.option.id and "\t" in event.option.id:
+            kind, value = event.option.id.split("\t", 1)
+            self.post_message(self.FilterRequested(kind, value))
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -219,5 +300,27 @@ class ReaderScreen(Screen[None]):
 
     def action_toggle_entities(self) -> None:
         """Show or hide the entity panel (more room for text on narrow terminals)."""
-        panel = self.query_one("#reader-entities")
+        panel = self.query_one("#entities")
         panel.display = not panel.display
+
+    def action_focus_entities(self) -> None:
+        """Move to the entity panel (showing it), on its first entity."""
+        panel = self.query_one("#entities", EntityList)
+        panel.display = True
+        panel.focus()
+        if panel.highlighted is None or panel.get_option_at_index(panel.highlighted).disabled:
+            first = next((i for i in range(panel.option_count)
+                          if not panel.get_option_at_index(i).disabled), None)
+            panel.highlighted = first
+
+    def action_open_source(self) -> None:
+        """Open the source file, at the line of the current (or first) match."""
+        from .opening import open_article_source
+
+        words: list[str] = []
+        context = ""
+        if self.matches:
+            match = self.matches[self.current or 0]
+            text = self._paragraphs[match.paragraph][1]
+            words, context = [text[match.start:match.end]], text
+        open_article_source(self.app, self.article, words, context)

@@ -149,6 +149,10 @@ def hit_renderable(hit: Hit, styles: HitStyles, *, snippet: bool = True) -> Hang
     body.append(safe(hit.title, single_line=True) or "(untitled)", styles.title)
     meta = Text()
     meta.append(hit.published.isoformat() if hit.published else "undated", styles.date)
+    if hit.copies:
+        # Near-duplicates folded into this hit (search duplicates / --no-collapse lists them).
+        meta.append(f"  +{len(hit.copies)} cop{'y' if len(hit.copies) == 1 else 'ies'}",
+                    styles.meta)
     who = _unique(hit.actors, 3)
     where = _unique(hit.locations, 3)
     if who:

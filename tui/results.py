@@ -68,6 +68,7 @@ class ResultsList(HitList):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back_to_query", "Query", show=False),
+        Binding("o", "open_source", "Open source", show=False),
     ]
 
     @dataclass
@@ -136,3 +137,11 @@ class ResultsList(HitList):
     def action_back_to_query(self) -> None:
         """Escape returns to the query box."""
         self.screen.query_one("#query").focus()
+
+    def action_open_source(self) -> None:
+        """Open the highlighted hit's source file in the editor or the system opener."""
+        from .opening import open_hit_source
+
+        hit = self.current_hit
+        if hit is not None:
+            open_hit_source(self.app, hit)

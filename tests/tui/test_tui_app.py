@@ -19,7 +19,7 @@ from tui.app import PAGE_SIZE, SearchApp, key_help, make_app
 from tui.chips import Chip, ChipBar
 from tui.facets import FacetTree
 from tui.help import HelpScreen, KeyTable
-from tui.reader import ReaderScreen
+from tui.reader import EntityList, ReaderScreen
 from tui.results import ResultsList
 from tui.similar import SimilarScreen
 from tui.timeline import Timeline
@@ -358,7 +358,9 @@ def test_down_then_enter_opens_reader_and_escape_keeps_position(app_factory: Fac
         assert reader.current == 0
         assert f"match 1 of {len(reader.matches)}" in str(
             reader.query_one("#reader-status", Static).content)
-        entities = str(reader.query_one("#entities", Static).content)
+        panel = reader.query_one("#entities", EntityList)
+        entities = "\n".join(str(panel.get_option_at_index(i).prompt)
+                             for i in range(panel.option_count))
         assert all(actor in entities for actor in reader.article.actors)
         await pilot.press("escape")
         await pilot.pause()
