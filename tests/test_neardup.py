@@ -12,13 +12,23 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import corpora_dir
 
 from searchlib import neardup
 from searchlib.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
+
+
+def corpora_dir() -> Path | None:
+    """The shared corpora (``$SEARCHLIB_CORPORA`` or ``../shared/corpora``), when present.
+
+    Not imported from tests/conftest.py: with tests/opensearch/conftest.py beside it, the
+    name ``conftest`` is ambiguous.
+    """
+    env = os.environ.get("SEARCHLIB_CORPORA")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "corpora"
+    return path if path.is_dir() else None
 
 
 def run(*args: str) -> tuple[int, str, str]:
