@@ -335,9 +335,3 @@ def test_more_like_this_overlaps_searchlibs_similar(loaded: Loaded) -> None:
     # differ; 10 articles drawn at random from 199 would share 0.05 on average. Measured:
     # 0.46 over the first 40 articles.
     assert mean >= 0.35
-
-
-def test_exported_dates_are_strict_dates(loaded: Loaded) -> None:
-    # The mapping's "strict_date" format: the server would have refused anything else.
-    dated = [s for s in loaded.sources.values() if s["published"]]
-    assert dated and all(dt.date.fromisoformat(s["published"]) for s in dated)
