@@ -952,17 +952,16 @@ def _surnames_are_people(
     out: list[EntityMention] = []
     for m in mentions:
         named = owners.get(m.surface.casefold()) if m.facet == "location" else None
-        before = text[max(0, m.start - 12) : m.start].split()
         if (
             named is not None
             and len(named) == 1
             and " " not in m.surface
             and gazetteer.kind("location", m.name) in ("city", "town")
-            and not (before and before[-1].casefold() in _LOCATIVES)
         ):
-            out.append(replace(m, facet="person", name=next(iter(named))))
-        else:
-            out.append(m)
+            before = text[max(0, m.start - 12) : m.start].split()
+            if not (before and before[-1].casefold() in _LOCATIVES):
+                m = replace(m, facet="person", name=next(iter(named)))
+        out.append(m)
     return out
 
 
