@@ -219,7 +219,8 @@ def _progress_reporter() -> tuple[Callable[[int, int], None] | None, Callable[[]
 
 def _summary_json(summary: IndexSummary) -> dict[str, Any]:
     return {"added": summary.added, "updated": summary.updated, "removed": summary.removed,
-            "unchanged": summary.unchanged, "duplicates": summary.duplicates,
+            "unchanged": summary.unchanged, "reextracted": summary.reextracted,
+            "duplicates": summary.duplicates,
             "skipped": [{"path": s.path, "reason": s.reason} for s in summary.skipped],
             "seconds": round(summary.elapsed, 3)}
 
@@ -229,6 +230,11 @@ def _print_summary(summary: IndexSummary, target: str) -> None:
                f"{summary.updated} updated, {summary.removed} removed, "
                f"{summary.unchanged} unchanged, {summary.duplicates} duplicates, "
                f"{len(summary.skipped)} skipped ({summary.elapsed:.1f}s)")
+    if summary.reextracted:
+        click.echo(f"  re-extracted {summary.reextracted} "
+                   f"article{'s' if summary.reextracted != 1 else ''} whose files did not "
+                   "change: the gazetteer, cleaning rules or extractor changed since the last "
+                   "build")
     for skipped in summary.skipped[:20]:
         click.echo(f"  skipped {terminal_safe(skipped.path, single_line=True)}: "
                    f"{terminal_safe(skipped.reason, single_line=True)}", err=True)

@@ -33,6 +33,7 @@ from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
 from .errors import IndexCorruptError, IndexLockedError
 from .extract import extract
+from .fingerprint import extraction_fingerprint
 from .gazetteer import Gazetteer
 from .layout import ALIASES, index_paths, load_manifest, read_meta, write_atomic
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
@@ -247,9 +248,12 @@ def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
 
 
 def _meta(paths: Sequence[str | os.PathLike[str]], skipped: Sequence[SkippedFile],
-          documents: int, finished: bool) -> str:
+          documents: int, finished: bool, extraction: str | None) -> str:
     return json.dumps({
         "schema_version": schema_mod.SCHEMA_VERSION,
+        # The fingerprint of the rules every indexed article was extracted with (None while a
+        # first build is unfinished: then nothing is known to be current).
+        "extraction": extraction,
         "sources": sorted({os.path.abspath(os.fspath(p)) for p in paths}),
         "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "complete": finished,
@@ -287,15 +291,17 @@ def build_index(
     # Loaded before any work, so a malformed user file fails first, with its message.
     _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
                  CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes)
+    fingerprint = extraction_fingerprint(gazetteer, cleaning_rules)
 
     with _WriteLock(base, wait):
+        old_fingerprint: str | None = None
         if rebuild or not whoosh_dir.is_dir():
             old_files: dict[str, Any] = {}
         else:
             old_files = load_manifest(base)["files"]
             # An index from an incompatible release cannot be updated in place.
             if old_files or meta_path.exists():
-                read_meta(base)
+                old_fingerprint = read_meta(base).get("extraction")
             if old_files and not _has_index(whoosh_dir):
                 raise IndexCorruptError(f"index at {base} has lost its table of contents; "
                                         "run `search index --rebuild`")
@@ -307,9 +313,12 @@ def build_index(
         ix = _open_or_create(whoosh_dir, rebuild)
         if fresh_start:
             # Written now, not only at the end, so an interrupted first build still opens.
-            write_atomic(meta_path, _meta(paths, (), 0, finished=False))
+            write_atomic(meta_path, _meta(paths, (), 0, finished=False, extraction=fingerprint))
+            old_fingerprint = fingerprint
         infos, scan_skipped = scan(paths)
-        plan = _Plan(old_files, infos)
+        # Other gazetteer files, cleaning rules or extraction code: every article's facets
+        # may differ, so every file is processed again, changed or not.
+        plan = _Plan(old_files, infos, reextract=old_fingerprint != fingerprint)
         if batch_size is None:
             # Each commit adds a segment per worker. Eight commits at most keep a large
             # build at a few segments (fast queries) that Whoosh's merge policy leaves
@@ -318,7 +327,8 @@ def build_index(
             batch_size = max(_BATCH_FILES, -(-len(plan.changed) // _MAX_COMMITS))
         summary = plan.run(ix, procs, batch_size, progress, manifest_path)
         skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
-        write_atomic(meta_path, _meta(paths, skipped, ix.doc_count(), finished=True))
+        write_atomic(meta_path, _meta(paths, skipped, ix.doc_count(), finished=True,
+                                      extraction=fingerprint))
         if plan.touched or not (base / ALIASES).exists():
             write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
                                                     ensure_ascii=False))
@@ -329,7 +339,8 @@ def build_index(
     return IndexSummary(
         added=summary["added"], updated=summary["updated"], removed=summary["removed"],
         unchanged=summary["unchanged"], skipped=tuple(skipped),
-        duplicates=summary["duplicates"], elapsed=time.monotonic() - started)
+        duplicates=summary["duplicates"], elapsed=time.monotonic() - started,
+        reextracted=summary["reextracted"])
 
 
 def _alias_table(ix: Any, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:
@@ -351,7 +362,8 @@ def _alias_table(ix: Any, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:
 class _Plan:
     """Works out and applies the difference between the manifest and the files on disk."""
 
-    def __init__(self, old_files: Mapping[str, Any], infos: Sequence[FileInfo]) -> None:
+    def __init__(self, old_files: Mapping[str, Any], infos: Sequence[FileInfo],
+                 reextract: bool = False) -> None:
         self.old: dict[str, _FileEntry] = {}
         for path, entry in old_files.items():
             try:
@@ -362,8 +374,10 @@ class _Plan:
             except (KeyError, TypeError, ValueError):
                 continue  # a damaged entry is simply re-read
         self.infos = {i.path: i for i in infos}
+        self.reextract = reextract
         self.changed = [p for p, i in self.infos.items()
-                        if p not in self.old or (self.old[p].mtime_ns, self.old[p].size)
+                        if reextract or p not in self.old or (self.old[p].mtime_ns,
+                                                              self.old[p].size)
                         != (i.mtime_ns, i.size)]
         self.skipped: list[SkippedFile] = []
         self.touched = True  # whether run() wrote anything
@@ -383,7 +397,7 @@ class _Plan:
         """Index changed files in batches of ``batch_size``, one commit each, keeping the
         manifest in step with what is committed."""
         total = len(self.changed)
-        counts = {"added": 0, "updated": 0, "removed": 0, "duplicates": 0}
+        counts = {"added": 0, "updated": 0, "removed": 0, "duplicates": 0, "reextracted": 0}
         counts["unchanged"] = sum(1 for e in self.new.values() for h in e.records.values()
                                   if not h.startswith("skipped:"))
         old_records = {k: h for e in self.old.values() for k, h in e.records.items()}
@@ -422,6 +436,8 @@ class _Plan:
                     counts["added"] += 1
                 elif old_records[key] != content:
                     counts["updated"] += 1
+                elif self.reextract:
+                    counts["reextracted"] += 1
                 else:
                     counts["unchanged"] += 1
             counts["removed"] += sum(1 for k in old_keys - set(records)

@@ -224,6 +224,9 @@ class IndexSummary:
     """Documents not indexed because an identical text was already indexed."""
     elapsed: float = 0.0
     """Seconds the run took."""
+    reextracted: int = 0
+    """Documents whose file did not change but whose facets were extracted again, because the
+    gazetteer files, cleaning rules or extraction code changed since the last build."""
 
 
 @dataclass(frozen=True)
