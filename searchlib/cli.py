@@ -128,11 +128,13 @@ def cli() -> None:
 @click.option("--max-size", type=click.IntRange(1, 10_000), default=10, show_default=True,
               help="Skip files larger than this many MiB (after decompression).")
 @click.option("--wait", is_flag=True, help="Wait for another indexer to finish instead of failing.")
+@click.option("--manifest", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="CSV or JSONL of path, published, url, source: dates files in bulk.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_handle_errors
 def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
               gazetteer: tuple[str, ...], rules: tuple[str, ...], procs: int | None,
-              max_size: int, wait: bool, as_json: bool) -> None:
+              max_size: int, wait: bool, manifest: str | None, as_json: bool) -> None:
     """Build or update the index from files and folders (default: seeds/).
 
     Only added, changed and removed files are processed; --rebuild starts over.
@@ -156,7 +158,8 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
             sources, target, rebuild=rebuild, procs=procs,
             gazetteer=[*config.gazetteer, *gazetteer],
             cleaning_rules=[*config.cleaning_rules, *rules],
-            max_bytes=max_size * 1024 * 1024, progress=progress, wait=wait)
+            max_bytes=max_size * 1024 * 1024, progress=progress, wait=wait,
+            manifest=manifest)
     finally:
         finish()
     if as_json:

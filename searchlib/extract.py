@@ -35,6 +35,7 @@ from metadata are canonicalised through the gazetteer when it knows them.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -1055,13 +1056,14 @@ def extract(
     dateline: str | None = None,
     gazetteer: Gazetteer | None = None,
     path: str | None = None,
+    manifest_date: dt.date | None = None,
 ) -> Extraction:
     """Facets of one article: actors, locations, people (canonical, by first mention), dates.
 
     Mention offsets index ``title + "\\n\\n" + body``. Metadata ``actors``/``locations``/``people``
     replace the extracted facet; ``tags`` extend the facets they are known in. ``path`` is the
-    source file, whose name or folders may state the publication date
-    (:func:`searchlib.dates.find_published`).
+    source file, whose name or folders may state the publication date, and ``manifest_date`` the
+    date a manifest gives it (:func:`searchlib.dates.find_published`).
     """
     gaz = gazetteer if gazetteer is not None else default_gazetteer()
     meta: Mapping[str, Any] = metadata if metadata is not None else {}
@@ -1144,7 +1146,7 @@ def extract(
                 facets[facet].append(canon)
 
     published, source = find_published(
-        title, body, dateline=dateline, metadata=meta, path=path
+        title, body, dateline=dateline, metadata=meta, path=path, manifest=manifest_date
     )
     return Extraction(
         actors=tuple(facets["actor"]),

@@ -7,8 +7,8 @@ other rules are stale even though no file changed. The inputs:
 - the source of the modules that clean and extract (:data:`MODULES`): the extractor's version,
   derived from its code so that no release can forget to bump it;
 - the shipped data files (``data/gazetteer.yaml``, ``data/cleaning.yaml``);
-- the user's gazetteer and cleaning-rule files, by content and in order (their paths do not
-  matter: the same rules copied elsewhere give the same facets);
+- the user's gazetteer and cleaning-rule files and date manifest, by content and in order (their
+  paths do not matter: the same rules copied elsewhere give the same facets);
 - the versions of the data packages the gazetteer is built from (:data:`DATA_PACKAGES`).
 """
 
@@ -42,8 +42,10 @@ def _package_version(name: str) -> str:
 def extraction_fingerprint(
     gazetteer: Sequence[str | os.PathLike[str]] = (),
     cleaning_rules: Sequence[str | os.PathLike[str]] = (),
+    manifests: Sequence[str | os.PathLike[str]] = (),
 ) -> str:
-    """A short hex digest of the extraction inputs for these user files.
+    """A short hex digest of the extraction inputs for these user files (gazetteers, cleaning
+    rules, date manifests).
 
     Raises :class:`OSError` when a user file cannot be read (loading it would fail first).
     """
@@ -59,7 +61,8 @@ def extraction_fingerprint(
         add(f"module {module}", package.joinpath(f"{module}.py").read_bytes())
     for name in _SHIPPED:
         add(f"data {name}", package.joinpath("data", name).read_bytes())
-    for kind, files in (("gazetteer", gazetteer), ("rules", cleaning_rules)):
+    for kind, files in (("gazetteer", gazetteer), ("rules", cleaning_rules),
+                        ("manifest", manifests)):
         for path in files:
             add(f"user {kind}", Path(os.fspath(path)).read_bytes())
     for dist in DATA_PACKAGES:

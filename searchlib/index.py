@@ -31,6 +31,7 @@ from typing import Any
 from . import facetstore
 from . import schema as schema_mod
 from .clean import CleaningRules, clean_document
+from .date_manifest import ManifestEntry, load_date_manifest
 from .errors import IndexCorruptError, IndexLockedError
 from .extract import extract
 from .fingerprint import extraction_fingerprint
@@ -93,12 +94,14 @@ class _FileEntry:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int) -> None:
+def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
+                 manifest: Mapping[str, ManifestEntry] | None = None) -> None:
     # Set in the parent before the pool forks, so workers inherit the loaded gazetteer and
     # rules instead of each loading them again.
     _WORKER["gazetteer"] = gazetteer
     _WORKER["rules"] = rules
     _WORKER["max_bytes"] = max_bytes
+    _WORKER["manifest"] = manifest or {}
 
 
 def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:
@@ -115,12 +118,20 @@ def _keyword(values: Iterable[str]) -> str:
     return ",".join(v.replace(",", " ") for v in values)
 
 
-def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) -> _Prepared:
+def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
+             manifest: Mapping[str, ManifestEntry] | None = None) -> _Prepared:
     article = clean_document(doc, rules=rules)
     meta = {**article.metadata, **doc.metadata}
+    listed = (manifest or {}).get(doc.path)
+    if listed is not None:
+        # The file's own metadata wins; the manifest fills what it lacks.
+        for key, value in (("url", listed.url), ("source", listed.source)):
+            if value and not meta.get(key):
+                meta[key] = value
     info: Extraction = extract(article.title, article.body, metadata=meta,
                                dateline=article.dateline, gazetteer=gazetteer,
-                               path=doc.path)
+                               path=doc.path,
+                               manifest_date=listed.published if listed else None)
     content_hash = hashlib.sha1(
         (article.title + "\n\n" + article.body).encode("utf-8", "surrogatepass")).hexdigest()
     published = (dt.datetime(info.published.year, info.published.month, info.published.day)
@@ -172,7 +183,7 @@ def _process_file(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], lis
     skipped = list(result.skipped)
     for doc in result.documents:
         try:
-            item = _prepare(doc, _WORKER["gazetteer"], _WORKER["rules"])
+            item = _prepare(doc, _WORKER["gazetteer"], _WORKER["rules"], _WORKER["manifest"])
         except RecursionError:
             skipped.append(SkippedFile(doc.key, "document nested too deeply to parse"))
             continue
@@ -274,6 +285,7 @@ def build_index(
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
     wait: bool = False,
+    manifest: str | os.PathLike[str] | None = None,
 ) -> IndexSummary:
     """Build or incrementally update the index at ``index_dir`` from files under ``paths``.
 
@@ -282,7 +294,9 @@ def build_index(
     layered over the shipped ones. ``procs`` worker processes read, clean, extract and index
     (default: the number of CPUs). Documents are committed every ``batch_size`` files
     (default: 2,000, or an eighth of the files to index when that is more).
-    Raises :class:`IndexLockedError` when another process is writing (unless ``wait``).
+    ``manifest`` names a CSV or JSONL file giving files' publication dates, URLs and sources
+    (:mod:`searchlib.date_manifest`). Raises :class:`IndexLockedError` when another process is
+    writing (unless ``wait``), :class:`ConfigError` for a malformed manifest.
     """
     started = time.monotonic()
     base = Path(index_dir)
@@ -290,8 +304,10 @@ def build_index(
     procs = procs or os.cpu_count() or 1
     # Loaded before any work, so a malformed user file fails first, with its message.
     _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
-                 CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes)
-    fingerprint = extraction_fingerprint(gazetteer, cleaning_rules)
+                 CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes,
+                 load_date_manifest(manifest) if manifest is not None else None)
+    fingerprint = extraction_fingerprint(gazetteer, cleaning_rules,
+                                         [manifest] if manifest is not None else ())
 
     with _WriteLock(base, wait):
         old_fingerprint: str | None = None

@@ -95,7 +95,7 @@ class Extraction:
     published: dt.date | None = None
     """Publication date, or None when the article is undated."""
     published_source: str | None = None
-    """Where ``published`` came from: "metadata", "dateline", "url", "path", "manifest", or None
+    """Where ``published`` came from: "metadata", "manifest", "dateline", "url", "path", or None
     when the article is undated."""
     mentioned_dates: tuple[dt.date, ...] = ()
     """Event dates the text mentions, years inferred from ``published`` when omitted."""
@@ -138,7 +138,7 @@ class Article:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """Every other metadata field from the source."""
     published_source: str | None = None
-    """Where ``published`` came from ("metadata", "dateline", "url", "path", "manifest"), or
+    """Where ``published`` came from ("metadata", "manifest", "dateline", "url", "path"), or
     None when the article is undated."""
 
 
