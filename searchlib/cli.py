@@ -168,12 +168,14 @@ def cli() -> None:
 @click.option("--follow-symlinks", is_flag=True,
               help="Also index links to files outside the folders given.")
 @click.option("--wait", is_flag=True, help="Wait for another indexer to finish instead of failing.")
+@click.option("--manifest", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="CSV or JSONL of path, published, url, source: dates files in bulk.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @_handle_errors
 def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
               gazetteer: tuple[str, ...], rules: tuple[str, ...], procs: int | None,
               max_size: int, max_seconds: float, follow_symlinks: bool, wait: bool,
-              as_json: bool) -> None:
+              manifest: str | None, as_json: bool) -> None:
     """Build or update the index from files and folders (default: seeds/).
 
     Only added, changed and removed files are processed; --rebuild starts over.
@@ -202,7 +204,7 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
             gazetteer=[*config.gazetteer, *gazetteer],
             cleaning_rules=[*config.cleaning_rules, *rules],
             max_bytes=max_size * 1024 * 1024, progress=progress, wait=wait,
-            max_seconds=max_seconds, follow_symlinks=follow_symlinks)
+            max_seconds=max_seconds, follow_symlinks=follow_symlinks, manifest=manifest)
     finally:
         finish()
     if as_json:
@@ -265,7 +267,8 @@ def _progress_reporter() -> tuple[Callable[[int, int], None] | None, Callable[[]
 
 def _summary_json(summary: IndexSummary) -> dict[str, Any]:
     return {"added": summary.added, "updated": summary.updated, "removed": summary.removed,
-            "unchanged": summary.unchanged, "duplicates": summary.duplicates,
+            "unchanged": summary.unchanged, "reextracted": summary.reextracted,
+            "duplicates": summary.duplicates,
             "skipped": [{"path": s.path, "reason": s.reason} for s in summary.skipped],
             "seconds": round(summary.elapsed, 3)}
 
@@ -275,6 +278,11 @@ def _print_summary(summary: IndexSummary, target: str) -> None:
                f"{summary.updated} updated, {summary.removed} removed, "
                f"{summary.unchanged} unchanged, {summary.duplicates} duplicates, "
                f"{len(summary.skipped)} skipped ({summary.elapsed:.1f}s)")
+    if summary.reextracted:
+        click.echo(f"  re-extracted {summary.reextracted} "
+                   f"article{'s' if summary.reextracted != 1 else ''} whose files did not "
+                   "change: the gazetteer, cleaning rules or extractor changed since the last "
+                   "build")
     for skipped in summary.skipped[:20]:
         click.echo(f"  skipped {terminal_safe(skipped.path, single_line=True)}: "
                    f"{terminal_safe(skipped.reason, single_line=True)}", err=True)

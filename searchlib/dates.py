@@ -349,6 +349,7 @@ def find_published(
     dateline: str | None,
     metadata: Mapping[str, Any],
     path: str | None = None,
+    manifest: dt.date | None = None,
 ) -> tuple[dt.date | None, str | None]:
     """Find the publication date of an article and say where it came from.
 
@@ -357,17 +358,19 @@ def find_published(
     1. ``metadata``: the first of the keys ``published``, ``date``, ``published_at``,
        ``pubdate``, ``datePublished`` (compared case-insensitively) whose value
        :func:`parse_date_value` reads -> ``(date, "metadata")``;
-    2. the article's own header: the first full date in ``dateline`` (the cleaner's date line,
+    2. ``manifest``: the date a manifest of the folder gives the file
+       (:mod:`searchlib.date_manifest`) -> ``(date, "manifest")``;
+    3. the article's own header: the first full date in ``dateline`` (the cleaner's date line,
        "Global Research, June 21, 2017"), else in one of the first :data:`HEADER_LINES`
        non-empty body lines that looks like a header rather than a sentence (at most
        :data:`HEADER_LINE_MAX_CHARS` characters, not ending in ``.``, ``!`` or ``?``, not an
        embedded post's "— Name (@handle) June 7, 2017" attribution): "21 June 2017",
        "2017-06-21", "06/21/2017:" -> ``(date, "dateline")``;
-    3. the article's URL (metadata ``url`` or ``link``) when it holds a date
+    4. the article's URL (metadata ``url`` or ``link``) when it holds a date
        (``https://example.com/2017/06/21/story``) -> ``(date, "url")``;
-    4. the file's path or name (``2017/06/21/story.txt``, ``2017-06-21-story.md``), see
+    5. the file's path or name (``2017/06/21/story.txt``, ``2017-06-21-story.md``), see
        :func:`path_date` -> ``(date, "path")``;
-    5. otherwise ``(None, None)``. Dates the text merely mentions are never used (a profile's
+    6. otherwise ``(None, None)``. Dates the text merely mentions are never used (a profile's
        birth date, an anniversary, a quoted post are not the publication date; a wrong date is
        worse than none), and neither are file times: they say when a file was saved, not when
        the article was published.
@@ -380,6 +383,8 @@ def find_published(
             date = parse_date_value(by_key[folded])
             if date is not None:
                 return date, "metadata"
+    if manifest is not None:
+        return manifest, "manifest"
     date = _dateline_date(body, dateline)
     if date is not None:
         return date, "dateline"

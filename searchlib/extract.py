@@ -2,14 +2,19 @@
 
 Actors and locations come from the gazetteer's compiled matcher (:meth:`Gazetteer.find`), with
 the facet rules documented in :mod:`searchlib.gazetteer` (a country is a place and a state, a
-demonym is the state only, unless it names a language: "published in Russian, French"). Three
-patterns add what the gazetteer cannot list:
+demonym is the state only, unless it names a language: "published in Russian, French"). These
+patterns add what the gazetteer cannot list (docs/facets.md states each with its measured
+effect):
 
 - a state's body: a state name or demonym followed by capitalised words ending in a body word
   ("Austrian Interior Ministry", "Vietnam Coast Guard", "Nigerian House of Representatives");
   a body the gazetteer does not know keeps its state as an actor too, so that it rolls up;
 - an unknown province or feature named with its kind word ("Zabul province", "Osun State",
   "Ulus Square"); "the provinces of Kermanshah and Kurdistan" picks the province entries;
+- an organisation named by its head word ("Foreign Ministry", "Scottish Rugby Union",
+  "Organization of American States") or by an acronym the text defines ("... (MDC)"); a place
+  inside an organisation's or a treaty's name ("Bank of England", "Kyoto Protocol") is part of
+  that name, not a place mention (:func:`find_organisations`);
 - people, from the gazetteer's curated people plus capitalised-name patterns that need a cue:
 
 - a title or role before the name: "Brig. Gen. Ahmad Reza Pourdastan", "Mr. Hamid-Reza
@@ -19,12 +24,18 @@ patterns add what the gazetteer cannot list:
 - an apposition with a role word: "Barbara Slavin, Distinguished Fellow at ...",
   "Patrick Henningsen is an American-born writer";
 - the surname used later with a reporting verb: "Fath Allah Hosseini ... Hosseini insisted";
+- one name after an honorific or office: "President Bush", "Mr. Abbas", "Secretary of State
+  Condoleezza Rice";
 - a known first name (census list plus the gazetteer's ``first_names``) followed by
   capitalised words that are not dictionary words, outside headline-style lines.
 
 A capitalised phrase that the gazetteer matched, or that holds an organisation or place word
 ("Center", "Ministry", "Province"), is never a person. Later mentions by surname alone map to
 the full name found in the same article.
+
+Context settles two more ambiguities: a one-word town that is the surname of a person named in
+the article is that person ("John Bolton ... Bolton said"), and in a sports report a city named
+as a side ("Valencia beat Sevilla") is its club, an actor.
 
 Metadata wins over extraction: a metadata ``actors`` / ``locations`` / ``people`` value (list or
 comma-separated string) *replaces* that facet; ``tags`` *extend* the facets, each tag going to
@@ -35,6 +46,7 @@ from metadata are canonicalised through the gazetteer when it knows them.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -952,17 +964,16 @@ def _surnames_are_people(
     out: list[EntityMention] = []
     for m in mentions:
         named = owners.get(m.surface.casefold()) if m.facet == "location" else None
-        before = text[max(0, m.start - 12) : m.start].split()
         if (
             named is not None
             and len(named) == 1
             and " " not in m.surface
             and gazetteer.kind("location", m.name) in ("city", "town")
-            and not (before and before[-1].casefold() in _LOCATIVES)
         ):
-            out.append(replace(m, facet="person", name=next(iter(named))))
-        else:
-            out.append(m)
+            before = text[max(0, m.start - 12) : m.start].split()
+            if not (before and before[-1].casefold() in _LOCATIVES):
+                m = replace(m, facet="person", name=next(iter(named)))
+        out.append(m)
     return out
 
 
@@ -1056,13 +1067,14 @@ def extract(
     dateline: str | None = None,
     gazetteer: Gazetteer | None = None,
     path: str | None = None,
+    manifest_date: dt.date | None = None,
 ) -> Extraction:
     """Facets of one article: actors, locations, people (canonical, by first mention), dates.
 
     Mention offsets index ``title + "\\n\\n" + body``. Metadata ``actors``/``locations``/``people``
     replace the extracted facet; ``tags`` extend the facets they are known in. ``path`` is the
-    source file, whose name or folders may state the publication date
-    (:func:`searchlib.dates.find_published`).
+    source file, whose name or folders may state the publication date, and ``manifest_date`` the
+    date a manifest gives it (:func:`searchlib.dates.find_published`).
     """
     gaz = gazetteer if gazetteer is not None else default_gazetteer()
     meta: Mapping[str, Any] = metadata if metadata is not None else {}
@@ -1145,7 +1157,7 @@ def extract(
                 facets[facet].append(canon)
 
     published, source = find_published(
-        title, body, dateline=dateline, metadata=meta, path=path
+        title, body, dateline=dateline, metadata=meta, path=path, manifest=manifest_date
     )
     return Extraction(
         actors=tuple(facets["actor"]),

@@ -34,8 +34,10 @@ from . import arrivals, facetstore, lexicon, neardup
 from . import schema as schema_mod
 from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
 from .clean import CleaningRules, clean_document
+from .date_manifest import ManifestEntry, load_date_manifest
 from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
 from .extract import extract
+from .fingerprint import extraction_fingerprint
 from .gazetteer import Gazetteer
 from .layout import (
     ALIASES,
@@ -106,13 +108,15 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
-                 budget: FileBudget | None = None) -> None:
+                 budget: FileBudget | None = None,
+                 manifest: Mapping[str, ManifestEntry] | None = None) -> None:
     # Set in the parent before the pool forks, so workers inherit the loaded gazetteer and
     # rules instead of each loading them again.
     _WORKER["gazetteer"] = gazetteer
     _WORKER["rules"] = rules
     _WORKER["max_bytes"] = max_bytes
     _WORKER["budget"] = budget or FileBudget()
+    _WORKER["manifest"] = manifest or {}
 
 
 def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:
@@ -129,12 +133,20 @@ def _keyword(values: Iterable[str]) -> str:
     return ",".join(v.replace(",", " ") for v in values)
 
 
-def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules) -> _Prepared:
+def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
+             manifest: Mapping[str, ManifestEntry] | None = None) -> _Prepared:
     article = clean_document(doc, rules=rules)
     meta = {**article.metadata, **doc.metadata}
+    listed = (manifest or {}).get(doc.path)
+    if listed is not None:
+        # The file's own metadata wins; the manifest fills what it lacks.
+        for key, value in (("url", listed.url), ("source", listed.source)):
+            if value and not meta.get(key):
+                meta[key] = value
     info: Extraction = extract(article.title, article.body, metadata=meta,
                                dateline=article.dateline, gazetteer=gazetteer,
-                               path=doc.path)
+                               path=doc.path,
+                               manifest_date=listed.published if listed else None)
     content_hash = hashlib.sha1(
         (article.title + "\n\n" + article.body).encode("utf-8", "surrogatepass")).hexdigest()
     published = (dt.datetime(info.published.year, info.published.month, info.published.day)
@@ -282,7 +294,7 @@ def _process_records(path: str
     skipped = list(result.skipped)
     for doc in result.documents:
         try:
-            item = _prepare(doc, _WORKER["gazetteer"], _WORKER["rules"])
+            item = _prepare(doc, _WORKER["gazetteer"], _WORKER["rules"], _WORKER["manifest"])
         except (OverBudget, MemoryError, *_BROKEN_INSTALL):
             raise  # the whole file's budget, or a broken install: not this record's fault
         except Exception as exc:  # one bad record of many: the rest stay
@@ -398,9 +410,12 @@ def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
 
 
 def _meta(sources: Sequence[str], skipped: Sequence[SkippedFile], documents: int,
-          finished: bool) -> str:
+          finished: bool, extraction: str | None) -> str:
     return checked_json({
         "schema_version": schema_mod.SCHEMA_VERSION,
+        # The fingerprint of the rules every indexed article was extracted with (None while a
+        # first build is unfinished: then nothing is known to be current).
+        "extraction": extraction,
         "sources": list(sources),
         "last_update": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "complete": finished,
@@ -424,6 +439,7 @@ def build_index(
     max_seconds: float | None = DEFAULT_FILE_SECONDS,
     max_memory: int | None = DEFAULT_FILE_MEMORY,
     follow_symlinks: bool = False,
+    manifest: str | os.PathLike[str] | None = None,
 ) -> IndexSummary:
     """Build or incrementally update the index at ``index_dir`` from files under ``paths``
     (a path or a list of paths).
@@ -437,7 +453,9 @@ def build_index(
     cleaned and extracted (``None``: unlimited); a file over either, or one that fails in any
     other way, is skipped with its reason and the build goes on. Symbolic links to files
     outside the folders given are skipped unless ``follow_symlinks``.
-    Raises :class:`IndexLockedError` when another process is writing (unless ``wait``).
+    ``manifest`` names a CSV or JSONL file giving files' publication dates, URLs and sources
+    (:mod:`searchlib.date_manifest`). Raises :class:`IndexLockedError` when another process is
+    writing (unless ``wait``), :class:`ConfigError` for a malformed manifest.
     """
     started = time.monotonic()
     # One path given as a string is one path, not a sequence of one-letter paths.
@@ -452,7 +470,10 @@ def build_index(
     # Loaded before any work, so a malformed user file fails first, with its message.
     _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
                  CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes,
-                 FileBudget(max_seconds, max_memory))
+                 FileBudget(max_seconds, max_memory),
+                 load_date_manifest(manifest) if manifest is not None else None)
+    fingerprint = extraction_fingerprint(gazetteer, cleaning_rules,
+                                         [manifest] if manifest is not None else ())
 
     with _WriteLock(base, wait) as lock:
         finish_interrupted_rebuild(base)
@@ -470,38 +491,45 @@ def build_index(
                 shutil.copy2(base / arrivals.ARRIVALS, target / arrivals.ARRIVALS)
         counts, skipped = _build_into(
             target, paths, rebuild=rebuild, procs=procs, batch_size=batch_size,
-            progress=progress, follow_symlinks=follow_symlinks, lock=lock)
+            progress=progress, follow_symlinks=follow_symlinks, lock=lock,
+            fingerprint=fingerprint)
         if staged:
             _swap_in(base)
     return IndexSummary(
         added=counts["added"], updated=counts["updated"], removed=counts["removed"],
         unchanged=counts["unchanged"], skipped=tuple(skipped),
-        duplicates=counts["duplicates"], elapsed=time.monotonic() - started)
+        duplicates=counts["duplicates"], elapsed=time.monotonic() - started,
+        reextracted=counts["reextracted"])
 
 
 def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild: bool,
                 procs: int, batch_size: int | None, progress: ProgressCallback | None,
-                follow_symlinks: bool, lock: _WriteLock
+                follow_symlinks: bool, lock: _WriteLock, fingerprint: str
                 ) -> tuple[dict[str, int], list[SkippedFile]]:
     """Build or update the index files in ``base`` (the index itself, or a staging folder
     for a rebuild); the caller holds the write lock."""
     whoosh_dir, manifest_path, meta_path = index_paths(base)
     sources = _sources(paths)
     _WORKER["signatures"] = base / _SIGNATURES
+    old_fingerprint: str | None = None
     if rebuild or not whoosh_dir.is_dir():
         old_files: dict[str, Any] = {}
     else:
         old_files = load_manifest(base)["files"]
         # An index from an incompatible release cannot be updated in place.
         if old_files or meta_path.exists():
-            read_meta(base)
+            old_fingerprint = read_meta(base).get("extraction")
         if old_files and not _has_index(whoosh_dir):
             raise IndexCorruptError(f"index at {base} has lost its table of contents; "
                                     "run `search index --rebuild`")
     # Scanned before anything is written: a broken install or a killed scan leaves the
     # index as it was.
     infos, scan_skipped = scan(paths, follow_symlinks=follow_symlinks)
-    plan = _Plan(old_files, infos, sources, lock.verify)
+    fresh_start = rebuild or not whoosh_dir.is_dir() or not meta_path.exists()
+    # Other gazetteer files, cleaning rules or extraction code: every article's facets may
+    # differ, so every file is processed again, changed or not.
+    plan = _Plan(old_files, infos, sources, lock.verify,
+                 reextract=not fresh_start and old_fingerprint != fingerprint)
     if any(may_hold_html(path) for path in plan.changed):
         # A broken extractor must stop the build before anything is written, not show up
         # later as weaker text (or as one skipped file per page).
@@ -509,14 +537,13 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
 
         trafilatura_extractor()
         htmldate_finder()
-    fresh_start = rebuild or not whoosh_dir.is_dir() or not meta_path.exists()
     if fresh_start:
         # Forget the old manifest first: if this run dies, the next one must not trust
         # a manifest that describes documents the new, empty index does not hold.
         write_atomic(manifest_path, _manifest_json({}, sources))
         # Written before the Whoosh folder exists, so that an index interrupted at any
         # point after it appears opens, and records what it is built from.
-        write_atomic(meta_path, _meta(sources, (), 0, finished=False))
+        write_atomic(meta_path, _meta(sources, (), 0, finished=False, extraction=fingerprint))
     ix = _open_or_create(whoosh_dir, rebuild)
     if batch_size is None:
         # Each commit adds a segment per worker. Eight commits at most keep a large
@@ -527,7 +554,8 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
     counts = plan.run(ix, procs, batch_size, progress, manifest_path)
     skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
     lock.verify()
-    write_atomic(meta_path, _meta(sources, skipped, ix.doc_count(), finished=True))
+    write_atomic(meta_path, _meta(sources, skipped, ix.doc_count(), finished=True,
+                                  extraction=fingerprint))
     if plan.touched or not (base / ALIASES).exists():
         write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
                                                 ensure_ascii=False))
@@ -689,7 +717,8 @@ class _Plan:
     """Works out and applies the difference between the manifest and the files on disk."""
 
     def __init__(self, old_files: Mapping[str, Any], infos: Sequence[FileInfo],
-                 sources: Sequence[str], before_commit: Callable[[], None]) -> None:
+                 sources: Sequence[str], before_commit: Callable[[], None],
+                 reextract: bool = False) -> None:
         self.sources = sources
         self.before_commit = before_commit
         self.old: dict[str, _FileEntry] = {}
@@ -707,8 +736,10 @@ class _Plan:
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue  # a damaged entry is simply re-read
         self.infos = {i.path: i for i in infos}
+        self.reextract = reextract
         self.changed = [p for p, i in self.infos.items()
-                        if p not in self.old or (self.old[p].mtime_ns, self.old[p].size)
+                        if reextract or p not in self.old or (self.old[p].mtime_ns,
+                                                              self.old[p].size)
                         != (i.mtime_ns, i.size)]
         self.skipped: list[SkippedFile] = []
         self.touched = True  # whether run() wrote anything
@@ -728,7 +759,7 @@ class _Plan:
         """Index changed files in batches of ``batch_size``, one commit each, keeping the
         manifest in step with what is committed."""
         total = len(self.changed)
-        counts = {"added": 0, "updated": 0, "removed": 0, "duplicates": 0}
+        counts = {"added": 0, "updated": 0, "removed": 0, "duplicates": 0, "reextracted": 0}
         counts["unchanged"] = sum(1 for e in self.new.values() for h in e.records.values()
                                   if not h.startswith("skipped:"))
         old_records = {k: h for e in self.old.values() for k, h in e.records.items()}
@@ -767,6 +798,8 @@ class _Plan:
                     counts["added"] += 1
                 elif old_records[key] != content:
                     counts["updated"] += 1
+                elif self.reextract:
+                    counts["reextracted"] += 1
                 else:
                     counts["unchanged"] += 1
             counts["removed"] += sum(1 for k in old_keys - set(records)

@@ -95,7 +95,7 @@ class Extraction:
     published: dt.date | None = None
     """Publication date, or None when the article is undated."""
     published_source: str | None = None
-    """Where ``published`` came from: "metadata", "dateline", "url", "path", "manifest", or None
+    """Where ``published`` came from: "metadata", "manifest", "dateline", "url", "path", or None
     when the article is undated."""
     mentioned_dates: tuple[dt.date, ...] = ()
     """Event dates the text mentions, years inferred from ``published`` when omitted."""
@@ -138,7 +138,7 @@ class Article:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """Every other metadata field from the source."""
     published_source: str | None = None
-    """Where ``published`` came from ("metadata", "dateline", "url", "path", "manifest"), or
+    """Where ``published`` came from ("metadata", "manifest", "dateline", "url", "path"), or
     None when the article is undated."""
     near_duplicates: tuple[str, ...] = ()
     """Ids of the other articles of its near-duplicate group (near-identical text)."""
@@ -229,6 +229,9 @@ class IndexSummary:
     """Documents not indexed because an identical text was already indexed."""
     elapsed: float = 0.0
     """Seconds the run took."""
+    reextracted: int = 0
+    """Documents whose file did not change but whose facets were extracted again, because the
+    gazetteer files, cleaning rules or extraction code changed since the last build."""
 
 
 @dataclass(frozen=True)

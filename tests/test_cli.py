@@ -180,3 +180,18 @@ def test_publication_dates_come_only_from_the_articles_own_evidence(tmp_path: Pa
     assert code == 0 and "2017-06-21 (from path)" in out
     code, out, _ = run("show", hits["profile.txt"]["id"], "--index", index_dir)
     assert code == 0 and "undated" in out
+
+
+def test_index_says_when_a_changed_gazetteer_re_extracts(tmp_path: Path) -> None:
+    index_dir = str(tmp_path / "ix")
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("people:\n  - {name: Fath Allah Hosseini, aliases: [Hosseini]}\n",
+                     encoding="utf-8")
+    assert run("index", str(SEEDS), "--index", index_dir, "--procs", "1")[0] == 0
+    code, out, _ = run("index", str(SEEDS), "--index", index_dir, "--procs", "1",
+                       "--gazetteer", str(extra))
+    assert code == 0 and "0 unchanged" in out
+    assert "re-extracted 5 articles whose files did not change" in out
+    code, out, _ = run("index", str(SEEDS), "--index", index_dir, "--procs", "1",
+                       "--gazetteer", str(extra), "--json")
+    assert json.loads(out)["unchanged"] == 5 and json.loads(out)["reextracted"] == 0

@@ -82,3 +82,15 @@ def test_split_is_contiguous_and_disjoint() -> None:
     assert [a.index for a in parts["dev"]] == list(range(7))
     assert [a.index for a in parts["heldout"]] == [7, 8, 9]
 
+
+
+def test_dev_targets_on_the_corpus() -> None:
+    corpus = ge.default_corpora() / "gmb-ner" / "ner_dataset.csv"
+    if not corpus.is_file():
+        pytest.skip("gmb-ner corpus absent")
+    dev = ge.split(ge.pseudo_articles(ge.load_sentences(corpus)))["dev"]
+    report = ge.evaluate("searchlib", ge.searchlib_extractor(), dev, "dev")
+    scores = report.scores
+    assert scores["location"].f1 >= 0.85
+    assert scores["person"].f1 >= 0.80
+    assert scores["organisation"].f1 >= 0.60
