@@ -5,6 +5,8 @@ Layout of an index directory::
     whoosh/         the Whoosh segments and table of contents
     manifest.json   per source file: mtime, size and the content hash of each record in it
     meta.json       schema version, sources, last update, skipped files
+    rebuild.tmp/    while ``--rebuild`` runs: the new index, swapped in once complete
+    rebuild.json    while the new index is being swapped in (see :func:`_swap_in`)
 
 Only added, changed and removed files are touched on a re-run. Identical cleaned texts are
 indexed once; the other paths are recorded in the manifest and shown on the kept document.
