@@ -108,13 +108,14 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
-                 budget: FileBudget | None = None) -> None:
+                 budget: FileBudget | None = None, follow_symlinks: bool = False) -> None:
     # Set in the parent before the pool forks, so workers inherit the loaded gazetteer and
     # rules instead of each loading them again.
     _WORKER["gazetteer"] = gazetteer
     _WORKER["rules"] = rules
     _WORKER["max_bytes"] = max_bytes
     _WORKER["budget"] = budget or FileBudget()
+    _WORKER["follow_symlinks"] = follow_symlinks
 
 
 def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:
@@ -211,7 +212,8 @@ def _process_file(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], lis
 
 def _process_records(path: str
                      ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
-    result = read_file(path, max_bytes=_WORKER["max_bytes"])
+    result = read_file(path, max_bytes=_WORKER["max_bytes"],
+                       follow_symlinks=_WORKER.get("follow_symlinks", False))
     docs: list[tuple[str, str, dict[str, Any]]] = []
     skipped = list(result.skipped)
     for doc in result.documents:
@@ -386,7 +388,7 @@ def build_index(
     # Loaded before any work, so a malformed user file fails first, with its message.
     _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
                  CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes,
-                 FileBudget(max_seconds, max_memory))
+                 FileBudget(max_seconds, max_memory), follow_symlinks)
 
     with _WriteLock(base, wait) as lock:
         finish_interrupted_rebuild(base)
