@@ -5,6 +5,8 @@ Layout of an index directory::
     whoosh/         the Whoosh segments and table of contents
     manifest.json   per source file: mtime, size and the content hash of each record in it
     meta.json       schema version, sources, last update, skipped files
+    rebuild.tmp/    while ``--rebuild`` runs: the new index, swapped in once complete
+    rebuild.json    while the new index is being swapped in (see :func:`_swap_in`)
 
 Only added, changed and removed files are touched on a re-run. Identical cleaned texts are
 indexed once; the other paths are recorded in the manifest and shown on the kept document.
@@ -108,7 +110,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
-                 budget: FileBudget | None = None,
+                 budget: FileBudget | None = None, follow_symlinks: bool = False,
                  manifest: Mapping[str, ManifestEntry] | None = None) -> None:
     # Set in the parent before the pool forks, so workers inherit the loaded gazetteer and
     # rules instead of each loading them again.
@@ -117,6 +119,7 @@ def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
     _WORKER["max_bytes"] = max_bytes
     _WORKER["budget"] = budget or FileBudget()
     _WORKER["manifest"] = manifest or {}
+    _WORKER["follow_symlinks"] = follow_symlinks
 
 
 def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:
@@ -289,7 +292,8 @@ def _process_file(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], lis
 
 def _process_records(path: str
                      ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
-    result = read_file(path, max_bytes=_WORKER["max_bytes"])
+    result = read_file(path, max_bytes=_WORKER["max_bytes"],
+                       follow_symlinks=_WORKER.get("follow_symlinks", False))
     docs: list[tuple[str, str, dict[str, Any]]] = []
     skipped = list(result.skipped)
     for doc in result.documents:
@@ -470,7 +474,7 @@ def build_index(
     # Loaded before any work, so a malformed user file fails first, with its message.
     _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
                  CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes,
-                 FileBudget(max_seconds, max_memory),
+                 FileBudget(max_seconds, max_memory), follow_symlinks,
                  load_date_manifest(manifest) if manifest is not None else None)
     fingerprint = extraction_fingerprint(gazetteer, cleaning_rules,
                                          [manifest] if manifest is not None else ())

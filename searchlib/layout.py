@@ -7,6 +7,9 @@ index for a query imports only what searching needs.
     manifest.json   per source file: mtime, size and the content hash of each record in it
     meta.json       schema version, sources, last update, skipped files
     aliases.json    facet alias -> canonical name, for the values this index holds
+
+``manifest.json`` and ``meta.json`` start with the SHA-256 of the rest of their text
+(:func:`checked_json`); both record the sources the index is built from.
 """
 
 from __future__ import annotations

@@ -451,11 +451,17 @@ def _split_front_matter(text: str, origin: str) -> tuple[dict[str, Any], str]:
     return {}, text
 
 
-def _sidecar_metadata(path: str) -> dict[str, Any]:
+def _sidecar_metadata(path: str, follow_symlinks: bool = False) -> dict[str, Any]:
     base = path
     for suffix in _SIDECAR_SUFFIXES:
         side = base + suffix
         if os.path.lexists(side):
+            if (not follow_symlinks and os.path.islink(side) and not _inside(
+                    os.path.realpath(side), os.path.realpath(os.path.dirname(side)))):
+                # Its contents would end up in the index's metadata: as with articles, an
+                # untrusted archive must not pull in files from elsewhere.
+                raise ValueError(f"sidecar {side} is a symbolic link to a file outside its "
+                                 "folder (pass --follow-symlinks to use it)")
             try:
                 with open_regular(side) as fh:
                     raw = fh.read(_SIDECAR_MAX_BYTES + 1)
@@ -502,8 +508,13 @@ def _json_document(record: Any, path: str, key: str, sidecar: Mapping[str, Any])
     return SourceDocument(path=path, key=key, format=fmt, text=text, metadata=meta)
 
 
-def read_file(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
-    """Read one file into source documents, or explain in ``skipped`` why it was not used."""
+def read_file(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+              follow_symlinks: bool = False) -> ReadResult:
+    """Read one file into source documents, or explain in ``skipped`` why it was not used.
+
+    A sidecar that is a symbolic link out of the article's folder is refused unless
+    ``follow_symlinks`` (the article is skipped with that reason).
+    """
 
     def skip(reason: str) -> ReadResult:
         return ReadResult((), (SkippedFile(path, reason),))
@@ -532,7 +543,7 @@ def read_file(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
         return skip("binary file (not text)")
     text = decode_bytes(data)
     try:
-        sidecar = _sidecar_metadata(path)
+        sidecar = _sidecar_metadata(path, follow_symlinks)
         if fmt == "json":
             return _read_json(path, text, sidecar)
         meta: dict[str, Any] = {}

@@ -278,6 +278,10 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     (src / "utf32.txt").write_bytes("UTF-32 report\n\nTalks in Manbij.\n".encode("utf-32"))
     (src / "surrogate.jsonl").write_text(
         '{"title": "Lone \\udc00 surrogate", "text": "\\ud800 A report from Kobani."}\n')
+    secret = src.parent / f"{src.name}-secret.yaml"
+    secret.write_text("title: Secret from outside the archive\n")
+    (src / "linked-side.txt").write_text(good.format("Raqqa"))
+    (src / "linked-side.txt.yaml").symlink_to(secret)  # leaves the archive: refused
     (src / "bad-date.txt").write_text(good.format("Deraa"))
     (src / "bad-date.txt.yaml").write_text("title: Dated\ndate: 2019-13-45\n")
     index_dir = tmp_path_factory.mktemp("hostile-ix") / "ix"
@@ -305,6 +309,8 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     ("pipe-side.txt.yaml", "sidecar is a named pipe, not a regular file (never opened)"),
     ("passwd.txt", "symbolic link to a file outside the folder being indexed (pass "
                    "--follow-symlinks"),
+    ("linked-side.txt", "sidecar {src}/linked-side.txt.yaml is a symbolic link to a file "
+                        "outside its folder (pass --follow-symlinks"),
     ("bad-date.txt", "bad-date.txt.yaml:2: field 'date': invalid date '2019-13-45' (month "
                      "must be in 1..12)"),
 ])
