@@ -22,6 +22,7 @@ from .errors import (
     IndexLockedError,
     IndexNotFoundError,
     QueryError,
+    SearchCancelled,
     SearchlibError,
 )
 from .models import (
@@ -52,6 +53,7 @@ __all__ = [
     "IndexStats",
     "IndexSummary",
     "QueryError",
+    "SearchCancelled",
     "SearchResults",
     "SearchlibError",
     "SkippedFile",

@@ -9,6 +9,7 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "QueryError",
+    "SearchCancelled",
     "SearchlibError",
 ]
 
@@ -19,6 +20,10 @@ class SearchlibError(Exception):
 
 class QueryError(SearchlibError):
     """The query text could not be parsed or refers to an unknown field."""
+
+
+class SearchCancelled(SearchlibError):
+    """The caller cancelled the search while it ran (``Index.search(cancel=...)``)."""
 
 
 class IndexNotFoundError(SearchlibError):

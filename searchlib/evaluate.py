@@ -588,6 +588,7 @@ class Evaluator:
         ``(docnums, scores, blocks)`` as numpy arrays; ``blocks`` locate the posting blocks
         for :meth:`characters`.
         """
+        ranking.check_budget()  # reading a posting list is the unit of work here
         fieldname, btext = m.term()
         key = (seg, fieldname, btext)
         entry = self._postings.get(key)

@@ -26,7 +26,7 @@ import struct
 import sys
 import zlib
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +136,21 @@ class FieldTerms:
                                   score_cutoff=maxdist, limit=None)
         found = [(lo + index, int(distance)) for _, distance, index in matches]
         return self._order(found, cap)
+
+    def between(self, start: str | None, end: str | None, startexcl: bool, endexcl: bool,
+                cap: int) -> Expansion:
+        """The terms from ``start`` to ``end`` (None: open), each end included unless
+        excluded (a range ``[a TO b]``, ``{a TO b}``)."""
+        return self._remembered(("range", start, end, startexcl, endexcl, cap),
+                                lambda: self._between(start, end, startexcl, endexcl, cap))
+
+    def _between(self, start: str | None, end: str | None, startexcl: bool, endexcl: bool,
+                 cap: int) -> Expansion:
+        lo = 0 if start is None else (bisect_right if startexcl else bisect_left)(
+            self.terms, start)
+        hi = len(self.terms) if end is None else (bisect_left if endexcl else bisect_right)(
+            self.terms, end)
+        return self._cap(list(range(lo, max(lo, hi))), cap)
 
     def _cap(self, indexes: list[int], cap: int) -> Expansion:
         return self._order([(i, 0) for i in indexes], cap)
