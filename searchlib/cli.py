@@ -292,6 +292,11 @@ def query_cmd(query: str, index_dir: str | None, actors: tuple[str, ...],
                             facets=as_json or show_facets)
     for warning in results.warnings:
         click.echo(f"search: warning: {terminal_safe(warning, single_line=True)}", err=True)
+    if results.total and not results.hits:
+        last = -(-results.total // limit)
+        click.echo(f"search: page {page} is past the last page ({last:,} page"
+                   f"{'s' if last != 1 else ''} of {limit} for {results.total:,} results)",
+                   err=True)
     if as_json:
         _echo_json(_results_json(results))
     else:

@@ -132,3 +132,14 @@ def test_gazetteer_gaps_and_check(seed_index: Path) -> None:
     code, out, _ = run("check", "--index", str(seed_index), "--json")
     report = json.loads(out)
     assert report["ok"] and report["documents"] == 5 and report["problems"] == []
+
+
+def test_page_past_the_last_says_so(seed_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["query", "iran", "--page", "999", "--index",
+                                      str(seed_index)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stderr == "search: page 999 is past the last page (1 page of 10 for 5 " \
+                            "results)\n"
+    result = CliRunner().invoke(cli, ["query", "iran", "--page", "1", "--index",
+                                      str(seed_index)], catch_exceptions=False)
+    assert "past the last page" not in result.stderr
