@@ -145,13 +145,12 @@ def search_within_budget(searcher: Any, q: Any, **kwargs: Any) -> Any:
     """``searcher.search(q, **kwargs)``, stopped by the thread's budget (a timer thread
     flags Whoosh's collector; no signals, so it works in worker threads too)."""
     left = remaining_budget()
-    if left is None:
+    if left is None or kwargs.get("filter") is not None or kwargs.get("mask") is not None:
+        # Whoosh filters in its FilterCollector's own loop, which a TimeLimitCollector
+        # around it would bypass: filtered searches rely on the checks in the matchers
+        # (RankingMatcher.score) instead.
         return searcher.search(q, **kwargs)
-    collector = searcher.collector(**{k: v for k, v in kwargs.items()
-                                      if k in ("limit", "sortedby", "reverse", "groupedby",
-                                               "collapse", "collapse_limit",
-                                               "collapse_order", "optimize", "filter",
-                                               "mask", "terms", "maptype")})
+    collector = searcher.collector(**kwargs)
     limited = collectors.TimeLimitCollector(collector, max(left, 0.001), use_alarm=False)
     try:
         searcher.search_with_collector(q, limited)
