@@ -198,18 +198,25 @@ def _segment_terms(leaf: Any, fieldnames: set[str]) -> Iterable[tuple[str, bytes
                 for btext, info in leaf.iter_field(name):
                     yield name, btext, info.doc_frequency()
         return
-    wanted = {num: name for name, num in fieldmap.items() if name in fieldnames}
-    start, end = tindex.startofdata, tindex.endofdata
-    data = tindex.dbfile.get(start, end - start)
     record, info, number = _RECORD.unpack_from, _TERM_INFO.unpack_from, _FIELD_NUMBER.unpack_from
-    pos, size = 0, _RECORD.size
-    while pos < len(data):
-        keylen, datalen = record(data, pos)
-        keypos = pos + size
-        field = wanted.get(number(data, keypos)[0])
-        if field is not None:
-            yield field, data[keypos + 2:keypos + keylen], info(data, keypos + keylen)[2]
-        pos = keypos + keylen + datalen
+    size, end = _RECORD.size, tindex.endofdata
+    for name, num in sorted(fieldmap.items(), key=lambda item: item[1]):
+        if name not in fieldnames:
+            continue
+        # Keys sort by field number, then term: a field's terms are one run of records,
+        # found by the file's own binary search (ids, paths and dates are never read).
+        start = tindex.closest_key_pos(_FIELD_NUMBER.pack(num))
+        if start is None:
+            continue
+        data = tindex.dbfile.get(start, end - start)
+        pos = 0
+        while pos < len(data):
+            keylen, datalen = record(data, pos)
+            keypos = pos + size
+            if number(data, keypos)[0] != num:
+                break
+            yield name, data[keypos + 2:keypos + keylen], info(data, keypos + keylen)[2]
+            pos = keypos + keylen + datalen
 
 
 def build(reader: Any, fieldnames: Iterable[str], key: dict[str, Any]) -> Lexicon:
