@@ -81,6 +81,8 @@ MAX_WILDCARDS = 8
 #: Seconds a search may run before it is refused as too broad (pasted pages of text on a
 #: large index, mostly: their pseudo-relevance feedback runs in Whoosh's own matchers).
 QUERY_TIME_BUDGET = 4.0
+#: Matched terms a snippet marks per field of a hit.
+_HIGHLIGHT_TERMS = 24
 #: Did-you-mean is offered for queries of at most this many words...
 _SUGGESTION_WORDS = 12
 #: ...from at most this many index terms per word (the closest, then most frequent).
@@ -797,8 +799,11 @@ class Index:
             words = len(query.split())
             what = f"{words:,} word{'s' if words != 1 else ''}"
             if self._broadest:
-                # Name the patterns that stood for the most index terms.
-                top = sorted(self._broadest, key=lambda b: -b[1])[:3]
+                # Name the patterns that stood for the most index terms (all fields).
+                per_pattern: dict[str, int] = {}
+                for pattern, count in self._broadest:
+                    per_pattern[pattern] = per_pattern.get(pattern, 0) + count
+                top = sorted(per_pattern.items(), key=lambda b: -b[1])[:3]
                 what += "; broadest: " + ", ".join(f"'{t}' ({n:,} terms)" for t, n in top)
             raise QueryError(f"query too broad to answer within {QUERY_TIME_BUDGET:g} s "
                              f"({what}); use fewer or rarer words") from None
@@ -920,7 +925,7 @@ class Index:
                     ranked = [(exact[d][0], d) for d in chosen if d in exact]
                     terms = {d: found for d, (_, found) in exact.items()}
             if evaluation is not None:
-                terms = {d: evaluation.terms_of(d) for _, d in ranked}
+                terms = {d: _highlighted(evaluation.terms_of(d)) for _, d in ranked}
             # The scores and matched terms of just the hits shown, in a Results object like
             # the one a scored search with terms=True returns (highlighting reads it).
             results = evaluate.results_for(searcher, q, ranked, terms)
@@ -1130,6 +1135,20 @@ def _keep_case(original: str, corrected: str) -> str:
             new = new[:1].upper() + new[1:]
         out.append(new)
     return " ".join(out)
+
+
+def _highlighted(terms: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The matched terms of a hit its snippet marks: at most :data:`_HIGHLIGHT_TERMS` per
+    field, in query order (``a*`` matches dozens of terms in each article; loading the
+    positions of all of them took most of such a search)."""
+    kept: list[tuple[str, bytes]] = []
+    per_field: dict[str, int] = {}
+    for term in terms:
+        count = per_field.get(term[0], 0)
+        if count < _HIGHLIGHT_TERMS:
+            per_field[term[0]] = count + 1
+            kept.append(term)
+    return kept
 
 
 def _every_document(q: Any) -> Any:
