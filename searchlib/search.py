@@ -637,7 +637,8 @@ class Index:
         if self._terms is None:
             from . import lexicon  # imports rapidfuzz: only queries with patterns pay it
 
-            reader = self._searcher.reader()
+            # The current searcher: the list saved below must describe the committed state.
+            reader = self._fresh().reader()
             key = facetstore.index_key(reader)
             found = lexicon.load(self.path, key)
             if found is None:
