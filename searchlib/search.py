@@ -69,7 +69,7 @@ _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
 #: Index terms one fuzzy, wildcard or prefix term may stand for in one field: the closest,
 #: then the most frequent, are kept, and the results carry a warning saying so.
-EXPANSION_CAP = 128
+EXPANSION_CAP = 64
 #: Index terms all the fuzzy, wildcard and prefix terms of one query may stand for together;
 #: with many of them, each one's cap shrinks to share this.
 EXPANSION_BUDGET = 1024
