@@ -23,6 +23,7 @@ from .errors import (
     IndexLockedError,
     IndexNotFoundError,
     QueryError,
+    SearchCancelled,
     SearchlibError,
 )
 from .models import (
@@ -54,6 +55,7 @@ __all__ = [
     "IndexStats",
     "IndexSummary",
     "QueryError",
+    "SearchCancelled",
     "SearchResults",
     "SearchlibError",
     "SkippedFile",

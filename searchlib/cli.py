@@ -374,6 +374,11 @@ def query_cmd(query: str | None, index_dir: str | None, actors: tuple[str, ...],
         citations = _citations(ix, results) if fmt in _CITE_FORMATS else ()
     for warning in results.warnings:
         click.echo(f"search: warning: {terminal_safe(warning, single_line=True)}", err=True)
+    if results.total and not results.hits:
+        last = -(-results.total // limit)
+        click.echo(f"search: page {page} is past the last page ({last:,} page"
+                   f"{'s' if last != 1 else ''} of {limit} for {results.total:,} results)",
+                   err=True)
     if fmt == "json":
         _echo_json({**_results_json(results), **watch.json()})
     elif fmt in _CITE_FORMATS:

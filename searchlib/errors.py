@@ -11,6 +11,7 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "QueryError",
+    "SearchCancelled",
     "SearchlibError",
 ]
 
@@ -21,6 +22,10 @@ class SearchlibError(Exception):
 
 class QueryError(SearchlibError):
     """The query text could not be parsed or refers to an unknown field."""
+
+
+class SearchCancelled(SearchlibError):
+    """The caller cancelled the search while it ran (``Index.search(cancel=...)``)."""
 
 
 class IndexNotFoundError(SearchlibError):

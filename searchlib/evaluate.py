@@ -100,8 +100,10 @@ DENSE_PHRASE_BUDGET = 2_000_000
 #: Matcher trees (one per query and segment) kept per searcher.
 TREE_ENTRIES = 2048
 #: Evaluated fuzzy, wildcard and prefix expansions kept per searcher on numpy arrays,
-#: counted in array bytes (a score, a flag and a flag per term for each document): ~64 MB.
-DENSE_EXPANSION_BUDGET = 64_000_000
+#: counted in array bytes (a score, a flag and a flag per term for each document): ~128 MB,
+#: which holds the 52 expansions of every one-letter prefix (``a*`` to ``z*``, title and
+#: body) at 10,000 articles.
+DENSE_EXPANSION_BUDGET = 128_000_000
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
 #: Raw posting values (positions) of phrase words kept per searcher, counted in postings
@@ -588,6 +590,7 @@ class Evaluator:
         ``(docnums, scores, blocks)`` as numpy arrays; ``blocks`` locate the posting blocks
         for :meth:`characters`.
         """
+        ranking.check_budget()  # reading a posting list is the unit of work here
         fieldname, btext = m.term()
         key = (seg, fieldname, btext)
         entry = self._postings.get(key)

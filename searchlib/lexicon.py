@@ -26,7 +26,7 @@ import struct
 import sys
 import zlib
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +137,21 @@ class FieldTerms:
         found = [(lo + index, int(distance)) for _, distance, index in matches]
         return self._order(found, cap)
 
+    def between(self, start: str | None, end: str | None, startexcl: bool, endexcl: bool,
+                cap: int) -> Expansion:
+        """The terms from ``start`` to ``end`` (None: open), each end included unless
+        excluded (a range ``[a TO b]``, ``{a TO b}``)."""
+        return self._remembered(("range", start, end, startexcl, endexcl, cap),
+                                lambda: self._between(start, end, startexcl, endexcl, cap))
+
+    def _between(self, start: str | None, end: str | None, startexcl: bool, endexcl: bool,
+                 cap: int) -> Expansion:
+        lo = 0 if start is None else (bisect_right if startexcl else bisect_left)(
+            self.terms, start)
+        hi = len(self.terms) if end is None else (bisect_left if endexcl else bisect_right)(
+            self.terms, end)
+        return self._cap(list(range(lo, max(lo, hi))), cap)
+
     def _cap(self, indexes: list[int], cap: int) -> Expansion:
         return self._order([(i, 0) for i in indexes], cap)
 
@@ -183,18 +198,25 @@ def _segment_terms(leaf: Any, fieldnames: set[str]) -> Iterable[tuple[str, bytes
                 for btext, info in leaf.iter_field(name):
                     yield name, btext, info.doc_frequency()
         return
-    wanted = {num: name for name, num in fieldmap.items() if name in fieldnames}
-    start, end = tindex.startofdata, tindex.endofdata
-    data = tindex.dbfile.get(start, end - start)
     record, info, number = _RECORD.unpack_from, _TERM_INFO.unpack_from, _FIELD_NUMBER.unpack_from
-    pos, size = 0, _RECORD.size
-    while pos < len(data):
-        keylen, datalen = record(data, pos)
-        keypos = pos + size
-        field = wanted.get(number(data, keypos)[0])
-        if field is not None:
-            yield field, data[keypos + 2:keypos + keylen], info(data, keypos + keylen)[2]
-        pos = keypos + keylen + datalen
+    size, end = _RECORD.size, tindex.endofdata
+    for name, num in sorted(fieldmap.items(), key=lambda item: item[1]):
+        if name not in fieldnames:
+            continue
+        # Keys sort by field number, then term: a field's terms are one run of records,
+        # found by the file's own binary search (ids, paths and dates are never read).
+        start = tindex.closest_key_pos(_FIELD_NUMBER.pack(num))
+        if start is None:
+            continue
+        data = tindex.dbfile.get(start, end - start)
+        pos = 0
+        while pos < len(data):
+            keylen, datalen = record(data, pos)
+            keypos = pos + size
+            if number(data, keypos)[0] != num:
+                break
+            yield name, data[keypos + 2:keypos + keylen], info(data, keypos + keylen)[2]
+            pos = keypos + keylen + datalen
 
 
 def build(reader: Any, fieldnames: Iterable[str], key: dict[str, Any]) -> Lexicon:

@@ -19,11 +19,14 @@ Three pieces:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from math import log
 from typing import Any
 
-from whoosh import qparser, scoring
+from whoosh import collectors, qparser, scoring
 from whoosh import query as wq
 from whoosh.lang import stopwords_for_language
 from whoosh.matching import AndNotMatcher, NullMatcher, UnionMatcher, WrappingMatcher
@@ -46,11 +49,16 @@ __all__ = [
     "ExcludingMatcher",
     "Expanded",
     "ExpandedMatcher",
+    "OverBudget",
     "RankingMatcher",
+    "budget",
+    "check_budget",
     "coordinate",
     "coordination_of",
     "may_use_feedback",
     "query_group",
+    "remaining_budget",
+    "search_within_budget",
     "weighting",
 ]
 
@@ -85,6 +93,75 @@ COORDINATION = 0.0
 
 
 _FUNCTION_TERMS: dict[int, frozenset[str]] = {}
+
+
+class OverBudget(Exception):
+    """A search ran past its time budget (``cancelled``: its caller gave up on it)."""
+
+    def __init__(self, cancelled: bool) -> None:
+        super().__init__("cancelled" if cancelled else "out of time")
+        self.cancelled = cancelled
+
+
+# The budget of the search running in this thread: (deadline, cancel event or None).
+_budget = threading.local()
+
+
+@contextmanager
+def budget(seconds: float, cancel: threading.Event | None = None) -> Iterator[None]:
+    """Let the search run in this block for ``seconds`` at most, or until ``cancel`` is set.
+
+    The slow parts of a search (Whoosh's own matchers, for the queries the evaluator does not
+    handle: pseudo-relevance feedback on pasted text, above all) call :func:`check_budget`
+    as they go, which raises :class:`OverBudget`.
+    """
+    previous = getattr(_budget, "state", None)
+    _budget.state = (time.perf_counter() + seconds, cancel)
+    try:
+        yield
+    finally:
+        _budget.state = previous
+
+
+def check_budget() -> None:
+    """Raise :class:`OverBudget` if the search of this thread is out of time or cancelled."""
+    state = getattr(_budget, "state", None)
+    if state is None:
+        return
+    deadline, cancel = state
+    if cancel is not None and cancel.is_set():
+        raise OverBudget(cancelled=True)
+    if time.perf_counter() > deadline:
+        raise OverBudget(cancelled=False)
+
+
+def remaining_budget() -> float | None:
+    """Seconds left to the search of this thread (None: unbounded)."""
+    state = getattr(_budget, "state", None)
+    return None if state is None else max(0.0, state[0] - time.perf_counter())
+
+
+def search_within_budget(searcher: Any, q: Any, **kwargs: Any) -> Any:
+    """``searcher.search(q, **kwargs)``, stopped by the thread's budget (a timer thread
+    flags Whoosh's collector; no signals, so it works in worker threads too)."""
+    left = remaining_budget()
+    if left is None or kwargs.get("filter") is not None or kwargs.get("mask") is not None:
+        # Whoosh filters in its FilterCollector's own loop, which a TimeLimitCollector
+        # around it would bypass: filtered searches rely on the checks in the matchers
+        # (RankingMatcher.score) instead.
+        return searcher.search(q, **kwargs)
+    collector = searcher.collector(**kwargs)
+    limited = collectors.TimeLimitCollector(collector, max(left, 0.001), use_alarm=False)
+    try:
+        searcher.search_with_collector(q, limited)
+    except collectors.TimeLimit:
+        check_budget()
+        raise OverBudget(cancelled=False) from None
+    finally:
+        if limited.timer is not None:
+            limited.timer.cancel()
+    check_budget()
+    return limited.results()
 
 
 def _is_function_word(schema: Any, fieldname: str, text: bytes | str) -> bool:
@@ -292,6 +369,7 @@ class _RankingMatcher(WrappingMatcher):  # type: ignore[misc]
 
     def score(self) -> float:
         """Return the BM25 score adjusted for matched query words and feedback terms."""
+        check_budget()  # Whoosh's own search calls this once per matching document
         score = float(self.child.score())
         if self._feedback is not None:
             score += self._feedback_score()
@@ -318,7 +396,7 @@ def _feedback_terms(searcher: Any, base: Any) -> list[tuple[str, float]]:
     one document, shorter than three letters or function words are left out: they can only
     lift documents already at the top, or are noise.
     """
-    top = searcher.search(base, limit=FEEDBACK_DOCS)
+    top = search_within_budget(searcher, base, limit=FEEDBACK_DOCS)
     docnums = [hit.docnum for hit in top]
     if not docnums:
         return []
@@ -373,6 +451,7 @@ def _ranking_plan(query: Any, base: Any, top: Any, context: Any, plain: Callable
     reader = top.reader()
     words: dict[Any, set[tuple[str, bytes]]] = {}
     for part in query.children():
+        check_budget()
         for sub in _words(part):
             if isinstance(sub, wq.Not):
                 continue
@@ -407,6 +486,7 @@ class _CoordinatedOr(wq.Or):  # type: ignore[misc]
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
         """Return the union of the subqueries, rescored by :class:`_CoordinationMatcher`."""
+        check_budget()  # called per segment; a pasted page makes thousands of term matchers
         child = super().matcher(searcher, context)
         base = wq.Or(self.subqueries, boost=self.boost)
         return _coordinated(child, self, base, searcher, context,

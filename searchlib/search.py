@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -41,7 +41,7 @@ from whoosh.util.times import datetime_to_long  # noqa: E402
 
 from . import evaluate, facetstore, neardup, ranking  # noqa: E402
 from .dates import parse_date_bound  # noqa: E402
-from .errors import IndexClosedError, IndexCorruptError, QueryError  # noqa: E402
+from .errors import IndexClosedError, IndexCorruptError, QueryError, SearchCancelled  # noqa: E402
 from .layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
 from .models import Article, EntityMention, Hit, IndexStats, SearchResults  # noqa: E402
 from .schema import FACET_FIELDS, SEARCH_FIELDS, span_edge  # noqa: E402
@@ -69,7 +69,7 @@ _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
 #: Index terms one fuzzy, wildcard or prefix term may stand for in one field: the closest,
 #: then the most frequent, are kept, and the results carry a warning saying so.
-EXPANSION_CAP = 128
+EXPANSION_CAP = 64
 #: Index terms all the fuzzy, wildcard and prefix terms of one query may stand for together;
 #: with many of them, each one's cap shrinks to share this.
 EXPANSION_BUDGET = 1024
@@ -78,9 +78,18 @@ MAX_PATTERNS = 32
 #: ``*`` and ``?`` in one wildcard word (more is refused: the pattern's matching time grows
 #: with the power of their number).
 MAX_WILDCARDS = 8
+#: Seconds a search may run before it is refused as too broad (pasted pages of text on a
+#: large index, mostly: their pseudo-relevance feedback runs in Whoosh's own matchers).
+QUERY_TIME_BUDGET = 4.0
+#: Matched terms a snippet marks per field of a hit.
+_HIGHLIGHT_TERMS = 24
+#: Did-you-mean is offered for queries of at most this many words...
+_SUGGESTION_WORDS = 12
+#: ...from at most this many index terms per word (the closest, then most frequent).
+_SUGGESTION_CANDIDATES = 50
 #: Largest edit distance of a fuzzy term (``word~2``).
 MAX_EDITS = 2
-_PATTERN_QUERIES = (wq.FuzzyTerm, wq.Prefix, wq.Wildcard)
+_PATTERN_QUERIES = (wq.FuzzyTerm, wq.Prefix, wq.Wildcard, wq.TermRange)
 #: Stored records kept per searcher (least recently used dropped first).
 _STORED_CACHE = 512
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
@@ -311,13 +320,17 @@ class _StemCorrector(spelling.Corrector):  # type: ignore[misc]
     win, and each stem is turned back into the word form a document actually uses.
     """
 
-    def __init__(self, reader: Any, fieldname: str) -> None:
+    def __init__(self, reader: Any, fieldname: str, terms: Any) -> None:
         self.reader = reader
         self.fieldname = fieldname
         self.analyzer = reader.schema[fieldname].analyzer
+        # The field's sorted terms (lexicon.FieldTerms): candidates in milliseconds, where
+        # Whoosh's terms_within walks an automaton over the term files for seconds.
+        self.terms = terms
 
     def _suggestions(self, text: str, maxdist: int, prefix: int) -> Iterator[tuple[float, str]]:
-        for stem in self.reader.terms_within(self.fieldname, text, maxdist, prefix=prefix):
+        ranking.check_budget()
+        for stem in self.terms.fuzzy(text, maxdist, prefix, _SUGGESTION_CANDIDATES).terms:
             if stem == text:
                 continue
             word = self._surface(stem)
@@ -394,6 +407,8 @@ class Index:
         self._facets: facetstore.FacetData | None = None
         self._evaluation: evaluate.Evaluator | None = None
         self._terms: Any = None  # searchlib.lexicon.Lexicon, loaded on first use
+        # (pattern, index terms kept) of the search running: named if it runs out of time.
+        self._broadest: list[tuple[str, int]] = []
         # Set once a search has completed: from then on queries are evaluated and facets
         # counted on numpy arrays whatever the index's size (see _dense).
         self._searched = False
@@ -603,6 +618,7 @@ class Index:
         its closest, then most frequent, terms and adds a warning.
         """
         patterns: list[Any] = []
+        q = _every_document(q)
 
         def collect(node: Any) -> None:
             if isinstance(node, _PATTERN_QUERIES):
@@ -641,14 +657,19 @@ class Index:
                                               cap)
                 elif isinstance(node, wq.Prefix):
                     found = field_terms.prefix(node.text, cap)
+                elif isinstance(node, wq.TermRange):
+                    found = field_terms.between(node.start, node.end, node.startexcl,
+                                                node.endexcl, cap)
                 else:
                     found = field_terms.wildcard(node.text, cap)
+                self._broadest.append((_pattern_text(node), len(found.terms)))
+                ranking.check_budget()
                 if found.cut:
                     shown = _pattern_text(node)
                     cut[shown] = (max(found.found, cut.get(shown, (0, fuzzy))[0]), fuzzy)
                 expanded = ranking.Expanded(
                     [wq.Term(node.fieldname, t, boost=node.boost) for t in found.terms],
-                    word=(type(node).__name__, node.text))
+                    word=(type(node).__name__, _pattern_text(node)))
                 expanded.startchar = getattr(node, "startchar", None)
                 expanded.endchar = getattr(node, "endchar", None)
                 return expanded
@@ -669,7 +690,8 @@ class Index:
         if self._terms is None:
             from . import lexicon  # imports rapidfuzz: only queries with patterns pay it
 
-            reader = self._searcher.reader()
+            # The current searcher: the list saved below must describe the committed state.
+            reader = self._fresh().reader()
             key = facetstore.index_key(reader)
             found = lexicon.load(self.path, key)
             if found is None:
@@ -805,6 +827,7 @@ class Index:
         facets: bool = True,
         ids: Collection[str] | None = None,
         collapse: bool = True,
+        cancel: threading.Event | None = None,
     ) -> SearchResults:
         """Run ``query`` and return one page of hits with facet counts.
 
@@ -819,7 +842,40 @@ class Index:
         ``collapse`` folds near-duplicate articles into one hit, the first of its group
         (the earliest published) that matches, listing the others in ``Hit.copies``;
         ``total`` then counts the hits, facet counts still count every article.
+
+        Top-level ``actor:``, ``location:``, ``person:`` and ``date:`` clauses of the query
+        filter like these options. A search that runs past :data:`QUERY_TIME_BUDGET` seconds
+        raises :class:`QueryError` saying so; setting ``cancel`` (from another thread) stops
+        it with :class:`SearchCancelled`.
         """
+        self._broadest = []
+        try:
+            with ranking.budget(QUERY_TIME_BUDGET, cancel):
+                return self._search(query, limit=limit, page=page, sort=sort, actors=actors,
+                                    locations=locations, people=people,
+                                    date_from=date_from, date_to=date_to,
+                                    snippets=snippets, facets=facets, ids=ids,
+                                    collapse=collapse)
+        except ranking.OverBudget as over:
+            if over.cancelled:
+                raise SearchCancelled("search cancelled") from None
+            words = len(query.split())
+            what = f"{words:,} word{'s' if words != 1 else ''}"
+            if self._broadest:
+                # Name the patterns that stood for the most index terms (all fields).
+                per_pattern: dict[str, int] = {}
+                for pattern, count in self._broadest:
+                    per_pattern[pattern] = per_pattern.get(pattern, 0) + count
+                top = sorted(per_pattern.items(), key=lambda b: -b[1])[:3]
+                what += "; broadest: " + ", ".join(f"'{t}' ({n:,} terms)" for t, n in top)
+            raise QueryError(f"query too broad to answer within {QUERY_TIME_BUDGET:g} s "
+                             f"({what}); use fewer or rarer words") from None
+
+    def _search(self, query: str, *, limit: int, page: int, sort: SortOrder,
+                actors: Sequence[str], locations: Sequence[str], people: Sequence[str],
+                date_from: str | dt.date | None, date_to: str | dt.date | None,
+                snippets: bool, facets: bool, ids: Collection[str] | None,
+                collapse: bool) -> SearchResults:
         started = time.perf_counter()
         if not isinstance(query, str):
             raise QueryError(f"query must be a string, not {type(query).__name__}")
@@ -846,7 +902,8 @@ class Index:
         else:
             evaluation = self._evaluator().evaluate(q)
             matched = (evaluation.bits(cache.size) if evaluation is not None
-                       else _bits(searcher.docs_for_query(q), cache.size)) & cache.live
+                       else _bits(_budgeted(searcher.docs_for_query(q)), cache.size)
+                       ) & cache.live
         if ids is not None:
             matched &= self._id_bits(ids)
         date_bits = None
@@ -967,7 +1024,8 @@ class Index:
         start = (page - 1) * limit
         if sort == "relevance" and evaluation is None:
             docset = set(_iter_bits(final)) if filtered else None
-            results = searcher.search(q, limit=wanted, filter=docset, terms=True)
+            results = ranking.search_within_budget(searcher, q, limit=wanted, filter=docset,
+                                                   terms=True)
             page_hits = list(results[start:wanted])
         else:
             terms: dict[int, list[tuple[str, bytes]]] = {}
@@ -994,7 +1052,7 @@ class Index:
                     ranked = [(exact[d][0], d) for d in chosen if d in exact]
                     terms = {d: found for d, (_, found) in exact.items()}
             if evaluation is not None:
-                terms = {d: evaluation.terms_of(d) for _, d in ranked}
+                terms = {d: _highlighted(evaluation.terms_of(d)) for _, d in ranked}
             # The scores and matched terms of just the hits shown, in a Results object like
             # the one a scored search with terms=True returns (highlighting reads it).
             results = evaluate.results_for(searcher, q, ranked, terms)
@@ -1060,12 +1118,18 @@ class Index:
 
     def _suggest(self, text: str, q: Any, total: int) -> str | None:
         """A better-spelled query built from the index vocabulary, if it finds more."""
+        if len(text.split()) > _SUGGESTION_WORDS:
+            return None  # nobody retypes a pasted page from a spelling suggestion
         searcher = self._fresh()
         reader = searcher.reader()
-        correctors = {name: _StemCorrector(reader, name) for name in SEARCH_FIELDS}
+        terms = self._lexicon()
+        correctors = {name: _StemCorrector(reader, name, terms.field(name))
+                      for name in SEARCH_FIELDS}
         try:
             corrected = searcher.correct_query(q, text, correctors=correctors, maxdist=2,
                                                prefix=1)
+        except ranking.OverBudget:
+            raise
         except Exception:  # suggestions are a nicety; never fail a search over one
             return None
         if corrected.string == text or not corrected.query:
@@ -1247,13 +1311,51 @@ def _keep_case(original: str, corrected: str) -> str:
     return " ".join(out)
 
 
+def _highlighted(terms: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The matched terms of a hit its snippet marks: at most :data:`_HIGHLIGHT_TERMS` per
+    field, in query order (``a*`` matches dozens of terms in each article; loading the
+    positions of all of them took most of such a search)."""
+    kept: list[tuple[str, bytes]] = []
+    per_field: dict[str, int] = {}
+    for term in terms:
+        count = per_field.get(term[0], 0)
+        if count < _HIGHLIGHT_TERMS:
+            per_field[term[0]] = count + 1
+            kept.append(term)
+    return kept
+
+
+def _every_document(q: Any) -> Any:
+    """``q`` with ``title:*`` and ``body:*`` (a bare ``*`` among other words) meaning every
+    document: Whoosh would read the posting list of every term of the field for them."""
+    if isinstance(q, wq.Every):
+        return wq.Every(boost=q.boost) if q.fieldname in SEARCH_FIELDS else q
+    if q.is_leaf():
+        return q
+    return q.apply(_every_document)
+
+
+def _budgeted(docnums: Iterable[int]) -> Iterator[int]:
+    """``docnums``, checking the search's time budget every few thousand."""
+    for count, docnum in enumerate(docnums):
+        if not count & 4095:
+            ranking.check_budget()
+        yield docnum
+
+
 def _pattern_text(q: Any) -> str:
-    """A fuzzy, wildcard or prefix query as the user would type it (analysed text)."""
+    """A fuzzy, wildcard or prefix query as the user would type it (analysed text), cut
+    to a length fit for a one-line message."""
     if isinstance(q, wq.FuzzyTerm):
-        return f"{q.text}~{q.maxdist:g}" if q.maxdist != 1 else f"{q.text}~"
-    if isinstance(q, wq.Prefix):
-        return f"{q.text}*"
-    return str(q.text)
+        text = f"{q.text}~{q.maxdist:g}" if q.maxdist != 1 else f"{q.text}~"
+    elif isinstance(q, wq.Prefix):
+        text = f"{q.text}*"
+    elif isinstance(q, wq.TermRange):
+        text = (f"{'{' if q.startexcl else '['}{q.start or ''} TO {q.end or ''}"
+                f"{'}' if q.endexcl else ']'}")
+    else:
+        text = str(q.text)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _find_error(q: Any) -> str | None:

@@ -195,3 +195,14 @@ def test_index_says_when_a_changed_gazetteer_re_extracts(tmp_path: Path) -> None
     code, out, _ = run("index", str(SEEDS), "--index", index_dir, "--procs", "1",
                        "--gazetteer", str(extra), "--json")
     assert json.loads(out)["unchanged"] == 5 and json.loads(out)["reextracted"] == 0
+
+
+def test_page_past_the_last_says_so(seed_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["query", "iran", "--page", "999", "--index",
+                                      str(seed_index)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stderr == "search: page 999 is past the last page (1 page of 10 for 5 " \
+                            "results)\n"
+    result = CliRunner().invoke(cli, ["query", "iran", "--page", "1", "--index",
+                                      str(seed_index)], catch_exceptions=False)
+    assert "past the last page" not in result.stderr

@@ -81,6 +81,11 @@ def test_expansions_find_what_whoosh_finds(generated: Path) -> None:
                 for pattern in (word[:2], word[:3]):
                     assert set(own.prefix(pattern, big).terms) == \
                         _whoosh_terms(reader, wq.Prefix(field, pattern))
+                for low, high, lx, hx in ((word[:2], word, False, False),
+                                          (word[:2], word, True, True), (None, word, False, True),
+                                          (word, None, True, False)):
+                    assert set(own.between(low, high, lx, hx, big).terms) == _whoosh_terms(
+                        reader, wq.TermRange(field, low, high, lx, hx)), (low, high)
                 for pattern in (f"*{word[-3:]}", f"{word[0]}*{word[-1]}", f"{word[:2]}?*",
                                 f"*{word[1:3]}*", "?" * len(word)):
                     assert set(own.wildcard(pattern, big).terms) == \

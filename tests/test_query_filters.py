@@ -79,6 +79,14 @@ def test_the_filters_really_filter(seed_index: Path) -> None:
         for hit in irgc.hits:
             rolled_up = {n for a in hit.actors for n in (a, *ix.gazetteer.ancestors("actor", a))}
             assert "IRGC" in rolled_up, hit.title
+        # Queries Whoosh answers itself (NOT ...) are filtered as well: the page holds
+        # only what the total counts.
+        for text in ("NOT kerman date:2017", "NOT 00:date:[0001TO2017]", "NOT kerman",
+                     "(NOT kerman) actor:IRGC"):
+            results = ix.search(text, limit=20)
+            assert len(results.hits) == results.total, text
+        assert all(h.published and h.published.year == 2017
+                   for h in ix.search("NOT kerman date:2017").hits)
         # Only filters: every article they keep, newest first, as with "*".
         assert [h.id for h in ix.search("date:2017").hits] == \
             [h.id for h in ix.search("*", date_from="2017", date_to="2017").hits]

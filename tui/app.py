@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 import searchlib
-from searchlib import Hit, Index, SearchlibError, SearchResults
+from searchlib import Hit, Index, SearchCancelled, SearchlibError, SearchResults
 
 from .chips import Chip, ChipBar
 from .commands import SavedSearchCommands
@@ -61,7 +61,8 @@ class SearchApp(App[None]):
                 tooltip="copy the `search query …` command for this search"),
         Binding("ctrl+o", "cycle_sort", "Sort",
                 tooltip="relevance, newest first, oldest first"),
-        Binding("ctrl+r", "clear_filters", "Clear filters", tooltip="remove every filter"),
+        Binding("ctrl+r", "clear_filters", "Clear filters",
+                tooltip="remove every filter, sort by relevance"),
         Binding("ctrl+l,slash", "focus('query')", "Query box", show=False),
         Binding("ctrl+f", "focus('facets')", "Facet sidebar", show=False),
         Binding("ctrl+t", "focus('timeline')", "Timeline", show=False),
@@ -82,6 +83,10 @@ class SearchApp(App[None]):
         self._lock = threading.Lock()
         self._generation = 0
         self._timer: Timer | None = None
+        # Set to stop the search running in the worker when a newer one starts.
+        self._cancel = threading.Event()
+        # Shows "searching…" when a search outlasts a keystroke's pause.
+        self._busy_timer: Timer | None = None
         self._had_suggestion = False
         self._warned: tuple[str, ...] = ()
 
@@ -172,17 +177,44 @@ class SearchApp(App[None]):
         if self.index is None:
             return
         self._generation += 1
-        self._search(self._generation, self.state)
+        # The search still running (a slow fuzzy or pasted query) stops at its next check
+        # instead of holding the index until it is done.
+        self._cancel.set()
+        self._cancel = threading.Event()
+        if self._busy_timer is not None:
+            self._busy_timer.stop()
+        generation = self._generation
+        self._busy_timer = self.set_timer(0.2, lambda: self._show_busy(generation))
+        self._search(self._generation, self.state, self._cancel)
+
+    def _show_busy(self, generation: int) -> None:
+        """Say that a search is running (only once it outlasts a short pause)."""
+        if generation != self._generation or self.index is None:
+            return
+        self.query_one("#query", QueryInput).add_class("-searching")
+        self._set_status(Content.assemble(
+            ("searching ", "bold $text-accent"),
+            (f"“{safe(self.state.query, single_line=True)}”", "bold"),
+            ("…  (typing more cancels it)", "$text-muted")))
+
+    def _not_busy(self) -> None:
+        if self._busy_timer is not None:
+            self._busy_timer.stop()
+            self._busy_timer = None
+        self.query_one("#query", QueryInput).remove_class("-searching")
 
     @work(thread=True, exclusive=True, group="search")
-    def _search(self, generation: int, state: SearchState) -> None:
+    def _search(self, generation: int, state: SearchState, cancel: threading.Event) -> None:
         assert self.index is not None
         try:
             with self._lock:
-                results = self._call_search(state, 1)
+                results = self._call_search(state, 1, cancel=cancel)
                 unfiltered = None
                 if results.total == 0 and state.has_filters:
-                    unfiltered = self._call_search(state.cleared(), 1, limit=1).total
+                    unfiltered = self._call_search(state.cleared(), 1, limit=1,
+                                                   cancel=cancel).total
+        except SearchCancelled:
+            return  # a newer search replaced it
         except SearchlibError as exc:  # a malformed query, or an index gone bad meanwhile
             if not get_current_worker().is_cancelled:
                 self.call_from_thread(self._show_query_error, generation, str(exc))
@@ -190,13 +222,13 @@ class SearchApp(App[None]):
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._show_results, generation, state, results, unfiltered)
 
-    def _call_search(self, state: SearchState, page: int, *,
-                     limit: int | None = None) -> SearchResults:
+    def _call_search(self, state: SearchState, page: int, *, limit: int | None = None,
+                     cancel: threading.Event | None = None) -> SearchResults:
         assert self.index is not None
         return self.index.search(
             state.query, limit=limit or self.page_size, page=page, sort=state.effective_sort,
             actors=state.actors, locations=state.locations, people=state.people,
-            date_from=state.date_from, date_to=state.date_to)
+            date_from=state.date_from, date_to=state.date_to, cancel=cancel)
 
     @work(thread=True, group="more")
     def _load_page(self, generation: int, state: SearchState, page: int) -> None:
@@ -212,6 +244,7 @@ class SearchApp(App[None]):
                       unfiltered: int | None) -> None:
         if generation != self._generation:
             return  # a newer search has started; this one's answer is stale
+        self._not_busy()
         self.results = results
         self.query_error = None
         self.unfiltered_total = unfiltered
@@ -252,6 +285,7 @@ class SearchApp(App[None]):
     def _show_query_error(self, generation: int, message: str) -> None:
         if generation != self._generation:
             return
+        self._not_busy()
         self.query_error = message
         self.query_one("#query", QueryInput).add_class("-error")
         self._set_status(Content.assemble(("⚠ ", "bold $text-error"),
@@ -449,8 +483,8 @@ class SearchApp(App[None]):
         self.notify(f"Sorted by {_SORT_LABEL[self.state.effective_sort]}", timeout=2)
 
     def action_clear_filters(self) -> None:
-        """Remove every filter."""
-        if self.state.has_filters:
+        """Remove every filter and go back to the relevance order."""
+        if self.state.has_filters or self.state.sort != "relevance":
             self.run_search(self.state.cleared())
 
     def action_help(self) -> None:

@@ -19,7 +19,7 @@ from .state import SearchState
 
 __all__ = ["Chip", "ChipBar"]
 
-_KIND_LABEL = {"actor": "actor", "location": "place", "person": "person", "date": "date"}
+_KIND_LABEL = {"actor": "actor", "location": "location", "person": "person", "date": "date"}
 
 
 class Chip(Static):

@@ -75,16 +75,19 @@ class SearchState:
         return replace(self, date_from=date_from, date_to=date_to)
 
     def with_query(self, query: str) -> SearchState:
-        """A copy with new query text, filters kept."""
-        return replace(self, query=query)
+        """A copy with new query text, filters kept; a different query starts with the
+        relevance order (a sort chosen with Ctrl+O belongs to the query it was chosen for)."""
+        if query == self.query:
+            return self
+        return replace(self, query=query, sort="relevance")
 
     def next_sort(self) -> SearchState:
         """A copy with the next sort order (relevance -> newest -> oldest -> relevance)."""
         return replace(self, sort=_SORTS[(_SORTS.index(self.sort) + 1) % len(_SORTS)])
 
     def cleared(self) -> SearchState:
-        """A copy with every filter removed, query and sort kept."""
-        return SearchState(query=self.query, sort=self.sort)
+        """A copy with every filter removed and the relevance order, the query kept."""
+        return SearchState(query=self.query)
 
     @property
     def has_filters(self) -> bool:

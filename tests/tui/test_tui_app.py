@@ -548,3 +548,77 @@ def test_small_terminal_layout(app_factory: Factory) -> None:
         assert app.screen.query_one("#reader-body").size.height >= 8
 
     drive(app, scenario, size=(80, 24))
+
+
+def test_a_slow_search_is_cancelled_by_typing(app_factory: Factory, seed_ix: Index,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search that would run for 20 s (a broad fuzzy query on a big index) is shown as
+    running, and stops as soon as the query changes: the next results come at once."""
+    from searchlib import ranking
+
+    real = seed_ix._search
+    stopped: list[float] = []
+
+    def slow(query: str, **kwargs: Any) -> SearchResults:
+        if query == "khomeni~2":
+            started = time.perf_counter()
+            try:
+                while time.perf_counter() - started < 20:
+                    ranking.check_budget()  # where the engine checks between posting lists
+                    time.sleep(0.01)
+            finally:
+                stopped.append(time.perf_counter() - started)
+        return real(query, **kwargs)
+
+    monkeypatch.setattr(seed_ix, "_search", slow)
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await type_query_without_waiting(pilot, "khomeni~2")
+        await pilot.pause(0.5)
+        assert "searching" in status_text(app) and "khomeni~2" in status_text(app)
+        assert app.query_one("#query").has_class("-searching")
+        typed = time.perf_counter()
+        await type_query(pilot, "iran")
+        waited = time.perf_counter() - typed
+        assert stopped and stopped[0] < 2, "the slow search stopped when the query changed"
+        assert waited < 5 and app.state.query == "iran"
+        assert [h.id for h in results(app).hits] == [
+            h.id for h in seed_ix.search("iran", limit=PAGE_SIZE).hits]
+        # The status gives the time of the search whose results are shown.
+        assert app.results is not None
+        assert f"in {app.results.elapsed * 1000:.0f} ms" in status_text(app)
+        assert "searching" not in status_text(app)
+        assert not app.query_one("#query").has_class("-searching")
+
+    drive(app, scenario)
+
+
+async def type_query_without_waiting(pilot: Pilot[object], text: str) -> None:
+    box = pilot.app.query_one("#query", Input)
+    box.focus()
+    box.value = text
+    await pilot.press("enter")
+
+
+def test_new_query_and_ctrl_r_go_back_to_relevance(app_factory: Factory) -> None:
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await type_query(pilot, "iran")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert app.state.sort == "newest"
+        await type_query(pilot, "missile")  # a new query: relevance unless chosen for it
+        assert app.state.sort == "relevance" and "relevance" in status_text(app)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await choose_facet(pilot, "actor", "ISIS")
+        assert app.state.sort == "newest"  # filters keep the sort chosen for this query
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.state.sort == "relevance" and not app.state.has_filters
+        await choose_facet(pilot, "location", "Iran")
+        assert "location: " in str(app.query_one(Chip).content)
+
+    drive(app, scenario)

@@ -97,3 +97,11 @@ def test_buckets_fill_gaps_and_group_to_fit() -> None:
     decades = make_buckets({"1990-01": 1, "2020-12": 1}, 4)
     assert len(decades) <= 4 and sum(b.count for b in decades) == 2
     assert make_buckets({}, 10) == [] and make_buckets({"undated": 3}, 10) == []
+
+
+def test_a_new_query_starts_with_relevance_and_clearing_resets_the_sort() -> None:
+    chosen = SearchState(query="iran").next_sort()
+    assert chosen.sort == "newest"
+    assert chosen.with_query("iran") is chosen  # the same query keeps the sort chosen for it
+    assert chosen.with_query("iran missile").sort == "relevance"
+    assert chosen.toggled("actor", "ISIS").cleared() == SearchState(query="iran")
