@@ -125,7 +125,7 @@ class FieldTerms:
 
     def fuzzy(self, text: str, maxdist: int, prefixlength: int, cap: int) -> Expansion:
         """The terms within ``maxdist`` edits (insert, delete, substitute, swap two neighbours:
-        the optimal string alignment distance, as Whoosh's Levenshtein automaton counts) of
+        the optimal string alignment distance, computed exactly over every term) of
         ``text`` that share its first ``prefixlength`` characters."""
         return self._remembered(("fuzzy", text, maxdist, prefixlength, cap),
                                 lambda: self._fuzzy(text, maxdist, prefixlength, cap))

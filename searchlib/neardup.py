@@ -28,9 +28,13 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported where signatures are computed, not with the module: a one-shot
+# `search query` reads the groups file and must not pay numpy's import (~0.15 s).
 
 __all__ = ["BANDS", "GROUPS_FILE", "NUM_PERM", "SHINGLE", "THRESHOLD", "NearDuplicateGroup",
            "decode", "encode", "group", "jaccard", "load_groups", "members_of", "refresh",
@@ -51,10 +55,10 @@ THRESHOLD = 0.5
 MIN_WORDS = 30
 
 _WORD = re.compile(r"\w+")
-_MULT = np.uint64(0x100000001B3)  # FNV prime: mixes the word hashes of a shingle
-_BIN_SHIFT = np.uint64(64 - 6)  # the top 6 bits choose one of NUM_PERM = 64 bins
-_VALUE_MASK = np.uint64((1 << 58) - 1)
-_EMPTY = np.uint64(1 << 58)  # larger than any value: marks a bin no shingle fell into
+_MULT = 0x100000001B3  # FNV prime: mixes the word hashes of a shingle
+_BIN_SHIFT = 64 - 6  # the top 6 bits choose one of NUM_PERM = 64 bins
+_VALUE_MASK = (1 << 58) - 1
+_EMPTY = 1 << 58  # larger than any value: marks a bin no shingle fell into
 # Word -> CRC-32, shared by every article a process signs (news vocabularies repeat): a dict
 # lookup is several times cheaper than encoding and hashing the word again.
 _WORD_HASH: dict[str, int] = {}
@@ -78,6 +82,8 @@ def _words(text: str) -> list[str]:
 def _mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser: every output bit depends on every input bit (the bins and
     values below are read from different bits of one hash)."""
+    import numpy as np
+
     with np.errstate(over="ignore"):
         x = x ^ (x >> np.uint64(30))
         x = x * np.uint64(0xBF58476D1CE4E5B9)
@@ -88,6 +94,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _shingle_hashes(text: str) -> np.ndarray:
+    import numpy as np
+
     words = _words(text)
     if len(words) < MIN_WORDS:
         return np.zeros(0, dtype=np.uint64)
@@ -128,6 +136,8 @@ def signature(text: str) -> bytes | None:
     signatures agree in a bin with probability equal to the Jaccard similarity, as with
     ``NUM_PERM`` separate permutations, for one hash per shingle instead of ``NUM_PERM``.
     """
+    import numpy as np
+
     hashes = _shingle_hashes(text)
     if not len(hashes):
         return None
@@ -151,6 +161,8 @@ def signature(text: str) -> bytes | None:
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two signatures (share of equal values)."""
+    import numpy as np
+
     return float(np.mean(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
 
 
