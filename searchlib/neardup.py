@@ -25,19 +25,25 @@ import json
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .neargroups import (
+    GROUPS_FILE,
+    NearDuplicateGroup,
+    load_groups,
+    members_of,
+    read_groups_file,
+)
+
 __all__ = ["BANDS", "GROUPS_FILE", "NUM_PERM", "SHINGLE", "THRESHOLD", "NearDuplicateGroup",
            "decode", "encode", "group", "jaccard", "load_groups", "members_of", "refresh",
            "shingles", "signature", "similarity"]
 
-#: Beside the manifest: the groups, and each indexed text's signature (by content hash).
-GROUPS_FILE = "neardup.json"
+
 
 #: Words per shingle.
 SHINGLE = 5
@@ -59,16 +65,6 @@ _EMPTY = np.uint64(1 << 58)  # larger than any value: marks a bin no shingle fel
 # lookup is several times cheaper than encoding and hashing the word again.
 _WORD_HASH: dict[str, int] = {}
 _WORD_HASH_LIMIT = 500_000
-
-
-@dataclass(frozen=True)
-class NearDuplicateGroup:
-    """Articles whose texts are near-identical."""
-
-    ids: tuple[str, ...]
-    """Document ids, the representative (the earliest published, then smallest id) first."""
-    similarity: float
-    """The lowest estimated similarity between a member and the representative."""
 
 
 def _words(text: str) -> list[str]:
@@ -205,11 +201,6 @@ def group(signatures: Mapping[str, bytes], order: Sequence[str] | None = None,
     return groups
 
 
-def members_of(groups: Iterable[NearDuplicateGroup]) -> dict[str, NearDuplicateGroup]:
-    """Document id -> its group, for every grouped id."""
-    return {doc: g for g in groups for doc in g.ids}
-
-
 def encode(sig: bytes) -> str:
     """A signature as text (for the stored ``info`` JSON and the groups file)."""
     return base64.b64encode(sig).decode("ascii")
@@ -224,28 +215,6 @@ def decode(text: str) -> bytes | None:
     return sig if len(sig) == NUM_PERM * 4 else None
 
 
-def load_groups(index_dir: str | os.PathLike[str]) -> list[NearDuplicateGroup]:
-    """The near-duplicate groups the last build found (none for an index without the file)."""
-    data = _read(Path(index_dir))
-    out = []
-    for item in data.get("groups", []):
-        try:
-            out.append(NearDuplicateGroup(tuple(str(i) for i in item["ids"]),
-                                          float(item["similarity"])))
-        except (KeyError, TypeError, ValueError):
-            continue  # a damaged entry loses its group, never the search
-    return out
-
-
-def _read(base: Path) -> dict[str, Any]:
-    try:
-        with open(base / GROUPS_FILE, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
             stored: Callable[[str, str], tuple[str | None, str | None]]) -> int:
     """Recompute the groups of an index after a build; return how many there are.
@@ -256,7 +225,7 @@ def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
     the groups file from the previous build.
     """
     base = Path(index_dir)
-    old = _read(base).get("documents", {})
+    old = read_groups_file(base).get("documents", {})
     known: dict[str, Any] = old if isinstance(old, dict) else {}
     kept: dict[str, list[str | None]] = {}
     for doc, content in documents.items():

@@ -37,7 +37,7 @@ from whoosh.filedb.filestore import FileStorage  # noqa: E402
 from whoosh.searching import Hit as WhooshHit  # noqa: E402
 from whoosh.util.times import datetime_to_long  # noqa: E402
 
-from . import evaluate, facetstore, neardup, ranking  # noqa: E402
+from . import evaluate, facetstore, neargroups, ranking  # noqa: E402
 from .dates import parse_date_bound  # noqa: E402
 from .errors import IndexCorruptError, QueryError  # noqa: E402
 from .layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
@@ -574,7 +574,7 @@ class Index:
         if self._groups is None:
             searcher = self._searcher
             groups = []
-            for g in neardup.load_groups(self.path):
+            for g in neargroups.load_groups(self.path):
                 members = [(searcher.document_number(id=i), i) for i in g.ids]
                 present = [(n, i) for n, i in members if n is not None]
                 if len(present) > 1:
