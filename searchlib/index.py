@@ -214,7 +214,9 @@ def _refresh_near_duplicates(base: Path, ix: Any) -> None:
             info = json.loads(fields.get("info") or "{}")
             return info.get("minhash"), info.get("published")
 
-        neardup.refresh(base, documents, stored)
+        # Of equally dated copies, the one indexed first stands for the group.
+        neardup.refresh(base, documents, stored,
+                        {d: t.isoformat() for d, t in arrivals.arrival_times(base).items()})
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -390,15 +392,15 @@ def build_index(
         if plan.touched or not (base / ALIASES).exists():
             write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
                                                     ensure_ascii=False))
+        if plan.touched or not (base / arrivals.ARRIVALS).exists():
+            # After the last commit, so no document is stamped before it can be found.
+            arrivals.record(base, load_manifest(base)["files"], doc_id)
         if plan.touched or not (base / neardup.GROUPS_FILE).exists():
             _refresh_near_duplicates(base, ix)
         ix.close()
         if plan.touched or not (base / facetstore.FACETS_FILE).exists():
             # Saves every later search process from reading all facet postings on start.
             facetstore.write(base)
-        if plan.touched or not (base / arrivals.ARRIVALS).exists():
-            # After the last commit, so no document is stamped before it can be found.
-            arrivals.record(base, load_manifest(base)["files"], doc_id)
     return IndexSummary(
         added=summary["added"], updated=summary["updated"], removed=summary["removed"],
         unchanged=summary["unchanged"], skipped=tuple(skipped),

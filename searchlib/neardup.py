@@ -216,11 +216,14 @@ def decode(text: str) -> bytes | None:
 
 
 def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
-            stored: Callable[[str, str], tuple[str | None, str | None]]) -> int:
+            stored: Callable[[str, str], tuple[str | None, str | None]],
+            arrived: Mapping[str, str] | None = None) -> int:
     """Recompute the groups of an index after a build; return how many there are.
 
     ``documents`` maps each indexed document id to its content hash; ``stored(doc_id,
-    content_hash)`` returns its encoded signature and publication date (ISO). Only
+    content_hash)`` returns its encoded signature and publication date (ISO); ``arrived``
+    maps ids to when they were first indexed (ISO), which decides between equally dated
+    members which one represents the group (the first indexed: the original). Only
     documents whose content hash is new are asked for: the others' signatures are kept in
     the groups file from the previous build.
     """
@@ -242,7 +245,8 @@ def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
         if sig is not None:
             signatures[doc] = sig
             published[doc] = date or "9999"  # undated articles are not the originals
-    order = sorted(signatures, key=lambda d: (published[d], d))
+    arrived = arrived or {}
+    order = sorted(signatures, key=lambda d: (published[d], arrived.get(d, "~"), d))
     groups = group(signatures, order)
     from .layout import write_atomic
 

@@ -24,7 +24,8 @@ class NearDuplicateGroup:
     """Articles whose texts are near-identical."""
 
     ids: tuple[str, ...]
-    """Document ids, the representative (the earliest published, then smallest id) first."""
+    """Document ids, the representative (the earliest published, then the first indexed)
+    first."""
     similarity: float
     """The lowest estimated similarity between a member and the representative."""
 
