@@ -245,7 +245,9 @@ def _refresh_near_duplicates(base: Path, ix: Any) -> None:
             info = json.loads(fields.get("info") or "{}")
             return info.get("minhash"), info.get("published")
 
-        neardup.refresh(base, documents, stored)
+        # Of equally dated copies, the one indexed first stands for the group.
+        neardup.refresh(base, documents, stored,
+                        {d: t.isoformat() for d, t in arrivals.arrival_times(base).items()})
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -563,6 +565,10 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
     if plan.touched or not (base / ALIASES).exists():
         write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
                                                 ensure_ascii=False))
+    if plan.touched or not (base / arrivals.ARRIVALS).exists():
+        # After the last commit, so no document is stamped before it can be found;
+        # before grouping, which takes the first arrived of equally dated copies.
+        arrivals.record(base, load_manifest(base)["files"], doc_id)
     if plan.touched or not (base / neardup.GROUPS_FILE).exists():
         _refresh_near_duplicates(base, ix)
     ix.close()
@@ -574,9 +580,6 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
         # Saves the first fuzzy, wildcard or prefix query of every later search process
         # from reading the whole term dictionary (seconds at 10,000 articles).
         lexicon.write(base, schema_mod.SEARCH_FIELDS, facetstore.index_key)
-    if plan.touched or not (base / arrivals.ARRIVALS).exists():
-        # After the last commit, so no document is stamped before it can be found.
-        arrivals.record(base, load_manifest(base)["files"], doc_id)
     return counts, skipped
 
 

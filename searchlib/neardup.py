@@ -25,23 +25,25 @@ import json
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
 
-# numpy is imported where signatures are computed, not with the module: a one-shot
-# `search query` reads the groups file and must not pay numpy's import (~0.15 s).
+from .neargroups import (
+    GROUPS_FILE,
+    NearDuplicateGroup,
+    load_groups,
+    members_of,
+    read_groups_file,
+)
 
 __all__ = ["BANDS", "GROUPS_FILE", "NUM_PERM", "SHINGLE", "THRESHOLD", "NearDuplicateGroup",
            "decode", "encode", "group", "jaccard", "load_groups", "members_of", "refresh",
            "shingles", "signature", "similarity"]
 
-#: Beside the manifest: the groups, and each indexed text's signature (by content hash).
-GROUPS_FILE = "neardup.json"
+
 
 #: Words per shingle.
 SHINGLE = 5
@@ -55,24 +57,14 @@ THRESHOLD = 0.5
 MIN_WORDS = 30
 
 _WORD = re.compile(r"\w+")
-_MULT = 0x100000001B3  # FNV prime: mixes the word hashes of a shingle
-_BIN_SHIFT = 64 - 6  # the top 6 bits choose one of NUM_PERM = 64 bins
-_VALUE_MASK = (1 << 58) - 1
-_EMPTY = 1 << 58  # larger than any value: marks a bin no shingle fell into
+_MULT = np.uint64(0x100000001B3)  # FNV prime: mixes the word hashes of a shingle
+_BIN_SHIFT = np.uint64(64 - 6)  # the top 6 bits choose one of NUM_PERM = 64 bins
+_VALUE_MASK = np.uint64((1 << 58) - 1)
+_EMPTY = np.uint64(1 << 58)  # larger than any value: marks a bin no shingle fell into
 # Word -> CRC-32, shared by every article a process signs (news vocabularies repeat): a dict
 # lookup is several times cheaper than encoding and hashing the word again.
 _WORD_HASH: dict[str, int] = {}
 _WORD_HASH_LIMIT = 500_000
-
-
-@dataclass(frozen=True)
-class NearDuplicateGroup:
-    """Articles whose texts are near-identical."""
-
-    ids: tuple[str, ...]
-    """Document ids, the representative (the earliest published, then smallest id) first."""
-    similarity: float
-    """The lowest estimated similarity between a member and the representative."""
 
 
 def _words(text: str) -> list[str]:
@@ -82,8 +74,6 @@ def _words(text: str) -> list[str]:
 def _mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser: every output bit depends on every input bit (the bins and
     values below are read from different bits of one hash)."""
-    import numpy as np
-
     with np.errstate(over="ignore"):
         x = x ^ (x >> np.uint64(30))
         x = x * np.uint64(0xBF58476D1CE4E5B9)
@@ -94,8 +84,6 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _shingle_hashes(text: str) -> np.ndarray:
-    import numpy as np
-
     words = _words(text)
     if len(words) < MIN_WORDS:
         return np.zeros(0, dtype=np.uint64)
@@ -136,8 +124,6 @@ def signature(text: str) -> bytes | None:
     signatures agree in a bin with probability equal to the Jaccard similarity, as with
     ``NUM_PERM`` separate permutations, for one hash per shingle instead of ``NUM_PERM``.
     """
-    import numpy as np
-
     hashes = _shingle_hashes(text)
     if not len(hashes):
         return None
@@ -161,8 +147,6 @@ def signature(text: str) -> bytes | None:
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two signatures (share of equal values)."""
-    import numpy as np
-
     return float(np.mean(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
 
 
@@ -217,11 +201,6 @@ def group(signatures: Mapping[str, bytes], order: Sequence[str] | None = None,
     return groups
 
 
-def members_of(groups: Iterable[NearDuplicateGroup]) -> dict[str, NearDuplicateGroup]:
-    """Document id -> its group, for every grouped id."""
-    return {doc: g for g in groups for doc in g.ids}
-
-
 def encode(sig: bytes) -> str:
     """A signature as text (for the stored ``info`` JSON and the groups file)."""
     return base64.b64encode(sig).decode("ascii")
@@ -236,39 +215,20 @@ def decode(text: str) -> bytes | None:
     return sig if len(sig) == NUM_PERM * 4 else None
 
 
-def load_groups(index_dir: str | os.PathLike[str]) -> list[NearDuplicateGroup]:
-    """The near-duplicate groups the last build found (none for an index without the file)."""
-    data = _read(Path(index_dir))
-    out = []
-    for item in data.get("groups", []):
-        try:
-            out.append(NearDuplicateGroup(tuple(str(i) for i in item["ids"]),
-                                          float(item["similarity"])))
-        except (KeyError, TypeError, ValueError):
-            continue  # a damaged entry loses its group, never the search
-    return out
-
-
-def _read(base: Path) -> dict[str, Any]:
-    try:
-        with open(base / GROUPS_FILE, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
-            stored: Callable[[str, str], tuple[str | None, str | None]]) -> int:
+            stored: Callable[[str, str], tuple[str | None, str | None]],
+            arrived: Mapping[str, str] | None = None) -> int:
     """Recompute the groups of an index after a build; return how many there are.
 
     ``documents`` maps each indexed document id to its content hash; ``stored(doc_id,
-    content_hash)`` returns its encoded signature and publication date (ISO). Only
+    content_hash)`` returns its encoded signature and publication date (ISO); ``arrived``
+    maps ids to when they were first indexed (ISO), which decides between equally dated
+    members which one represents the group (the first indexed: the original). Only
     documents whose content hash is new are asked for: the others' signatures are kept in
     the groups file from the previous build.
     """
     base = Path(index_dir)
-    old = _read(base).get("documents", {})
+    old = read_groups_file(base).get("documents", {})
     known: dict[str, Any] = old if isinstance(old, dict) else {}
     kept: dict[str, list[str | None]] = {}
     for doc, content in documents.items():
@@ -285,7 +245,8 @@ def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
         if sig is not None:
             signatures[doc] = sig
             published[doc] = date or "9999"  # undated articles are not the originals
-    order = sorted(signatures, key=lambda d: (published[d], d))
+    arrived = arrived or {}
+    order = sorted(signatures, key=lambda d: (published[d], arrived.get(d, "~"), d))
     groups = group(signatures, order)
     from .layout import write_atomic
 

@@ -39,7 +39,7 @@ from whoosh.qparser import syntax  # noqa: E402
 from whoosh.searching import Hit as WhooshHit  # noqa: E402
 from whoosh.util.times import datetime_to_long  # noqa: E402
 
-from . import evaluate, facetstore, neardup, ranking  # noqa: E402
+from . import evaluate, facetstore, neargroups, ranking  # noqa: E402
 from .dates import parse_date_bound  # noqa: E402
 from .errors import IndexClosedError, IndexCorruptError, QueryError, SearchCancelled  # noqa: E402
 from .layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
@@ -956,7 +956,7 @@ class Index:
         if self._groups is None:
             searcher = self._searcher
             groups = []
-            for g in neardup.load_groups(self.path):
+            for g in neargroups.load_groups(self.path):
                 members = [(searcher.document_number(id=i), i) for i in g.ids]
                 present = [(n, i) for n, i in members if n is not None]
                 if len(present) > 1:
@@ -968,14 +968,22 @@ class Index:
         """``final`` with only the first matching member of each near-duplicate group, and
         for each kept member the ids of the others that matched."""
         copies: dict[int, tuple[str, ...]] = {}
-        for docnums, ids in self._near_groups():
-            matching = [(n, i) for n, i in zip(docnums, ids, strict=True) if final >> n & 1]
+        groups = self._near_groups()
+        if not groups:
+            return final, copies
+        # Membership read from the bitset's bytes, and the copies cleared with one mask:
+        # shifting a 100,000-bit int per member would cost more than the search.
+        members = final.to_bytes((max(final.bit_length(), 1) + 7) // 8, "little")
+        dropped = 0
+        for docnums, ids in groups:
+            matching = [(n, i) for n, i in zip(docnums, ids, strict=True)
+                        if n >> 3 < len(members) and facetstore.has_bit(members, n)]
             if len(matching) < 2:
                 continue
             for n, _ in matching[1:]:
-                final &= ~(1 << n)
+                dropped |= 1 << n
             copies[matching[0][0]] = tuple(i for _, i in matching[1:])
-        return final, copies
+        return final & ~dropped, copies
 
     def _docnums(self, hits: Sequence[Hit]) -> list[int | None]:
         searcher = self._searcher

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from searchlib import neardup
 from searchlib.cli import cli
+from searchlib.index import doc_id
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
@@ -151,3 +152,20 @@ def test_precision_and_recall_on_labelled_time_pairs() -> None:
                 for g in {id(g): g for g in grouped.values()}.values())
     assert found / len(texts) >= 0.95
     assert found / (found + wrong) >= 0.99
+
+
+def test_the_first_indexed_of_equally_dated_copies_represents_the_group(tmp_path: Path) -> None:
+    corpus, ix = tmp_path / "corpus", str(tmp_path / "ix")
+    corpus.mkdir()
+    original = SEEDS[0].read_text(encoding="utf-8")  # undated, like its copy
+    first = corpus / "original.txt"
+    # A name for the copy whose id sorts before the original's: only arrival can put the
+    # original first.
+    later = next(corpus / f"copy-{n}.txt" for n in range(100)
+                 if doc_id(str(corpus / f"copy-{n}.txt")) < doc_id(str(first)))
+    first.write_text(original, encoding="utf-8")
+    assert run("index", str(corpus), "--index", ix, "--procs", "1")[0] == 0
+    later.write_text(repost(original, random.Random(2)), encoding="utf-8")
+    assert run("index", str(corpus), "--index", ix, "--procs", "1")[0] == 0
+    (group,) = json.loads(run("duplicates", "--json", "--index", ix)[1])
+    assert [a["path"] for a in group["articles"]] == [str(first), str(later)]

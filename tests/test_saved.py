@@ -170,3 +170,19 @@ def test_parse_since() -> None:
     assert parse_since("2024-03-02T08:00Z") == dt.datetime(2024, 3, 2, 8, tzinfo=dt.UTC)
     with pytest.raises(SavedSearchError):
         parse_since("yesterday")
+
+
+def test_workflow_modules_import_no_engine_and_no_ui() -> None:
+    """Saved searches, arrivals, citations, opening and near-duplicates are plain library
+    code: no Whoosh, click or Textual (the CLI and TUI stay thin layers over them)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import searchlib.saved, searchlib.arrivals, searchlib.cite, searchlib.opener, "
+            "searchlib.neardup\n"
+            "print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('whoosh', 'click', 'textual')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

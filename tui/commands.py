@@ -1,8 +1,10 @@
-"""Command-palette entries for saved searches and the query history.
+"""Command-palette entries for saved searches, the query history and exporting results.
 
 "Saved search: NAME" runs a search saved with ``search save`` (or from here), "Save this
 search as…" stores the current query and filters under a name, and "Clear query history"
-forgets the query box's history. They act on the app's public state and library objects only.
+forgets the query box's history; "Copy results as citations / Markdown" put the hits shown on
+the clipboard as ``search query --format cite|markdown`` would print them. They act on the
+app's public state and library objects only.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from searchlib import SearchlibError
+from searchlib.cite import citation, format_cite, format_markdown
 from searchlib.saved import QueryHistory, SavedSearch, SavedSearches
 
+from .results import ResultsList
 from .state import SearchState
 
 if TYPE_CHECKING:
@@ -90,6 +94,12 @@ class SavedSearchCommands(Provider):
             (f"Saved search: {s.name}", _describe(s), partial(self._run, s)) for s in saved]
         out.append(("Save this search as…", "Keep the query and filters under a name "
                     "(search query --saved NAME runs it from the shell)", self._save))
+        if app.results is not None and app.results.total:
+            out.append(("Copy results as citations", "One line per hit shown: title, outlet, "
+                        "date, URL, the matched sentence and its offsets (--format cite)",
+                        partial(self._export, "cite")))
+            out.append(("Copy results as Markdown", "A numbered list with quotes, for a brief "
+                        "(--format markdown)", partial(self._export, "markdown")))
         out.append(("Clear query history", "Forget the queries Up/Down recall in the query box",
                     self._clear_history))
         return out
@@ -134,6 +144,24 @@ class SavedSearchCommands(Provider):
                        markup=False, timeout=5)
 
         app.push_screen(SaveSearchScreen(state.command()), save)
+
+    def _export(self, fmt: str) -> None:
+        """Put the hits loaded in the list on the clipboard as citations or Markdown."""
+        app = self._app
+        if app.index is None:
+            return
+        hits = app.query_one("#results", ResultsList).hits
+        try:
+            citations = [citation(hit, app.index.get(hit.id)) for hit in hits]
+        except KeyError:
+            app.notify("The index changed; search again first.", severity="warning")
+            return
+        if fmt == "cite":
+            text = "\n".join(format_cite(c) for c in citations) + "\n"
+        else:
+            text = format_markdown(citations, app.state.query)
+        app.copy_to_clipboard(text)
+        app.notify(f"{len(citations)} hit(s) as {fmt} on the clipboard", timeout=3)
 
     def _clear_history(self) -> None:
         app = self._app

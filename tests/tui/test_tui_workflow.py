@@ -258,3 +258,22 @@ def test_narrow_sidebar_cuts_names_with_an_ellipsis_and_never_scrolls_sideways(
         assert not tree.show_horizontal_scrollbar and tree.max_scroll_x == 0
 
     drive(app, scenario, size=(80, 24))
+
+
+def test_results_copied_as_citations_from_the_palette(app_factory: Factory,
+                                                      seed_ix: Index) -> None:
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await search_for(pilot, '"missile strike"')
+        await palette(pilot, "Copy results as citations")
+        lines = app.clipboard.splitlines()
+        hits = app.query_one("#results", ResultsList).hits
+        assert len(lines) == len(hits) >= 1
+        for line, hit in zip(lines, hits, strict=True):
+            ref = line[line.index(f"[{hit.id}:"):]
+            start, end = (int(x) for x in ref[len(hit.id) + 2:ref.index("]")].split("-"))
+            assert line.endswith('"') and line[-(end - start) - 1:-1] == \
+                seed_ix.get(hit.id).text[start:end]
+
+    drive(app, scenario)

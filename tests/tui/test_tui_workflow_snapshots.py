@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from test_tui_snapshots import start, steady_app  # noqa: F401  (the fixture)
 from textual.pilot import Pilot
+from textual.widgets import Input
 from tui_helpers import settle
 
 from searchlib.saved import SavedSearch, SavedSearches
@@ -56,7 +57,11 @@ def test_snapshot_saved_searches_in_the_palette(
         await start(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
+        # The palette's own input blinks too: a snapshot must not catch it half-way.
+        pilot.app.screen.query_one(Input).cursor_blink = False
         await pilot.press(*"saved")
         await pilot.pause(0.5)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
