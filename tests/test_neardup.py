@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import corpora_dir
 
 from searchlib import neardup
 from searchlib.cli import cli
@@ -20,6 +19,14 @@ from searchlib.index import doc_id
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
+
+
+def corpora_dir() -> Path | None:
+    """The shared corpora, as tests/conftest.py finds them (not imported from there: another
+    conftest module in tests/ shadows that name)."""
+    env = os.environ.get("SEARCHLIB_CORPORA")
+    path = Path(env) if env else REPO.parent / "shared" / "corpora"
+    return path if path.is_dir() else None
 
 
 def run(*args: str) -> tuple[int, str, str]:
