@@ -539,6 +539,7 @@ class Index:
         stripped = self._prepare(text)
         if stripped is None:
             return wq.Every()
+        self._fresh()  # facet values resolve against the current index
         return self._to_query(self._process(stripped))
 
     @_serialized
@@ -691,7 +692,7 @@ class Index:
             from . import lexicon  # imports rapidfuzz: only queries with patterns pay it
 
             # The current searcher: the list saved below must describe the committed state.
-            reader = self._fresh().reader()
+            reader = self._searcher.reader()  # refreshed by the search (see _facet_cache)
             key = facetstore.index_key(reader)
             found = lexicon.load(self.path, key)
             if found is None:
@@ -742,7 +743,10 @@ class Index:
         return True if self._searched else None
 
     def _facet_cache(self) -> facetstore.FacetData:
-        searcher = self._fresh()
+        # Never refreshes: a search refreshes once, at its start, and everything it reads
+        # must come from that one generation (a second refresh in the middle of a search,
+        # across another process's rebuild, closed the reader the search was using).
+        searcher = self._searcher
         if self._facets is None:
             # Stored by the indexer after its commit; computed here when missing or stale.
             reader = searcher.reader()
@@ -765,6 +769,7 @@ class Index:
         """Every value of facet ``kind`` with its document count over the whole index."""
         if kind not in FACET_KINDS:
             raise QueryError(f"unknown facet kind {kind!r}; choose from {', '.join(FACET_KINDS)}")
+        self._fresh()
         cache = self._facet_cache()
         counts = {v: b.bit_count() for v, b in cache.values(kind).items()}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -889,8 +894,9 @@ class Index:
         people = _names(people, "people")
         if sort not in ("relevance", "date", "newest", "oldest"):
             raise QueryError(f"unknown sort {sort!r}; choose relevance, newest or oldest")
-        q, lifted = self._parse_filters(query)
+        # The one refresh of this search: everything below reads this generation.
         searcher = self._fresh()
+        q, lifted = self._parse_filters(query)
         cache = self._facet_cache()
         lo = _as_bound(date_from, end=False)
         hi = _as_bound(date_to, end=True)
@@ -1128,7 +1134,7 @@ class Index:
         """A better-spelled query built from the index vocabulary, if it finds more."""
         if len(text.split()) > _SUGGESTION_WORDS:
             return None  # nobody retypes a pasted page from a spelling suggestion
-        searcher = self._fresh()
+        searcher = self._searcher  # the search's own generation (see _facet_cache)
         reader = searcher.reader()
         terms = self._lexicon()
         correctors = {name: _StemCorrector(reader, name, terms.field(name))

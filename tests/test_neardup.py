@@ -22,13 +22,10 @@ SEEDS = sorted((REPO / "seeds").glob("*.txt"))
 
 
 def corpora_dir() -> Path | None:
-    """The shared corpora (``$SEARCHLIB_CORPORA`` or ``../shared/corpora``), when present.
-
-    Not imported from tests/conftest.py: with tests/opensearch/conftest.py beside it, the
-    name ``conftest`` is ambiguous.
-    """
+    """The shared corpora, as tests/conftest.py finds them (not imported from there: another
+    conftest module in tests/ shadows that name)."""
     env = os.environ.get("SEARCHLIB_CORPORA")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "corpora"
+    path = Path(env) if env else REPO.parent / "shared" / "corpora"
     return path if path.is_dir() else None
 
 
