@@ -7,9 +7,7 @@ the budget must be refused with one line naming the part, or answered with a war
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,20 +24,12 @@ from searchlib.search import Index
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _gen_corpus() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_corpus", REPO / "bench" / "gen_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def generated(tmp_path_factory: pytest.TempPathFactory,
+              gen_corpus: ModuleType) -> Iterator[Path]:
     """An index of 150 generated articles, built in two batches (two segments at least)."""
     base = tmp_path_factory.mktemp("patterns")
-    _gen_corpus().generate(150, 3, base / "corpus")
+    gen_corpus.generate(150, 3, base / "corpus")
     docs = base / "corpus" / "docs"
     files = sorted(p for p in docs.rglob("*") if p.is_file())
     hold = base / "hold"

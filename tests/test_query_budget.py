@@ -8,10 +8,8 @@ not grow by hundreds of megabytes. The time budget itself is tested with a tiny 
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import resource
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,20 +28,12 @@ REPO = Path(__file__).resolve().parents[1]
 LIMIT = 5.0
 
 
-def _gen_corpus() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_corpus", REPO / "bench" / "gen_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def small(tmp_path_factory: pytest.TempPathFactory,
+          gen_corpus: ModuleType) -> Iterator[Path]:
     """An index of 120 generated articles."""
     base = tmp_path_factory.mktemp("budget")
-    _gen_corpus().generate(120, 7, base / "corpus")
+    gen_corpus.generate(120, 7, base / "corpus")
     build_index([base / "corpus" / "docs"], base / "index", procs=1)
     yield base / "index"
 
