@@ -42,6 +42,31 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     monkeypatch.setenv("SEARCHLIB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
+def _mirror(source: Path, target: Path) -> None:
+    """Make ``target`` hold exactly ``source``'s files, never removing or emptying it.
+
+    Several test sessions (parallel worktrees) share the fixed copy: each file is replaced
+    atomically and only when it differs, so a concurrent session never sees it missing.
+    """
+    target.mkdir(exist_ok=True)
+    wanted = {path.name for path in source.iterdir() if path.is_file()}
+    for name in wanted:
+        data = (source / name).read_bytes()
+        dest = target / name
+        if dest.is_file() and dest.read_bytes() == data:
+            continue
+        fd, tmp = tempfile.mkstemp(dir=target, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, dest)
+    for extra in target.iterdir():
+        if extra.name not in wanted and not extra.name.startswith(".tmp-"):
+            if extra.is_dir():
+                shutil.rmtree(extra, ignore_errors=True)
+            else:
+                extra.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An index of the five seeds, built once; tests must not modify it."""
@@ -50,8 +75,7 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # Document ids derive from absolute paths: index a copy at a fixed place so ids (and the
     # TUI snapshots that show them) are the same wherever the repository is checked out.
     fixed = Path(tempfile.gettempdir()) / "searchlib-test-seeds"
-    shutil.rmtree(fixed, ignore_errors=True)
-    shutil.copytree(SEEDS, fixed)
+    _mirror(SEEDS, fixed)
     directory = tmp_path_factory.mktemp("seed-index")
     build_index([fixed], directory, procs=1)
     yield directory
