@@ -44,6 +44,7 @@ from .dates import parse_date_bound  # noqa: E402
 from .errors import IndexClosedError, IndexCorruptError, QueryError, SearchCancelled  # noqa: E402
 from .layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
 from .models import Article, EntityMention, Hit, IndexStats, SearchResults  # noqa: E402
+from .query.parser import FIELD_ALIASES, FILTER_FIELDS, parenthesized, prepare  # noqa: E402
 from .schema import FACET_FIELDS, SEARCH_FIELDS, span_edge  # noqa: E402
 
 if TYPE_CHECKING:
@@ -58,13 +59,6 @@ SortOrder = Literal["relevance", "date", "newest", "oldest"]
 FACET_KINDS = ("actor", "location", "person", "year", "month", "mentioned")
 _DATE_KINDS = ("year", "month", "mentioned")
 
-_KNOWN_FIELDS = {"title", "body", "actor", "location", "person", "date", "mentioned",
-                 "actors", "locations", "people", "persons", "place", "published", "id", "path"}
-_FIELD_ALIASES = {"actor": ["actors"], "location": ["locations", "place"],
-                  "person": ["people", "persons"], "date": ["published"]}
-# "word:" directly followed by a value: a field reference (a colon then a space is prose).
-_FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
-_QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\")]|$)")
 _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
 #: Index terms one fuzzy, wildcard or prefix term may stand for in one field: the closest,
@@ -107,8 +101,6 @@ def open_index(path: str | os.PathLike[str] | None = None, *,
     return Index(resolve_index_dir(path), gazetteer=gazetteer)
 
 
-#: Query fields whose top-level clauses filter (as the options do) instead of scoring.
-_FILTER_FIELDS = ("actor", "location", "person", "date")
 
 
 @dataclass
@@ -129,7 +121,7 @@ class _QueryFilters:
     def take(self, node: Any, parser: Any) -> bool:
         """Record ``node`` if it is a filter clause; whether it was."""
         name = getattr(node, "fieldname", None)
-        if isinstance(node, syntax.GroupNode) or name not in _FILTER_FIELDS:
+        if isinstance(node, syntax.GroupNode) or name not in FILTER_FIELDS:
             return False
         # A value named exactly ("IRGC", "Deir ez-Zor") goes the options' way, with aliases.
         exact = type(node) is syntax.WordNode or type(node).__name__ == "PhraseNode"
@@ -152,24 +144,6 @@ class _EveryNode(syntax.SyntaxNode):  # type: ignore[misc]
 
     def query(self, parser: Any) -> Any:
         return wq.Every()
-
-
-def _parenthesized(text: str) -> bool:
-    """Whether one pair of parentheses encloses the whole of ``text`` (quotes respected)."""
-    if not (text.startswith("(") and text.endswith(")")):
-        return False
-    depth = 0
-    quoted = False
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i == len(text) - 1
-    return False
 
 
 def _lift_filters(node: Any, filters: _QueryFilters, parser: Any) -> Any:
@@ -525,7 +499,7 @@ class Index:
         # or "+" that starts a word is an operator.
         parser.replace_plugin(qparser.PlusMinusPlugin(
             plusexpr=r"(?:^|(?<=[\s(]))\+(?=\S)", minusexpr=r"(?:^|(?<=[\s(]))-(?=\S)"))
-        parser.add_plugin(qparser.FieldAliasPlugin(_FIELD_ALIASES))
+        parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
         return parser
 
     @_serialized
@@ -558,31 +532,13 @@ class Index:
         nodes = self._process(stripped)
         filters = _QueryFilters()
         # Whoosh unwraps parentheses around a whole query; they still mean a group.
-        rest = nodes if _parenthesized(stripped) else _lift_filters(nodes, filters, self._parser)
+        rest = nodes if parenthesized(stripped) else _lift_filters(nodes, filters, self._parser)
         return (wq.Every() if rest is None else self._to_query(rest, filters.warnings)), filters
 
     @staticmethod
     def _prepare(text: str) -> str | None:
         """The text the parser reads (None: every document), or raise QueryError."""
-        stripped = text.strip()
-        if not stripped or stripped == "*":
-            return None
-        if len(stripped) > 10_000:
-            raise QueryError("query is too long (over 10,000 characters)")
-        # A query typed entirely in capitals (a pasted headline, an old test collection)
-        # means its AND/OR/NOT as words, not operators.
-        words = stripped.split()
-        if len(words) >= 4 and stripped.upper() == stripped and any(c.isalpha() for c in stripped):
-            stripped = stripped.lower()
-        # "?" ending a word is punctuation of a question, not a one-letter wildcard.
-        stripped = _QUESTION_MARK.sub("", stripped)
-        for m in _FIELD_REF.finditer(stripped):
-            name = m.group(1)
-            if name.lower() not in _KNOWN_FIELDS and name.islower():
-                raise QueryError(
-                    f"unknown field '{name}:' at position {m.start(1) + 1}; fields are "
-                    "title, body, actor, location, person, date")
-        return stripped
+        return prepare(text)
 
     def _process(self, stripped: str) -> Any:
         """The parser's syntax tree of ``stripped``."""
