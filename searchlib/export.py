@@ -105,8 +105,9 @@ def opensearch_mapping() -> dict[str, Any]:
             "properties": {
                 "id": keyword,
                 "path": keyword,
-                "title": {**text, "copy_to": ["spell"],
-                          "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+                # What is shown; searched as searchlib searches it: "headline".
+                "title": {**text, "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+                "headline": {**text, "copy_to": ["spell"]},
                 "subtitle": text,
                 "body": {**text, "copy_to": ["spell"], "term_vector": "with_positions_offsets"},
                 "spell": {"type": "text", "analyzer": "searchlib_words", "index_options": "freqs",
@@ -141,6 +142,7 @@ def article_record(article: Article, rollup: dict[str, list[str]] | None = None
         "id": article.id,
         "path": article.path,
         "title": article.title,
+        "headline": article.headline,
         "subtitle": article.subtitle,
         "body": article.text,
         "published": article.published.isoformat() if article.published else None,

@@ -1139,7 +1139,8 @@ class Index:
             mentions=mentions, duplicates=self._duplicates_of(stored["path"]),
             metadata=info.get("metadata") or {},
             published_source=info.get("published_source"),
-            near_duplicates=self._near_duplicates_of(stored["id"]))
+            near_duplicates=self._near_duplicates_of(stored["id"]),
+            title_derived=bool(info.get("title_derived")))
 
     def _near_duplicates_of(self, doc: str) -> tuple[str, ...]:
         if self._group_of is None:
