@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from ._query_opensearch import FACETS, OpenSearchTranslator, Resolver
 from ._query_opensearch import SOURCE_FIELDS as _SOURCE
-from .dates import parse_date_bound
 from .errors import QueryError, SearchlibError
 from .export import index_records, opensearch_mapping
+from .ingest.dates import parse_date_bound
 from .models import Hit, SearchResults
 from .query import parse_query
 

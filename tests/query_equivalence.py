@@ -3,7 +3,7 @@
 ``whoosh_side(text)`` runs what ``Index._parse_filters`` runs before it touches an index
 (prepare, the Whoosh parser, the lifting of filters, the query of what remains, normalised);
 ``ast_side(text)`` parses the AST (``searchlib.query.parse_query``) and translates it with
-``searchlib._query_whoosh``. Both answer ``(query, values, clauses, dates)`` or
+``searchlib.engine.whoosh.translate``. Both answer ``(query, values, clauses, dates)`` or
 ``("error", message)``.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 from whoosh import query as wq
 
 from searchlib import search
-from searchlib._query_whoosh import WhooshTranslator
+from searchlib.engine.whoosh.schema import make_schema
+from searchlib.engine.whoosh.translate import WhooshTranslator
 from searchlib.errors import QueryError
 from searchlib.query import parse_query
-from searchlib.schema import make_schema
 
 SCHEMA = make_schema()
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..dates import parse_date_bound
 from ..errors import QueryError
+from ..ingest.dates import parse_date_bound
 
 __all__ = ["range_bounds", "span_bounds", "span_edge"]
 

@@ -5,8 +5,6 @@ tests compare them over hand-written and generated queries): leaves are analysed
 field's analyzer exactly as the parser analyses them (a word with its stop words removed, a
 pattern without), groups drop what analyses to nothing the way the parser's groups do.
 Normalise the result (``.normalize()``) as the parser does.
-
-Moves to ``searchlib/engine/whoosh/`` with the rest of the Whoosh code.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from whoosh import qparser  # noqa: E402
 from whoosh import query as wq  # noqa: E402
 from whoosh.qparser.common import get_single_text  # noqa: E402
 
-from .query import ast  # noqa: E402
+from ...query import ast  # noqa: E402
 
 __all__ = ["WhooshTranslator"]
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from whoosh import fields, query
 
-from . import _whoosh_patches
+from ...query.dates import range_bounds, span_bounds, span_edge
+from . import patches
 from .analysis import NewsAnalyzer
-from .query.dates import range_bounds, span_bounds, span_edge
 
-_whoosh_patches.apply()
+patches.apply()
 
 __all__ = [
     "FACET_FIELDS",
@@ -25,6 +25,7 @@ __all__ = [
     "SEARCH_FIELDS",
     "DateField",
     "make_schema",
+    "self_test",
     "span_edge",
 ]
 
@@ -84,3 +85,12 @@ def make_schema() -> Any:
         # record compact and versionable.
         info=fields.STORED(),
     )
+
+
+def self_test() -> str:
+    """Create an index of this schema in memory (for ``search doctor``); the detail line
+    says whether Whoosh runs patched (see :func:`.patches.state`)."""
+    from whoosh.filedb.filestore import RamStorage
+
+    RamStorage().create_index(make_schema()).close()
+    return f"Whoosh imports, creates an index in memory (patches: {patches.state()})"
