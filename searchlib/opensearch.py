@@ -9,9 +9,10 @@ A first piece of OpenSearch as a second engine (issue 17): a small client over t
 * creates the index with :func:`searchlib.export.opensearch_mapping` and loads export records
   in bounded batches, retrying rejected batches (429) with back-off and reporting every
   document that still failed;
-* searches with the README's translation of searchlib's features (``multi_match``, rolled-up
-  ``terms`` filters, disjunctive counts through aggregations and ``post_filter``, date
-  histograms, highlighted snippets) and answers with searchlib's own :class:`SearchResults`.
+* searches in searchlib's query language (parsed into :mod:`searchlib.query`'s AST and
+  translated by :mod:`searchlib._query_opensearch`: rolled-up ``terms`` filters, disjunctive
+  counts through aggregations and ``post_filter``, date histograms, highlighted snippets) and
+  answers with searchlib's own :class:`SearchResults`.
 
 Every failure a user can cause or meet (cluster down, wrong credentials, bad certificate,
 missing index) is a :class:`SearchlibError` with a one-line message. Not wired into the CLI yet.
