@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "DATE_FACETS",
+    "ENTITY_FACETS",
+    "FACET_KINDS",
+    "SORT_ORDERS",
     "Article",
     "CleanedArticle",
     "EntityMention",
@@ -21,11 +25,27 @@ __all__ = [
     "IndexSummary",
     "SearchResults",
     "SkippedFile",
+    "SortOrder",
     "SourceDocument",
 ]
 
 SourceFormat = Literal["text", "markdown", "html", "json"]
 FacetKind = Literal["actor", "location", "person"]
+
+ENTITY_FACETS: tuple[FacetKind, ...] = ("actor", "location", "person")
+"""The facets of named entities, in display order."""
+
+DATE_FACETS = ("year", "month", "mentioned")
+"""The date facets: the publication-date histogram (per year and per month) and the months of
+event dates the articles mention."""
+
+FACET_KINDS = (*ENTITY_FACETS, *DATE_FACETS)
+"""Facet kinds reported in :attr:`SearchResults.facets`."""
+
+SortOrder = Literal["relevance", "date", "newest", "oldest"]
+"""Orders of a search's hits (``date`` is ``newest``)."""
+
+SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "date", "newest", "oldest")
 
 
 @dataclass(frozen=True)
