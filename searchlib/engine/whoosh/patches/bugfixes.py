@@ -6,25 +6,9 @@ unpatched path stays correct; they protect any other use of a ``MultiReader``.
 
 from __future__ import annotations
 
-import heapq
-import io
-import os
-import pickle
-import warnings
-import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, compress, groupby, islice, repeat
-from operator import itemgetter, mul, ne, sub
 from typing import Any
 
-from whoosh import columns, fields, formats, reading, writing
-from whoosh.codec import whoosh3
-from whoosh.codec.base import OutOfOrderError
-from whoosh.compat import dumps
-from whoosh.system import pack_uint
-from whoosh.util.numeric import byte_to_length
-
-from ..analysis import NewsAnalyzer
+from whoosh import columns, reading
 
 
 def _multi_column_reader(self: Any, fieldname: str, column: Any = None, reverse: bool = False,

@@ -3,26 +3,15 @@ and 11 of :mod:`.patches`). The same answers, with fewer reads of the segment fi
 
 from __future__ import annotations
 
-import heapq
 import io
-import os
 import pickle
-import warnings
-import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, compress, groupby, islice, repeat
-from operator import itemgetter, mul, ne, sub
 from typing import Any
 
-from whoosh import columns, fields, formats, reading, writing
+from whoosh import reading
 from whoosh.codec import whoosh3
-from whoosh.codec.base import OutOfOrderError
-from whoosh.compat import dumps
-from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 
-from ..analysis import NewsAnalyzer
-
+_MISSING = object()
 
 # Enough for any block's info tuple (six small numbers pickled: about 30 bytes).
 _BLOCK_HEAD = 128

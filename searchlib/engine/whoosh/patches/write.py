@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 import heapq
-import io
-import os
 import pickle
-import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, compress, groupby, islice, repeat
 from operator import itemgetter, mul, ne, sub
 from typing import Any
 
-from whoosh import columns, fields, formats, reading, writing
+from whoosh import fields, formats, writing
 from whoosh.codec import whoosh3
 from whoosh.codec.base import OutOfOrderError
 from whoosh.compat import dumps
