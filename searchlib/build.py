@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from . import arrivals, neardup
+from .atomic import fsync_directory, write_atomic
 from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
 from .engine.whoosh import facetstore, lexicon
 from .engine.whoosh import schema as schema_mod
 from .engine.whoosh.segments import FileResult, SegmentWorkers, build_segments, commit_segments
-from .engine.whoosh.storage import fsync_directory, open_storage
+from .engine.whoosh.storage import open_storage
 from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
 from .ingest.clean import CleaningRules, clean_document
 from .ingest.date_manifest import ManifestEntry, load_date_manifest
@@ -55,7 +56,6 @@ from .layout import (
     index_paths,
     load_manifest,
     read_meta,
-    write_atomic,
 )
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
 

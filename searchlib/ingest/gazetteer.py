@@ -62,7 +62,6 @@ import importlib
 import json
 import os
 import re
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -75,6 +74,7 @@ from typing import Any, NamedTuple, cast, overload
 
 import yaml
 
+from searchlib.atomic import write_atomic
 from searchlib.errors import GazetteerError
 from searchlib.models import EntityMention, FacetKind
 
@@ -657,15 +657,10 @@ def _write_json(path: Path, data: Mapping[str, Any], *, keep: int) -> None:
     """Write a cache file atomically, keeping only the ``keep`` newest files of its kind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                # json.dumps uses the C encoder; json.dump to a file does not (10x slower).
-                fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        # json.dumps uses the C encoder; json.dump to a file does not (10x slower). Not
+        # durable: a cache lost to a crash is derived again.
+        write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                     durable=False)
         prefix = path.name.split("-", 1)[0]
         siblings = sorted(
             path.parent.glob(f"{prefix}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True

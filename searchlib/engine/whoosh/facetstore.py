@@ -44,8 +44,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ...atomic import write_atomic
 from ...layout import index_paths
-from .storage import fsync_directory, open_storage
+from .storage import open_storage
 
 __all__ = [
     "DENSE_MIN_DOCS",
@@ -649,11 +650,5 @@ def write(index_dir: str | os.PathLike[str]) -> Path:
     finally:
         ix.close()
     path = _path(index_dir)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(blob)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_directory(path.parent)
+    write_atomic(path, blob)
     return path
