@@ -24,7 +24,8 @@ from typing import Any
 from .engine.whoosh.schema import SCHEMA_VERSION
 from .errors import IndexCorruptError, IndexNotFoundError
 
-__all__ = ["ALIASES", "MANIFEST", "META", "WHOOSH_DIR", "checked_json", "has_index_files",
+__all__ = ["ALIASES", "JOURNAL", "LOCK", "MANIFEST", "META", "STAGING", "WHOOSH_DIR",
+           "checked_json", "doc_id", "has_index_files",
            "index_paths", "load_aliases", "load_manifest", "read_meta", "recorded_sources",
            "verify_json"]
 
@@ -32,6 +33,18 @@ WHOOSH_DIR = "whoosh"
 MANIFEST = "manifest.json"
 META = "meta.json"
 ALIASES = "aliases.json"
+LOCK = "write.lock"
+"""The writers' lock file (see :class:`searchlib.build._WriteLock`)."""
+STAGING = "rebuild.tmp"
+"""Folder inside the index where a rebuild writes the new index."""
+JOURNAL = "rebuild.json"
+"""Written once the staged index is complete: from then on the rebuild is finished (rolled
+forward) by whichever writer runs next, even if this one dies during the swap."""
+
+
+def doc_id(key: str) -> str:
+    """Stable document id for a source key (the same file always gets the same id)."""
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def index_paths(index_dir: str | os.PathLike[str]) -> tuple[Path, Path, Path]:

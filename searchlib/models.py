@@ -27,6 +27,7 @@ __all__ = [
     "SkippedFile",
     "SortOrder",
     "SourceDocument",
+    "article_dict",
 ]
 
 SourceFormat = Literal["text", "markdown", "html", "json"]
@@ -270,3 +271,23 @@ class IndexStats:
     """Files skipped in the last build."""
     sources: tuple[str, ...] = ()
     """The paths the index was built from."""
+
+
+def article_dict(article: Article) -> dict[str, Any]:
+    """``article`` as plain JSON values (``search show --json``; the export builds its
+    records from it), entities as ``{"facet", "name", "text", "start", "end"}``."""
+    return {
+        "id": article.id, "path": article.path, "title": article.title,
+        "subtitle": article.subtitle, "authors": list(article.authors),
+        "published": article.published.isoformat() if article.published else None,
+        "published_source": article.published_source,
+        "url": article.url, "source": article.source,
+        "actors": list(article.actors), "locations": list(article.locations),
+        "people": list(article.people),
+        "mentioned_dates": [d.isoformat() for d in article.mentioned_dates],
+        "entities": [{"facet": m.facet, "name": m.name, "text": m.surface,
+                      "start": m.start, "end": m.end} for m in article.mentions],
+        "duplicates": list(article.duplicates),
+        "near_duplicates": list(article.near_duplicates), "metadata": dict(article.metadata),
+        "text": article.text,
+    }

@@ -76,7 +76,7 @@ import yaml
 
 from searchlib.atomic import write_atomic
 from searchlib.errors import GazetteerError
-from searchlib.models import EntityMention, FacetKind
+from searchlib.models import ENTITY_FACETS, EntityMention, FacetKind
 
 __all__ = [
     "ACTOR_KINDS",
@@ -104,8 +104,8 @@ __all__ = [
     "tokenize",
 ]
 
-FACETS: tuple[FacetKind, ...] = ("actor", "location", "person")
-"""The three entity facets."""
+FACETS = ENTITY_FACETS
+"""The three entity facets (:data:`searchlib.models.ENTITY_FACETS`)."""
 
 ACTOR_KINDS = frozenset(
     {
@@ -1167,6 +1167,15 @@ class Gazetteer:
             memo.clear()
         memo[key] = found
         return found
+
+    def rolled_up(self, facet: FacetKind, names: Iterable[str]) -> list[str]:
+        """``names`` followed, each, by its ancestors, without repeats: the values a filter
+        on any of them matches (an article naming Deir ez-Zor is found under Syria)."""
+        out: dict[str, None] = {}
+        for name in names:
+            out[name] = None
+            out.update(dict.fromkeys(self.ancestors(facet, name)))
+        return list(out)
 
     def ancestors(self, facet: FacetKind, name: str) -> tuple[str, ...]:
         """Parent chain of an entry, nearest first (Quds Force -> ("IRGC", "Iran"))."""

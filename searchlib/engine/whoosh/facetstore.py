@@ -46,6 +46,7 @@ from typing import Any
 
 from ...atomic import write_atomic
 from ...layout import index_paths
+from ...models import ENTITY_FACETS
 from .storage import open_storage
 
 __all__ = [
@@ -81,7 +82,7 @@ _OLD_MAGIC = b"SLFACETS1\n"
 _FORMAT = 3
 _READABLE = (3,)
 #: Facet kind -> Whoosh field holding its values as terms.
-_TERM_KINDS = {"actor": "actor", "location": "location", "person": "person"}
+_TERM_KINDS: dict[str, str] = {kind: kind for kind in ENTITY_FACETS}  # kind -> index field
 
 
 def bits_of(docnums: Iterable[int], size: int) -> int:

@@ -16,6 +16,7 @@ from whoosh import fields, query
 
 from ...errors import QueryError
 from ...ingest.dates import parse_date_bound
+from ...models import ENTITY_FACETS
 from . import patches
 from .analysis import NewsAnalyzer
 
@@ -38,7 +39,7 @@ SCHEMA_VERSION = 3
 SEARCH_FIELDS = ("title", "body")
 
 #: Facet kind -> index field.
-FACET_FIELDS = {"actor": "actor", "location": "location", "person": "person"}
+FACET_FIELDS = {kind: kind for kind in ENTITY_FACETS}
 
 
 def _text_analyzer() -> Any:

@@ -48,6 +48,7 @@ from ...ingest.dates import parse_date_bound  # noqa: E402
 from ...layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
 from ...models import (  # noqa: E402
     DATE_FACETS,
+    ENTITY_FACETS,
     FACET_KINDS,
     Article,
     EntityMention,
@@ -879,9 +880,10 @@ class WhooshReader:
             date_bits = kept if date_bits is None else date_bits & kept
         warnings: list[str] = list(lifted.warnings)
         given = {"actor": actors, "location": locations, "person": people}
-        selections = {kind: self._selection_bits(kind, [*given[kind], *lifted.values[kind]],
-                                                 warnings, lifted.clauses[kind])
-                      for kind in ("actor", "location", "person")}
+        selections: dict[str, int | None] = {
+            kind: self._selection_bits(kind, [*given[kind], *lifted.values[kind]],
+                                       warnings, lifted.clauses[kind])
+            for kind in ENTITY_FACETS}
         final = matched if date_bits is None else matched & date_bits
         for bits in selections.values():
             if bits is not None:
