@@ -837,7 +837,7 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
             "last_update": stats.last_update.isoformat() if stats.last_update else None,
             "skipped": stats.skipped, "sources": list(stats.sources)}
     if as_json:
-        data["skipped_files"] = skipped
+        data["skipped_files"] = [{"path": s.path, "reason": s.reason} for s in skipped]
         _echo_json(data)
         return
     safe = functools.partial(terminal_safe, single_line=True)
@@ -848,7 +848,7 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
     click.echo(f"sources:      {safe(', '.join(stats.sources))}")
     click.echo(f"skipped:      {stats.skipped} file(s)")
     for item in skipped[:20]:
-        click.echo(f"  {safe(item['path'])}: {safe(item['reason'])}")
+        click.echo(f"  {safe(item.path)}: {safe(item.reason)}")
 
 
 @cli.command("facets")

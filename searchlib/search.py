@@ -11,13 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .engine import Reader, SearchRequest
 from .errors import QueryError
-from .models import FACET_KINDS, SORT_ORDERS, Article, Hit, IndexStats, SearchResults, SortOrder
+from .models import (
+    FACET_KINDS,
+    SORT_ORDERS,
+    Article,
+    Hit,
+    IndexStats,
+    SearchResults,
+    SkippedFile,
+    SortOrder,
+)
 
 if TYPE_CHECKING:
     from .ingest.gazetteer import Gazetteer
@@ -143,8 +152,8 @@ class Index:
         return self._reader.stats()
 
     @property
-    def skipped(self) -> list[dict[str, str]]:
-        """Files skipped by the last build, as ``{"path", "reason"}`` records."""
+    def skipped(self) -> tuple[SkippedFile, ...]:
+        """Files skipped by the last build, with their reasons."""
         return self._reader.skipped
 
     @property
@@ -158,16 +167,19 @@ class Index:
         return self._reader.doc_count
 
 
-def _names(value: Any, name: str) -> tuple[str, ...]:
+def _names(value: object, name: str) -> tuple[str, ...]:
     """A filter's values as a tuple of names: a single string is one name (``actors="IRGC"``
     is IRGC, not I, R, G, C); anything else must be an iterable of strings."""
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
+    if not isinstance(value, Iterable):
+        raise QueryError(f"{name} must be a name or a list of names, not "
+                         f"{type(value).__name__}")
     try:
         items = tuple(value)
-    except TypeError:
+    except TypeError:  # an iterable whose __iter__ refuses
         raise QueryError(f"{name} must be a name or a list of names, not "
                          f"{type(value).__name__}") from None
     for item in items:

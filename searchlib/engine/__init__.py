@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from ..models import Article, Hit, IndexStats, SearchResults, SortOrder
+from ..models import Article, Hit, IndexStats, SearchResults, SkippedFile, SortOrder
 
 __all__ = ["Reader", "SearchRequest"]
 
@@ -92,8 +92,8 @@ class Reader(Protocol):
         """Document count, size, last update and skipped files."""
 
     @property
-    def skipped(self) -> list[dict[str, str]]:
-        """Files skipped by the last build, as ``{"path", "reason"}`` records."""
+    def skipped(self) -> tuple[SkippedFile, ...]:
+        """Files skipped by the last build."""
 
     @property
     def doc_count(self) -> int:

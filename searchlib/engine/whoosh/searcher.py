@@ -55,6 +55,7 @@ from ...models import (  # noqa: E402
     Hit,
     IndexStats,
     SearchResults,
+    SkippedFile,
     SortOrder,
 )
 from .. import SearchRequest  # noqa: E402
@@ -1214,11 +1215,13 @@ class WhooshReader:
                 s for s in _as_list(self._meta.get("sources")) if isinstance(s, str)))
 
     @property
-    def skipped(self) -> list[dict[str, str]]:
-        """Files skipped by the last build, as ``{"path", "reason"}`` records."""
-        return [s for s in _as_list(self._meta.get("skipped"))
-                if isinstance(s, dict) and isinstance(s.get("path"), str)
-                and isinstance(s.get("reason"), str)]
+    def skipped(self) -> tuple[SkippedFile, ...]:
+        """Files skipped by the last build (a malformed record of the metadata is left
+        out)."""
+        return tuple(SkippedFile(s["path"], s["reason"])
+                     for s in _as_list(self._meta.get("skipped"))
+                     if isinstance(s, dict) and isinstance(s.get("path"), str)
+                     and isinstance(s.get("reason"), str))
 
     @property
     def gazetteer(self) -> Gazetteer:
