@@ -78,6 +78,8 @@ from searchlib.atomic import write_atomic
 from searchlib.errors import GazetteerError
 from searchlib.models import ENTITY_FACETS, EntityMention, FacetKind
 
+from .yamlfile import SafeLoader, compose
+
 __all__ = [
     "ACTOR_KINDS",
     "DIRECTIONS",
@@ -221,8 +223,6 @@ _ARTICLE_RE = re.compile(r"^(?:[AaEe]l|A[dnrstz]|Ash|Adh|Ath|E[dnrsz])[\s\-]+(?=
 """The Arabic article at the start of a place name, as GeoNames transliterates it."""
 _HYPHEN_LINK_RE = re.compile(r"-[a-z]{1,4}-")
 """A short lower-case word inside a hyphenated name: "Port-au-Prince", "Aix-en-Provence"."""
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""The safe loader (libyaml's when available): never constructs Python objects from tags."""
 _LATIN_RE = re.compile(r"[A-Za-z][A-Za-z .'’\-]*")
 
 
@@ -726,15 +726,7 @@ def _read_file(path: Path) -> _Layer:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise GazetteerError(f"{label}:1: cannot read file: {exc}") from exc
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise GazetteerError(f"{label}:{line}: {exc.problem or exc.context}") from exc
-    except yaml.YAMLError as exc:
-        raise GazetteerError(f"{label}:1: {exc}") from exc
+    loader, root = compose(text, label, GazetteerError, SafeLoader)
     layer = _Layer()
     if root is None:
         return layer
