@@ -1,7 +1,8 @@
 """The Whoosh parser path and the AST path, side by side (used by tests/test_query_ast.py).
 
-``whoosh_side(text)`` runs what ``Index._parse_filters`` runs before it touches an index
-(prepare, the Whoosh parser, the lifting of filters, the query of what remains, normalised);
+``whoosh_side(text)`` runs what ``WhooshReader._parse_filters`` (the Whoosh engine's
+searcher) runs before it touches an index (prepare, the Whoosh parser, the lifting of
+filters, the query of what remains, normalised);
 ``ast_side(text)`` parses the AST (``searchlib.query.parse_query``) and translates it with
 ``searchlib.engine.whoosh.translate``. Both answer ``(query, values, clauses, dates)`` or
 ``("error", message)``.
@@ -13,7 +14,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from searchlib import search
+from searchlib.engine.whoosh import searcher as search
 from searchlib.engine.whoosh.schema import make_schema
 from searchlib.engine.whoosh.translate import WhooshTranslator
 from searchlib.errors import QueryError
@@ -22,8 +23,8 @@ from searchlib.query import parse_query
 SCHEMA = make_schema()
 
 
-class _Parsing(search.Index):
-    """An Index with only the parser: what parsing needs, without an index folder."""
+class _Parsing(search.WhooshReader):
+    """A WhooshReader with only the parser: what parsing needs, without an index folder."""
 
     def __init__(self) -> None:  # no super().__init__: there is no folder to open
         self._ix = type("Ix", (), {"schema": SCHEMA})()
@@ -41,7 +42,7 @@ def _error(message: str) -> tuple[str, str]:
 def whoosh_side(text: str) -> tuple[Any, ...]:
     """The current parser path's answer for ``text``, and whether Whoosh dropped an error."""
     try:
-        stripped = search.Index._prepare(text)
+        stripped = search.WhooshReader._prepare(text)
         if stripped is None:
             return (wq.Every(), {}, {}, [])
         nodes = _INDEX._process(stripped)
@@ -105,7 +106,7 @@ def agree(text: str) -> tuple[bool, Any, Any]:
 def whoosh_unlifted(text: str) -> Any:
     """``Index.parse``'s parsing (every clause in place), normalised, or ("error", message)."""
     try:
-        stripped = search.Index._prepare(text)
+        stripped = search.WhooshReader._prepare(text)
         if stripped is None:
             return wq.Every()
         try:

@@ -27,6 +27,8 @@ import yaml
 from searchlib.errors import ConfigError
 from searchlib.models import CleanedArticle, SourceDocument
 
+from .yamlfile import compose, error_line
+
 __all__ = ["CleaningRules", "clean_document", "clean_text", "normalize_text"]
 
 # --------------------------------------------------------------------------------------------
@@ -308,19 +310,14 @@ class _Layer:
 
 def _read_layer(name: str, text: str) -> _Layer:
     # Composing first keeps each node's line; only SafeLoader constructors ever run.
-    loader = yaml.SafeLoader(text)
+    loader, node = compose(text, name, ConfigError)
     try:
-        node = loader.get_single_node()
         if node is None:
             return _Layer(name, {})
         root = _wrap(loader, node, name)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{name}:{line}: {problem}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}:1: {exc}") from exc
+        line, problem = error_line(exc)
+        raise ConfigError(f"{name}:{line or 1}: {problem}") from exc
     finally:
         loader.dispose()
     if not isinstance(root.value, dict):

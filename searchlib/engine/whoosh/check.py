@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...build import JOURNAL, LOCK, STAGING, doc_id
 from ...errors import SearchlibError
 from ...ingest.read import scan
-from ...layout import index_paths, load_manifest, read_meta
+from ...layout import JOURNAL, LOCK, STAGING, doc_id, index_paths, load_manifest, read_meta
 from . import facetstore
 from .storage import open_storage
 

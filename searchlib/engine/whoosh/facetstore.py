@@ -44,8 +44,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ...atomic import write_atomic
 from ...layout import index_paths
-from .storage import fsync_directory, open_storage
+from ...models import ENTITY_FACETS
+from .storage import open_storage
 
 __all__ = [
     "DENSE_MIN_DOCS",
@@ -80,7 +82,7 @@ _OLD_MAGIC = b"SLFACETS1\n"
 _FORMAT = 3
 _READABLE = (3,)
 #: Facet kind -> Whoosh field holding its values as terms.
-_TERM_KINDS = {"actor": "actor", "location": "location", "person": "person"}
+_TERM_KINDS: dict[str, str] = {kind: kind for kind in ENTITY_FACETS}  # kind -> index field
 
 
 def bits_of(docnums: Iterable[int], size: int) -> int:
@@ -649,11 +651,5 @@ def write(index_dir: str | os.PathLike[str]) -> Path:
     finally:
         ix.close()
     path = _path(index_dir)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(blob)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_directory(path.parent)
+    write_atomic(path, blob)
     return path

@@ -35,8 +35,9 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from ...atomic import write_atomic
 from ...layout import index_paths
-from .storage import fsync_directory, open_storage
+from .storage import open_storage
 
 __all__ = ["TERMS_FILE", "Expansion", "FieldTerms", "Lexicon", "build", "load", "write"]
 
@@ -293,16 +294,10 @@ def load(index_dir: str | os.PathLike[str], key: dict[str, Any]) -> Lexicon | No
 
 
 def save(index_dir: str | os.PathLike[str], lexicon: Lexicon) -> Path:
-    """Store ``lexicon`` in ``index_dir`` atomically (a unique temporary name per process,
-    so that two searches saving at once cannot mix their bytes)."""
+    """Store ``lexicon`` in ``index_dir`` atomically (two searches saving at once cannot
+    mix their bytes)."""
     path = _path(index_dir)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(dumps(lexicon))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_directory(path.parent)
+    write_atomic(path, dumps(lexicon))
     return path
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from whoosh import fields, query
 
+from ...models import ENTITY_FACETS
 from ...query.dates import range_bounds, span_bounds, span_edge
 from . import patches
 from .analysis import NewsAnalyzer
@@ -36,7 +37,7 @@ SCHEMA_VERSION = 3
 SEARCH_FIELDS = ("title", "body")
 
 #: Facet kind -> index field.
-FACET_FIELDS = {"actor": "actor", "location": "location", "person": "person"}
+FACET_FIELDS = {kind: kind for kind in ENTITY_FACETS}
 
 
 def _text_analyzer() -> Any:
