@@ -61,7 +61,14 @@ from .layout import (
     load_manifest,
     read_meta,
 )
-from .models import ENTITY_FACETS, Extraction, IndexSummary, SkippedFile, SourceDocument
+from .models import (
+    ENTITY_FACETS,
+    Extraction,
+    IndexSummary,
+    SkippedFile,
+    SourceDocument,
+    searchable_title,
+)
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
 # searchlib.layout existed.
@@ -145,17 +152,15 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
         "mentions": [[m.facet, m.name, m.surface, m.start, m.end] for m in info.mentions],
         "metadata": _jsonable(doc.metadata),
     }
+    if article.title_derived:  # what the title field holds (an export needs it)
+        stored["title_derived"] = True
     # Computed here, in the worker processes, not in the parent's serial pass after the
     # commits (see _refresh_near_duplicates).
     stored["minhash"] = _minhash(article.body, content_hash, stored["published"], signatures)
     fields: dict[str, Any] = {
         "id": doc_id(doc.key),
         "path": doc.key,
-        # The standfirst is searched with the headline's weight but not shown as the title.
-        # A title made from the first sentence is only a label: its words are already in the
-        # body, and searching them as a headline too would count that sentence twice.
-        "title": " ".join(t for t in (
-            "" if article.title_derived else article.title, article.subtitle or "") if t),
+        "title": searchable_title(article.title, article.subtitle, article.title_derived),
         "_stored_title": article.title,
         "body": article.body,
         "mentioned": _keyword(d.isoformat() for d in info.mentioned_dates),

@@ -105,8 +105,9 @@ def opensearch_mapping() -> dict[str, Any]:
             "properties": {
                 "id": keyword,
                 "path": keyword,
-                "title": {**text, "copy_to": ["spell"],
-                          "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+                # What is shown; searched as searchlib searches it: "headline".
+                "title": {**text, "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+                "headline": {**text, "copy_to": ["spell"]},
                 "subtitle": text,
                 "body": {**text, "copy_to": ["spell"], "term_vector": "with_positions_offsets"},
                 "spell": {"type": "text", "analyzer": "searchlib_words", "index_options": "freqs",
@@ -140,6 +141,8 @@ def article_record(article: Article, rollup: dict[str, list[str]] | None = None
     full = article_dict(article)
     record = {name: full[name] for name in _RECORD_FIELDS}
     record["body"] = full["text"]
+    # What searchlib searches as the title (see searchlib.models.searchable_title).
+    record["headline"] = article.headline
     record.update({"actor": rollup.get("actor", full["actors"]),
                    "location": rollup.get("location", full["locations"]),
                    "person": rollup.get("person", full["people"])})
@@ -151,9 +154,9 @@ def article_record(article: Article, rollup: dict[str, list[str]] | None = None
 _RECORD_FIELDS = ("id", "path", "title", "subtitle", "published", "mentioned_dates",
                   "authors", "url", "source", "actors", "locations", "people", "duplicates",
                   "entities")
-_RECORD_ORDER = ("id", "path", "title", "subtitle", "body", "published", "mentioned_dates",
-                 "authors", "url", "source", "actors", "locations", "people", "actor",
-                 "location", "person", "duplicates", "entities")
+_RECORD_ORDER = ("id", "path", "title", "headline", "subtitle", "body", "published",
+                 "mentioned_dates", "authors", "url", "source", "actors", "locations", "people",
+                 "actor", "location", "person", "duplicates", "entities")
 
 
 def index_records(index: Index) -> Iterator[dict[str, Any]]:

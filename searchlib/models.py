@@ -161,6 +161,13 @@ class Article:
     published_source: str | None = None
     """Where ``published`` came from ("metadata", "manifest", "dateline", "url", "path"), or
     None when the article is undated."""
+    title_derived: bool = False
+    """True when there was no headline and ``title`` was made from the first sentence."""
+
+    @property
+    def headline(self) -> str:
+        """The text searched as the title: see :func:`searchable_title`."""
+        return searchable_title(self.title, self.subtitle, self.title_derived)
     near_duplicates: tuple[str, ...] = ()
     """Ids of the other articles of its near-duplicate group (near-identical text)."""
 
@@ -271,6 +278,16 @@ class IndexStats:
     """Files skipped in the last build."""
     sources: tuple[str, ...] = ()
     """The paths the index was built from."""
+
+
+def searchable_title(title: str, subtitle: str | None, derived: bool) -> str:
+    """The text an article's title field holds in an index: the headline and the standfirst.
+
+    The standfirst is searched with the headline's weight but not shown as the title. A
+    title made from the first sentence (``derived``) is only a label: its words are already
+    in the body, and searching them as a headline too would count that sentence twice.
+    """
+    return " ".join(t for t in ("" if derived else title, subtitle or "") if t)
 
 
 def article_dict(article: Article) -> dict[str, Any]:

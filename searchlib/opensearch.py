@@ -9,9 +9,10 @@ A first piece of OpenSearch as a second engine (issue 17): a small client over t
 * creates the index with :func:`searchlib.export.opensearch_mapping` and loads export records
   in bounded batches, retrying rejected batches (429) with back-off and reporting every
   document that still failed;
-* searches with the README's translation of searchlib's features (``multi_match``, rolled-up
-  ``terms`` filters, disjunctive counts through aggregations and ``post_filter``, date
-  histograms, highlighted snippets) and answers with searchlib's own :class:`SearchResults`.
+* searches in searchlib's query language (parsed into :mod:`searchlib.query`'s AST and
+  translated by :mod:`searchlib._query_opensearch`: rolled-up ``terms`` filters, disjunctive
+  counts through aggregations and ``post_filter``, date histograms, highlighted snippets) and
+  answers with searchlib's own :class:`SearchResults`.
 
 Every failure a user can cause or meet (cluster down, wrong credentials, bad certificate,
 missing index) is a :class:`SearchlibError` with a one-line message. Not wired into the CLI yet.
@@ -27,10 +28,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._query_opensearch import FACETS, OpenSearchTranslator, Resolver
+from ._query_opensearch import SOURCE_FIELDS as _SOURCE
 from .errors import QueryError, SearchlibError
 from .export import index_records, opensearch_mapping
 from .ingest.dates import parse_date_bound
 from .models import Hit, SearchResults
+from .query import parse_query
 
 if TYPE_CHECKING:
     from .search import Index
@@ -54,13 +58,8 @@ ENV_USER = "SEARCH_OPENSEARCH_USER"
 ENV_PASSWORD = "SEARCH_OPENSEARCH_PASSWORD"
 ENV_CA_CERTS = "SEARCH_OPENSEARCH_CA_CERTS"
 
-#: Entity facets: the index field holding rolled-up values -> the search() argument.
-FACETS = {"actor": "actors", "location": "locations", "person": "people"}
 #: Query-time field weights, as searchlib's (``ranking.FIELD_BOOSTS``).
-_FIELDS = ["title^0.7", "body"]
-#: More than any facet's number of distinct values: each shard returns every value, so the
-#: counts are exact, not OpenSearch's approximate top-N default.
-_AGG_SIZE = 65_536
+_FIELDS = ["headline^0.7", "body"]
 _EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
 
 
@@ -68,7 +67,6 @@ _EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
 #: article's 25 key terms, so any one of them may match.
 MORE_LIKE_THIS = {"fields": ["body"], "min_term_freq": 1, "min_doc_freq": 2,
                   "max_query_terms": 25, "minimum_should_match": "1"}
-_SOURCE = ["id", "path", "title", "published", "actors", "locations", "people", "body"]
 
 
 class ClusterUnavailableError(SearchlibError):
@@ -135,11 +133,11 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _day(value: str | dt.date, *, end: bool) -> str:
+def _day(value: str | dt.date, *, end: bool) -> dt.date:
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return value
     try:
-        return parse_date_bound(value, end=end).isoformat()
+        return parse_date_bound(value, end=end)
     except ValueError as exc:
         raise QueryError(str(exc)) from None
 
@@ -147,66 +145,21 @@ def _day(value: str | dt.date, *, end: bool) -> str:
 def facet_request(text: str, selections: Mapping[str, Sequence[str]], *,
                   date_from: str | dt.date | None = None, date_to: str | dt.date | None = None,
                   size: int = 10, offset: int = 0, snippets: bool = True,
-                  sort: str = "relevance") -> dict[str, Any]:
-    """The search request for one page of ``text`` with searchlib's disjunctive facets.
+                  sort: str = "relevance",
+                  translator: OpenSearchTranslator | None = None) -> dict[str, Any]:
+    """The search request for one page of ``text`` (searchlib's query language) with
+    searchlib's disjunctive facets: see :meth:`OpenSearchTranslator.request`.
 
-    The text query selects what every count sees. Each facet's selection narrows the hits
-    through ``post_filter`` and counts of the *other* facets through a ``filter``
-    aggregation, never its own (searchlib's disjunctive counts). The date range narrows the
-    hits and the entity counts; the year/month histograms ignore it, as searchlib's timeline.
-    ``sort``: ``relevance`` (newest first for a match-all, where every score is equal),
-    ``newest``/``date`` or ``oldest``; undated articles come last either way.
+    ``selections``: facet (``actor``, ``location``, ``person``) -> values, as the options.
     """
-    if sort not in ("relevance", "date", "newest", "oldest"):
-        raise QueryError(f"unknown sort {sort!r}; choose relevance, newest or oldest")
-    date_filter: list[dict[str, Any]] = []
-    if date_from or date_to:
-        bounds = {}
-        if date_from:
-            bounds["gte"] = _day(date_from, end=False)
-        if date_to:
-            bounds["lte"] = _day(date_to, end=True)
-        date_filter.append({"range": {"published": bounds}})
-
-    def selected(except_facet: str | None) -> list[dict[str, Any]]:
-        return [{"terms": {f: list(values)}} for f, values in selections.items()
-                if values and f != except_facet]
-
-    aggs: dict[str, Any] = {}
-    for facet in FACETS:
-        aggs[facet] = {"filter": {"bool": {"filter": selected(facet) + date_filter}},
-                       "aggs": {"values": {"terms": {"field": facet, "size": _AGG_SIZE}}}}
-    for name, fieldname, interval, fmt, filters in (
-            ("year", "published", "year", "yyyy", []),
-            ("month", "published", "month", "yyyy-MM", []),
-            # The dates an article mentions are counted within the date range, as searchlib's.
-            ("mentioned", "mentioned_dates", "month", "yyyy-MM", date_filter)):
-        aggs[name] = {"filter": {"bool": {"filter": selected(None) + filters}},
-                      "aggs": {"values": {"date_histogram": {
-                          "field": fieldname, "calendar_interval": interval, "format": fmt,
-                          "min_doc_count": 1}}}}
-    stripped = text.strip()
-    query: dict[str, Any] = ({"match_all": {}} if stripped in ("", "*") else
-                             {"multi_match": {"query": stripped, "fields": _FIELDS}})
-    body: dict[str, Any] = {
-        "query": query,
-        "post_filter": {"bool": {"filter": selected(None) + date_filter}},
-        "aggs": aggs,
-        "size": size,
-        "from": offset,
-        "track_total_hits": True,
-        "_source": _SOURCE,
-    }
-    if sort == "relevance" and stripped in ("", "*"):
-        sort = "newest"  # every article scores the same: newest first, as searchlib does
-    if sort != "relevance":
-        order = "asc" if sort == "oldest" else "desc"
-        body["sort"] = [{"published": {"order": order, "missing": "_last"}}, {"id": "asc"}]
-    if snippets:
-        body["highlight"] = {"fields": {"body": {
-            "type": "fvh", "fragment_size": 240, "number_of_fragments": 2,
-            "no_match_size": 240}}}
-    return body
+    lo = _day(date_from, end=False) if date_from else None
+    hi = _day(date_to, end=True) if date_to else None
+    if lo and hi and lo > hi:
+        raise QueryError("--from is after --to")
+    return (translator or OpenSearchTranslator()).request(
+        parse_query(text), actors=selections.get("actor", ()),
+        locations=selections.get("location", ()), people=selections.get("person", ()),
+        date_from=lo, date_to=hi, sort=sort, size=size, offset=offset, snippets=snippets)
 
 
 def _snippet(fragments: Sequence[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -265,9 +218,14 @@ class OpenSearchIndex:
     Use as a context manager or call :meth:`close`. Nothing is sent until a method needs it.
     """
 
-    def __init__(self, settings: ConnectionSettings, index: str = "news") -> None:
+    def __init__(self, settings: ConnectionSettings, index: str = "news", *,
+                 resolve: Resolver | None = None) -> None:
         self.settings = settings
         self.index = index
+        # Fuzzy, wildcard and prefix text is stemmed by the index's own stemmer; facet values
+        # go through ``resolve(facet, value)`` (searchlib's aliases and case), if given.
+        self._translator = OpenSearchTranslator(stem_patterns=self._stem_patterns,
+                                                resolve=resolve)
         module = _client_module()
         self._errors = module.exceptions
         auth = ((settings.username, settings.password)
@@ -380,8 +338,9 @@ class OpenSearchIndex:
                sort: str = "relevance") -> SearchResults:
         """One page of hits for ``query`` with disjunctive facet counts, like ``Index.search``.
 
-        The query text is matched as words (``multi_match``); searchlib's query language
-        (phrases, fields, operators) is not translated yet.
+        ``query`` is searchlib's query language (:mod:`searchlib.query`), translated by
+        :class:`searchlib._query_opensearch.OpenSearchTranslator`; its top-level
+        ``actor:``... and ``date:`` clauses filter like the options.
         """
         if limit < 1 or page < 1:
             raise QueryError("limit and page must be positive")
@@ -389,7 +348,7 @@ class OpenSearchIndex:
         selections = {"actor": actors, "location": locations, "person": people}
         body = facet_request(query, selections, date_from=date_from, date_to=date_to,
                              size=limit, offset=(page - 1) * limit, snippets=snippets,
-                             sort=sort)
+                             sort=sort, translator=self._translator)
         answer = self._call("search", self._client.search, index=self.index, body=body)
         first = (page - 1) * limit + 1
         hits = [_hit(raw, rank, snippets)
@@ -403,6 +362,16 @@ class OpenSearchIndex:
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=facets,
                              suggestion=suggestion, page=page, limit=limit,
                              elapsed=time.perf_counter() - started)
+
+    def _stem_patterns(self, texts: Sequence[str]) -> list[str]:
+        """``texts`` lowercased and stemmed as the index stems its words (one request)."""
+        answer = self._call("analyze query patterns", self._client.indices.analyze,
+                            index=self.index, body={"tokenizer": "keyword",
+                                                    "filter": ["lowercase", "porter_stem"],
+                                                    "text": list(texts)})
+        tokens = [str(t["token"]) for t in answer["tokens"]]
+        # The keyword tokenizer makes exactly one token of each non-empty text.
+        return tokens if len(tokens) == len(texts) else [t.lower() for t in texts]
 
     def _suggest(self, text: str, total: int) -> str | None:
         """A better-spelled query from the ``spell`` field's words, if it finds more.

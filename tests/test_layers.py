@@ -107,6 +107,8 @@ def test_the_engine_protocols_import_no_engine() -> None:
      "searchlib.ingest.extract", "searchlib.ingest.gazetteer", "searchlib.ingest.dates",
      "searchlib.ingest.date_manifest", "searchlib.ingest.fingerprint"],
     ["searchlib.engine", "searchlib.models", "searchlib.errors", "searchlib.search"],
+    # The query language: parsed once, translated by each engine.
+    ["searchlib.query", "searchlib.query.parser", "searchlib.query.ast", "searchlib.query.dates"],
 ])
 def test_importing_the_engine_neutral_modules_loads_no_engine(modules: list[str]) -> None:
     code = (f"import importlib, json, sys\nfor m in {modules!r}: importlib.import_module(m)\n"

@@ -61,7 +61,7 @@ def test_facet_request_keeps_each_selection_out_of_its_own_counts() -> None:
     body = facet_request("missile", {"location": ["Syria"], "actor": ["IRGC"]},
                          date_from="2017", date_to="2017-06")
     assert body["post_filter"]["bool"]["filter"] == [
-        {"terms": {"location": ["Syria"]}}, {"terms": {"actor": ["IRGC"]}},
+        {"terms": {"actor": ["IRGC"]}}, {"terms": {"location": ["Syria"]}},
         {"range": {"published": {"gte": "2017-01-01", "lte": "2017-06-30"}}}]
     location = body["aggs"]["location"]["filter"]["bool"]["filter"]
     assert {"terms": {"location": ["Syria"]}} not in location

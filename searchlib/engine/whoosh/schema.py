@@ -9,14 +9,12 @@ The direct (not rolled-up) values are stored separately for display.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from whoosh import fields, query
 
-from ...errors import QueryError
-from ...ingest.dates import parse_date_bound
 from ...models import ENTITY_FACETS
+from ...query.dates import range_bounds, span_bounds, span_edge
 from . import patches
 from .analysis import NewsAnalyzer
 
@@ -47,21 +45,6 @@ def _text_analyzer() -> Any:
     return NewsAnalyzer()
 
 
-def span_edge(day: dt.date, *, end: bool) -> dt.datetime:
-    """The first moment of ``day``, or with ``end`` its last (date ranges are inclusive)."""
-    if end:
-        return dt.datetime(day.year, day.month, day.day, 23, 59, 59, 999999)
-    return dt.datetime(day.year, day.month, day.day)
-
-
-def _bound(text: str, *, end: bool) -> dt.datetime:
-    try:
-        day = parse_date_bound(text.strip(), end=end)
-    except ValueError as exc:
-        raise QueryError(f"{exc} (in a date: query)") from None
-    return span_edge(day, end=end)
-
-
 class DateField(fields.DATETIME):  # type: ignore[misc]
     """A DATETIME field whose query syntax is the one the CLI uses: YYYY, YYYY-MM, YYYY-MM-DD.
 
@@ -74,22 +57,13 @@ class DateField(fields.DATETIME):  # type: ignore[misc]
         """Parse ``date:SPAN`` into the range covering that span."""
         if qstring.strip() == "*":
             return query.Every(fieldname, boost=boost)
-        return query.DateRange(fieldname, _bound(qstring, end=False), _bound(qstring, end=True),
-                               boost=boost)
+        lo, hi = span_bounds(qstring)
+        return query.DateRange(fieldname, lo, hi, boost=boost)
 
     def parse_range(self, fieldname: str, start: str | None, end: str | None,
                     startexcl: bool, endexcl: bool, boost: float = 1.0) -> Any:
         """Parse ``date:[A TO B]``, ``{A TO B}``, ``>A``, ``<=B`` with whole-span semantics."""
-        lo = hi = None
-        if start:
-            # "> 2020" excludes all of 2020, so it starts after the span's last moment.
-            lo = _bound(start, end=startexcl)
-            if startexcl:
-                lo += dt.timedelta(microseconds=1)
-        if end:
-            hi = _bound(end, end=not endexcl)
-            if endexcl:
-                hi -= dt.timedelta(microseconds=1)
+        lo, hi = range_bounds(start, end, startexcl, endexcl)
         return query.DateRange(fieldname, lo, hi, boost=boost)
 
 

@@ -58,6 +58,7 @@ from ...models import (  # noqa: E402
     SkippedFile,
     SortOrder,
 )
+from ...query.parser import FIELD_ALIASES, FILTER_FIELDS, parenthesized, prepare  # noqa: E402
 from .. import SearchRequest  # noqa: E402
 from . import evaluate, facetstore, ranking  # noqa: E402
 from .schema import FACET_FIELDS, SEARCH_FIELDS, span_edge  # noqa: E402
@@ -68,13 +69,6 @@ if TYPE_CHECKING:
 __all__ = ["WhooshReader"]
 
 
-_KNOWN_FIELDS = {"title", "body", "actor", "location", "person", "date", "mentioned",
-                 "actors", "locations", "people", "persons", "place", "published", "id", "path"}
-_FIELD_ALIASES = {"actor": ["actors"], "location": ["locations", "place"],
-                  "person": ["people", "persons"], "date": ["published"]}
-# "word:" directly followed by a value: a field reference (a colon then a space is prose).
-_FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
-_QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\")]|$)")
 _SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
 _ELLIPSIS = " … "
 #: Index terms one fuzzy, wildcard or prefix term may stand for in one field: the closest,
@@ -105,8 +99,6 @@ _STORED_CACHE = 512
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
 
 
-#: Query fields whose top-level clauses filter (as the options do) instead of scoring.
-_FILTER_FIELDS = ("actor", "location", "person", "date")
 
 
 @dataclass
@@ -127,7 +119,7 @@ class _QueryFilters:
     def take(self, node: Any, parser: Any) -> bool:
         """Record ``node`` if it is a filter clause; whether it was."""
         name = getattr(node, "fieldname", None)
-        if isinstance(node, syntax.GroupNode) or name not in _FILTER_FIELDS:
+        if isinstance(node, syntax.GroupNode) or name not in FILTER_FIELDS:
             return False
         # A value named exactly ("IRGC", "Deir ez-Zor") goes the options' way, with aliases.
         exact = type(node) is syntax.WordNode or type(node).__name__ == "PhraseNode"
@@ -150,24 +142,6 @@ class _EveryNode(syntax.SyntaxNode):  # type: ignore[misc]
 
     def query(self, parser: Any) -> Any:
         return wq.Every()
-
-
-def _parenthesized(text: str) -> bool:
-    """Whether one pair of parentheses encloses the whole of ``text`` (quotes respected)."""
-    if not (text.startswith("(") and text.endswith(")")):
-        return False
-    depth = 0
-    quoted = False
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i == len(text) - 1
-    return False
 
 
 def _lift_filters(node: Any, filters: _QueryFilters, parser: Any) -> Any:
@@ -523,7 +497,7 @@ class WhooshReader:
         # or "+" that starts a word is an operator.
         parser.replace_plugin(qparser.PlusMinusPlugin(
             plusexpr=r"(?:^|(?<=[\s(]))\+(?=\S)", minusexpr=r"(?:^|(?<=[\s(]))-(?=\S)"))
-        parser.add_plugin(qparser.FieldAliasPlugin(_FIELD_ALIASES))
+        parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
         return parser
 
     @_serialized
@@ -556,31 +530,13 @@ class WhooshReader:
         nodes = self._process(stripped)
         filters = _QueryFilters()
         # Whoosh unwraps parentheses around a whole query; they still mean a group.
-        rest = nodes if _parenthesized(stripped) else _lift_filters(nodes, filters, self._parser)
+        rest = nodes if parenthesized(stripped) else _lift_filters(nodes, filters, self._parser)
         return (wq.Every() if rest is None else self._to_query(rest, filters.warnings)), filters
 
     @staticmethod
     def _prepare(text: str) -> str | None:
         """The text the parser reads (None: every document), or raise QueryError."""
-        stripped = text.strip()
-        if not stripped or stripped == "*":
-            return None
-        if len(stripped) > 10_000:
-            raise QueryError("query is too long (over 10,000 characters)")
-        # A query typed entirely in capitals (a pasted headline, an old test collection)
-        # means its AND/OR/NOT as words, not operators.
-        words = stripped.split()
-        if len(words) >= 4 and stripped.upper() == stripped and any(c.isalpha() for c in stripped):
-            stripped = stripped.lower()
-        # "?" ending a word is punctuation of a question, not a one-letter wildcard.
-        stripped = _QUESTION_MARK.sub("", stripped)
-        for m in _FIELD_REF.finditer(stripped):
-            name = m.group(1)
-            if name.lower() not in _KNOWN_FIELDS and name.islower():
-                raise QueryError(
-                    f"unknown field '{name}:' at position {m.start(1) + 1}; fields are "
-                    "title, body, actor, location, person, date")
-        return stripped
+        return prepare(text)
 
     def _process(self, stripped: str) -> Any:
         """The parser's syntax tree of ``stripped``."""
@@ -1142,7 +1098,8 @@ class WhooshReader:
             mentions=mentions, duplicates=self._duplicates_of(stored["path"]),
             metadata=info.get("metadata") or {},
             published_source=info.get("published_source"),
-            near_duplicates=self._near_duplicates_of(stored["id"]))
+            near_duplicates=self._near_duplicates_of(stored["id"]),
+            title_derived=bool(info.get("title_derived")))
 
     def _near_duplicates_of(self, doc: str) -> tuple[str, ...]:
         if self._group_of is None:
