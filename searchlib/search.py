@@ -739,7 +739,10 @@ class Index:
             key = facetstore.index_key(reader)
             found = lexicon.load(self.path, key)
             if found is None:
-                found = lexicon.build(reader, SEARCH_FIELDS, key)
+                # Another process committed since: the segments it did not add have their
+                # terms stored, the new ones are read (and stored) here.
+                found = lexicon.build(reader, SEARCH_FIELDS, key,
+                                      whoosh_dir=index_paths(self.path)[0], store=True)
                 # A read-only index: each process builds the list in memory.
                 with contextlib.suppress(OSError):
                     lexicon.save(self.path, found)
