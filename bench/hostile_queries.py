@@ -85,7 +85,7 @@ def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT
     answered = refused = 0
     with open_index(index) as ix:
         documents = ix.doc_count
-        words = [t for t in ix._lexicon().field("body").terms if t.isalpha()]
+        words = [t for t in ix._engine._lexicon().field("body").terms if t.isalpha()]
         queries = hostile_queries(words, rng, soup)
         for text in queries:
             started = time.perf_counter()

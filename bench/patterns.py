@@ -124,7 +124,7 @@ def whoosh_own(index: Path, words: list[str], limit_s: float) -> dict[str, Any]:
     from searchlib import open_index
 
     ix = open_index(index)
-    searcher = ix._fresh()
+    searcher = ix._engine._fresh()
     searcher.search(wq.Term("body", "report"), limit=10)
     stopped = 0
 
@@ -272,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from searchlib import open_index
 
     with open_index(index) as ix:
-        vocabulary = ix._lexicon().field("body").terms
+        vocabulary = ix._engine._lexicon().field("body").terms
         documents = ix.doc_count
     words = sample_terms(vocabulary, args.terms)
     systems = args.systems.split(",")

@@ -69,7 +69,7 @@ def record(index_dir: str | os.PathLike[str], files: dict[str, Any],
                 out[key] = {"hash": content, "id": doc_id(key), "added": stamp}
                 fresh += 1
     if out != old:
-        from .layout import write_atomic
+        from .atomic import write_atomic
 
         write_atomic(base / ARRIVALS, json.dumps({"version": 1, "records": out},
                                                  ensure_ascii=False))

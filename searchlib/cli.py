@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .errors import SearchlibError
+from .models import FACET_KINDS
 from .textsafe import json_terminal_safe, terminal_safe
 
 if TYPE_CHECKING:
-    from .models import Article, Hit, IndexSummary, SearchResults
+    from .models import Hit, IndexSummary, SearchResults
     from .search import Index
 
 __all__ = ["main"]
@@ -184,8 +185,8 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
     Example:
       search index ~/articles --index ~/articles-index
     """
+    from .build import build_index
     from .config import load_config, resolve_index_dir
-    from .index import build_index
 
     config = load_config()
     target = resolve_index_dir(index_dir, config=config)
@@ -703,23 +704,6 @@ def open_cmd(doc_id: str, index_dir: str | None, query: str | None, line: int | 
 
 # --- show / similar ------------------------------------------------------------------------
 
-def _article_json(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id, "path": article.path, "title": article.title,
-        "subtitle": article.subtitle, "authors": list(article.authors),
-        "published": _date(article.published), "published_source": article.published_source,
-        "url": article.url, "source": article.source,
-        "actors": list(article.actors), "locations": list(article.locations),
-        "people": list(article.people),
-        "mentioned_dates": [d.isoformat() for d in article.mentioned_dates],
-        "entities": [{"facet": m.facet, "name": m.name, "text": m.surface,
-                      "start": m.start, "end": m.end} for m in article.mentions],
-        "duplicates": list(article.duplicates),
-        "near_duplicates": list(article.near_duplicates), "metadata": dict(article.metadata),
-        "text": article.text,
-    }
-
-
 @cli.command("show")
 @click.argument("doc_id")
 @_index_option
@@ -738,7 +722,9 @@ def show_cmd(doc_id: str, index_dir: str | None, as_json: bool) -> None:
         except KeyError:
             raise UserError(f"no article with id {doc_id!r} in this index") from None
     if as_json:
-        _echo_json(_article_json(article))
+        from .models import article_dict
+
+        _echo_json(article_dict(article))
         return
     safe = functools.partial(terminal_safe, single_line=True)
     click.echo(click.style(safe(article.title), bold=True))
@@ -851,7 +837,7 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
             "last_update": stats.last_update.isoformat() if stats.last_update else None,
             "skipped": stats.skipped, "sources": list(stats.sources)}
     if as_json:
-        data["skipped_files"] = skipped
+        data["skipped_files"] = [{"path": s.path, "reason": s.reason} for s in skipped]
         _echo_json(data)
         return
     safe = functools.partial(terminal_safe, single_line=True)
@@ -862,13 +848,12 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
     click.echo(f"sources:      {safe(', '.join(stats.sources))}")
     click.echo(f"skipped:      {stats.skipped} file(s)")
     for item in skipped[:20]:
-        click.echo(f"  {safe(item['path'])}: {safe(item['reason'])}")
+        click.echo(f"  {safe(item.path)}: {safe(item.reason)}")
 
 
 @cli.command("facets")
 @_index_option
-@click.option("--kind", type=click.Choice(["actor", "location", "person", "year", "month",
-                                          "mentioned"]),
+@click.option("--kind", type=click.Choice(FACET_KINDS),
               multiple=True, help="Only this facet kind (repeatable; default: all).")
 @click.option("--limit", "-n", type=click.IntRange(0), default=0,
               help="At most this many values per kind (0: all).")
@@ -881,7 +866,7 @@ def facets_cmd(index_dir: str | None, kind: tuple[str, ...], limit: int, as_json
     Example:
       search facets --kind actor --kind location -n 20
     """
-    kinds = kind or ("actor", "location", "person", "year", "month", "mentioned")
+    kinds = kind or FACET_KINDS
     with _open(index_dir) as ix:
         data = {k: ix.facet_values(k) for k in kinds}
     if limit:
@@ -915,7 +900,7 @@ def gaps_cmd(index_dir: str | None, limit: int, min_count: int, as_json: bool) -
     Example:
       search gazetteer gaps -n 30
     """
-    from .gazetteer import gazetteer_gaps
+    from .ingest.gazetteer import gazetteer_gaps
 
     with _open(index_dir) as ix:
         texts = (a.title + "\n\n" + a.text for a in ix.articles())
@@ -1032,8 +1017,8 @@ def check_cmd(index_dir: str | None, sources: tuple[str, ...], as_json: bool) ->
     Example:
       search check --index ~/articles-index
     """
-    from .check import check_index
     from .config import resolve_index_dir
+    from .engine.whoosh.check import check_index
 
     report = check_index(resolve_index_dir(index_dir), list(sources) or None)
     if as_json:

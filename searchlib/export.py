@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .models import Article
+from .models import ENTITY_FACETS, Article, article_dict
 
 if TYPE_CHECKING:
     from .search import Index
@@ -137,41 +137,32 @@ def article_record(article: Article, rollup: dict[str, list[str]] | None = None
     ``location``/``person`` (from ``rollup``) add their parents, for filters and counts.
     """
     rollup = rollup or {}
-    return {
-        "id": article.id,
-        "path": article.path,
-        "title": article.title,
-        "subtitle": article.subtitle,
-        "body": article.text,
-        "published": article.published.isoformat() if article.published else None,
-        "mentioned_dates": [d.isoformat() for d in article.mentioned_dates],
-        "authors": list(article.authors),
-        "url": article.url,
-        "source": article.source,
-        "actors": list(article.actors),
-        "locations": list(article.locations),
-        "people": list(article.people),
-        "actor": rollup.get("actor", list(article.actors)),
-        "location": rollup.get("location", list(article.locations)),
-        "person": rollup.get("person", list(article.people)),
-        "duplicates": list(article.duplicates),
-        "entities": [{"facet": m.facet, "name": m.name, "text": m.surface, "start": m.start,
-                      "end": m.end} for m in article.mentions],
-    }
+    full = article_dict(article)
+    record = {name: full[name] for name in _RECORD_FIELDS}
+    record["body"] = full["text"]
+    record.update({"actor": rollup.get("actor", full["actors"]),
+                   "location": rollup.get("location", full["locations"]),
+                   "person": rollup.get("person", full["people"])})
+    # The order of the mapping's documentation (and of the records already exported).
+    return {name: record[name] for name in _RECORD_ORDER}
+
+
+#: The fields of :func:`~searchlib.models.article_dict` an export record keeps as they are.
+_RECORD_FIELDS = ("id", "path", "title", "subtitle", "published", "mentioned_dates",
+                  "authors", "url", "source", "actors", "locations", "people", "duplicates",
+                  "entities")
+_RECORD_ORDER = ("id", "path", "title", "subtitle", "body", "published", "mentioned_dates",
+                 "authors", "url", "source", "actors", "locations", "people", "actor",
+                 "location", "person", "duplicates", "entities")
 
 
 def index_records(index: Index) -> Iterator[dict[str, Any]]:
     """Every article of ``index`` as an export record, facets rolled up like the index's."""
     gazetteer = index.gazetteer
     for article in index.articles():
-        rollup: dict[str, list[str]] = {}
-        for facet, names in (("actor", article.actors), ("location", article.locations),
-                             ("person", article.people)):
-            values: dict[str, None] = {}
-            for name in names:
-                values[name] = None
-                values.update(dict.fromkeys(gazetteer.ancestors(facet, name)))  # type: ignore[arg-type]
-            rollup[facet] = list(values)
+        rollup: dict[str, list[str]] = {facet: gazetteer.rolled_up(facet, names)
+                  for facet, names in zip(ENTITY_FACETS, (article.actors, article.locations,
+                                                          article.people), strict=True)}
         yield article_record(article, rollup)
 
 

@@ -21,35 +21,36 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .engine.whoosh.schema import SCHEMA_VERSION
 from .errors import IndexCorruptError, IndexNotFoundError
-from .schema import SCHEMA_VERSION
-from .storage import fsync_directory
 
-__all__ = ["ALIASES", "MANIFEST", "META", "WHOOSH_DIR", "checked_json", "has_index_files",
+__all__ = ["ALIASES", "JOURNAL", "LOCK", "MANIFEST", "META", "STAGING", "WHOOSH_DIR",
+           "checked_json", "doc_id", "has_index_files",
            "index_paths", "load_aliases", "load_manifest", "read_meta", "recorded_sources",
-           "verify_json", "write_atomic"]
+           "verify_json"]
 
 WHOOSH_DIR = "whoosh"
 MANIFEST = "manifest.json"
 META = "meta.json"
 ALIASES = "aliases.json"
+LOCK = "write.lock"
+"""The writers' lock file (see :class:`searchlib.build._WriteLock`)."""
+STAGING = "rebuild.tmp"
+"""Folder inside the index where a rebuild writes the new index."""
+JOURNAL = "rebuild.json"
+"""Written once the staged index is complete: from then on the rebuild is finished (rolled
+forward) by whichever writer runs next, even if this one dies during the swap."""
+
+
+def doc_id(key: str) -> str:
+    """Stable document id for a source key (the same file always gets the same id)."""
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def index_paths(index_dir: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
     """Return the Whoosh directory, manifest path and meta path of an index directory."""
     base = Path(index_dir)
     return base / WHOOSH_DIR, base / MANIFEST, base / META
-
-
-def write_atomic(path: Path, data: str) -> None:
-    """Write via a temp file, fsync and rename, so readers see the old or the new file whole."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_directory(path.parent)
 
 
 _CHECKSUM_PREFIX = '{"sha256": "'

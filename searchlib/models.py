@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "DATE_FACETS",
+    "ENTITY_FACETS",
+    "FACET_KINDS",
+    "SORT_ORDERS",
     "Article",
     "CleanedArticle",
     "EntityMention",
@@ -22,11 +26,28 @@ __all__ = [
     "QueryFilter",
     "SearchResults",
     "SkippedFile",
+    "SortOrder",
     "SourceDocument",
+    "article_dict",
 ]
 
 SourceFormat = Literal["text", "markdown", "html", "json"]
 FacetKind = Literal["actor", "location", "person"]
+
+ENTITY_FACETS: tuple[FacetKind, ...] = ("actor", "location", "person")
+"""The facets of named entities, in display order."""
+
+DATE_FACETS = ("year", "month", "mentioned")
+"""The date facets: the publication-date histogram (per year and per month) and the months of
+event dates the articles mention."""
+
+FACET_KINDS = (*ENTITY_FACETS, *DATE_FACETS)
+"""Facet kinds reported in :attr:`SearchResults.facets`."""
+
+SortOrder = Literal["relevance", "date", "newest", "oldest"]
+"""Orders of a search's hits (``date`` is ``newest``)."""
+
+SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "date", "newest", "oldest")
 
 
 @dataclass(frozen=True)
@@ -273,3 +294,23 @@ class IndexStats:
     """Files skipped in the last build."""
     sources: tuple[str, ...] = ()
     """The paths the index was built from."""
+
+
+def article_dict(article: Article) -> dict[str, Any]:
+    """``article`` as plain JSON values (``search show --json``; the export builds its
+    records from it), entities as ``{"facet", "name", "text", "start", "end"}``."""
+    return {
+        "id": article.id, "path": article.path, "title": article.title,
+        "subtitle": article.subtitle, "authors": list(article.authors),
+        "published": article.published.isoformat() if article.published else None,
+        "published_source": article.published_source,
+        "url": article.url, "source": article.source,
+        "actors": list(article.actors), "locations": list(article.locations),
+        "people": list(article.people),
+        "mentioned_dates": [d.isoformat() for d in article.mentioned_dates],
+        "entities": [{"facet": m.facet, "name": m.name, "text": m.surface,
+                      "start": m.start, "end": m.end} for m in article.mentions],
+        "duplicates": list(article.duplicates),
+        "near_duplicates": list(article.near_duplicates), "metadata": dict(article.metadata),
+        "text": article.text,
+    }

@@ -248,7 +248,7 @@ def refresh(index_dir: str | os.PathLike[str], documents: Mapping[str, str],
     arrived = arrived or {}
     order = sorted(signatures, key=lambda d: (published[d], arrived.get(d, "~"), d))
     groups = group(signatures, order)
-    from .layout import write_atomic
+    from .atomic import write_atomic
 
     write_atomic(base / GROUPS_FILE, json.dumps({
         "version": 1, "threshold": THRESHOLD, "shingle": SHINGLE, "num_perm": NUM_PERM,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomic
 from .config import state_dir
 from .errors import SearchlibError
 
@@ -108,7 +109,7 @@ def parse_since(text: str) -> dt.datetime:
 
     Raises :class:`SavedSearchError` with a one-line message for anything else.
     """
-    from .dates import parse_date_bound
+    from .ingest.dates import parse_date_bound
 
     cleaned = text.strip()
     try:
@@ -146,12 +147,7 @@ class _JsonFile:
 
     def write(self, data: Mapping[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1))
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from searchlib import build_index, evaluate, facetstore, open_index
+from searchlib import build_index, open_index
+from searchlib.engine.whoosh import evaluate, facetstore
 from searchlib.search import Index
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -59,7 +60,7 @@ def segmented(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
 
 
 def _queries(ix: Index) -> list[str]:
-    searcher = ix._fresh()
+    searcher = ix._engine._fresh()
     reader = searcher.reader()
     words = sorted({w for w in re.findall(r"[a-z]{5,}", " ".join(
         searcher.stored_fields(d).get("body", "")[:400] for d in range(6) if
@@ -95,14 +96,14 @@ def _queries(ix: Index) -> list[str]:
 @pytest.mark.parametrize("dense", [False, True], ids=["dicts", "arrays"])
 def test_scores_documents_and_terms_are_whooshs(segmented: Index, dense: bool) -> None:
     ix = segmented
-    searcher = ix._fresh()
+    searcher = ix._engine._fresh()
     assert len(searcher.leaf_searchers()) > 1
     assert searcher.reader().has_deletions()
     evaluator = evaluate.Evaluator(searcher, dense=dense)
     assert evaluator.dense is dense
     handled = 0
     for text in _queries(ix):
-        q = ix.parse(text)
+        q = ix._engine.parse(text)
         evaluation = evaluator.evaluate(q)
         reference = searcher.search(q, limit=None, terms=True)
         expected = {hit.docnum: hit.score for hit in reference}
@@ -129,7 +130,7 @@ def test_scores_documents_and_terms_are_whooshs(segmented: Index, dense: bool) -
 def test_both_evaluation_paths_agree(segmented: Index) -> None:
     """Dicts (small indexes) and numpy arrays (large ones): same documents, scores, order."""
     ix = segmented
-    searcher = ix._fresh()
+    searcher = ix._engine._fresh()
     size = searcher.doc_count_all()
     sparse = evaluate.Evaluator(searcher, dense=False)
     whole = evaluate.Evaluator(searcher, dense=True)
@@ -142,7 +143,7 @@ def test_both_evaluation_paths_agree(segmented: Index) -> None:
     compared = 0
     parts = set()
     for text in _queries(ix):
-        q = ix.parse(text)
+        q = ix._engine.parse(text)
         a = sparse.evaluate(q)
         for dense in (whole, split):
             b = dense.evaluate(q)
@@ -187,7 +188,7 @@ def test_best_breaks_ties_by_docnum() -> None:
 
 def test_the_index_size_picks_the_path(segmented: Index, monkeypatch: pytest.MonkeyPatch
                                         ) -> None:
-    searcher = segmented._fresh()
+    searcher = segmented._engine._fresh()
     assert not evaluate.Evaluator(searcher).dense  # ~80 documents
     monkeypatch.setattr(evaluate, "DENSE_MIN_DOCS", searcher.doc_count_all())
     assert evaluate.Evaluator(searcher).dense
@@ -197,11 +198,11 @@ def test_the_index_size_picks_the_path(segmented: Index, monkeypatch: pytest.Mon
 @pytest.mark.parametrize("dense", [False, True], ids=["dicts", "arrays"])
 def test_search_results_match_a_plain_whoosh_ranking(segmented: Index, dense: bool) -> None:
     ix = segmented
-    searcher = ix._fresh()
-    ix._dense_pinned = dense
+    searcher = ix._engine._fresh()
+    ix._engine._dense_pinned = dense
     for text in ("missile attack", "border troops", '"border troops"', "-government war",
                  "government"):
-        q = ix.parse(text)
+        q = ix._engine.parse(text)
         ranked = sorted(((hit.score, hit.docnum) for hit in searcher.search(q, limit=None)),
                         key=lambda item: (-item[0], item[1]))
         for page in (1, 2):
@@ -211,28 +212,28 @@ def test_search_results_match_a_plain_whoosh_ranking(segmented: Index, dense: bo
             assert [h.id for h in results.hits] == want, (text, page)
             assert [h.score for h in results.hits] == [
                 s for s, _ in ranked[(page - 1) * 5:page * 5]]
-    assert ix._evaluation is not None and ix._evaluation.dense is dense
-    ix._dense_pinned = None  # the next test gets the evaluator the index picks
+    assert ix._engine._evaluation is not None and ix._engine._evaluation.dense is dense
+    ix._engine._dense_pinned = None  # the next test gets the evaluator the index picks
 
 
 def test_unsupported_queries_fall_back(segmented: Index) -> None:
     ix = segmented
     for text in ("date:2017 war", "*"):
-        assert ix._evaluator().evaluate(ix.parse(text)) is None
+        assert ix._engine._evaluator().evaluate(ix._engine.parse(text)) is None
         assert ix.search(text).total >= 0
     # Fuzzy, wildcard and prefix terms are expanded into index terms at parse time, which
     # the evaluator handles (tests/test_patterns.py compares them with Whoosh's own).
     for text in ("missil*", "govermnent~", "*ment"):
-        assert ix._evaluator().evaluate(ix.parse(text)) is not None
+        assert ix._engine._evaluator().evaluate(ix._engine.parse(text)) is not None
 
 
 def test_exclusion_applies_to_the_first_document_of_a_segment(segmented: Index) -> None:
     ix = segmented
-    searcher = ix._fresh()
+    searcher = ix._engine._fresh()
     for text in ("-government war", "war -troops", "attack -missile"):
         results = ix.search(text, limit=100)
         excluded = text.split("-")[1].split()[0]
-        q = ix.parse(excluded)
+        q = ix._engine.parse(excluded)
         bad = set(searcher.docs_for_query(q))
         ids = {searcher.stored_fields(d)["id"] for d in bad}
         assert not ids & {h.id for h in results.hits}, text
@@ -241,7 +242,7 @@ def test_exclusion_applies_to_the_first_document_of_a_segment(segmented: Index) 
 def test_exact_phrase_shortcut_agrees_with_the_span_walk() -> None:
     import random
 
-    from searchlib import evaluate
+    from searchlib.engine.whoosh import evaluate
 
     rng = random.Random(3)
     for _ in range(2000):
@@ -257,7 +258,7 @@ def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytes
     """Totals, hits, scores, snippets and facet counts with filters, date ranges and date
     sorts: the same from dicts and bitsets as from numpy arrays."""
     ix = segmented
-    cache = ix._facet_cache()
+    cache = ix._engine._facet_cache()
     actors = list(ix.facet_values("actor"))[:2]
     locations = list(ix.facet_values("location"))[:1]
     years = sorted(ix.facet_values("year"))
@@ -269,20 +270,20 @@ def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytes
         {"query": "troops", "date_to": years[-1], "sort": "oldest", "actors": actors[:1]},
         {"query": "", "actors": actors[:1], "sort": "newest"}, {"query": "missil*"},
     ]
-    ix._dense_pinned = False
+    ix._engine._dense_pinned = False
     try:
         plain = [ix.search(**call) for call in calls]
-        assert not cache.dense and not ix._evaluator().dense
+        assert not cache.dense and not ix._engine._evaluator().dense
         # Numpy everywhere, and values split between bitset rows and docnum lists.
         monkeypatch.setattr(facetstore, "ROW_SHARE", 8)
-        ix._dense_pinned = True
+        ix._engine._dense_pinned = True
         cache._by_date = None
         cache._orders = {}
         assert any(cache.rare(kind)[0] for kind in ("actor", "location", "person"))
         dense = [ix.search(**call) for call in calls]
-        assert cache.dense and ix._evaluator().dense
+        assert cache.dense and ix._engine._evaluator().dense
     finally:
-        ix._dense_pinned = None
+        ix._engine._dense_pinned = None
         cache._by_date = None
         cache._orders = {}
     for call, a, b in zip(calls, plain, dense, strict=True):
@@ -295,7 +296,7 @@ def test_zero_and_negative_boosts_keep_whooshs_bits(segmented: Index) -> None:
     """Signed zeros and negative scores: the numpy path's -0.0 filler must never show."""
     from whoosh import query as wq
 
-    searcher = segmented._fresh()
+    searcher = segmented._engine._fresh()
     war, gov = wq.Term("body", "war"), wq.Term("body", "govern")
     queries = [
         wq.Or([wq.Term("body", "war", boost=-1.0), gov]),
@@ -337,17 +338,17 @@ def test_an_open_index_uses_arrays_from_its_second_search(segmented: Index) -> N
     """A one-shot query stays on dicts (no numpy import); a session switches to arrays after
     its first search, with the same results."""
     ix = segmented
-    ix._searched = False
-    ix._evaluation = None
-    ix._facets = None
+    ix._engine._searched = False
+    ix._engine._evaluation = None
+    ix._engine._facets = None
     actors = list(ix.facet_values("actor"))[:1]
     calls: list[dict[str, Any]] = [{"query": "missile attack"},
                                    {"query": "war", "actors": actors, "sort": "newest"}]
     first = [ix.search(**calls[0])]
-    assert ix._evaluation is not None and not ix._evaluation.dense
-    assert ix._facets is not None and not ix._facets.dense
+    assert ix._engine._evaluation is not None and not ix._engine._evaluation.dense
+    assert ix._engine._facets is not None and not ix._engine._facets.dense
     first.append(ix.search(**calls[1]))
-    assert ix._evaluation.dense and ix._facets.dense
+    assert ix._engine._evaluation.dense and ix._engine._facets.dense
     again = [ix.search(**call) for call in calls]
     for call, a, b in zip(calls, first, again, strict=True):
         assert a.total and a.total == b.total, call

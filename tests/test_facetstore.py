@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from searchlib import build_index, facetstore, open_index
+from searchlib import build_index, open_index
+from searchlib.engine.whoosh import facetstore
 from searchlib.search import FACET_KINDS
 
 
@@ -34,7 +35,7 @@ def test_round_trip_is_identical_to_the_computed_data(index_copy: Path) -> None:
     path = facetstore.write(index_copy)
     assert path == index_copy / facetstore.FACETS_FILE
     with open_index(index_copy) as ix:
-        reader = ix._fresh().reader()
+        reader = ix._engine._fresh().reader()
         built = facetstore.build(reader)
         loaded = facetstore.load(index_copy, reader)
     assert loaded is not None
@@ -61,19 +62,19 @@ def test_stale_or_damaged_file_is_ignored(index_copy: Path, seed_copy: Path,
     facetstore.write(index_copy)
     stored = (index_copy / facetstore.FACETS_FILE).read_bytes()
     with open_index(index_copy) as ix:
-        assert facetstore.load(index_copy, ix._fresh().reader()) is not None
+        assert facetstore.load(index_copy, ix._engine._fresh().reader()) is not None
     # Another index (other segments, other generation) must not accept this file.
     other = tmp_path / "other"
     build_index([seed_copy / "000_4095e6daf36933a2.txt"], other, procs=1)
     (other / facetstore.FACETS_FILE).write_bytes(stored)
     with open_index(other) as ix:
-        assert facetstore.load(other, ix._fresh().reader()) is None
+        assert facetstore.load(other, ix._engine._fresh().reader()) is None
         assert ix.search("*").total == 1
         assert sum(ix.facet_values("year").values()) <= 1
     for damaged in (b"", stored[:40], stored[:-10], b"SLFACETS1\n" + b"\xff" * 20):
         (index_copy / facetstore.FACETS_FILE).write_bytes(damaged)
         with open_index(index_copy) as ix:
-            assert facetstore.load(index_copy, ix._fresh().reader()) is None
+            assert facetstore.load(index_copy, ix._engine._fresh().reader()) is None
             assert ix.search("*").total == 5
 
 
@@ -88,7 +89,7 @@ def test_file_from_an_older_commit_is_not_used(seed_copy: Path, tmp_path: Path) 
         (tmp_path / extra.name).rename(extra)
     build_index([seed_copy], index, procs=1)
     with open_index(index) as ix:
-        reader = ix._fresh().reader()
+        reader = ix._engine._fresh().reader()
         if (index / facetstore.FACETS_FILE).is_file():
             loaded = facetstore.load(index, reader)
             assert loaded is None or loaded.key == facetstore.index_key(reader)
@@ -268,7 +269,7 @@ def test_an_update_reuses_the_stored_data_and_gets_the_same_result(tmp_path: Pat
     finally:
         facetstore._term_ids = original  # type: ignore[assignment]
     with open_index(index_dir) as ix:
-        reader = ix._fresh().reader()
+        reader = ix._engine._fresh().reader()
         stored = facetstore.load(index_dir, reader)
         assert stored is not None and stored.key != facetstore.loads(first).key
         full = facetstore.build(reader)

@@ -25,9 +25,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from searchlib import build_index, open_index
-from searchlib.check import check_index
 from searchlib.cli import cli
-from searchlib.read import read_file
+from searchlib.engine.whoosh.check import check_index
+from searchlib.ingest.read import read_file
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -366,7 +366,7 @@ def test_oversized_files_are_skipped_in_bounded_memory(tmp_path: Path) -> None:
     assert status == 0
     with open_index(tmp_path / "ix") as ix:
         assert ix.doc_count == 1
-        skipped = {Path(s["path"]).name: s["reason"] for s in ix.skipped}
+        skipped = {Path(s.path).name: s.reason for s in ix.skipped}
     assert skipped["huge.txt"].startswith("larger than the size limit")
     assert skipped["bomb.txt.gz"].startswith("larger than the size limit")
     print(f"\npeak RSS while skipping a 60 MB file and a 1 GiB gzip bomb: {peak} MiB")

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 from whoosh.writing import SegmentWriter
 
 from searchlib import IndexClosedError, IndexLockedError, SearchlibError, build_index, open_index
-from searchlib import index as index_mod
+from searchlib import build as index_mod
 from searchlib.budget import FileBudget
-from searchlib.check import check_index
-from searchlib.clean import CleaningRules, clean_document
 from searchlib.cli import cli
+from searchlib.engine.whoosh.check import check_index
+from searchlib.engine.whoosh.segments import SegmentBuilder
+from searchlib.ingest.clean import CleaningRules, clean_document
 from searchlib.models import SourceDocument
-from searchlib.segments import SegmentBuilder
 from searchlib.textsafe import json_terminal_safe, terminal_safe
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -466,15 +466,15 @@ def _nested(depth: int, kind: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def worker() -> None:
-    from searchlib.gazetteer import default_gazetteer
+def worker() -> index_mod._FileWork:
+    from searchlib.ingest.gazetteer import default_gazetteer
 
-    index_mod._init_worker(default_gazetteer(), CleaningRules.load([]), 2**20,
-                           FileBudget(seconds=20, memory_bytes=None))
+    return index_mod._FileWork(default_gazetteer(), CleaningRules.load([]), 2**20,
+                               FileBudget(seconds=20, memory_bytes=None))
 
 
-def _process_never_raises(path: Path) -> None:
-    docs, skipped = index_mod._process_file(str(path))
+def _process_never_raises(work: index_mod._FileWork, path: Path) -> None:
+    docs, skipped = work(str(path))
     for key, _hash, fields in docs:
         assert key.startswith(str(path)) and isinstance(fields["body"], str)
         fields["info"].encode("utf-8")  # no lone surrogate survives reading
@@ -486,22 +486,22 @@ def _process_never_raises(path: Path) -> None:
 @given(value=_JSON_VALUES, depth=st.integers(0, 3000),
        kind=st.sampled_from(["list", "dict", "field"]), lines=st.booleans())
 def test_json_readers_skip_or_index_never_raise(tmp_path_factory: pytest.TempPathFactory,
-                                                worker: None, value: object, depth: int,
-                                                kind: str, lines: bool) -> None:
+                                                worker: index_mod._FileWork, value: object,
+                                                depth: int, kind: str, lines: bool) -> None:
     folder = tmp_path_factory.mktemp("fuzz-json")
     nested = _nested(depth, kind) or "[]"
     text = (json.dumps(value) + "\n" + nested + "\n" if lines
             else "[" + json.dumps(value) + ", " + nested + "]")
     path = folder / ("f.jsonl" if lines else "f.json")
     path.write_text(text)
-    _process_never_raises(path)
+    _process_never_raises(worker, path)
 
 
 @_FUZZ
 @given(front=st.text(max_size=300), depth=st.integers(0, 1200),
        style=st.sampled_from(["flow", "block", "anchors"]), sidecar=st.booleans())
 def test_yaml_readers_skip_or_index_never_raise(tmp_path_factory: pytest.TempPathFactory,
-                                                worker: None, front: str, depth: int,
+                                                worker: index_mod._FileWork, front: str, depth: int,
                                                 style: str, sidecar: bool) -> None:
     folder = tmp_path_factory.mktemp("fuzz-yaml")
     if style == "flow":
@@ -518,7 +518,7 @@ def test_yaml_readers_skip_or_index_never_raise(tmp_path_factory: pytest.TempPat
     else:
         path = folder / "f.md"
         path.write_text(f"---\n{yaml_text}---\nThe convoy reached Homs.\n")
-    _process_never_raises(path)
+    _process_never_raises(worker, path)
 
 
 @_FUZZ
@@ -528,14 +528,14 @@ def test_yaml_readers_skip_or_index_never_raise(tmp_path_factory: pytest.TempPat
                      max_size=200),
        depth=st.integers(0, 5000), tiny=st.integers(0, 3000))
 def test_html_reader_skips_or_indexes_never_raises(tmp_path_factory: pytest.TempPathFactory,
-                                                   worker: None, soup: list[str], depth: int,
-                                                   tiny: int) -> None:
+                                                   worker: index_mod._FileWork, soup: list[str],
+                                                   depth: int, tiny: int) -> None:
     folder = tmp_path_factory.mktemp("fuzz-html")
     html = ("<html><body>" + "<div>" * depth + "".join(soup) + "<p>and then</p>" * tiny
             + "</div>" * depth + "</body></html>")
     path = folder / "f.html"
     path.write_text(html, encoding="utf-8", errors="surrogatepass")
-    _process_never_raises(path)
+    _process_never_raises(worker, path)
 
 
 @pytest.mark.parametrize("fix", [["index"], ["index", "--rebuild"]])

@@ -16,9 +16,10 @@ import pytest
 from click.testing import CliRunner
 from whoosh import query as wq
 
-from searchlib import QueryError, build_index, lexicon, open_index, search
+from searchlib import QueryError, build_index, open_index
 from searchlib.cli import cli
-from searchlib.facetstore import index_key
+from searchlib.engine.whoosh import lexicon, searcher
+from searchlib.engine.whoosh.facetstore import index_key
 from searchlib.search import Index
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,7 +56,7 @@ def _hold_back(docs: Path, keep: int, hold: Path) -> Callable[[], None]:
 
 def _words(ix: Index, count: int) -> list[str]:
     """Body terms of the index spread over its vocabulary (every n-th)."""
-    terms = ix._lexicon().field("body").terms
+    terms = ix._engine._lexicon().field("body").terms
     step = max(1, len(terms) // count)
     return [t for t in terms[::step] if t.isalpha() and len(t) >= 3][:count]
 
@@ -67,8 +68,8 @@ def _whoosh_terms(reader: object, q: object) -> set[str]:
 
 def test_expansions_find_what_whoosh_finds(generated: Path) -> None:
     with open_index(generated) as ix:
-        reader = ix._fresh().reader()
-        terms = ix._lexicon()
+        reader = ix._engine._fresh().reader()
+        terms = ix._engine._lexicon()
         big = 10**9
         for field in ("title", "body"):
             own = terms.field(field)
@@ -113,12 +114,12 @@ def _reference(searcher: object, q: object) -> object:
 
 def test_searches_match_the_documents_whoosh_matches(generated: Path) -> None:
     with open_index(generated) as ix:
-        searcher = ix._fresh()
+        searcher = ix._engine._fresh()
         for word in _words(ix, 12):
             for text in (f"{word}~", f"{word}~2", f"{word[:3]}*", f"*{word[-3:]}",
                          f"{word[0]}?{word[2:4]}*"):
                 # Whoosh's own parse keeps FuzzyTerm, Prefix and Wildcard queries.
-                whooshs = ix._parser.parse(text)
+                whooshs = ix._engine._parser.parse(text)
                 assert any(isinstance(q, (wq.FuzzyTerm, wq.Prefix, wq.Wildcard))
                            for q in whooshs.leaves())
                 expected = set(searcher.docs_for_query(_reference(searcher, whooshs)))
@@ -132,11 +133,11 @@ def test_searches_match_the_documents_whoosh_matches(generated: Path) -> None:
 def test_an_expansion_over_its_cap_keeps_the_most_frequent_and_warns(
         generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_index(generated) as ix:
-        body = ix._lexicon().field("body")
+        body = ix._engine._lexicon().field("body")
         letter = max("abcdefghijklmnopqrstuvwxyz", key=lambda c: len(body.prefix(c, 10**9).terms))
         everything = body.prefix(letter, 10**9)
         assert len(everything.terms) > 20
-        monkeypatch.setattr(search, "EXPANSION_CAP", 5)
+        monkeypatch.setattr(searcher, "EXPANSION_CAP", 5)
         results = ix.search(f"{letter}*")
         assert len(results.warnings) == 1
         assert re.fullmatch(rf"'{letter}\*' matches [\d,]+ terms; searched the 5 most frequent",
@@ -175,7 +176,7 @@ def test_twenty_fuzzy_terms_are_answered(generated: Path) -> None:
 def test_the_term_list_is_stored_at_commit_and_checked(generated: Path, tmp_path: Path) -> None:
     assert (generated / lexicon.TERMS_FILE).is_file()
     with open_index(generated) as ix:
-        reader = ix._fresh().reader()
+        reader = ix._engine._fresh().reader()
         stored = lexicon.load(generated, index_key(reader))
         assert stored is not None
         built = lexicon.build(reader, ("title", "body"), index_key(reader))
@@ -200,7 +201,7 @@ def test_the_term_list_is_stored_at_commit_and_checked(generated: Path, tmp_path
     blob[len(blob) // 2] ^= 0x40
     (damaged / lexicon.TERMS_FILE).write_bytes(bytes(blob))
     with open_index(generated) as ix:
-        assert lexicon.load(damaged, index_key(ix._fresh().reader())) is None
+        assert lexicon.load(damaged, index_key(ix._engine._fresh().reader())) is None
 
 
 def _segment_files(index: Path) -> set[str]:
@@ -234,7 +235,7 @@ def test_a_commit_reads_the_terms_of_its_new_segments_only(
     put_back()
     build_index([docs], index, procs=1)
     with open_index(index) as ix:
-        reader = ix._fresh().reader()
+        reader = ix._engine._fresh().reader()
         segments = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
         assert _segment_files(index) == {s + lexicon.SEGMENT_SUFFIX for s in segments}
         assert not retired.exists()

@@ -20,8 +20,9 @@ from types import ModuleType
 import pytest
 from click.testing import CliRunner
 
-from searchlib import QueryError, SearchCancelled, build_index, open_index, ranking, search
+from searchlib import QueryError, SearchCancelled, build_index, open_index
 from searchlib.cli import cli
+from searchlib.engine.whoosh import ranking, searcher
 
 REPO = Path(__file__).resolve().parents[1]
 #: Seconds one query may take here: the budget (4 s) plus parsing and snippets, on a
@@ -80,15 +81,15 @@ def test_cli_refuses_too_broad_queries_with_exit_2(small: Path) -> None:
 
 def test_out_of_time_is_refused_naming_the_broad_part(small: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(search, "QUERY_TIME_BUDGET", 0.0)
+    monkeypatch.setattr(searcher, "QUERY_TIME_BUDGET", 0.0)
     with open_index(small) as ix:
-        words = [t for t in ix._lexicon().field("body").terms if t.isalpha()]
+        words = [t for t in ix._engine._lexicon().field("body").terms if t.isalpha()]
         with pytest.raises(QueryError, match=r"query too broad to answer within 0 s "
                                              r"\(1 word; broadest: 'a\*' \([\d,]+ terms\)\)"):
             ix.search("a*")
         with pytest.raises(QueryError, match=r"\(300 words\); use fewer or rarer words"):
             ix.search(" ".join(words[:300]))
-    monkeypatch.setattr(search, "QUERY_TIME_BUDGET", 60.0)
+    monkeypatch.setattr(searcher, "QUERY_TIME_BUDGET", 60.0)
     with open_index(small) as ix:
         assert ix.search(" ".join(words[:300])).total > 0  # the same query, given time
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import QueryError, open_index
+from searchlib import Hit, QueryError, open_index
+from searchlib.engine import Reader, SearchRequest
 from searchlib.search import Index
 
 
@@ -19,6 +20,16 @@ def ix(seed_index: Path) -> Index:
 
 def _names(results: object) -> list[str]:
     return [Path(h.path).name[:3] for h in results.hits]  # type: ignore[attr-defined]
+
+
+def test_the_whoosh_reader_serves_the_facade_as_the_engine_protocol_says(ix: Index) -> None:
+    engine = ix._engine
+    assert isinstance(engine, Reader)
+    direct = engine.search(SearchRequest("iran", limit=2, page=2))
+    through = ix.search("iran", limit=2, page=2)
+    assert direct.total == through.total == 5 and direct.facets == through.facets
+    assert [(h.id, h.score) for h in direct.hits] == [(h.id, h.score) for h in through.hits]
+    assert {type(h) for h in direct.hits} == {Hit}  # searchlib's models, no Whoosh objects
 
 
 def test_match_all_and_total(ix: Index) -> None:

@@ -601,9 +601,9 @@ def test_a_slow_search_is_cancelled_by_typing(app_factory: Factory, seed_ix: Ind
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A search that would run for 20 s (a broad fuzzy query on a big index) is shown as
     running, and stops as soon as the query changes: the next results come at once."""
-    from searchlib import ranking
+    from searchlib.engine.whoosh import ranking
 
-    real = seed_ix._search
+    real = seed_ix._engine._search
     stopped: list[float] = []
 
     def slow(query: str, **kwargs: Any) -> SearchResults:
@@ -617,7 +617,7 @@ def test_a_slow_search_is_cancelled_by_typing(app_factory: Factory, seed_ix: Ind
                 stopped.append(time.perf_counter() - started)
         return real(query, **kwargs)
 
-    monkeypatch.setattr(seed_ix, "_search", slow)
+    monkeypatch.setattr(seed_ix._engine, "_search", slow)
     app = app_factory()
 
     async def scenario(pilot: Pilot[object]) -> None:

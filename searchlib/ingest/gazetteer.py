@@ -62,7 +62,6 @@ import importlib
 import json
 import os
 import re
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -75,8 +74,11 @@ from typing import Any, NamedTuple, cast, overload
 
 import yaml
 
+from searchlib.atomic import write_atomic
 from searchlib.errors import GazetteerError
-from searchlib.models import EntityMention, FacetKind
+from searchlib.models import ENTITY_FACETS, EntityMention, FacetKind
+
+from .yamlfile import SafeLoader, compose
 
 __all__ = [
     "ACTOR_KINDS",
@@ -104,8 +106,8 @@ __all__ = [
     "tokenize",
 ]
 
-FACETS: tuple[FacetKind, ...] = ("actor", "location", "person")
-"""The three entity facets."""
+FACETS = ENTITY_FACETS
+"""The three entity facets (:data:`searchlib.models.ENTITY_FACETS`)."""
 
 ACTOR_KINDS = frozenset(
     {
@@ -221,8 +223,6 @@ _ARTICLE_RE = re.compile(r"^(?:[AaEe]l|A[dnrstz]|Ash|Adh|Ath|E[dnrsz])[\s\-]+(?=
 """The Arabic article at the start of a place name, as GeoNames transliterates it."""
 _HYPHEN_LINK_RE = re.compile(r"-[a-z]{1,4}-")
 """A short lower-case word inside a hyphenated name: "Port-au-Prince", "Aix-en-Provence"."""
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""The safe loader (libyaml's when available): never constructs Python objects from tags."""
 _LATIN_RE = re.compile(r"[A-Za-z][A-Za-z .'’\-]*")
 
 
@@ -657,15 +657,10 @@ def _write_json(path: Path, data: Mapping[str, Any], *, keep: int) -> None:
     """Write a cache file atomically, keeping only the ``keep`` newest files of its kind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                # json.dumps uses the C encoder; json.dump to a file does not (10x slower).
-                fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        # json.dumps uses the C encoder; json.dump to a file does not (10x slower). Not
+        # durable: a cache lost to a crash is derived again.
+        write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                     durable=False)
         prefix = path.name.split("-", 1)[0]
         siblings = sorted(
             path.parent.glob(f"{prefix}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True
@@ -731,15 +726,7 @@ def _read_file(path: Path) -> _Layer:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise GazetteerError(f"{label}:1: cannot read file: {exc}") from exc
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise GazetteerError(f"{label}:{line}: {exc.problem or exc.context}") from exc
-    except yaml.YAMLError as exc:
-        raise GazetteerError(f"{label}:1: {exc}") from exc
+    loader, root = compose(text, label, GazetteerError, SafeLoader)
     layer = _Layer()
     if root is None:
         return layer
@@ -1172,6 +1159,15 @@ class Gazetteer:
             memo.clear()
         memo[key] = found
         return found
+
+    def rolled_up(self, facet: FacetKind, names: Iterable[str]) -> list[str]:
+        """``names`` followed, each, by its ancestors, without repeats: the values a filter
+        on any of them matches (an article naming Deir ez-Zor is found under Syria)."""
+        out: dict[str, None] = {}
+        for name in names:
+            out[name] = None
+            out.update(dict.fromkeys(self.ancestors(facet, name)))
+        return list(out)
 
     def ancestors(self, facet: FacetKind, name: str) -> tuple[str, ...]:
         """Parent chain of an entry, nearest first (Quds Force -> ("IRGC", "Iran"))."""

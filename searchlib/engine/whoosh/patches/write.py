@@ -1,77 +1,9 @@
-"""Small, targeted fixes to Whoosh-Reloaded 2.7.5 internals, applied once on import.
-
-Each patch keeps Whoosh's behaviour and only removes avoidable work; they are here rather than
-upstream because the project pins that release.
-
-1. ``W3PerDocReader._cached_reader`` caches the column reader of a field it finds, but asks
-   the file system again (a ``stat``) on *every* call for a field that has no lengths column
-   (IDs, keywords, the spelling fields). While a segment is flushed that is one ``stat`` per
-   posting: about 20% of the time of a build, measured with cProfile on 1,000 articles.
-   Segment files never change once written, so a negative answer can be cached as well.
-2. ``MultiReader.column_reader`` leaves out the segments that have no file for the column
-   (a segment none of whose documents has a publication date) but keeps the document offsets
-   of the others, so every document after such a segment is looked up in the wrong segment:
-   wrong dates, or ``struct.error`` reading past the end of a column. A segment reader already
-   answers the column's default value for a column it lacks, so the fix asks every segment.
-3. While a segment is flushed, ``add_postings`` asks the per-document reader for the field
-   length of every posting, and each answer reads a byte from the lengths column file:
-   about 13% of a build. :class:`_SegmentLengths` reads each column once into a list.
-4. ``Positions.word_values`` and ``Characters.word_values`` (the formats of the ``title``
-   and ``body`` fields) pull a ``Token`` object per word through the analyzer's generator
-   and a filtering generator, then encode each term in a method call. With a
-   :class:`~searchlib.analysis.NewsAnalyzer` they now take its fused
-   :meth:`~searchlib.analysis.NewsAnalyzer.postings` and encode inline: the same
-   ``(term, frequency, weight, bytes)`` values, byte for byte (``tests/test_analysis.py``).
-5. ``SegmentWriter.add_document`` hands every posting to ``PostingPool.add``, which
-   estimates its memory with seven ``len`` and constant terms and asserts its types. For
-   schemas without term vectors or spelling fields (ours), postings are now appended to the
-   pool's buffer directly and its size estimate (the same formula) is updated once per
-   document; the pool still spills a sorted run to disk when it passes its limit.
-6. ``W3PostingsWriter._write_block`` means to store blocks whose pickle is under 20 bytes
-   uncompressed, but overwrites that decision on the next line, so every block, most of
-   them one or two postings, pays a ``zlib.compress`` when written and a
-   ``zlib.decompress`` when read (each block records its own compression level, which the
-   reader honours). Blocks under :data:`_COMPRESS_FROM` bytes are now stored as they are.
-7. ``PostingPool`` sorts its buffered postings, ``(field, term, docnum, weight, value)``
-   tuples, with tuple comparisons: about 6% of a build. No two postings share field, term
-   and docnum, so three stable sorts on those keys alone, least significant first, give the
-   same order (:func:`sort_postings`); the docnum pass is nearly free, as documents arrive
-   in order. Twice as fast on 1,000 articles.
-8. When the pool passes its memory limit it spills a sorted run to disk, one ``pickle.dump``
-   per posting, and the flush merges the runs with ``heapq.merge`` one posting at a time:
-   a single spill of half a million postings cost about 6 s, a third of a worker's time at
-   10,000 articles. Runs are now pickled in chunks of :data:`_RUN_CHUNK` postings and merged
-   a term at a time: within a run a term's postings are consecutive, and runs hold ever
-   later documents, so a term's postings from successive runs simply follow each other
-   (checked, and sorted by document if ever they did not). Memory stays bounded: one chunk
-   per run is held while merging.
-9. Moving to a posting block (``W3LeafMatcher._goto``) unpickles the block's small info tuple
-   straight from the segment file, and ``pickle.load`` then reads it a few bytes at a time,
-   each a Python-level ``read`` on the compound file: some thirty calls per block, 70% of
-   writing the facet data. The head of the block is now read in one call and unpickled from
-   memory (the same tuple and data offset).
-10. ``FieldWriter.add_postings`` takes the flushed postings one at a time through three
-    method calls each (it asks the posting's field length, ``W3FieldWriter.add`` passes it
-    on, ``W3PostingsWriter.add_posting`` checks its types and appends it to the block).
-    :func:`_pool_terms` now cuts the sorted pool into terms with C-level comparisons of
-    neighbours, and :func:`_add_term_postings` fills each block of a term with a few
-    C-level calls: the same blocks, statistics and term infos, with 0.9 billion fewer
-    instructions in a run of 16 billion that loads and flushes the postings of 1,000
-    articles (counted with callgrind: wall-clock times on the shared machine vary more
-    than that). The blocks' id deltas and weight summaries are computed without
-    generators too.
-11. A segment's term table is a hash file, and ``W3TermsReader`` looks a term up anew for
-    each question asked about it (is it there, its term info, its document frequency),
-    every lookup a dozen small reads of the compound file: the first pass of the
-    benchmark's query mix at 10,000 articles made 5,775 lookups of 736 distinct terms,
-    a quarter of its time. Each reader now remembers what a lookup found (up to
-    :data:`_TERM_CACHE` terms), and answers the same from it.
-"""
+"""Write-path patches of Whoosh-Reloaded 2.7.5: building and flushing segments (patches 1,
+3-8 and 10 of :mod:`.patches`). The same postings, blocks and statistics, with less work."""
 
 from __future__ import annotations
 
 import heapq
-import io
 import pickle
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -79,20 +11,16 @@ from itertools import chain, compress, groupby, islice, repeat
 from operator import itemgetter, mul, ne, sub
 from typing import Any
 
-from whoosh import columns, fields, formats, reading, writing
+from whoosh import fields, formats, writing
 from whoosh.codec import whoosh3
 from whoosh.codec.base import OutOfOrderError
 from whoosh.compat import dumps
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 
-from .analysis import NewsAnalyzer
-
-__all__ = ["apply", "sort_postings"]
+from ..analysis import NewsAnalyzer
 
 _MISSING = object()
-_applied = False
-
 
 def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
     cached = self._readers.get(fieldname, _MISSING)
@@ -101,13 +29,6 @@ def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
     reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
     self._readers[fieldname] = reader
     return reader
-
-
-def _multi_column_reader(self: Any, fieldname: str, column: Any = None, reverse: bool = False,
-                         translate: bool = True) -> Any:
-    readers = [r.column_reader(fieldname, column=column, reverse=reverse, translate=translate)
-               for r in self.readers]
-    return columns.MultiColumnReader(readers, list(self.doc_offsets))
 
 
 class _SegmentLengths:
@@ -510,103 +431,9 @@ def _joined(merged: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[Any]]:
         yield postings
 
 
-# Enough for any block's info tuple (six small numbers pickled: about 30 bytes).
-_BLOCK_HEAD = 128
-_original_goto = whoosh3.W3LeafMatcher._goto
-
-
-def _goto(self: Any, position: int) -> None:
-    # W3LeafMatcher._goto, reading the block's info tuple in one call.
-    postfile = self._postfile
-    self._data = None
-    self._ids = None
-    self._weights = None
-    self._values = None
-    self._i = 0
-    postfile.seek(position)
-    length = postfile.read_int()
-    if length < 0:  # the last block
-        self._lastblock = True
-        length *= -1
-    self._nextoffset = position + whoosh3._INT_SIZE + length
-    start = postfile.tell()
-    head = io.BytesIO(postfile.read(min(length, _BLOCK_HEAD)))
-    try:
-        info = pickle.load(head)
-    except (EOFError, pickle.UnpicklingError):  # longer than expected: read as Whoosh does
-        postfile.seek(start)
-        info = postfile.read_pickle()
-        self._dataoffset = postfile.tell()
-    else:
-        self._dataoffset = start + head.tell()
-        postfile.seek(self._dataoffset)
-    (self._blocklength, self._maxid, self._maxweight, self._compression, mnlen,
-     mxlen) = info
-    self._minlength = byte_to_length(mnlen)
-    self._maxlength = byte_to_length(mxlen)
-
-
-#: Terms whose lookup a segment's terms reader remembers (about 100 bytes each).
-_TERM_CACHE = 20_000
-
-
-def _term_bytes(self: Any, key: bytes) -> bytes | None:
-    """The term info bytes the term table holds under ``key`` (None: no such term)."""
-    cache = self.__dict__.get("_found")
-    if cache is None:
-        cache = self._found = {}
-    found = cache.get(key, _MISSING)
-    if found is _MISSING:
-        found = self._tindex.get(key)
-        if len(cache) >= _TERM_CACHE:
-            cache.clear()
-        cache[key] = found
-    return found  # type: ignore[no-any-return]
-
-
-def _terms_contains(self: Any, term: tuple[str, bytes]) -> bool:
-    # W3TermsReader.__contains__ through the remembered lookups.
-    return _term_bytes(self, self._keycoder(*term)) is not None
-
-
-def _terms_term_info(self: Any, fieldname: str, tbytes: bytes) -> Any:
-    # W3TermsReader.term_info through the remembered lookups.
-    found = _term_bytes(self, self._keycoder(fieldname, tbytes))
-    if found is None:
-        raise reading.TermNotFound(f"No term {fieldname}:{tbytes!r}")
-    return whoosh3.W3TermInfo.from_bytes(found)
-
-
-def _term_stats(self: Any, fieldname: str, tbytes: bytes) -> tuple[Any, ...]:
-    """The head of a term's info: flags, weight, document frequency... (KeyError: none)."""
-    key = self._keycoder(fieldname, tbytes)
-    found = _term_bytes(self, key)
-    if found is None:
-        raise KeyError(key)  # as W3TermsReader._range_for_key raises
-    return whoosh3.W3TermInfo._struct.unpack_from(found)  # type: ignore[no-any-return]
-
-
-def _terms_frequency(self: Any, fieldname: str, tbytes: bytes) -> float:
-    # W3TermsReader.frequency (W3TermInfo.read_weight) through the remembered lookups.
-    return _term_stats(self, fieldname, tbytes)[1]  # type: ignore[no-any-return]
-
-
-def _terms_doc_frequency(self: Any, fieldname: str, tbytes: bytes) -> int:
-    # W3TermsReader.doc_frequency (W3TermInfo.read_doc_freq) through the remembered lookups.
-    return _term_stats(self, fieldname, tbytes)[2]  # type: ignore[no-any-return]
-
-
-_TERMS_READER = {name: getattr(whoosh3.W3TermsReader, name)
-                 for name in ("__contains__", "term_info", "frequency", "doc_frequency")}
-
-
-def apply() -> None:
-    """Install the patches (idempotent)."""
-    global _applied
-    if _applied:
-        return
+def install() -> None:
+    """Replace the Whoosh methods (called by :func:`.apply`)."""
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
-    reading.MultiReader.column_reader = _multi_column_reader
     writing.SegmentWriter._flush_segment = _flush_segment
     formats.Positions.word_values = _fast_positions
     formats.Characters.word_values = _fast_characters
@@ -617,9 +444,3 @@ def apply() -> None:
     writing.PostingPool._write_run = _write_run
     writing.PostingPool._read_run = _read_run
     writing.PostingPool._merge_runs = _merge_runs
-    whoosh3.W3LeafMatcher._goto = _goto
-    whoosh3.W3TermsReader.__contains__ = _terms_contains
-    whoosh3.W3TermsReader.term_info = _terms_term_info
-    whoosh3.W3TermsReader.frequency = _terms_frequency
-    whoosh3.W3TermsReader.doc_frequency = _terms_doc_frequency
-    _applied = True

@@ -21,7 +21,8 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from .models import SkippedFile, SourceDocument, SourceFormat
+from ..models import SkippedFile, SourceDocument, SourceFormat
+from .yamlfile import error_line
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -348,9 +349,8 @@ def load_yaml_safely(text: str, origin: str, *, first_line: int = 1) -> Any:
         # PyYAML's composer recurses once per level: hundreds of levels exhaust the stack.
         raise ValueError(f"{origin}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{origin}:{mark.line + first_line}" if mark is not None else origin
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line, problem = error_line(exc, first_line)
+        where = f"{origin}:{line}" if line is not None else origin
         tag = re.search(r"constructor for the tag '(?:tag:yaml.org,2002:)?([^']+)'", problem)
         if tag:
             problem = f"refused unsafe or unknown tag !!{tag.group(1)}"

@@ -27,25 +27,9 @@ from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 
-__all__ = ["DurableFileStorage", "fsync_directory", "open_storage"]
+from ...atomic import fsync_directory
 
-
-def fsync_directory(path: str | os.PathLike[str]) -> None:
-    """Make the directory entries of ``path`` (creations, renames, deletions) durable.
-
-    Silently does nothing where directories cannot be opened or synced (some network and
-    FUSE file systems): there is nothing better to do there.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+__all__ = ["DurableFileStorage", "open_storage"]
 
 
 def _chain_fsync(previous: Any) -> Any:

@@ -41,8 +41,9 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .layout import index_paths
-from .storage import fsync_directory, open_storage
+from ...atomic import write_atomic
+from ...layout import index_paths
+from .storage import open_storage
 
 __all__ = ["SEGMENT_SUFFIX", "TERMS_FILE", "Expansion", "FieldTerms", "Lexicon", "build", "load",
            "merge", "segment_path", "write"]
@@ -380,15 +381,9 @@ def load(index_dir: str | os.PathLike[str], key: dict[str, Any]) -> Lexicon | No
 
 
 def _save(path: Path, lexicon: Lexicon) -> Path:
-    """Write ``lexicon`` to ``path`` atomically (a unique temporary name per process, so
-    that two searches saving at once cannot mix their bytes)."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(dumps(lexicon))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_directory(path.parent)
+    """Write ``lexicon`` to ``path`` atomically (two searches saving at once cannot mix
+    their bytes)."""
+    write_atomic(path, dumps(lexicon))
     return path
 
 
@@ -403,7 +398,8 @@ def write(index_dir: str | os.PathLike[str], fieldnames: Iterable[str],
     has no stored terms yet (after an update, only the new segments are read), and all of
     them merged, the file searches load.
 
-    ``key_of(reader)`` names the index state (see :func:`searchlib.facetstore.index_key`).
+    ``key_of(reader)`` names the index state (see
+    :func:`searchlib.engine.whoosh.facetstore.index_key`).
     Call it after the final commit of a build; until it runs searches build the same list
     in memory (and store it), so the files only ever save time.
     """

@@ -27,6 +27,8 @@ import yaml
 from searchlib.errors import ConfigError
 from searchlib.models import CleanedArticle, SourceDocument
 
+from .yamlfile import compose, error_line
+
 __all__ = ["CleaningRules", "clean_document", "clean_text", "normalize_text"]
 
 # --------------------------------------------------------------------------------------------
@@ -308,19 +310,14 @@ class _Layer:
 
 def _read_layer(name: str, text: str) -> _Layer:
     # Composing first keeps each node's line; only SafeLoader constructors ever run.
-    loader = yaml.SafeLoader(text)
+    loader, node = compose(text, name, ConfigError)
     try:
-        node = loader.get_single_node()
         if node is None:
             return _Layer(name, {})
         root = _wrap(loader, node, name)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{name}:{line}: {problem}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}:1: {exc}") from exc
+        line, problem = error_line(exc)
+        raise ConfigError(f"{name}:{line or 1}: {problem}") from exc
     finally:
         loader.dispose()
     if not isinstance(root.value, dict):
@@ -1103,7 +1100,8 @@ def clean_document(doc: SourceDocument, *, rules: CleaningRules | None = None) -
     """Clean one source document, dispatching on its format.
 
     ``text``/``markdown``/``json`` bodies go through :func:`clean_text` (with the metadata title
-    as hint); ``html`` goes through :func:`searchlib.html.parse_html` first and the same text
+    as hint); ``html`` goes through :func:`searchlib.ingest.htmltext.parse_html` first and the same
+    text
     rules are then applied to the extracted body. Metadata from the source (title,
     author/authors, subtitle) wins over anything extracted; HTML meta (published, url, site,
     description) lands in ``CleanedArticle.metadata``.
@@ -1114,7 +1112,7 @@ def clean_document(doc: SourceDocument, *, rules: CleaningRules | None = None) -
     extracted: dict[str, Any] = {}
     extracted_authors: tuple[str, ...] = ()
     if doc.format == "html":
-        from searchlib.html import parse_html
+        from searchlib.ingest.htmltext import parse_html
 
         page = parse_html(doc.text, url=_text_or_none(meta.get("url")))
         page_title = _text_or_none(page.title)

@@ -11,7 +11,8 @@ Layout of an index directory::
 Only added, changed and removed files are touched on a re-run. Identical cleaned texts are
 indexed once; the other paths are recorded in the manifest and shown on the kept document.
 Worker processes read, clean, extract and index files into segments of their own
-(:mod:`searchlib.segments`); commits happen in batches so that an interrupted build keeps
+(:mod:`searchlib.engine.whoosh.segments`); commits happen in batches so that an interrupted build
+keeps
 what it committed, and the manifest is rewritten atomically after each commit so it never
 claims more than the index holds.
 """
@@ -28,34 +29,39 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import arrivals, facetstore, lexicon, neardup
-from . import schema as schema_mod
+from . import arrivals, neardup
+from .atomic import fsync_directory, write_atomic
 from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
-from .clean import CleaningRules, clean_document
-from .date_manifest import ManifestEntry, load_date_manifest
+from .engine.whoosh import facetstore, lexicon
+from .engine.whoosh import schema as schema_mod
+from .engine.whoosh.segments import FileResult, SegmentWorkers, build_segments, commit_segments
+from .engine.whoosh.storage import open_storage
 from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
-from .extract import extract
-from .fingerprint import extraction_fingerprint
-from .gazetteer import Gazetteer
+from .ingest.clean import CleaningRules, clean_document
+from .ingest.date_manifest import ManifestEntry, load_date_manifest
+from .ingest.extract import extract
+from .ingest.fingerprint import extraction_fingerprint
+from .ingest.gazetteer import Gazetteer
+from .ingest.read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
 from .layout import (
     ALIASES,
+    JOURNAL,
+    LOCK,
     MANIFEST,
     META,
+    STAGING,
     WHOOSH_DIR,
     checked_json,
+    doc_id,
     index_paths,
     load_manifest,
     read_meta,
-    write_atomic,
 )
-from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
-from .read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
-from .segments import FileResult, SegmentWorkers, build_segments, commit_segments
-from .storage import fsync_directory, open_storage
+from .models import ENTITY_FACETS, Extraction, IndexSummary, SkippedFile, SourceDocument
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
 # searchlib.layout existed.
@@ -65,18 +71,11 @@ __all__ = ["ProgressCallback", "build_index", "doc_id", "index_paths", "load_man
 #: Called with (files done, files to process) as a build advances.
 ProgressCallback = Callable[[int, int], None]
 
-LOCK = "write.lock"
-
 # Below this many files in a batch, worker processes cost more than they save.
 _POOL_THRESHOLD = 40
 # Default commit interval in files, and the number of commits a large build is split into.
 _BATCH_FILES = 2000
 _MAX_COMMITS = 8
-
-
-def doc_id(key: str) -> str:
-    """Stable document id for a source key (the same file always gets the same id)."""
-    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -106,29 +105,6 @@ class _FileEntry:
 
 # --- worker side -------------------------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
-                 budget: FileBudget | None = None, follow_symlinks: bool = False,
-                 manifest: Mapping[str, ManifestEntry] | None = None) -> None:
-    # Set in the parent before the pool forks, so workers inherit the loaded gazetteer and
-    # rules instead of each loading them again.
-    _WORKER["gazetteer"] = gazetteer
-    _WORKER["rules"] = rules
-    _WORKER["max_bytes"] = max_bytes
-    _WORKER["budget"] = budget or FileBudget()
-    _WORKER["manifest"] = manifest or {}
-    _WORKER["follow_symlinks"] = follow_symlinks
-
-
-def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:
-    out: dict[str, None] = {}
-    for name in names:
-        out[name] = None
-        for parent in gazetteer.ancestors(facet, name):  # type: ignore[arg-type]
-            out[parent] = None
-    return list(out)
 
 
 def _keyword(values: Iterable[str]) -> str:
@@ -137,7 +113,8 @@ def _keyword(values: Iterable[str]) -> str:
 
 
 def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
-             manifest: Mapping[str, ManifestEntry] | None = None) -> _Prepared:
+             manifest: Mapping[str, ManifestEntry] | None = None,
+             signatures: Path | None = None) -> _Prepared:
     article = clean_document(doc, rules=rules)
     meta = {**article.metadata, **doc.metadata}
     listed = (manifest or {}).get(doc.path)
@@ -170,7 +147,7 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
     }
     # Computed here, in the worker processes, not in the parent's serial pass after the
     # commits (see _refresh_near_duplicates).
-    stored["minhash"] = _minhash(article.body, content_hash, stored["published"])
+    stored["minhash"] = _minhash(article.body, content_hash, stored["published"], signatures)
     fields: dict[str, Any] = {
         "id": doc_id(doc.key),
         "path": doc.key,
@@ -182,9 +159,9 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
         "_stored_title": article.title,
         "body": article.body,
         "mentioned": _keyword(d.isoformat() for d in info.mentioned_dates),
-        "actor": _keyword(_rolled_up(gazetteer, "actor", info.actors)),
-        "location": _keyword(_rolled_up(gazetteer, "location", info.locations)),
-        "person": _keyword(_rolled_up(gazetteer, "person", info.people)),
+        "actor": _keyword(gazetteer.rolled_up("actor", info.actors)),
+        "location": _keyword(gazetteer.rolled_up("location", info.locations)),
+        "person": _keyword(gazetteer.rolled_up("person", info.people)),
         "info": json.dumps(stored, ensure_ascii=False, default=str),
     }
     if published is not None:
@@ -195,8 +172,10 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
 _SIGNATURES = "neardup.parts"
 
 
-def _minhash(body: str, content_hash: str, published: str | None) -> str | None:
-    """The text's MinHash signature, also noted for the parent in this worker's file.
+def _minhash(body: str, content_hash: str, published: str | None,
+             folder: Path | None) -> str | None:
+    """The text's MinHash signature, also noted for the parent in this worker's file in
+    ``folder`` (if given).
 
     Reading 10,000 signatures back from the stored fields after the commits took the
     parent ~7% of a build; each worker appends ``hash, signature, date`` lines to a file
@@ -204,7 +183,6 @@ def _minhash(body: str, content_hash: str, published: str | None) -> str | None:
     """
     sig = neardup.signature(body)
     encoded = neardup.encode(sig) if sig is not None else None
-    folder = _WORKER.get("signatures")
     if encoded is not None and folder is not None:
         folder.mkdir(exist_ok=True)
         # One short append per article (microseconds beside its cleaning and indexing).
@@ -269,38 +247,54 @@ def _failure(exc: BaseException) -> str:
 _BROKEN_INSTALL = (DependencyError, ImportError)
 
 
-def _process_file(path: str) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
-    """Read, clean and enrich one file: its documents as ``(key, content hash, fields)``.
+@dataclass(frozen=True)
+class _FileWork:
+    """The work of an indexing worker on one file, with all it needs: the worker processes
+    receive it as an argument (forked: the loaded gazetteer and rules are inherited, not
+    loaded again)."""
 
-    Per-file isolation: whatever goes wrong with this file (a hostile input, a bug in a
-    step, the file's CPU or memory budget running out) skips it, or the one record of it,
-    with a reason naming the error; the build goes on with the next file.
-    """
-    budget: FileBudget = _WORKER["budget"]
-    try:
-        with budget.limits():
-            return _process_records(path)
-    except _BROKEN_INSTALL:
-        raise  # not this file's fault: every later file would fail alike, so stop loudly
-    except OverBudget as exc:
-        return [], [SkippedFile(path, str(exc))]
-    except MemoryError:
-        return [], [SkippedFile(path, f"needed more than the memory budget "
-                                      f"({(budget.memory_bytes or 0) // 2**20} MiB) to "
-                                      "process; skipped")]
-    except Exception as exc:  # isolation: reported as the reason
-        return [], [SkippedFile(path, _failure(exc))]
+    gazetteer: Gazetteer
+    rules: CleaningRules
+    max_bytes: int = DEFAULT_MAX_BYTES
+    budget: FileBudget = field(default_factory=FileBudget)
+    follow_symlinks: bool = False
+    manifest: Mapping[str, ManifestEntry] = field(default_factory=dict)
+    signatures: Path | None = None
+    """Where the workers note each text's MinHash signature for the parent (see
+    :func:`_minhash`); None: nowhere."""
+
+    def __call__(self, path: str
+                 ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
+        """Read, clean and enrich one file: its documents as ``(key, content hash, fields)``.
+
+        Per-file isolation: whatever goes wrong with this file (a hostile input, a bug in a
+        step, the file's CPU or memory budget running out) skips it, or the one record of it,
+        with a reason naming the error; the build goes on with the next file.
+        """
+        budget = self.budget
+        try:
+            with budget.limits():
+                return _process_records(self, path)
+        except _BROKEN_INSTALL:
+            raise  # not this file's fault: every later file would fail alike, so stop loudly
+        except OverBudget as exc:
+            return [], [SkippedFile(path, str(exc))]
+        except MemoryError:
+            return [], [SkippedFile(path, f"needed more than the memory budget "
+                                          f"({(budget.memory_bytes or 0) // 2**20} MiB) to "
+                                          "process; skipped")]
+        except Exception as exc:  # isolation: reported as the reason
+            return [], [SkippedFile(path, _failure(exc))]
 
 
-def _process_records(path: str
+def _process_records(work: _FileWork, path: str
                      ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
-    result = read_file(path, max_bytes=_WORKER["max_bytes"],
-                       follow_symlinks=_WORKER.get("follow_symlinks", False))
+    result = read_file(path, max_bytes=work.max_bytes, follow_symlinks=work.follow_symlinks)
     docs: list[tuple[str, str, dict[str, Any]]] = []
     skipped = list(result.skipped)
     for doc in result.documents:
         try:
-            item = _prepare(doc, _WORKER["gazetteer"], _WORKER["rules"], _WORKER["manifest"])
+            item = _prepare(doc, work.gazetteer, work.rules, work.manifest, work.signatures)
         except (OverBudget, MemoryError, *_BROKEN_INSTALL):
             raise  # the whole file's budget, or a broken install: not this record's fault
         except Exception as exc:  # one bad record of many: the rest stay
@@ -460,7 +454,8 @@ def build_index(
     other way, is skipped with its reason and the build goes on. Symbolic links to files
     outside the folders given are skipped unless ``follow_symlinks``.
     ``manifest`` names a CSV or JSONL file giving files' publication dates, URLs and sources
-    (:mod:`searchlib.date_manifest`). Raises :class:`IndexLockedError` when another process is
+    (:mod:`searchlib.ingest.date_manifest`). Raises :class:`IndexLockedError` when another process
+    is
     writing (unless ``wait``), :class:`ConfigError` for a malformed manifest.
     """
     started = time.monotonic()
@@ -474,10 +469,10 @@ def build_index(
     whoosh_dir, manifest_path, meta_path = index_paths(base)
     procs = procs or os.cpu_count() or 1
     # Loaded before any work, so a malformed user file fails first, with its message.
-    _init_worker(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
-                 CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]), max_bytes,
-                 FileBudget(max_seconds, max_memory), follow_symlinks,
-                 load_date_manifest(manifest) if manifest is not None else None)
+    work = _FileWork(Gazetteer.load([Path(os.fspath(p)) for p in gazetteer]),
+                     CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]),
+                     max_bytes, FileBudget(max_seconds, max_memory), follow_symlinks,
+                     load_date_manifest(manifest) if manifest is not None else {})
     fingerprint = extraction_fingerprint(gazetteer, cleaning_rules,
                                          [manifest] if manifest is not None else ())
 
@@ -498,7 +493,7 @@ def build_index(
         counts, skipped = _build_into(
             target, paths, rebuild=rebuild, procs=procs, batch_size=batch_size,
             progress=progress, follow_symlinks=follow_symlinks, lock=lock,
-            fingerprint=fingerprint)
+            fingerprint=fingerprint, work=work)
         if staged:
             _swap_in(base)
     return IndexSummary(
@@ -510,13 +505,13 @@ def build_index(
 
 def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild: bool,
                 procs: int, batch_size: int | None, progress: ProgressCallback | None,
-                follow_symlinks: bool, lock: _WriteLock, fingerprint: str
+                follow_symlinks: bool, lock: _WriteLock, fingerprint: str, work: _FileWork
                 ) -> tuple[dict[str, int], list[SkippedFile]]:
     """Build or update the index files in ``base`` (the index itself, or a staging folder
     for a rebuild); the caller holds the write lock."""
     whoosh_dir, manifest_path, meta_path = index_paths(base)
     sources = _sources(paths)
-    _WORKER["signatures"] = base / _SIGNATURES
+    work = replace(work, signatures=base / _SIGNATURES)
     old_fingerprint: str | None = None
     if rebuild or not whoosh_dir.is_dir():
         old_files: dict[str, Any] = {}
@@ -539,7 +534,7 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
     if any(may_hold_html(path) for path in plan.changed):
         # A broken extractor must stop the build before anything is written, not show up
         # later as weaker text (or as one skipped file per page).
-        from .html import htmldate_finder, trafilatura_extractor
+        from .ingest.htmltext import htmldate_finder, trafilatura_extractor
 
         trafilatura_extractor()
         htmldate_finder()
@@ -557,13 +552,13 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
         # alone: smaller batches made it merge tens of thousands of documents in this
         # process, single-threaded, while the workers waited.
         batch_size = max(_BATCH_FILES, -(-len(plan.changed) // _MAX_COMMITS))
-    counts = plan.run(ix, procs, batch_size, progress, manifest_path)
+    counts = plan.run(ix, procs, batch_size, progress, manifest_path, work)
     skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
     lock.verify()
     write_atomic(meta_path, _meta(sources, skipped, ix.doc_count(), finished=True,
                                   extraction=fingerprint))
     if plan.touched or not (base / ALIASES).exists():
-        write_atomic(base / ALIASES, json.dumps(_alias_table(ix, _WORKER["gazetteer"]),
+        write_atomic(base / ALIASES, json.dumps(_alias_table(ix, work.gazetteer),
                                                 ensure_ascii=False))
     if plan.touched or not (base / arrivals.ARRIVALS).exists():
         # After the last commit, so no document is stamped before it can be found;
@@ -595,11 +590,6 @@ def _manifest_json(files: Mapping[str, Any], sources: Sequence[str]) -> str:
 
 # --- atomic rebuild ------------------------------------------------------------------------
 
-#: Folder inside the index where a rebuild writes the new index.
-STAGING = "rebuild.tmp"
-#: Written once the staged index is complete: from then on the rebuild is finished (rolled
-#: forward) by whichever writer runs next, even if this one dies during the swap.
-JOURNAL = "rebuild.json"
 # Files moved from the staging folder into the index after the Whoosh folder (the facet
 # file and alias table first: readers check them against the Whoosh index they belong to).
 _STAGED_FILES = (facetstore.FACETS_FILE, lexicon.TERMS_FILE, neardup.GROUPS_FILE, ALIASES,
@@ -709,7 +699,7 @@ def _alias_table(ix: Any, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:
     without loading the whole gazetteer (which would slow every CLI start)."""
     table: dict[str, dict[str, str]] = {}
     with ix.reader() as reader:
-        for facet in ("actor", "location", "person"):
+        for facet in ENTITY_FACETS:
             out: dict[str, str] = {}
             for term in reader.lexicon(facet):
                 name = term.decode("utf-8")
@@ -762,9 +752,11 @@ class _Plan:
                     self.skipped.append(SkippedFile(key, content[len("skipped:"):]))
 
     def run(self, ix: Any, procs: int, batch_size: int,
-            progress: ProgressCallback | None, manifest_path: Path) -> dict[str, int]:
+            progress: ProgressCallback | None, manifest_path: Path,
+            work: _FileWork) -> dict[str, int]:
         """Index changed files in batches of ``batch_size``, one commit each, keeping the
-        manifest in step with what is committed."""
+        manifest in step with what is committed; ``work`` is what the workers do to each
+        file."""
         total = len(self.changed)
         counts = {"added": 0, "updated": 0, "removed": 0, "duplicates": 0, "reextracted": 0}
         counts["unchanged"] = sum(1 for e in self.new.values() for h in e.records.values()
@@ -817,18 +809,19 @@ class _Plan:
                 progress(done, total)
 
         # The same worker processes serve every batch (their caches stay warm).
-        with SegmentWorkers(ix, _process_file, procs) as workers:
+        with SegmentWorkers(ix, work, procs) as workers:
             for start in range(0, max(total, 1), batch_size):
                 batch = self.changed[start:start + batch_size]
                 written.clear()
                 segments = workers.build(batch, on_file,
                                          procs if len(batch) >= _POOL_THRESHOLD else 1)
-                counts["duplicates"] = self._commit(ix, segments, written, manifest_path,
+                counts["duplicates"] = self._commit(ix, work, segments, written, manifest_path,
                                                     final=start + batch_size >= total)
         return counts
 
-    def _commit(self, ix: Any, segments: list[Any | None], written: dict[str, tuple[int, int]],
-                manifest_path: Path, *, final: bool) -> int:
+    def _commit(self, ix: Any, work: _FileWork, segments: list[Any | None],
+                written: dict[str, tuple[int, int]], manifest_path: Path, *,
+                final: bool) -> int:
         """Commit a batch's new ``segments`` and apply the changes of everything processed so
         far; return the duplicate count.
 
@@ -874,7 +867,7 @@ class _Plan:
                 for key, _content, docnum in result.records:
                     written.setdefault(key, (extra, docnum))
 
-            segments = [*segments, *build_segments(ix, missing, _process_file, 1, place)]
+            segments = [*segments, *build_segments(ix, missing, work, 1, place)]
         drop: dict[int, list[int]] = {}
         for key, (part, docnum) in written.items():
             if key not in to_add:
