@@ -4,9 +4,12 @@ Generates queries of every hostile family from the index's own words (deep nesti
 300 fuzzy or prefix terms, huge wildcards, pasted text of up to 1,500 words, a query over the
 length limit, and random operator soup) and runs them one after another in this process,
 through ``Index.search`` as the CLI and the TUI call it. Prints how many were answered and
-refused, the latency percentiles, the slowest queries and the process's peak RSS; with
-``--json`` writes the same as JSON. Exit status 1 when a query outlasted ``--limit`` seconds,
-a refusal was not one line, or the peak RSS passed ``--max-rss`` MB.
+refused, the latency percentiles (wall and CPU time), the slowest queries and the process's
+peak RSS; with ``--json`` writes the same as JSON. Exit status 1 when a query outlasted
+``--limit`` seconds, a refusal was not one line, or the peak RSS passed ``--max-rss`` MB.
+``--clock cpu`` applies the limit to each query's CPU time instead of its wall time: on a
+machine shared with other work a query waits for a core as long as the load makes it, and
+the engine's own 4 s budget is wall time, so only CPU time tells what the query itself cost.
 
     python bench/gen_corpus.py --n 10000 --seed 1 --out bench/corpora/n10000
     search index bench/corpora/n10000/docs --index bench/results/ix10k
@@ -73,22 +76,24 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT_S
-        ) -> dict[str, Any]:
-    """Run the hostile queries on ``index``; the figures and every failure found."""
+def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT_S,
+        clock: str = "wall") -> dict[str, Any]:
+    """Run the hostile queries on ``index``; the figures and every failure found (a query
+    over ``limit_s`` seconds of ``clock``, "wall" or "cpu" time)."""
     from bench.baselines import percentile
     from searchlib import QueryError, open_index
 
     rng = random.Random(seed)
     failures: list[str] = []
     samples: list[tuple[float, str]] = []
+    cpu: list[float] = []
     answered = refused = 0
     with open_index(index) as ix:
         documents = ix.doc_count
         words = [t for t in ix._engine._lexicon().field("body").terms if t.isalpha()]
         queries = hostile_queries(words, rng, soup)
         for text in queries:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             try:
                 ix.search(text, limit=5)
             except QueryError as exc:
@@ -99,15 +104,19 @@ def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT
             else:
                 answered += 1
             elapsed = time.perf_counter() - started
+            cpu.append(time.process_time() - cpu_started)
             samples.append((elapsed, text))
-            if elapsed > limit_s:
-                failures.append(f"{elapsed:.2f} s for {text[:60]!r}")
+            spent = elapsed if clock == "wall" else cpu[-1]
+            if spent > limit_s:
+                failures.append(f"{spent:.2f} s ({clock}) for {text[:60]!r}")
     times = [s for s, _ in samples]
     slowest = sorted(samples, reverse=True)[:5]
     return {"documents": documents, "queries": len(queries), "answered": answered,
             "refused": refused, "p50_ms": percentile(times, 50) * 1000,
             "p99_ms": percentile(times, 99) * 1000, "max_s": max(times),
-            "total_s": sum(times), "peak_rss_mb": _peak_rss_mb(), "limit_s": limit_s,
+            "total_s": sum(times), "cpu_p99_ms": percentile(cpu, 99) * 1000,
+            "cpu_max_s": max(cpu), "cpu_total_s": sum(cpu), "clock": clock,
+            "peak_rss_mb": _peak_rss_mb(), "limit_s": limit_s,
             "slowest": [{"s": round(s, 3), "query": t[:80]} for s, t in slowest],
             "failures": failures}
 
@@ -117,8 +126,10 @@ def report(figures: dict[str, Any]) -> str:
     lines = [f"{figures['queries']:,} hostile queries on {figures['documents']:,} articles: "
              f"{figures['answered']:,} answered, {figures['refused']:,} refused",
              f"latency p50 {figures['p50_ms']:.0f} ms, p99 {figures['p99_ms']:.0f} ms, "
-             f"max {figures['max_s']:.2f} s (limit {figures['limit_s']:g} s), "
-             f"all {figures['total_s']:.0f} s; peak RSS {figures['peak_rss_mb']:.0f} MB",
+             f"max {figures['max_s']:.2f} s, all {figures['total_s']:.0f} s; CPU time p99 "
+             f"{figures['cpu_p99_ms']:.0f} ms, max {figures['cpu_max_s']:.2f} s, all "
+             f"{figures['cpu_total_s']:.0f} s (limit {figures['limit_s']:g} s of "
+             f"{figures['clock']} time); peak RSS {figures['peak_rss_mb']:.0f} MB",
              "slowest: " + "; ".join(f"{s['s']:.2f} s {s['query'][:40]!r}"
                                      for s in figures["slowest"][:3])]
     lines += [f"FAILED: {f}" for f in figures["failures"]]
@@ -132,10 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--soup", type=int, default=1000, help="random operator mixes")
     parser.add_argument("--limit", type=float, default=LIMIT_S, help="seconds per query")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="which time --limit bounds")
     parser.add_argument("--max-rss", type=float, default=MAX_RSS_MB, help="peak RSS, MB")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    figures = run(args.index, seed=args.seed, soup=args.soup, limit_s=args.limit)
+    figures = run(args.index, seed=args.seed, soup=args.soup, limit_s=args.limit,
+                  clock=args.clock)
     if figures["peak_rss_mb"] > args.max_rss:
         figures["failures"].append(f"peak RSS {figures['peak_rss_mb']:.0f} MB "
                                    f"(limit {args.max_rss:g} MB)")
