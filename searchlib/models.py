@@ -23,6 +23,7 @@ __all__ = [
     "Hit",
     "IndexStats",
     "IndexSummary",
+    "QueryFilter",
     "SearchResults",
     "SkippedFile",
     "SortOrder",
@@ -206,6 +207,26 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class QueryFilter:
+    """A filter typed in the query text: a top-level ``actor:``, ``location:``, ``person:`` or
+    ``date:`` clause, which filters as its option does (``actor:IRGC`` is ``--actor IRGC``)."""
+
+    kind: Literal["actor", "location", "person", "date"]
+    """The facet it filters on (aliases such as ``place:`` are given by their own name)."""
+    value: str
+    """The value as typed, without quotes: ``Daesh``, ``Deir ez-Zor``, ``Hez*``, ``>2020``,
+    ``[2014 TO 2017-06]``."""
+    clause: str
+    """The clause's text in the query (``+actor:IRGC``, ``location:"Deir ez-Zor"``): what to
+    take out of the query to drop this filter."""
+    start: int
+    """Where ``clause`` starts in the query (0-based), to tell apart two equal clauses."""
+    name: str | None = None
+    """The facet value it selects as the index holds it (``ISIS`` for ``actor:Daesh``);
+    None for a date, a pattern (``actor:Hez*``) or a value the index does not hold."""
+
+
+@dataclass(frozen=True)
 class SearchResults:
     """A page of results plus what describes the whole result set."""
 
@@ -227,6 +248,8 @@ class SearchResults:
     """Seconds spent searching."""
     warnings: tuple[str, ...] = ()
     """Problems worth telling the user that did not stop the search (an unknown filter value)."""
+    filters: tuple[QueryFilter, ...] = ()
+    """The filters the query text states, in the order typed (see :class:`QueryFilter`)."""
 
 
 @dataclass(frozen=True)

@@ -84,15 +84,26 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def gen_corpus() -> ModuleType:
-    """bench/gen_corpus.py, loaded by path (bench/ is not a package): generated test corpora."""
-    spec = importlib.util.spec_from_file_location("gen_corpus", REPO / "bench" / "gen_corpus.py")
+def _bench_module(name: str) -> ModuleType:
+    """bench/NAME.py, loaded by path (bench/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def gen_corpus() -> ModuleType:
+    """bench/gen_corpus.py: generated test corpora."""
+    return _bench_module("gen_corpus")
+
+
+@pytest.fixture(scope="session")
+def hostile_queries() -> ModuleType:
+    """bench/hostile_queries.py: generated hostile queries, and their runner."""
+    return _bench_module("hostile_queries")
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ the budget must be refused with one line naming the part, or answered with a war
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -32,16 +32,26 @@ def generated(tmp_path_factory: pytest.TempPathFactory,
     base = tmp_path_factory.mktemp("patterns")
     gen_corpus.generate(150, 3, base / "corpus")
     docs = base / "corpus" / "docs"
-    files = sorted(p for p in docs.rglob("*") if p.is_file())
-    hold = base / "hold"
-    hold.mkdir()
-    for path in files[75:]:
-        path.rename(hold / path.name)
+    put_back = _hold_back(docs, 75, base / "hold")
     build_index([docs], base / "index", procs=1)
-    for path in sorted(hold.iterdir()):
-        path.rename(files[0].parent / path.name)
+    put_back()
     build_index([docs], base / "index", procs=1)
     yield base / "index"
+
+
+def _hold_back(docs: Path, keep: int, hold: Path) -> Callable[[], None]:
+    """Move the files of ``docs`` after the first ``keep`` to ``hold``; the function that
+    puts them back (a second build then adds them as an update)."""
+    files = sorted(p for p in docs.rglob("*") if p.is_file())
+    hold.mkdir()
+    for path in files[keep:]:
+        path.rename(hold / path.name)
+
+    def put_back() -> None:
+        for path in sorted(hold.iterdir()):
+            path.rename(files[0].parent / path.name)
+
+    return put_back
 
 
 def _words(ix: Index, count: int) -> list[str]:
@@ -186,3 +196,72 @@ def test_the_term_list_is_stored_at_commit_and_checked(generated: Path, tmp_path
     damaged.mkdir()
     (damaged / lexicon.TERMS_FILE).write_bytes(b"not a terms file")
     assert lexicon.load(damaged, {}) is None
+    # A flipped byte fails the checksum: the file is not used.
+    blob = bytearray((generated / lexicon.TERMS_FILE).read_bytes())
+    blob[len(blob) // 2] ^= 0x40
+    (damaged / lexicon.TERMS_FILE).write_bytes(bytes(blob))
+    with open_index(generated) as ix:
+        assert lexicon.load(damaged, index_key(ix._engine._fresh().reader())) is None
+
+
+def _segment_files(index: Path) -> set[str]:
+    return {p.name for p in (index / "whoosh").glob(f"*{lexicon.SEGMENT_SUFFIX}")}
+
+
+def test_a_commit_reads_the_terms_of_its_new_segments_only(
+        tmp_path: Path, gen_corpus: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each segment's terms are stored beside it; an update reads the segments it added,
+    merges the stored lists, and gives the list a full read gives. Whoosh deletes the file
+    of a segment it retires, a rebuild swaps in its own; a damaged one is read again."""
+    gen_corpus.generate(60, 5, tmp_path / "corpus")
+    docs = tmp_path / "corpus" / "docs"
+    put_back = _hold_back(docs, 40, tmp_path / "hold")
+    index = tmp_path / "index"
+    build_index([docs], index, procs=1)
+    first = _segment_files(index)
+    assert first
+    read: list[str] = []
+    real = lexicon._read_segment
+
+    def counted(leaf: object, names: set[str]) -> object:
+        read.append(leaf.segment().segment_id())  # type: ignore[attr-defined]
+        return real(leaf, names)
+
+    monkeypatch.setattr(lexicon, "_read_segment", counted)
+    # The terms of a segment a merge retired: Whoosh's own clean-up at the next commit
+    # deletes them (the name matches its pattern for a segment's files).
+    retired = lexicon.segment_path(index / "whoosh", "MAIN_retiredsegment00")
+    retired.write_bytes(b"terms of a segment no longer in the index")
+    put_back()
+    build_index([docs], index, procs=1)
+    with open_index(index) as ix:
+        reader = ix._engine._fresh().reader()
+        segments = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+        assert _segment_files(index) == {s + lexicon.SEGMENT_SUFFIX for s in segments}
+        assert not retired.exists()
+        new = segments - {name.removesuffix(lexicon.SEGMENT_SUFFIX) for name in first}
+        assert new and sorted(read) == sorted(new)
+        monkeypatch.setattr(lexicon, "_read_segment", real)
+        stored = lexicon.load(index, index_key(reader))
+        assert stored is not None
+        full = lexicon.build(reader, ("title", "body"), index_key(reader))
+        for field in ("title", "body"):
+            assert stored.field(field).terms == full.field(field).terms
+            assert list(stored.field(field).freqs) == list(full.field(field).freqs)
+        # A damaged segment file is read again from its segment, and stored whole again.
+        victim = lexicon.segment_path(index / "whoosh", sorted(segments)[0])
+        blob = bytearray(victim.read_bytes())
+        blob[-1] ^= 0x01
+        victim.write_bytes(bytes(blob))
+        monkeypatch.setattr(lexicon, "_read_segment", counted)
+        read.clear()
+        again = lexicon.build(reader, ("title", "body"), index_key(reader),
+                              whoosh_dir=index / "whoosh", store=True)
+        assert read == [sorted(segments)[0]]
+        assert again.field("body").terms == full.field("body").terms
+        lexicon.loads(victim.read_bytes())  # whole again
+    # A rebuild retires every segment: Whoosh deletes their term files with them.
+    build_index([docs], index, procs=1, rebuild=True)
+    rebuilt = _segment_files(index)
+    assert rebuilt and rebuilt.isdisjoint({s + lexicon.SEGMENT_SUFFIX for s in segments})
+    assert not list((index / "whoosh").glob("*.tmp"))

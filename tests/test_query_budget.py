@@ -8,10 +8,11 @@ not grow by hundreds of megabytes. The time budget itself is tested with a tiny 
 
 from __future__ import annotations
 
-import random
+import json
 import resource
+import subprocess
+import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -39,58 +40,38 @@ def small(tmp_path_factory: pytest.TempPathFactory,
     yield base / "index"
 
 
-def _hostile_queries(words: list[str], rng: random.Random) -> list[str]:
-    """Queries of every hostile family, generated from the index's own words."""
-    def word() -> str:
-        return rng.choice(words)
-
-    out: list[str] = []
-    for depth in (10, 100, 500, 2000):
-        out.append("(" * depth + word() + ")" * depth)
-        out.append(" AND ".join(f"({word()} OR {word()}~" for _ in range(depth // 10))
-                   + ")" * (depth // 10))
-    for count in (5, 20, 32, 33, 100, 300):
-        out.append(" ".join(f"{word()}~2" for _ in range(count)))
-        out.append(" ".join(f"{word()[:2]}*" for _ in range(count)))
-    out += ["*", "**", "*a*", "?" * 30, "*" + "?" * 8, "a*" * 4, "a*" * 9, "*e*e*e*e*",
-            "title:*", "body:*a*", "*" * 500]
-    for count in (50, 200, 800, 1500):
-        out.append(" ".join(word() for _ in range(count))[:9_999])
-    out.append("x " * 6000)  # over the length limit
-    tokens = ["AND", "OR", "NOT", "(", ")", "-", "+", '"', "~", "*", "?", "^2", "title:",
-              "actor:", "date:", "date:>2019", "[", "TO", "]", "{", "}"]
-    for _ in range(1000):
-        parts = [rng.choice(tokens) if rng.random() < 0.4 else
-                 rng.choice([word(), word() + "*", word() + "~", word()[:3] + "?"])
-                 for _ in range(rng.randint(1, 40))]
-        out.append(" ".join(parts) if rng.random() < 0.5 else "".join(parts))
-    return out
+def test_every_hostile_query_is_answered_or_refused_in_time(
+        small: Path, hostile_queries: ModuleType) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    figures = hostile_queries.run(small, seed=14, limit_s=LIMIT)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert figures["failures"] == []
+    assert figures["queries"] > 1000 and figures["max_s"] < LIMIT
+    assert figures["answered"] > 300 and figures["refused"] > 10
+    assert grown_mb < 500
 
 
-def test_every_hostile_query_is_answered_or_refused_in_time(small: Path) -> None:
-    rng = random.Random(14)
-    with open_index(small) as ix:
-        words = [t for t in ix._engine._lexicon().field("body").terms if t.isalpha()]
-        queries = _hostile_queries(words, rng)
-        assert len(queries) > 1000
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        refused = answered = 0
-        for text in queries:
-            started = time.perf_counter()
-            try:
-                results = ix.search(text, limit=5)
-            except QueryError as exc:
-                refused += 1
-                message = str(exc)
-                assert message and "\n" not in message and len(message) < 400, text[:80]
-            else:
-                answered += 1
-                assert results.total >= 0
-            elapsed = time.perf_counter() - started
-            assert elapsed < LIMIT, (text[:80], elapsed)
-        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-        assert grown_mb < 500
-        assert answered > 300 and refused > 10
+@pytest.mark.slow
+def test_thousands_of_hostile_queries_on_ten_thousand_articles(
+        tmp_path_factory: pytest.TempPathFactory, gen_corpus: ModuleType) -> None:
+    """The issue's bound, at its scale: on 10,000 generated articles, thousands of hostile
+    queries each answered or refused within 5 s, the process within 500 MB at its peak
+    (run as a process of its own, as ``search query`` or the TUI would be). The 5 s are CPU
+    time: on a shared runner a query's wall time grows with the load (see the bench)."""
+    base = tmp_path_factory.mktemp("hostile10k")
+    gen_corpus.generate(10_000, 1, base / "corpus")
+    build_index([base / "corpus" / "docs"], base / "index", procs=2)
+    out = base / "figures.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "hostile_queries.py"), "--index",
+         str(base / "index"), "--soup", "2000", "--limit", str(LIMIT), "--clock", "cpu",
+         "--max-rss", "500",
+         "--json", str(out)], capture_output=True, text=True, check=False, cwd=REPO)
+    figures = json.loads(out.read_text())
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert figures["documents"] == 10_000 and figures["queries"] >= 2000
+    assert figures["failures"] == [] and figures["peak_rss_mb"] < 500
+    assert figures["answered"] > 500 and figures["refused"] > 50
 
 
 def test_cli_refuses_too_broad_queries_with_exit_2(small: Path) -> None:
@@ -129,3 +110,17 @@ def test_budget_checks_only_inside_a_search() -> None:
     with ranking.budget(0.0), pytest.raises(ranking.OverBudget):
         ranking.check_budget()
     ranking.check_budget()
+
+
+def test_reading_a_posting_block_checks_the_budget(small: Path) -> None:
+    """A matcher tree that walks documents by itself (a NOT over a union of broad patterns
+    skips thousands of postings before it yields one) stops at its next block read: one
+    such query ran 23 s on 10,000 articles under a 4 s budget before this check."""
+    from whoosh import query as wq
+
+    with open_index(small) as ix:
+        body = ix._engine._lexicon().field("body")
+        frequent = body.terms[max(range(len(body)), key=lambda i: body.freqs[i])]
+        assert len(list(wq.Term("body", frequent).matcher(ix._engine._fresh()).all_ids())) > 1
+        with ranking.budget(0.0), pytest.raises(ranking.OverBudget):
+            wq.Term("body", frequent).matcher(ix._engine._fresh()).all_ids()

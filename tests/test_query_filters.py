@@ -96,6 +96,28 @@ def test_the_filters_really_filter(seed_index: Path) -> None:
             [h.id for h in ix.search("*", date_from="2017", date_to="2017").hits]
 
 
+def test_results_list_the_filters_typed_in_the_query(seed_index: Path) -> None:
+    with open_index(seed_index) as ix:
+        query = ' +iran actor:Daesh location:"Deir ez-Zor" date:[2014 TO 2017-06] actor:Hez*'
+        typed = ix.search(query).filters
+        assert [(f.kind, f.value, f.clause, f.name) for f in typed] == [
+            ("actor", "Daesh", "actor:Daesh", "ISIS"),
+            ("location", "Deir ez-Zor", 'location:"Deir ez-Zor"', "Deir ez-Zor"),
+            ("date", "[2014 TO 2017-06]", "date:[2014 TO 2017-06]", None),
+            ("actor", "Hez*", "actor:Hez*", None)]
+        assert all(query[f.start:].startswith(f.clause) for f in typed)
+        # An alias of the field name; a value the index does not hold has no name.
+        assert [(f.kind, f.name) for f in ix.search("place:syria person:Nobody").filters] == [
+            ("location", "Syria"), ("person", None)]
+        # The second of two equal clauses is the filter: the first is inside an OR.
+        (only,) = ix.search("(actor:IRGC OR kerman) +actor:IRGC").filters
+        assert (only.clause, only.start) == ("+actor:IRGC", 23)
+        # Boolean clauses and the options are not typed filters.
+        assert ix.search("kerman OR date:2017").filters == ()
+        assert ix.search("iran -actor:IRGC").filters == ()
+        assert ix.search("iran", actors=["IRGC"]).filters == ()
+
+
 def test_or_and_parentheses_keep_boolean_meaning(seed_index: Path) -> None:
     with open_index(seed_index) as ix:
         kerman = {h.id for h in ix.search("kerman").hits}

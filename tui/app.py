@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 import searchlib
-from searchlib import Hit, Index, SearchCancelled, SearchlibError, SearchResults
+from searchlib import Hit, Index, QueryFilter, SearchCancelled, SearchlibError, SearchResults
 
 from .chips import Chip, ChipBar
 from .commands import SavedSearchCommands
@@ -251,10 +251,11 @@ class SearchApp(App[None]):
         self.query_one("#query", QueryInput).remove_class("-error")
         results_list = self.query_one("#results", ResultsList)
         results_list.show_hits(results.hits, more=len(results.hits) < results.total)
-        self.query_one("#facets", FacetTree).show_facets(results.facets, state)
+        self.query_one("#facets", FacetTree).show_facets(results.facets,
+                                                         self._shown_selection(state, results))
         self.query_one("#timeline", Timeline).show_months(
             results.facets.get("month", {}), state.date_from, state.date_to)
-        self.query_one("#chips", ChipBar).show_state(state)
+        self.query_one("#chips", ChipBar).show_state(state, results.filters)
         if results.total:
             self.query_one("#empty").display = False
             results_list.display = True
@@ -346,8 +347,41 @@ class SearchApp(App[None]):
 
     # --- filters -----------------------------------------------------------------------------
 
+    @staticmethod
+    def _shown_selection(state: SearchState, results: SearchResults) -> SearchState:
+        """``state`` with the facet values its query's filters select (``actor:IRGC``) added,
+        for the sidebar to show them checked as it shows the options' values."""
+        for typed in results.filters:
+            if typed.name is not None and typed.kind in FILTER_KINDS:
+                kind = typed.kind
+                if typed.name not in state.selected(kind):
+                    state = state.toggled(kind, typed.name)
+        return state
+
+    def _typed_filter(self, kind: str, value: str) -> QueryFilter | None:
+        """The filter typed in the current query that selects facet ``kind``'s ``value``."""
+        if self.results is None or self.results.query != self.state.query:
+            return None
+        if value in self.state.selected(kind):  # type: ignore[arg-type]
+            return None  # checked as an option too: unchecking removes the option first
+        return next((f for f in self.results.filters if f.kind == kind and f.name == value),
+                    None)
+
+    def _remove_typed(self, typed: QueryFilter) -> None:
+        """Take a filter typed in the query out of the query text, and search again."""
+        state = self.state.without_clause(typed.clause, typed.start)
+        box = self.query_one("#query", QueryInput)
+        self.state = state  # first, so that the box's change is not a new query
+        box.value = state.query
+        box.cursor_position = len(state.query)
+        self.run_search(state)
+
     def on_facet_tree_toggle(self, event: FacetTree.Toggle) -> None:
-        """Check or uncheck a facet value."""
+        """Check or uncheck a facet value (unchecking one the query names edits the query)."""
+        typed = self._typed_filter(event.kind, event.value)
+        if typed is not None:
+            self._remove_typed(typed)
+            return
         self.run_search(self.state.toggled(event.kind, event.value))
 
     def on_facet_tree_date_chosen(self, event: FacetTree.DateChosen) -> None:
@@ -367,7 +401,10 @@ class SearchApp(App[None]):
         self.run_search(self.state.with_dates(event.date_from, event.date_to))
 
     def on_chip_remove(self, event: Chip.Remove) -> None:
-        """Remove the clicked chip's filter."""
+        """Remove the clicked chip's filter (from the query text, if typed there)."""
+        if event.typed is not None:
+            self._remove_typed(event.typed)
+            return
         self._remove_filter(event.kind, event.value)
 
     def _remove_filter(self, kind: str, value: str) -> None:

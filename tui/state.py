@@ -81,6 +81,21 @@ class SearchState:
             return self
         return replace(self, query=query, sort="relevance")
 
+    def without_clause(self, clause: str, start: int = 0) -> SearchState:
+        """A copy whose query no longer holds ``clause`` (a filter typed in it, such as
+        ``actor:IRGC``; the occurrence nearest ``start`` when it is there twice), the sort
+        kept as for any other filter removed. An ``AND`` joining it to the rest goes too."""
+        spots = [m.start() for m in re.finditer(re.escape(clause.lower()), self.query.lower())]
+        if not clause or not spots:
+            return self
+        at = min(spots, key=lambda i: abs(i - start))
+        before, after = self.query[:at].rstrip(), self.query[at + len(clause):].lstrip()
+        if _TRAILING_AND.search(before):
+            before = _TRAILING_AND.sub("", before)
+        elif _LEADING_AND.search(after):
+            after = _LEADING_AND.sub("", after)
+        return replace(self, query=f"{before} {after}".strip())
+
     def next_sort(self) -> SearchState:
         """A copy with the next sort order (relevance -> newest -> oldest -> relevance)."""
         return replace(self, sort=_SORTS[(_SORTS.index(self.sort) + 1) % len(_SORTS)])
@@ -136,6 +151,9 @@ class SearchState:
             args += ["--index", index_dir]
         return shlex.join(args)
 
+
+_TRAILING_AND = re.compile(r"(?:^|\s)AND$")
+_LEADING_AND = re.compile(r"^AND(?:\s+|$)")
 
 # Operators and syntax of the query language that are not words of the text.
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}

@@ -211,6 +211,53 @@ def test_facet_value_filters_with_disjunctive_counts(app_factory: Factory,
     drive(app, scenario)
 
 
+def test_a_filter_typed_in_the_query_is_a_chip_and_a_checked_value(
+        app_factory: Factory, seed_ix: Index) -> None:
+    """``actor:Daesh`` in the query filters as ``--actor Daesh`` does (hits, facet counts),
+    shows a chip marked "in query" and checks ISIS (its canonical name) in the sidebar;
+    removing the chip, or unchecking the value, takes the clause out of the query text."""
+    app = app_factory()
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await type_query(pilot, "missile actor:Daesh date:2017")
+        await pilot.press("ctrl+o")  # newest first: removing a typed filter keeps the sort
+        await settle(pilot)
+        assert app.state.sort == "newest"
+        expected = seed_ix.search("missile", actors=["Daesh"], date_from="2017",
+                                  date_to="2017", sort="newest", limit=PAGE_SIZE)
+        assert expected.total > 0
+        assert [h.id for h in results(app).hits] == [h.id for h in expected.hits]
+        assert app.results is not None and app.results.facets == expected.facets
+        chips = list(app.query(Chip))
+        assert [(c.kind, c.value) for c in chips] == [("actor", "Daesh"), ("date", "2017")]
+        assert all(c.typed is not None and c.has_class("-typed") for c in chips)
+        assert "in query" in str(chips[0].content)
+        assert app.query_one("#chips", ChipBar).display
+        isis = facets(app).items[("actor", "ISIS", False)].data
+        assert isis is not None and isis.selected
+        assert isis.count == expected.facets["actor"]["ISIS"]
+        assert app.state.actors == ()  # a typed filter is not an option as well
+        # A click on the first chip takes "actor:Daesh" out of the query.
+        await pilot.click(Chip)
+        await settle(pilot)
+        assert app.state.query == app.query_one("#query", Input).value == "missile date:2017"
+        assert app.state.sort == "newest"
+        assert [(c.kind, c.value) for c in app.query(Chip)] == [("date", "2017")]
+        node = facets(app).items.get(("actor", "ISIS", False))
+        assert node is None or not node.data.selected  # type: ignore[union-attr]
+        # Unchecking a value the query names edits the query as well.
+        await type_query(pilot, "missile AND location:Syria")
+        syria = facets(app).items[("location", "Syria", False)].data
+        assert syria is not None and syria.selected
+        await choose_facet(pilot, "location", "Syria")
+        assert app.state.query == "missile" and app.state.locations == ()
+        assert not app.query_one("#chips", ChipBar).display
+        assert app.results is not None
+        assert app.results.total == seed_ix.search("missile").total
+
+    drive(app, scenario)
+
+
 def test_or_within_a_facet_and_across_facets(app_factory: Factory, seed_ix: Index) -> None:
     app = app_factory()
 

@@ -46,6 +46,27 @@ def test_toggle_chips_and_clear() -> None:
         "newest", "oldest", "relevance"]
 
 
+def test_without_clause_takes_a_typed_filter_out_of_the_query() -> None:
+    def without(query: str, clause: str, start: int = 0) -> str:
+        state = SearchState(query=query, actors=("IRGC",), sort="oldest")
+        out = state.without_clause(clause, start)
+        assert (out.actors, out.sort) == (("IRGC",), "oldest")  # only the query changes
+        return out.query
+
+    assert without("iran actor:IRGC kerman", "actor:IRGC", 5) == "iran kerman"
+    assert without("iran AND actor:IRGC", "actor:IRGC", 9) == "iran"
+    assert without("actor:IRGC AND iran", "actor:IRGC") == "iran"
+    assert without("+iran +actor:IRGC kerman", "+actor:IRGC", 6) == "+iran kerman"
+    assert without('location:"Deir ez-Zor" iran', 'location:"Deir ez-Zor"') == "iran"
+    # Of two equal clauses, the one at ``start`` (the other is inside an OR).
+    assert without("(actor:IRGC OR x) actor:IRGC", "actor:IRGC", 18) == "(actor:IRGC OR x)"
+    # A query the engine read lowercased (typed all in capitals) still loses its clause.
+    assert without("IRAN ACTOR:IRGC MISSILE STRIKE", "actor:irgc", 5) == "IRAN MISSILE STRIKE"
+    assert without("iran", "actor:IRGC") == "iran"
+    # A word that merely contains AND is not an operator.
+    assert without("BRAND actor:IRGC", "actor:IRGC", 6) == "BRAND"
+
+
 def test_query_terms_skip_syntax_negations_and_metadata_fields() -> None:
     terms = query_terms('"missile strike" AND title:Iran -trump NOT obama actor:IRGC '
                         'date:[2017 TO 2018] missil*', {"Strikes": None})

@@ -4,8 +4,7 @@ Whoosh expands ``khomeni~2`` by walking a Levenshtein automaton over its term fi
 ``b*`` or ``*ism`` by matching a regular expression against every term it reads back, one
 Python step per term: seconds on 10,000 articles, minutes for a query of twenty fuzzy terms.
 This module keeps, per searchable field, every term of the index in one sorted list with its
-document frequency (stored beside the index at commit, like the facet data, and read in a few
-milliseconds), and expands
+document frequency, and expands
 
 * a prefix (``pre*``) by bisecting the sorted list;
 * a wildcard pattern by one regular expression run over the terms joined by newlines (one
@@ -14,11 +13,18 @@ milliseconds), and expands
   sharing the required prefix, with a cut-off at the wanted distance.
 
 Every expansion keeps at most a given number of terms: the closest, then the most frequent.
+
+Storage: at commit each segment's terms are saved beside it in the Whoosh folder
+(``MAIN_<id>.terms``, deleted by Whoosh with the segment), and all of them merged into
+``terms.bin`` beside the facet data, which a search loads in a few milliseconds. A commit
+reads the terms of the segments it added only; the merge of the stored lists is in memory.
+Both files end with a CRC-32; a damaged, missing or stale one is rebuilt from the index.
 The Whoosh index itself is read through the reader object the caller passes in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -39,11 +45,15 @@ from ...atomic import write_atomic
 from ...layout import index_paths
 from .storage import open_storage
 
-__all__ = ["TERMS_FILE", "Expansion", "FieldTerms", "Lexicon", "build", "load", "write"]
+__all__ = ["SEGMENT_SUFFIX", "TERMS_FILE", "Expansion", "FieldTerms", "Lexicon", "build", "load",
+           "merge", "segment_path", "write"]
 
-#: The file beside the Whoosh folder holding the sorted terms.
+#: The file beside the Whoosh folder holding the sorted terms of the whole index.
 TERMS_FILE = "terms.bin"
-_VERSION = 1
+#: Ending of the file of one segment's terms (see :func:`segment_path`).
+SEGMENT_SUFFIX = ".terms"
+_VERSION = 2
+_MAGIC = b"SLTERMS2"
 _HEADER = struct.Struct("<I")
 #: Expansions remembered per field (then forgotten all at once).
 _REMEMBERED = 1024
@@ -220,26 +230,96 @@ def _segment_terms(leaf: Any, fieldnames: set[str]) -> Iterable[tuple[str, bytes
             pos = keypos + keylen + datalen
 
 
-def build(reader: Any, fieldnames: Iterable[str], key: dict[str, Any]) -> Lexicon:
-    """Read every term of ``fieldnames`` from a Whoosh ``reader`` (all its segments)."""
-    names = set(fieldnames)
+def _read_segment(leaf: Any, names: set[str]) -> dict[str, FieldTerms]:
+    """The sorted terms of ``names`` in one segment, with their document frequencies."""
     freqs: dict[str, dict[str, int]] = {name: {} for name in names}
-    for leaf, _offset in reader.leaf_readers():
-        for name, btext, df in _segment_terms(leaf, names):
-            term = btext.decode("utf-8")
-            if "\n" not in term:  # the separator of the stored form; tokens never hold one
-                field = freqs[name]
-                field[term] = field.get(term, 0) + df
-    fields: dict[str, FieldTerms] = {}
+    for name, btext, df in _segment_terms(leaf, names):
+        term = btext.decode("utf-8")
+        if "\n" not in term:  # the separator of the stored form; tokens never hold one
+            field = freqs[name]
+            field[term] = field.get(term, 0) + df
+    out: dict[str, FieldTerms] = {}
     for name in sorted(names):
         terms = sorted(freqs[name])
-        fields[name] = FieldTerms(terms, array("I", (freqs[name][t] for t in terms)))
+        out[name] = FieldTerms(terms, array("I", (freqs[name][t] for t in terms)))
+    return out
+
+
+def _segment_key(leaf: Any) -> dict[str, Any] | None:
+    """What names one segment's terms: its id and size (None: not a stored segment)."""
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    if segment is None:
+        return None
+    return {"segment": segment.segment_id(), "documents": leaf.doc_count_all()}
+
+
+def segment_path(whoosh_dir: str | os.PathLike[str], segment_id: str) -> Path:
+    """The file of one segment's terms, beside the segment in the Whoosh folder.
+
+    Its name matches Whoosh's pattern for the segment's own files, so Whoosh deletes it with
+    them when a merge or a rebuild retires the segment, and a staged rebuild carries it.
+    """
+    return Path(whoosh_dir) / f"{segment_id}{SEGMENT_SUFFIX}"
+
+
+def _segment_terms_of(leaf: Any, names: set[str], whoosh_dir: Path | None, store: bool
+                      ) -> dict[str, FieldTerms]:
+    """One segment's terms: from its stored file when whole, else read from the segment
+    (and, with ``store``, saved for the next time)."""
+    key = _segment_key(leaf)
+    if key is None or whoosh_dir is None:
+        return _read_segment(leaf, names)
+    path = segment_path(whoosh_dir, key["segment"])
+    try:
+        stored = loads(path.read_bytes())
+    except (OSError, ValueError):
+        stored = None
+    if stored is not None and stored.key == key and names <= stored.fields.keys():
+        return stored.fields
+    fields = _read_segment(leaf, names)
+    if store:
+        with contextlib.suppress(OSError):  # a read-only index: read again next time
+            _save(path, Lexicon(key, fields))
+    return fields
+
+
+def merge(parts: Sequence[dict[str, FieldTerms]], names: Iterable[str], key: dict[str, Any]
+          ) -> Lexicon:
+    """One lexicon of the segments' terms ``parts``, document frequencies added up."""
+    fields: dict[str, FieldTerms] = {}
+    for name in sorted(names):
+        runs = [part[name] for part in parts if name in part and len(part[name])]
+        if len(runs) == 1:
+            fields[name] = runs[0]
+            continue
+        total: dict[str, int] = {}
+        get = total.get
+        for run in runs:
+            for term, df in zip(run.terms, run.freqs, strict=True):
+                total[term] = get(term, 0) + df
+        terms = sorted(total)
+        fields[name] = FieldTerms(terms, array("I", map(total.__getitem__, terms)))
     return Lexicon(key, fields)
+
+
+def build(reader: Any, fieldnames: Iterable[str], key: dict[str, Any], *,
+          whoosh_dir: str | os.PathLike[str] | None = None, store: bool = False) -> Lexicon:
+    """The terms of ``fieldnames`` in every segment of a Whoosh ``reader``.
+
+    With ``whoosh_dir`` each segment's terms come from its stored file when it has a whole
+    one (see :func:`segment_path`), and ``store`` saves those read from a segment: a commit
+    reads only the segments it added.
+    """
+    names = set(fieldnames)
+    folder = Path(whoosh_dir) if whoosh_dir is not None else None
+    parts = [_segment_terms_of(leaf, names, folder, store)
+             for leaf, _offset in reader.leaf_readers()]
+    return merge(parts, names, key)
 
 
 def dumps(lexicon: Lexicon) -> bytes:
     """Serialise ``lexicon``: a JSON header, then per field its terms joined by newlines
-    and their frequencies (little-endian uint32), all compressed."""
+    and their frequencies (little-endian uint32), all compressed, then a CRC-32."""
     blobs: list[bytes] = []
     spans: dict[str, list[int]] = {}
     for name, field in lexicon.fields.items():
@@ -250,13 +330,20 @@ def dumps(lexicon: Lexicon) -> bytes:
         spans[name] = [len(field.terms), len(text), len(freqs) * freqs.itemsize]
         blobs += [text, freqs.tobytes()]
     header = json.dumps({"version": _VERSION, "key": lexicon.key, "fields": spans}).encode()
-    return zlib.compress(_HEADER.pack(len(header)) + header + b"".join(blobs), 1)
+    payload = _MAGIC + zlib.compress(_HEADER.pack(len(header)) + header + b"".join(blobs), 1)
+    return payload + zlib.crc32(payload).to_bytes(4, "little")
 
 
 def loads(blob: bytes) -> Lexicon:
-    """Read what :func:`dumps` wrote (raises ValueError if it is not that)."""
+    """Read what :func:`dumps` wrote (raises ValueError if it is not that, or if it fails
+    its checksum)."""
+    if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 4:
+        raise ValueError("not a terms file of this release")
+    payload = blob[:-4]
+    if zlib.crc32(payload) != int.from_bytes(blob[-4:], "little"):
+        raise ValueError("terms file fails its checksum (damaged)")
     try:
-        data = memoryview(zlib.decompress(blob))
+        data = memoryview(zlib.decompress(payload[len(_MAGIC):]))
         (size,) = _HEADER.unpack_from(data)
         header = json.loads(bytes(data[_HEADER.size:_HEADER.size + size]))
         if header.get("version") != _VERSION:
@@ -272,7 +359,7 @@ def loads(blob: bytes) -> Lexicon:
             if sys.byteorder != "little":
                 freqs.byteswap()
             terms = text.split("\n") if count else []
-            if len(terms) != count:
+            if len(terms) != count or len(freqs) != count:
                 raise ValueError("terms file is inconsistent")
             fields[name] = FieldTerms(terms, freqs)
     except (zlib.error, struct.error, KeyError, TypeError, UnicodeDecodeError) as exc:
@@ -293,28 +380,35 @@ def load(index_dir: str | os.PathLike[str], key: dict[str, Any]) -> Lexicon | No
     return lexicon if lexicon.key == key else None
 
 
-def save(index_dir: str | os.PathLike[str], lexicon: Lexicon) -> Path:
-    """Store ``lexicon`` in ``index_dir`` atomically (two searches saving at once cannot
-    mix their bytes)."""
-    path = _path(index_dir)
+def _save(path: Path, lexicon: Lexicon) -> Path:
+    """Write ``lexicon`` to ``path`` atomically (two searches saving at once cannot mix
+    their bytes)."""
     write_atomic(path, dumps(lexicon))
     return path
 
 
+def save(index_dir: str | os.PathLike[str], lexicon: Lexicon) -> Path:
+    """Store ``lexicon``, the terms of the whole index, in ``index_dir`` atomically."""
+    return _save(_path(index_dir), lexicon)
+
+
 def write(index_dir: str | os.PathLike[str], fieldnames: Iterable[str],
           key_of: Any) -> Path:
-    """Read the terms of the committed index at ``index_dir`` and store them there.
+    """Store the terms of the committed index at ``index_dir``: those of each segment that
+    has no stored terms yet (after an update, only the new segments are read), and all of
+    them merged, the file searches load.
 
     ``key_of(reader)`` names the index state (see
     :func:`searchlib.engine.whoosh.facetstore.index_key`).
     Call it after the final commit of a build; until it runs searches build the same list
-    in memory (and store it), so the file only ever saves time.
+    in memory (and store it), so the files only ever save time.
     """
     whoosh_dir, _, _ = index_paths(index_dir)
     ix = open_storage(whoosh_dir).open_index()
     try:
         with ix.reader() as reader:
-            lexicon = build(reader, fieldnames, key_of(reader))
+            lexicon = build(reader, fieldnames, key_of(reader), whoosh_dir=whoosh_dir,
+                            store=True)
     finally:
         ix.close()
     return save(index_dir, lexicon)

@@ -54,6 +54,7 @@ from ...models import (  # noqa: E402
     EntityMention,
     Hit,
     IndexStats,
+    QueryFilter,
     SearchResults,
     SkippedFile,
     SortOrder,
@@ -99,6 +100,12 @@ _STORED_CACHE = 512
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
 
 
+#: Each name of a filter field, aliases included -> the field.
+_FIELD_NAMES = {name: kind for kind in FILTER_FIELDS
+                for name in (kind, *FIELD_ALIASES.get(kind, ()))}
+#: A field clause in query text: "+field:" and a quoted, bracketed or plain value.
+_CLAUSE = re.compile(r"(?:^|(?<=[\s(]))\+?(?P<field>[A-Za-z_]+):"
+                     r"(?P<value>\"[^\"]*\"|[\[{][^\]}]*[\]}]|[^\s()]+)")
 
 
 @dataclass
@@ -115,6 +122,12 @@ class _QueryFilters:
     """``date:`` clauses (Whoosh ``DateRange`` or ``Every``), each AND-ed with the range."""
     warnings: list[str] = field(default_factory=list)
     """What the user should know about the query itself (a cut expansion)."""
+    text: str = ""
+    """The query text the parser read."""
+    offset: int = 0
+    """Where :attr:`text` starts in the query as given (after its leading spaces)."""
+    typed: list[tuple[QueryFilter, bool]] = field(default_factory=list)
+    """Each filter as typed, and whether it names a facet value exactly."""
 
     def take(self, node: Any, parser: Any) -> bool:
         """Record ``node`` if it is a filter clause; whether it was."""
@@ -123,6 +136,7 @@ class _QueryFilters:
             return False
         # A value named exactly ("IRGC", "Deir ez-Zor") goes the options' way, with aliases.
         exact = type(node) is syntax.WordNode or type(node).__name__ == "PhraseNode"
+        self._note(name, node, exact and name != "date")
         if exact and name != "date":
             self.values[name].append(str(node.text))
             return True
@@ -132,6 +146,29 @@ class _QueryFilters:
             raise QueryError(error)
         (self.dates if name == "date" else self.clauses[name]).append(q)
         return True
+
+    def _note(self, name: str, node: Any, exact: bool) -> None:
+        """Find ``node``'s clause in the text and add it to :attr:`typed`.
+
+        Whoosh's character spans of a node cover (part of) its value only, and of some nodes
+        (ranges, prefixes) not exactly: the clause is the one of this field whose value holds
+        the node's start, else the nearest, never one already taken.
+        """
+        taken = {f.start for f, _ in self.typed}
+        found = [m for m in _CLAUSE.finditer(self.text)
+                 if _FIELD_NAMES.get(m.group("field").lower()) == name
+                 and m.start() not in taken]
+        if not found:
+            return
+        at = node.startchar if isinstance(node.startchar, int) else 0
+        match = min(found, key=lambda m: (not m.start("value") <= at < m.end("value"),
+                                          abs(m.start("value") - at)))
+        value = match.group("value")
+        if value.startswith('"') and value.endswith('"') and len(value) > 1:
+            value = value[1:-1]
+        self.typed.append((QueryFilter(kind=name, value=value,  # type: ignore[arg-type]
+                                       clause=match.group(),
+                                       start=self.offset + match.start()), exact))
 
 
 class _EveryNode(syntax.SyntaxNode):  # type: ignore[misc]
@@ -528,7 +565,7 @@ class WhooshReader:
         if stripped is None:
             return wq.Every(), _QueryFilters()
         nodes = self._process(stripped)
-        filters = _QueryFilters()
+        filters = _QueryFilters(text=stripped, offset=len(text) - len(text.lstrip()))
         # Whoosh unwraps parentheses around a whole query; they still mean a group.
         rest = nodes if parenthesized(stripped) else _lift_filters(nodes, filters, self._parser)
         return (wq.Every() if rest is None else self._to_query(rest, filters.warnings)), filters
@@ -650,7 +687,10 @@ class WhooshReader:
             key = facetstore.index_key(reader)
             found = lexicon.load(self.path, key)
             if found is None:
-                found = lexicon.build(reader, SEARCH_FIELDS, key)
+                # Another process committed since: the segments it did not add have their
+                # terms stored, the new ones are read (and stored) here.
+                found = lexicon.build(reader, SEARCH_FIELDS, key,
+                                      whoosh_dir=index_paths(self.path)[0], store=True)
                 # A read-only index: each process builds the list in memory.
                 with contextlib.suppress(OSError):
                     lexicon.save(self.path, found)
@@ -841,6 +881,8 @@ class WhooshReader:
             kind: self._selection_bits(kind, [*given[kind], *lifted.values[kind]],
                                        warnings, lifted.clauses[kind])
             for kind in ENTITY_FACETS}
+        typed = tuple(replace(typed_filter, name=self._indexed_name(cache, typed_filter))
+                      if exact else typed_filter for typed_filter, exact in lifted.typed)
         final = matched if date_bits is None else matched & date_bits
         for bits in selections.values():
             if bits is not None:
@@ -869,7 +911,13 @@ class WhooshReader:
         self._searched = True
         return SearchResults(query=query, total=total, hits=tuple(hits), facets=counts,
                              suggestion=suggestion, page=page, limit=limit,
-                             elapsed=time.perf_counter() - started, warnings=tuple(warnings))
+                             elapsed=time.perf_counter() - started, warnings=tuple(warnings),
+                             filters=typed)
+
+    def _indexed_name(self, cache: facetstore.FacetData, typed: QueryFilter) -> str | None:
+        """The facet value a filter typed in the query selects, if the index holds it."""
+        name = self._facet_value(typed.kind, typed.value)
+        return name if name in cache.values(typed.kind) else None
 
     def _near_groups(self) -> list[tuple[list[int], list[str]]]:
         """The near-duplicate groups as (docnums, ids), representative first, for this

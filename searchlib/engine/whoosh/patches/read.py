@@ -11,6 +11,8 @@ from whoosh import reading
 from whoosh.codec import whoosh3
 from whoosh.util.numeric import byte_to_length
 
+from ..ranking import check_budget
+
 _MISSING = object()
 
 # Enough for any block's info tuple (six small numbers pickled: about 30 bytes).
@@ -20,6 +22,10 @@ _original_goto = whoosh3.W3LeafMatcher._goto
 
 def _goto(self: Any, position: int) -> None:
     # W3LeafMatcher._goto, reading the block's info tuple in one call.
+    # Every posting block read is a unit of a search's work: a matcher tree that walks the
+    # documents by itself (a NOT over a union of broad patterns skips through thousands of
+    # postings before it yields one) stops here when its search is out of time.
+    check_budget()
     postfile = self._postfile
     self._data = None
     self._ids = None
