@@ -103,7 +103,8 @@ def test_the_engine_protocols_import_no_engine() -> None:
 
 
 @pytest.mark.parametrize("modules", [
-    ["searchlib.ingest.read", "searchlib.ingest.clean", "searchlib.ingest.htmltext",
+    ["searchlib.ingest.read", "searchlib.ingest.clean", "searchlib.ingest.cleaning_rules",
+     "searchlib.ingest.htmltext",
      "searchlib.ingest.extract", "searchlib.ingest.gazetteer", "searchlib.ingest.dates",
      "searchlib.ingest.date_manifest", "searchlib.ingest.fingerprint"],
     ["searchlib.engine", "searchlib.models", "searchlib.errors", "searchlib.search"],
