@@ -75,14 +75,9 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 
 from . import ranking
-from .facetstore import (
-    DENSE_MIN_DOCS,
-    bits_of,
-    bits_to_mask,
-    block_reader,
-    iter_bits,
-    mask_to_bits,
-)
+from .bitsets import bits_of, bits_to_mask, iter_bits, mask_to_bits
+from .facetdata import DENSE_MIN_DOCS
+from .facetstore import block_reader
 
 __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
