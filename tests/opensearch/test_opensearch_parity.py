@@ -128,7 +128,8 @@ def pair(gen_corpus: ModuleType, opensearch_node: Cluster,
     build_index([REPO / "seeds", root / "corpus" / "docs"], root / "ix", procs=1)
     whoosh = open_index(root / "ix")
     remote = OpenSearchIndex(ConnectionSettings.from_env(opensearch_node.url, env={}),
-                             index=INDEX, resolve=whoosh._facet_value)
+                             # searchlib's own alias and case resolution (the Whoosh engine's)
+                             index=INDEX, resolve=whoosh._engine._facet_value)
     remote.create(replace=True)
     summary = remote.load_index(whoosh, batch_docs=100)
     assert summary.failed == () and summary.indexed == whoosh.doc_count > 200
