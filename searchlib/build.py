@@ -23,7 +23,6 @@ import ctypes
 import datetime as dt
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -41,11 +40,11 @@ from .engine.whoosh import schema as schema_mod
 from .engine.whoosh.segments import FileResult, SegmentWorkers, build_segments, commit_segments
 from .engine.whoosh.storage import open_storage
 from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
-from .ingest.clean import CleaningRules, clean_document
+from .ingest.clean import CleaningRules
 from .ingest.date_manifest import ManifestEntry, load_date_manifest
-from .ingest.extract import extract
 from .ingest.fingerprint import extraction_fingerprint
 from .ingest.gazetteer import Gazetteer
+from .ingest.prepare import prepare
 from .ingest.read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
 from .layout import (
     ALIASES,
@@ -63,7 +62,6 @@ from .layout import (
 )
 from .models import (
     ENTITY_FACETS,
-    Extraction,
     IndexSummary,
     SkippedFile,
     SourceDocument,
@@ -122,20 +120,9 @@ def _keyword(values: Iterable[str]) -> str:
 def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
              manifest: Mapping[str, ManifestEntry] | None = None,
              signatures: Path | None = None) -> _Prepared:
-    article = clean_document(doc, rules=rules)
-    meta = {**article.metadata, **doc.metadata}
-    listed = (manifest or {}).get(doc.path)
-    if listed is not None:
-        # The file's own metadata wins; the manifest fills what it lacks.
-        for key, value in (("url", listed.url), ("source", listed.source)):
-            if value and not meta.get(key):
-                meta[key] = value
-    info: Extraction = extract(article.title, article.body, metadata=meta,
-                               dateline=article.dateline, gazetteer=gazetteer,
-                               path=doc.path,
-                               manifest_date=listed.published if listed else None)
-    content_hash = hashlib.sha1(
-        (article.title + "\n\n" + article.body).encode("utf-8", "surrogatepass")).hexdigest()
+    prepared = prepare(doc, gazetteer, rules, manifest)
+    article, meta, info = prepared.article, prepared.metadata, prepared.extraction
+    content_hash = prepared.content_hash
     published = (dt.datetime(info.published.year, info.published.month, info.published.day)
                  if info.published else None)
     stored = {
@@ -164,9 +151,9 @@ def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
         "_stored_title": article.title,
         "body": article.body,
         "mentioned": _keyword(d.isoformat() for d in info.mentioned_dates),
-        "actor": _keyword(gazetteer.rolled_up("actor", info.actors)),
-        "location": _keyword(gazetteer.rolled_up("location", info.locations)),
-        "person": _keyword(gazetteer.rolled_up("person", info.people)),
+        "actor": _keyword(prepared.facets["actor"]),
+        "location": _keyword(prepared.facets["location"]),
+        "person": _keyword(prepared.facets["person"]),
         "info": json.dumps(stored, ensure_ascii=False, default=str),
     }
     if published is not None:

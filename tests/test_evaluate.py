@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from searchlib import build_index, open_index
-from searchlib.engine.whoosh import evaluate, facetstore
+from searchlib.engine.whoosh import evaluate, facetdata, facetstore
 from searchlib.search import Index
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -275,7 +275,7 @@ def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytes
         plain = [ix.search(**call) for call in calls]
         assert not cache.dense and not ix._engine._evaluator().dense
         # Numpy everywhere, and values split between bitset rows and docnum lists.
-        monkeypatch.setattr(facetstore, "ROW_SHARE", 8)
+        monkeypatch.setattr(facetdata, "ROW_SHARE", 8)
         ix._engine._dense_pinned = True
         cache._by_date = None
         cache._orders = {}

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import searchlib.ingest.clean as clean_module
+import searchlib.ingest.cleaning_rules as cleaning_rules
 import searchlib.ingest.dates as dates_module
 from searchlib.ingest.gazetteer import (
     DIRECTIONS,
@@ -179,9 +180,9 @@ def test_line_patterns_match_like_search(line: str) -> None:
 
 
 def test_line_patterns_with_multiline_flag_still_search() -> None:
-    matcher = clean_module._LineMatcher(["^Donate"], re.IGNORECASE | re.MULTILINE)
+    matcher = cleaning_rules._LineMatcher(["^Donate"], re.IGNORECASE | re.MULTILINE)
     assert matcher.search("first line\ndonate here")
-    plain = clean_module._LineMatcher(["^Donate", "^Share"], re.IGNORECASE)
+    plain = cleaning_rules._LineMatcher(["^Donate", "^Share"], re.IGNORECASE)
     assert not plain.search("first line\ndonate here")
     assert plain.search("share this")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from searchlib import build_index, open_index
-from searchlib.engine.whoosh import facetstore
+from searchlib.engine.whoosh import facetdata, facetstore
 from searchlib.search import FACET_KINDS
 
 
@@ -134,7 +134,7 @@ def _contexts(data: facetstore.FacetData) -> list[int]:
 
 
 def test_counts_with_numpy_equal_the_bitset_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(facetstore, "DENSE_MIN_DOCS", 1000)
+    monkeypatch.setattr(facetdata, "DENSE_MIN_DOCS", 1000)
     small = _synthetic(999)
     assert not small.dense
     data = _synthetic(3000)
@@ -161,7 +161,7 @@ def test_counts_with_numpy_equal_the_bitset_counts(monkeypatch: pytest.MonkeyPat
 
 def test_the_file_carries_a_checksum_that_catches_any_change(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(facetstore, "DENSE_MIN_DOCS", 1000)
+    monkeypatch.setattr(facetdata, "DENSE_MIN_DOCS", 1000)
     data = _synthetic(1500)
     blob = facetstore.dumps(data)
     assert b'"format":3' in blob and b'"rare"' in blob
@@ -209,7 +209,7 @@ def test_mask_helpers_round_trip() -> None:
 
 
 def test_inconsistent_docnum_lists_are_not_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(facetstore, "DENSE_MIN_DOCS", 1000)
+    monkeypatch.setattr(facetdata, "DENSE_MIN_DOCS", 1000)
     data = _synthetic(1200)
     names, docs, lengths = data.rare("person")
     wrong = docs.copy()

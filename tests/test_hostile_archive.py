@@ -28,6 +28,7 @@ from searchlib.budget import FileBudget
 from searchlib.cli import cli
 from searchlib.engine.whoosh.check import check_index
 from searchlib.engine.whoosh.segments import SegmentBuilder
+from searchlib.ingest import prepare as prepare_mod
 from searchlib.ingest.clean import CleaningRules, clean_document
 from searchlib.models import SourceDocument
 from searchlib.textsafe import json_terminal_safe, terminal_safe
@@ -119,7 +120,7 @@ def test_a_bug_in_one_file_skips_that_file_only(tmp_path: Path, procs: int,
     _good_files(src, 60)
     (src / "boom.txt").write_text("Boom\n\nThis one trips the cleaner.\n")
     (src / "deep.txt").write_text("Deep\n\nThis one recurses forever.\n")
-    real = index_mod.clean_document
+    real = prepare_mod.clean_document
 
     def flaky(doc: SourceDocument, **kwargs: object) -> object:
         if doc.path.endswith("boom.txt"):
@@ -130,7 +131,7 @@ def test_a_bug_in_one_file_skips_that_file_only(tmp_path: Path, procs: int,
             down(0)
         return real(doc, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(index_mod, "clean_document", flaky)
+    monkeypatch.setattr(prepare_mod, "clean_document", flaky)
     summary = build_index([src], tmp_path / "ix", procs=procs)
     reasons = {Path(s.path).name: s.reason for s in summary.skipped}
     assert reasons == {"boom.txt": "could not be processed (KeyError: 'no such rule')",

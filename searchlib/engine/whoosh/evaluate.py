@@ -75,14 +75,9 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 
 from . import ranking
-from .facetstore import (
-    DENSE_MIN_DOCS,
-    bits_of,
-    bits_to_mask,
-    block_reader,
-    iter_bits,
-    mask_to_bits,
-)
+from .bitsets import bits_of, bits_to_mask, iter_bits, mask_to_bits
+from .facetdata import DENSE_MIN_DOCS
+from .facetstore import block_reader
 
 __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
@@ -767,7 +762,7 @@ class Evaluator:
         return test
 
     def _coordinated(self, m: Any, seg: int, sub: Any) -> _Node:
-        """Coordination: plus ``(matched clauses - 1) * tier`` (see ranking._RankingMatcher)."""
+        """Coordination: plus :func:`ranking.coordination_bonus` of the matched clauses."""
         try:
             rule = ranking.coordination_of(m)
         except ValueError:
@@ -784,13 +779,14 @@ class Evaluator:
                     docs.update(where)
             counts.update(docs)
         scores = node.scores.copy()
-        # A document matching one clause gains (1 - 1) * tier, i.e. adds 0.0, which leaves
-        # any score unchanged: only the others need the arithmetic.
+        # A document matching one clause gains 0.0, which leaves any score unchanged: only
+        # the others need the arithmetic.
+        missed = ranking.coordination_bonus(0, tier)
         for d in scores.keys() - counts.keys():
-            scores[d] = scores[d] + (0 - 1) * tier
+            scores[d] = scores[d] + missed
         for d, count in counts.items():
             if count != 1:
-                scores[d] = scores[d] + (count - 1) * tier
+                scores[d] = scores[d] + ranking.coordination_bonus(count, tier)
         return _Node(scores, node.terms)
 
     def _dense_coordinated(self, ms: list[Any], segs: list[int]) -> _Dense:
@@ -813,10 +809,9 @@ class Evaluator:
                     hit = where if hit is None else hit | where
             if hit is not None:
                 counts += hit
-        # As in _coordinated: (count - 1) * tier, an int times a float, added to the score.
-        # Documents matching exactly one clause get 0 * tier = +0.0, turned into -0.0 by
-        # setting its sign bit: adding it leaves their score as it was, bit for bit.
-        delta = (counts - 1) * tier
+        # As in _coordinated. Documents matching exactly one clause get +0.0, turned into
+        # -0.0 by setting its sign bit: adding it leaves their score as it was, bit for bit.
+        delta = ranking.coordination_bonus(counts, tier)
         delta.view(np.uint64)[...] |= (counts == 1).astype(np.uint64) << np.uint64(63)
         return _Dense(node.scores + delta, node.mask, node.terms)
 

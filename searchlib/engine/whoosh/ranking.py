@@ -24,13 +24,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from math import log
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from whoosh import collectors, qparser, scoring
 from whoosh import query as wq
 from whoosh.lang import stopwords_for_language
 from whoosh.matching import AndNotMatcher, NullMatcher, UnionMatcher, WrappingMatcher
 from whoosh.util import make_binary_tree
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = [
     "BM25_B",
@@ -54,6 +58,7 @@ __all__ = [
     "budget",
     "check_budget",
     "coordinate",
+    "coordination_bonus",
     "coordination_of",
     "may_use_feedback",
     "query_group",
@@ -375,8 +380,7 @@ class _RankingMatcher(WrappingMatcher):  # type: ignore[misc]
         if self._feedback is not None:
             score += self._feedback_score()
         if self._tier is not None:
-            # Each extra matched word is worth more than any BM25 score can be.
-            return score + (self._matched() - 1) * self._tier
+            return score + coordination_bonus(self._matched(), self._tier)
         if self._exponent:
             return score * float((self._matched() / len(self._clauses)) ** self._exponent)
         return score
@@ -511,10 +515,28 @@ CoordinatedAndMaybe = _CoordinatedAndMaybe
 RankingMatcher = _RankingMatcher
 
 
+@overload
+def coordination_bonus(matched: int, tier: float) -> float: ...
+
+
+@overload
+def coordination_bonus(matched: NDArray[np.int64], tier: float) -> NDArray[np.float64]: ...
+
+
+def coordination_bonus(matched: Any, tier: float) -> Any:
+    """What coordination adds to the score of a document matching ``matched`` clauses.
+
+    The rule, for the matcher and both evaluation forms: ``(matched - 1) * tier``, an int (or
+    an int array) times a float. Each extra matched word is worth more than any BM25 score can
+    be; a document matching one clause gains 0.0.
+    """
+    return (matched - 1) * tier
+
+
 def coordination_of(matcher: Any) -> tuple[list[frozenset[tuple[str, bytes]]], float] | None:
     """``(clauses, tier)`` of a coordinated query's matcher, or None if it rescores nothing.
 
-    The score of a document is then its plain score plus ``(matched - 1) * tier``, where
+    The score of a document is then its plain score plus :func:`coordination_bonus`, where
     ``matched`` counts the clauses (sets of ``(field, term)``) one of whose terms matched it.
     Raises ``ValueError`` for the rescoring modes this summary cannot describe
     (pseudo-relevance feedback, or a coordination exponent instead of tiers).
