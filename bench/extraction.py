@@ -1,4 +1,5 @@
-"""Main-content extraction benchmark: searchlib.html against trafilatura and BeautifulSoup.
+"""Main-content extraction benchmark: searchlib.ingest.htmltext against trafilatura and
+BeautifulSoup.
 
 Usage::
 
@@ -109,7 +110,7 @@ def load_corpus(corpus: Path, limit: int | None = None) -> list[tuple[str, str, 
 
 
 def _searchlib(html: str) -> str:
-    from searchlib.html import parse_html
+    from searchlib.ingest.htmltext import parse_html
 
     return parse_html(html).body
 
@@ -127,7 +128,7 @@ def _get_text(html: str) -> str:
 
 
 EXTRACTORS: dict[str, Callable[[str], str]] = {
-    "searchlib.html": _searchlib,
+    "searchlib.ingest.htmltext": _searchlib,
     "trafilatura.extract": _trafilatura,
     "bs4 get_text": _get_text,
 }
@@ -195,7 +196,7 @@ def through_index(corpus: Path, limit: int | None) -> Result:
     import tempfile
 
     import searchlib
-    from searchlib.index import doc_id
+    from searchlib.build import doc_id
 
     truth = json.loads((corpus / "ground-truth.json").read_text(encoding="utf-8"))
     ids = sorted(truth)[:limit] if limit is not None else sorted(truth)

@@ -9,9 +9,10 @@ annotation guidelines are in ``tests/data/facets_eval/README.md``). Each names i
 
 * ``seed``: a file of the repository's ``seeds/`` folder, read as a text article;
 * ``benchmark``: an item of the Zyte/Scrapinghub article-extraction benchmark. The page's HTML goes
-  through :func:`searchlib.clean.clean_document` for its title and metadata (the published date
+  through :func:`searchlib.ingest.clean.clean_document` for its title and metadata (the published
+  date
   comes from the page's own meta tags), while the body is the benchmark's ground-truth
-  ``articleBody`` through :func:`searchlib.clean.clean_text`, so that main-content extraction
+  ``articleBody`` through :func:`searchlib.ingest.clean.clean_text`, so that main-content extraction
   errors do not count as facet errors;
 * ``time``: a ``*TEXT`` document of the TIME 1963 collection (all upper case). Its header date is
   passed as ``published`` metadata, as a reader of that format would.
@@ -19,7 +20,8 @@ annotation guidelines are in ``tests/data/facets_eval/README.md``). Each names i
 Corpora are looked up under ``$SEARCHLIB_CORPORA`` or ``shared/corpora`` beside the repository;
 annotations whose corpus is absent are skipped and listed.
 
-Every article is cleaned, then :func:`searchlib.extract.extract` runs on it. Metrics per facet
+Every article is cleaned, then :func:`searchlib.ingest.extract.extract` runs on it. Metrics per
+facet
 (``actor``, ``location``, ``person``), comparing sets of canonical names (case-insensitive,
 whitespace-collapsed):
 
@@ -186,7 +188,7 @@ def _from_cleaned(cleaned: CleanedArticle, metadata: Mapping[str, Any]) -> Artic
 
 def load_article(annotation: Annotation, corpora: Path) -> ArticleInput:
     """Read and clean the text an annotation refers to; raise :class:`CorpusMissing` if absent."""
-    from searchlib.clean import clean_document, clean_text
+    from searchlib.ingest.clean import clean_document, clean_text
 
     if annotation.source == "seed":
         path = SEEDS / annotation.ref
@@ -346,7 +348,7 @@ Extractor = Callable[[ArticleInput], Extraction]
 
 def default_extractor(article: ArticleInput) -> Extraction:
     """Run the library's extraction on a cleaned article."""
-    from searchlib.extract import extract
+    from searchlib.ingest.extract import extract
 
     return extract(
         article.title, article.body, metadata=article.metadata, dateline=article.dateline

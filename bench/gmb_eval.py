@@ -284,7 +284,7 @@ class Report:
 @functools.cache
 def is_state(word: str) -> bool:
     """Whether ``word`` names a state or is its demonym ("U.S.", "Iraqi"), by the gazetteer."""
-    from searchlib.gazetteer import default_gazetteer
+    from searchlib.ingest.gazetteer import default_gazetteer
 
     gazetteer = default_gazetteer()
     name = gazetteer.canonical("actor", word)
@@ -350,7 +350,7 @@ def score_article(
 
 def is_demonym(surface: str) -> bool:
     """Whether an actor's surface is a state's demonym ("Iraqi"), not its name ("Iraq")."""
-    from searchlib.gazetteer import default_gazetteer
+    from searchlib.ingest.gazetteer import default_gazetteer
 
     gazetteer = default_gazetteer()
     return is_state(surface) and gazetteer.canonical("location", surface) is None
@@ -358,8 +358,8 @@ def is_demonym(surface: str) -> bool:
 
 def searchlib_extractor() -> Extractor:
     """searchlib's own extraction, as surface strings per facet."""
-    from searchlib.extract import extract
-    from searchlib.gazetteer import default_gazetteer
+    from searchlib.ingest.extract import extract
+    from searchlib.ingest.gazetteer import default_gazetteer
 
     gazetteer = default_gazetteer()
 

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import searchlib  # noqa: E402
-import searchlib.index as index_mod  # noqa: E402
+import searchlib.build as index_mod  # noqa: E402
 from searchlib import neardup  # noqa: E402
 
 corpus, target = sys.argv[1], Path(sys.argv[2])

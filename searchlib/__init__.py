@@ -68,12 +68,12 @@ __all__ = [
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .index import build_index
+    from .build import build_index
     from .search import Index, open_index
 
 # The engine modules import Whoosh, the cleaner and the gazetteer; loading them lazily keeps
 # ``import searchlib`` (and so every CLI start) cheap until they are actually used.
-_LAZY = {"build_index": ".index", "Index": ".search", "open_index": ".search"}
+_LAZY = {"build_index": ".build", "Index": ".search", "open_index": ".search"}
 
 
 def __getattr__(name: str) -> Any:

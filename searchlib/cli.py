@@ -184,8 +184,8 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
     Example:
       search index ~/articles --index ~/articles-index
     """
+    from .build import build_index
     from .config import load_config, resolve_index_dir
-    from .index import build_index
 
     config = load_config()
     target = resolve_index_dir(index_dir, config=config)
@@ -915,7 +915,7 @@ def gaps_cmd(index_dir: str | None, limit: int, min_count: int, as_json: bool) -
     Example:
       search gazetteer gaps -n 30
     """
-    from .gazetteer import gazetteer_gaps
+    from .ingest.gazetteer import gazetteer_gaps
 
     with _open(index_dir) as ix:
         texts = (a.title + "\n\n" + a.text for a in ix.articles())
@@ -1032,8 +1032,8 @@ def check_cmd(index_dir: str | None, sources: tuple[str, ...], as_json: bool) ->
     Example:
       search check --index ~/articles-index
     """
-    from .check import check_index
     from .config import resolve_index_dir
+    from .engine.whoosh.check import check_index
 
     report = check_index(resolve_index_dir(index_dir), list(sources) or None)
     if as_json:

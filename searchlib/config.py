@@ -69,7 +69,7 @@ def load_config() -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
     # Imported here: the YAML reader costs a one-shot command ~40 ms when no file exists.
-    from .read import load_yaml_safely
+    from .ingest.read import load_yaml_safely
 
     try:
         data = load_yaml_safely(text, str(path))

@@ -21,9 +21,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .engine.whoosh.schema import SCHEMA_VERSION
+from .engine.whoosh.storage import fsync_directory
 from .errors import IndexCorruptError, IndexNotFoundError
-from .schema import SCHEMA_VERSION
-from .storage import fsync_directory
 
 __all__ = ["ALIASES", "MANIFEST", "META", "WHOOSH_DIR", "checked_json", "has_index_files",
            "index_paths", "load_aliases", "load_manifest", "read_meta", "recorded_sources",

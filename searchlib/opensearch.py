@@ -27,9 +27,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .dates import parse_date_bound
 from .errors import QueryError, SearchlibError
 from .export import index_records, opensearch_mapping
+from .ingest.dates import parse_date_bound
 from .models import Hit, SearchResults
 
 if TYPE_CHECKING:

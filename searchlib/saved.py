@@ -108,7 +108,7 @@ def parse_since(text: str) -> dt.datetime:
 
     Raises :class:`SavedSearchError` with a one-line message for anything else.
     """
-    from .dates import parse_date_bound
+    from .ingest.dates import parse_date_bound
 
     cleaned = text.strip()
     try:

@@ -2,11 +2,13 @@
 
 :class:`Index` keeps one Whoosh searcher open and reuses it (refreshing it when a writer has
 committed), and keeps, per searcher, the documents of every facet value as Python ints used
-as bitsets (:mod:`searchlib.facetstore`: loaded from the index folder, or computed when the
+as bitsets (:mod:`searchlib.engine.whoosh.facetstore`: loaded from the index folder, or computed
+when the
 stored copy is missing or stale). Facet counts are then ANDs and popcounts of those bitsets
 (or, on large indexes, numpy gathers and popcounts: :meth:`facetstore.FacetData.counts`)
 rather than Whoosh's ``groupedby``, which re-reads every matching document's values on each
-query. The matching documents and their scores come from :mod:`searchlib.evaluate` (Whoosh's
+query. The matching documents and their scores come from :mod:`searchlib.engine.whoosh.evaluate`
+(Whoosh's
 own search only for the queries it does not handle), the page from a top-N of those scores
 or a walk of the cached date order.
 """
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from ._importing import import_whoosh
+from .engine.whoosh._importing import import_whoosh
 
 import_whoosh()  # before any Whoosh module loads: keeps urllib.request and asyncio out
 
@@ -39,15 +41,16 @@ from whoosh.qparser import syntax  # noqa: E402
 from whoosh.searching import Hit as WhooshHit  # noqa: E402
 from whoosh.util.times import datetime_to_long  # noqa: E402
 
-from . import evaluate, facetstore, neargroups, ranking  # noqa: E402
-from .dates import parse_date_bound  # noqa: E402
+from . import neargroups  # noqa: E402
+from .engine.whoosh import evaluate, facetstore, ranking  # noqa: E402
+from .engine.whoosh.schema import FACET_FIELDS, SEARCH_FIELDS, span_edge  # noqa: E402
 from .errors import IndexClosedError, IndexCorruptError, QueryError, SearchCancelled  # noqa: E402
+from .ingest.dates import parse_date_bound  # noqa: E402
 from .layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
 from .models import Article, EntityMention, Hit, IndexStats, SearchResults  # noqa: E402
-from .schema import FACET_FIELDS, SEARCH_FIELDS, span_edge  # noqa: E402
 
 if TYPE_CHECKING:
-    from .gazetteer import Gazetteer
+    from .ingest.gazetteer import Gazetteer
 
 __all__ = ["FACET_KINDS", "Index", "SortOrder", "open_index"]
 
@@ -406,7 +409,7 @@ class Index:
         self._aliases: dict[str, dict[str, str]] | None = None
         self._facets: facetstore.FacetData | None = None
         self._evaluation: evaluate.Evaluator | None = None
-        self._terms: Any = None  # searchlib.lexicon.Lexicon, loaded on first use
+        self._terms: Any = None  # searchlib.engine.whoosh.lexicon.Lexicon, loaded on first use
         # (pattern, index terms kept) of the search running: named if it runs out of time.
         self._broadest: list[tuple[str, int]] = []
         # Set once a search has completed: from then on queries are evaluated and facets
@@ -686,10 +689,13 @@ class Index:
         return q
 
     def _lexicon(self) -> Any:
-        """The sorted terms of the searchable fields (:mod:`searchlib.lexicon`): stored at
+        """The sorted terms of the searchable fields (:mod:`searchlib.engine.whoosh.lexicon`):
+        stored at
         commit; built and stored here when missing or stale."""
         if self._terms is None:
-            from . import lexicon  # imports rapidfuzz: only queries with patterns pay it
+            from .engine.whoosh import (
+                lexicon,  # imports rapidfuzz: only queries with patterns pay it
+            )
 
             # The current searcher: the list saved below must describe the committed state.
             reader = self._searcher.reader()  # refreshed by the search (see _facet_cache)
@@ -1266,7 +1272,7 @@ class Index:
     def gazetteer(self) -> Gazetteer:
         """The gazetteer used to resolve facet aliases for this index (loaded on first use)."""
         if self._gazetteer_obj is None:
-            from .gazetteer import Gazetteer, default_gazetteer
+            from .ingest.gazetteer import Gazetteer, default_gazetteer
 
             self._gazetteer_obj = (Gazetteer.load(self._gazetteer_files)
                                    if self._gazetteer_files else default_gazetteer())

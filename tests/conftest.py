@@ -17,9 +17,11 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 
 # Derived data (GeoNames, compiled gazetteers) goes to a cache of this checkout's, never the
-# user's ~/.cache/searchlib: tests must not evict or replace a real install's cache files.
-# Set at import so that subprocesses and index workers inherit it.
-os.environ.setdefault("SEARCHLIB_CACHE_DIR", str(REPO / ".pytest_cache" / "searchlib-cache"))
+# user's ~/.cache/searchlib (nor a $SEARCHLIB_CACHE_DIR of the developer's): tests must not
+# evict or replace a real install's cache files. Set at import so that subprocesses and index
+# workers inherit it.
+TEST_CACHE = REPO / ".pytest_cache" / "searchlib-cache"
+os.environ["SEARCHLIB_CACHE_DIR"] = str(TEST_CACHE)
 
 
 def corpora_dir() -> Path | None:

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from whoosh import formats
 from whoosh.analysis import StemmingAnalyzer
 
-from searchlib import _whoosh_patches
-from searchlib.analysis import NewsAnalyzer
-from searchlib.schema import make_schema
-from searchlib.storage import open_storage
+from searchlib.engine.whoosh import patches
+from searchlib.engine.whoosh.analysis import NewsAnalyzer
+from searchlib.engine.whoosh.schema import make_schema
+from searchlib.engine.whoosh.storage import open_storage
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 FLAGS = [
@@ -63,8 +63,8 @@ def test_pickles_without_its_cache() -> None:
 
 def _reference_word_values(fmt: Any, text: str) -> list[tuple[Any, ...]]:
     """Whoosh's own word_values for ``fmt`` (unpatched), over the Whoosh chain's tokens."""
-    original = (_whoosh_patches._characters_word_values if isinstance(fmt, formats.Characters)
-                else _whoosh_patches._positions_word_values)
+    original = (patches._characters_word_values if isinstance(fmt, formats.Characters)
+                else patches._positions_word_values)
     return list(original(fmt, text, StemmingAnalyzer(), mode="index"))
 
 
@@ -100,7 +100,7 @@ def test_segment_lengths_answer_as_the_column_reader(tmp_path: Path) -> None:
     with ix.reader() as reader:
         (segment_reader, _), = reader.leaf_readers()
         perdoc = segment_reader._perdoc
-        fast = _whoosh_patches._SegmentLengths(perdoc)
+        fast = patches._SegmentLengths(perdoc)
         for docnum in range(3):
             for field in ("title", "body", "actor"):
                 assert fast.doc_field_length(docnum, field) == \

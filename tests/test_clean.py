@@ -1,4 +1,5 @@
-"""Tests for searchlib.clean: golden tests on the seed articles, rules files, normalisation."""
+"""Tests for searchlib.ingest.clean: golden tests on the seed articles, rules files,
+normalisation."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from searchlib.clean import CleaningRules, clean_document, clean_text, normalize_text
 from searchlib.errors import ConfigError
+from searchlib.ingest.clean import CleaningRules, clean_document, clean_text, normalize_text
 from searchlib.models import CleanedArticle, SourceDocument
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -512,7 +513,8 @@ def test_clean_document_text_keeps_extracted_fields() -> None:
 
 
 def test_clean_document_html_applies_text_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A stand-in for searchlib.html with its documented contract, so this test does not depend
+    # A stand-in for searchlib.ingest.htmltext with its documented contract, so this test does not
+    # depend
     # on the HTML extractor's own heuristics.
     class Extract:
         title = "ISIS Just Attacked Iran"
@@ -530,9 +532,9 @@ def test_clean_document_html_applies_text_rules(monkeypatch: pytest.MonkeyPatch)
         assert markup == "<html>...</html>"
         return Extract()
 
-    module = types.ModuleType("searchlib.html")
+    module = types.ModuleType("searchlib.ingest.htmltext")
     module.parse_html = parse_html  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "searchlib.html", module)
+    monkeypatch.setitem(sys.modules, "searchlib.ingest.htmltext", module)
     doc = SourceDocument(path="/x/a.html", key="/x/a.html", format="html", text="<html>...</html>")
     article = clean_document(doc)
     assert article.title == "ISIS Just Attacked Iran"

@@ -29,10 +29,10 @@ import pytest
 from click.testing import CliRunner
 
 from searchlib import build_index, open_index
-from searchlib.check import check_index
 from searchlib.cli import cli
+from searchlib.engine.whoosh.check import check_index
+from searchlib.engine.whoosh.storage import DurableFileStorage, open_storage
 from searchlib.errors import IndexNotFoundError
-from searchlib.storage import DurableFileStorage, open_storage
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 # more files, i.e. after Whoosh committed them), "rebuild N" (as "file N" with rebuild=True).
 _CHILD = r"""
 import os, signal, sys
-import searchlib.index as index_mod
+import searchlib.build as index_mod
 
 src, ix, batch, procs, mode, arg = sys.argv[1:7]
 batch, procs, arg = int(batch), int(procs), int(arg)

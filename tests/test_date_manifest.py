@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from searchlib import build_index, open_index
-from searchlib.date_manifest import ManifestEntry, load_date_manifest
 from searchlib.errors import ConfigError
+from searchlib.ingest.date_manifest import ManifestEntry, load_date_manifest
 
 
 def _docs(tmp_path: Path) -> Path:

@@ -1,4 +1,5 @@
-"""Tests for searchlib.dates: metadata values, publication dates, event dates, filter bounds."""
+"""Tests for searchlib.ingest.dates: metadata values, publication dates, event dates, filter
+bounds."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from searchlib.dates import (
+from searchlib.ingest.dates import (
     MAX_YEAR,
     MIN_YEAR,
     find_mentioned,

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from searchlib import build_index, evaluate, facetstore, open_index
+from searchlib import build_index, open_index
+from searchlib.engine.whoosh import evaluate, facetstore
 from searchlib.search import Index
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -241,7 +242,7 @@ def test_exclusion_applies_to_the_first_document_of_a_segment(segmented: Index) 
 def test_exact_phrase_shortcut_agrees_with_the_span_walk() -> None:
     import random
 
-    from searchlib import evaluate
+    from searchlib.engine.whoosh import evaluate
 
     rng = random.Random(3)
     for _ in range(2000):

@@ -66,7 +66,7 @@ def test_opensearch_analysis_repeats_searchlibs() -> None:
     # export.py may not import Whoosh, so it repeats these values; they must not drift.
     from whoosh.analysis.filters import STOP_WORDS
 
-    from searchlib import analysis, ranking
+    from searchlib.engine.whoosh import analysis, ranking
     from searchlib.export import BM25_B, BM25_K1, WHOOSH_STOP_WORDS, WORD_PATTERN
 
     assert set(WHOOSH_STOP_WORDS) == set(STOP_WORDS)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from searchlib.extract import extract
-from searchlib.gazetteer import Gazetteer, default_gazetteer
+from searchlib.ingest.extract import extract
+from searchlib.ingest.gazetteer import Gazetteer, default_gazetteer
 from searchlib.models import Extraction
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import searchlib.clean as clean_module
-import searchlib.dates as dates_module
-from searchlib.gazetteer import (
+import searchlib.ingest.clean as clean_module
+import searchlib.ingest.dates as dates_module
+from searchlib.ingest.gazetteer import (
     DIRECTIONS,
     PARTICLES,
     Gazetteer,

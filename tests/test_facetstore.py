@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from searchlib import build_index, facetstore, open_index
+from searchlib import build_index, open_index
+from searchlib.engine.whoosh import facetstore
 from searchlib.search import FACET_KINDS
 
 

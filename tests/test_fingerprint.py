@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from searchlib import build_index, open_index
-from searchlib.fingerprint import extraction_fingerprint
+from searchlib.ingest.fingerprint import extraction_fingerprint
 
 _EXTRA = "people:\n  - {name: Wilhelmina Quarterman, aliases: [Quarterman]}\n"
 

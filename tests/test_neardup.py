@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from searchlib import neardup
+from searchlib.build import doc_id
 from searchlib.cli import cli
-from searchlib.index import doc_id
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))

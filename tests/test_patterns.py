@@ -16,9 +16,10 @@ import pytest
 from click.testing import CliRunner
 from whoosh import query as wq
 
-from searchlib import QueryError, build_index, lexicon, open_index, search
+from searchlib import QueryError, build_index, open_index, search
 from searchlib.cli import cli
-from searchlib.facetstore import index_key
+from searchlib.engine.whoosh import lexicon
+from searchlib.engine.whoosh.facetstore import index_key
 from searchlib.search import Index
 
 REPO = Path(__file__).resolve().parents[1]

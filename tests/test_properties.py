@@ -18,18 +18,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from searchlib import open_index
-from searchlib.clean import clean_document, clean_text, normalize_text
-from searchlib.dates import (
+from searchlib.errors import QueryError
+from searchlib.ingest.clean import clean_document, clean_text, normalize_text
+from searchlib.ingest.dates import (
     find_mentioned,
     find_published,
     parse_date_bound,
     parse_date_value,
 )
-from searchlib.errors import QueryError
-from searchlib.extract import extract
-from searchlib.gazetteer import default_gazetteer
+from searchlib.ingest.extract import extract
+from searchlib.ingest.gazetteer import default_gazetteer
+from searchlib.ingest.read import decode_bytes, read_file
 from searchlib.models import SourceDocument
-from searchlib.read import decode_bytes, read_file
 from searchlib.search import Index
 
 # SEARCHLIB_PROPERTY_SCALE=10 runs ten times the examples (a longer hunt than CI's).

@@ -19,8 +19,9 @@ from types import ModuleType
 import pytest
 from click.testing import CliRunner
 
-from searchlib import QueryError, SearchCancelled, build_index, open_index, ranking, search
+from searchlib import QueryError, SearchCancelled, build_index, open_index, search
 from searchlib.cli import cli
+from searchlib.engine.whoosh import ranking
 
 REPO = Path(__file__).resolve().parents[1]
 #: Seconds one query may take here: the budget (4 s) plus parsing and snippets, on a

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from searchlib.read import decode_bytes, is_binary, read_file, scan
+from searchlib.ingest.read import decode_bytes, is_binary, read_file, scan
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 

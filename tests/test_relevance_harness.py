@@ -337,8 +337,8 @@ def _ranked(docs: dict[str, tuple[str, str]], text: str, coordinated: bool) -> l
     from whoosh import qparser
     from whoosh.filedb.filestore import RamStorage
 
-    from searchlib import ranking
-    from searchlib.schema import SEARCH_FIELDS, make_schema
+    from searchlib.engine.whoosh import ranking
+    from searchlib.engine.whoosh.schema import SEARCH_FIELDS, make_schema
 
     ix = RamStorage().create_index(make_schema())
     with ix.writer() as writer:
@@ -381,7 +381,7 @@ def test_function_words_weigh_nothing() -> None:
 
 
 def test_feedback_reorders_but_never_adds_documents() -> None:
-    from searchlib import ranking
+    from searchlib.engine.whoosh import ranking
 
     topic = (
         "reactor coolant pressure vessel turbine steam generator uranium fuel rods control "

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 
 from searchlib import build_index, open_index
-from searchlib.errors import SearchlibError
-from searchlib.schema import make_schema
-from searchlib.segments import (
+from searchlib.engine.whoosh.schema import make_schema
+from searchlib.engine.whoosh.segments import (
     FileResult,
     SegmentWorkers,
     WorkerError,
     build_segments,
     commit_segments,
 )
-from searchlib.storage import open_storage
+from searchlib.engine.whoosh.storage import open_storage
+from searchlib.errors import SearchlibError
 
 
 def _index(tmp_path: Path) -> Any:

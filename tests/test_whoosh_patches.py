@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import externalsort, formats, writing
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import TermNotFound
 
-from searchlib import _whoosh_patches
-from searchlib.schema import make_schema
-from searchlib.storage import open_storage
+from searchlib.engine.whoosh import patches
+from searchlib.engine.whoosh.schema import make_schema
+from searchlib.engine.whoosh.storage import open_storage
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 # Whoosh's own method, kept by the patch module under this name.
-_original_write_block = _whoosh_patches._original_write_block
+_original_write_block = patches._original_write_block
 
 
 def _documents() -> list[dict[str, Any]]:
@@ -89,15 +92,15 @@ def _postings(reader: Any, fieldname: str, term: bytes) -> list[tuple[Any, ...]]
 @pytest.fixture
 def unpatched(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whoosh's own code for every patched method that can change what is written."""
-    monkeypatch.setattr(writing.SegmentWriter, "add_document", _whoosh_patches._add_document)
+    monkeypatch.setattr(writing.SegmentWriter, "add_document", patches._add_document)
     monkeypatch.setattr(writing.SegmentWriter, "_flush_segment",
-                        _whoosh_patches._original_flush_segment)
+                        patches._original_flush_segment)
     monkeypatch.setattr(formats.Positions, "word_values",
-                        _whoosh_patches._positions_word_values)
+                        patches._positions_word_values)
     monkeypatch.setattr(formats.Characters, "word_values",
-                        _whoosh_patches._characters_word_values)
+                        patches._characters_word_values)
     monkeypatch.setattr(whoosh3.W3PostingsWriter, "_write_block", _original_write_block)
-    monkeypatch.setattr(writing.PostingPool, "save", _whoosh_patches._original_pool_save)
+    monkeypatch.setattr(writing.PostingPool, "save", patches._original_pool_save)
     monkeypatch.setattr(writing.PostingPool, "items", externalsort.SortingPool.items)
     for name in ("_write_run", "_read_run", "_merge_runs"):
         monkeypatch.setattr(writing.PostingPool, name, getattr(externalsort.SortingPool, name))
@@ -130,10 +133,12 @@ def test_sort_postings_gives_the_tuple_order(keys: list[tuple[str, bytes, int]],
     # Weights and values vary freely: they never decide the order of distinct postings.
     postings = [(f, t, d, rnd.random(), bytes([rnd.randrange(256)])) for f, t, d in keys]
     expected = sorted(postings)
-    _whoosh_patches.sort_postings(postings)
+    patches.sort_postings(postings)
     assert postings == expected
 
 
+# No deadline: each example writes runs to disk, which a loaded machine can slow past 200 ms.
+@settings(deadline=None)
 @given(st.lists(_POSTING, unique=True, max_size=80), st.integers(1, 7), st.randoms())
 def test_spilled_runs_merge_into_the_tuple_order(keys: list[tuple[str, bytes, int]],
                                                  every: int, rnd: Any) -> None:
@@ -169,7 +174,7 @@ def test_pool_terms_are_the_sorted_postings_cut_per_term(keys: list[tuple[str, b
     # The same term in several fields (b"" in "actor" and "body") is cut at the field change.
     postings = _shuffled(keys, rnd)
     with tempfile.TemporaryDirectory() as folder:
-        terms = list(_whoosh_patches._pool_terms(_filled_pool(FileStorage(folder), postings,
+        terms = list(patches._pool_terms(_filled_pool(FileStorage(folder), postings,
                                                               every)))
     expected = sorted(postings)
     assert [p for term in terms for p in term] == expected
@@ -194,14 +199,14 @@ def test_patched_block_reads_give_the_same_postings(tmp_path: Path,
     ix = _build(tmp_path / "ix", 64)
     patched, skips = _dump(ix), _skips(ix)
     assert len(patched["body:b'iran'"][0]) > 2 * 128  # several blocks to move between
-    monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", _whoosh_patches._original_goto)
+    monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", patches._original_goto)
     assert _dump(ix) == patched
     assert _skips(ix) == skips
 
 
 def test_remembered_term_lookups_answer_as_whoosh_does(tmp_path: Path) -> None:
     ix = _build(tmp_path / "ix", 64)
-    original = _whoosh_patches._TERMS_READER
+    original = patches._TERMS_READER
     with ix.reader() as reader:
         terms = reader._terms  # the segment's W3TermsReader
         present = list(reader.all_terms())[::7]
@@ -222,3 +227,24 @@ def test_remembered_term_lookups_answer_as_whoosh_does(tmp_path: Path) -> None:
                         got, want = vars(got), vars(want)
                     assert got == want, (name, term)
         assert len(terms._found) == len(present) + len(missing)
+
+
+def _patch_state(env: dict[str, str], version: str = "") -> tuple[str, str]:
+    """The patch state in a fresh interpreter, and its stderr; ``version`` fakes Whoosh's."""
+    fake = f"import whoosh; whoosh.__version__ = {version}\n" if version else ""
+    code = (f"{fake}from searchlib.engine.whoosh import patches, schema\n"
+            "from whoosh import reading\n"
+            "print(patches.state(), reading.MultiReader.column_reader.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env},
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip(), done.stderr.strip()
+
+
+def test_the_switch_and_the_version_guard_run_whoosh_unpatched() -> None:
+    assert _patch_state({"SEARCHLIB_WHOOSH_PATCHES": "1"}) == (
+        "applied searchlib.engine.whoosh.patches", "")
+    assert _patch_state({"SEARCHLIB_WHOOSH_PATCHES": "0"}) == ("off whoosh.reading", "")
+    out, err = _patch_state({"SEARCHLIB_WHOOSH_PATCHES": "1"}, version="(2, 7, 6)")
+    assert out == "untested whoosh.reading"
+    assert ("RuntimeWarning: Whoosh 2.7.6 is not the release searchlib's patches were tested "
+            "with (2.7.5): running unpatched (slower, same results)") in err

@@ -554,7 +554,7 @@ def test_a_slow_search_is_cancelled_by_typing(app_factory: Factory, seed_ix: Ind
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A search that would run for 20 s (a broad fuzzy query on a big index) is shown as
     running, and stops as soon as the query changes: the next results come at once."""
-    from searchlib import ranking
+    from searchlib.engine.whoosh import ranking
 
     real = seed_ix._search
     stopped: list[float] = []

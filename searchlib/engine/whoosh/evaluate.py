@@ -16,7 +16,8 @@ time instead:
 * each inner node combines its children's per-document scores exactly as its ``score()``
   does (a union adds the scores of the sides matching a document, an intersection both,
   ``AndMaybe`` the optional side where it matches, ``AndNot`` keeps the positive side, a
-  wrapper multiplies by its boost, coordination adds its tiers, see :mod:`searchlib.ranking`).
+  wrapper multiplies by its boost, coordination adds its tiers, see
+  :mod:`searchlib.engine.whoosh.ranking`).
 
 Floating-point sums are therefore formed from the same operands in the same way as Whoosh
 forms them, and the scores are Whoosh's own, bit for bit: the tests compare them with a
@@ -28,7 +29,7 @@ with any other matcher (wildcards, ranges, pseudo-relevance feedback...) is not 
 The same plan is carried out in one of two forms, chosen by index size and by how long the
 caller keeps the index open:
 
-* for the first search of an index below :data:`~searchlib.facetstore.DENSE_MIN_DOCS`
+* for the first search of an index below :data:`~searchlib.engine.whoosh.facetstore.DENSE_MIN_DOCS`
   documents, on per-segment dicts (docnum -> score) and sets, with the standard library
   only: importing numpy (~0.15 s) would cost a one-shot ``search query`` on a small index
   more than the whole query;

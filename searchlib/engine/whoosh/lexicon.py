@@ -35,7 +35,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .layout import index_paths
+from ...layout import index_paths
 from .storage import fsync_directory, open_storage
 
 __all__ = ["TERMS_FILE", "Expansion", "FieldTerms", "Lexicon", "build", "load", "write"]
@@ -310,7 +310,8 @@ def write(index_dir: str | os.PathLike[str], fieldnames: Iterable[str],
           key_of: Any) -> Path:
     """Read the terms of the committed index at ``index_dir`` and store them there.
 
-    ``key_of(reader)`` names the index state (see :func:`searchlib.facetstore.index_key`).
+    ``key_of(reader)`` names the index state (see
+    :func:`searchlib.engine.whoosh.facetstore.index_key`).
     Call it after the final commit of a build; until it runs searches build the same list
     in memory (and store it), so the file only ever saves time.
     """

@@ -1103,7 +1103,8 @@ def clean_document(doc: SourceDocument, *, rules: CleaningRules | None = None) -
     """Clean one source document, dispatching on its format.
 
     ``text``/``markdown``/``json`` bodies go through :func:`clean_text` (with the metadata title
-    as hint); ``html`` goes through :func:`searchlib.html.parse_html` first and the same text
+    as hint); ``html`` goes through :func:`searchlib.ingest.htmltext.parse_html` first and the same
+    text
     rules are then applied to the extracted body. Metadata from the source (title,
     author/authors, subtitle) wins over anything extracted; HTML meta (published, url, site,
     description) lands in ``CleanedArticle.metadata``.
@@ -1114,7 +1115,7 @@ def clean_document(doc: SourceDocument, *, rules: CleaningRules | None = None) -
     extracted: dict[str, Any] = {}
     extracted_authors: tuple[str, ...] = ()
     if doc.format == "html":
-        from searchlib.html import parse_html
+        from searchlib.ingest.htmltext import parse_html
 
         page = parse_html(doc.text, url=_text_or_none(meta.get("url")))
         page_title = _text_or_none(page.title)

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...build import JOURNAL, LOCK, STAGING, doc_id
+from ...errors import SearchlibError
+from ...ingest.read import scan
+from ...layout import index_paths, load_manifest, read_meta
 from . import facetstore
-from .errors import SearchlibError
-from .index import JOURNAL, LOCK, STAGING, doc_id
-from .layout import index_paths, load_manifest, read_meta
-from .read import scan
 from .storage import open_storage
 
 __all__ = ["CheckReport", "check_index"]

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .layout import index_paths
+from ...layout import index_paths
 from .storage import fsync_directory, open_storage
 
 __all__ = [
@@ -66,7 +66,8 @@ __all__ = [
 FACETS_FILE = "facets.bin"
 
 #: Indexes of at least this many documents count facets (and evaluate queries, see
-#: :mod:`searchlib.evaluate`) with numpy arrays. Importing numpy costs ~0.15 s, more than a
+#: :mod:`searchlib.engine.whoosh.evaluate`) with numpy arrays. Importing numpy costs ~0.15 s, more
+#: than a
 #: whole query on a smaller index, so a one-shot ``search query`` there never loads it.
 DENSE_MIN_DOCS = 50_000
 
@@ -389,22 +390,17 @@ def build(reader: Any, previous: FacetData | None = None) -> FacetData:
     dates: dict[int, int] = {}
     if previous is not None:
         dates = {d: raw for d, raw in previous.dates().items() if d < start and has_bit(alive, d)}
-    if reader.has_column("date") and start < size:
-        # Raw column values: undated documents hold a sentinel that does not convert.
-        column = reader.column_reader("date", translate=False)
-        raws: Iterable[tuple[int, Any]] = (
-            enumerate(column) if not start else ((d, column[d]) for d in range(start, size)))
-        for docnum, raw in raws:
-            if not has_bit(alive, docnum):
-                continue
-            try:
-                value = long_to_datetime(raw)
-            except (OverflowError, ValueError, TypeError):
-                continue
-            if value.year > 1:
-                dates[docnum] = raw
-                years.setdefault(f"{value.year:04d}", []).append(docnum)
-                months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
+    for docnum, raw in _raw_dates(reader, start):
+        if not has_bit(alive, docnum):
+            continue
+        try:
+            value = long_to_datetime(raw)
+        except (OverflowError, ValueError, TypeError):
+            continue
+        if value.year > 1:
+            dates[docnum] = raw
+            years.setdefault(f"{value.year:04d}", []).append(docnum)
+            months.setdefault(f"{value.year:04d}-{value.month:02d}", []).append(docnum)
     kept = (1 << start) - 1
     bits: dict[str, dict[str, int]] = {}
     for kind, found in values.items():
@@ -431,6 +427,26 @@ def _shared_prefix(previous: FacetData, key: dict[str, Any]) -> int:
             break
         shared += new[1]
     return shared if shared <= previous.size else 0
+
+
+def _raw_dates(reader: Any, start: int) -> Iterator[tuple[int, Any]]:
+    """``(docnum, raw date column value)`` of the documents from ``start`` on, in order.
+
+    Read segment by segment: Whoosh 2.7.5's ``MultiReader.column_reader`` misplaces every
+    document after a segment that lacks the column (patched in :mod:`.patches`, which may be
+    off). A segment without the column holds no dated document; undated documents of the
+    others hold a sentinel that does not convert.
+    """
+    for leaf, offset in reader.leaf_readers():
+        count = leaf.doc_count_all()
+        if offset + count <= start or not leaf.has_column("date"):
+            continue
+        column = leaf.column_reader("date", translate=False)
+        first = max(start - offset, 0)
+        if not first:
+            yield from enumerate(column, offset)
+        else:
+            yield from ((offset + d, column[d]) for d in range(first, count))
 
 
 def _term_docs(reader: Any, fieldname: str, start: int, name: Any) -> dict[str, list[int]]:

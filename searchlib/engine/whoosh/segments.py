@@ -36,8 +36,8 @@ from typing import Any
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
-from .errors import SearchlibError
-from .models import SkippedFile
+from ...errors import SearchlibError
+from ...models import SkippedFile
 
 __all__ = ["FileResult", "SegmentBuilder", "SegmentWorkers", "WorkerError", "build_segments",
            "commit_segments"]

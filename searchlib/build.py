@@ -11,7 +11,8 @@ Layout of an index directory::
 Only added, changed and removed files are touched on a re-run. Identical cleaned texts are
 indexed once; the other paths are recorded in the manifest and shown on the kept document.
 Worker processes read, clean, extract and index files into segments of their own
-(:mod:`searchlib.segments`); commits happen in batches so that an interrupted build keeps
+(:mod:`searchlib.engine.whoosh.segments`); commits happen in batches so that an interrupted build
+keeps
 what it committed, and the manifest is rewritten atomically after each commit so it never
 claims more than the index holds.
 """
@@ -32,15 +33,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import arrivals, facetstore, lexicon, neardup
-from . import schema as schema_mod
+from . import arrivals, neardup
 from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
-from .clean import CleaningRules, clean_document
-from .date_manifest import ManifestEntry, load_date_manifest
+from .engine.whoosh import facetstore, lexicon
+from .engine.whoosh import schema as schema_mod
+from .engine.whoosh.segments import FileResult, SegmentWorkers, build_segments, commit_segments
+from .engine.whoosh.storage import fsync_directory, open_storage
 from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
-from .extract import extract
-from .fingerprint import extraction_fingerprint
-from .gazetteer import Gazetteer
+from .ingest.clean import CleaningRules, clean_document
+from .ingest.date_manifest import ManifestEntry, load_date_manifest
+from .ingest.extract import extract
+from .ingest.fingerprint import extraction_fingerprint
+from .ingest.gazetteer import Gazetteer
+from .ingest.read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
 from .layout import (
     ALIASES,
     MANIFEST,
@@ -53,9 +58,6 @@ from .layout import (
     write_atomic,
 )
 from .models import Extraction, IndexSummary, SkippedFile, SourceDocument
-from .read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
-from .segments import FileResult, SegmentWorkers, build_segments, commit_segments
-from .storage import fsync_directory, open_storage
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
 # searchlib.layout existed.
@@ -460,7 +462,8 @@ def build_index(
     other way, is skipped with its reason and the build goes on. Symbolic links to files
     outside the folders given are skipped unless ``follow_symlinks``.
     ``manifest`` names a CSV or JSONL file giving files' publication dates, URLs and sources
-    (:mod:`searchlib.date_manifest`). Raises :class:`IndexLockedError` when another process is
+    (:mod:`searchlib.ingest.date_manifest`). Raises :class:`IndexLockedError` when another process
+    is
     writing (unless ``wait``), :class:`ConfigError` for a malformed manifest.
     """
     started = time.monotonic()
@@ -539,7 +542,7 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
     if any(may_hold_html(path) for path in plan.changed):
         # A broken extractor must stop the build before anything is written, not show up
         # later as weaker text (or as one skipped file per page).
-        from .html import htmldate_finder, trafilatura_extractor
+        from .ingest.htmltext import htmldate_finder, trafilatura_extractor
 
         trafilatura_extractor()
         htmldate_finder()

@@ -1,7 +1,7 @@
 """Entity and date extraction: the facets (actors, locations, people, dates) of one article.
 
 Actors and locations come from the gazetteer's compiled matcher (:meth:`Gazetteer.find`), with
-the facet rules documented in :mod:`searchlib.gazetteer` (a country is a place and a state, a
+the facet rules documented in :mod:`searchlib.ingest.gazetteer` (a country is a place and a state, a
 demonym is the state only, unless it names a language: "published in Russian, French"). These
 patterns add what the gazetteer cannot list (docs/facets.md states each with its measured
 effect):
@@ -54,8 +54,8 @@ from itertools import compress, count
 from operator import itemgetter
 from typing import Any
 
-from searchlib.dates import find_mentioned, find_published
-from searchlib.gazetteer import (
+from searchlib.ingest.dates import find_mentioned, find_published
+from searchlib.ingest.gazetteer import (
     FACETS,
     FUNCTION_WORDS,
     Gazetteer,
@@ -370,7 +370,8 @@ def find_people(
 ) -> list[EntityMention]:
     """Person names found by patterns (not the curated ones), with later surname mentions.
 
-    ``tokens`` is best a :class:`~searchlib.gazetteer.TokenTable`; ``covered`` holds the indexes
+    ``tokens`` is best a :class:`~searchlib.ingest.gazetteer.TokenTable`; ``covered`` holds the
+    indexes
     of tokens already matched by the gazetteer; ``title_end`` is where the headline ends
     (headline words never count as names by the first-name rule); ``caps``, the indexes of
     capitalised tokens, may be passed when already known.
@@ -718,7 +719,7 @@ def find_provinces(
     """Unknown places named with their kind word: "Zabul province", "Osun State", "Ulus Square".
 
     The name is one or two capitalised words that are not dictionary words; the matched tokens
-    are added to ``covered``. ``tokens`` is best a :class:`~searchlib.gazetteer.TokenTable`.
+    are added to ``covered``. ``tokens`` is best a :class:`~searchlib.ingest.gazetteer.TokenTable`.
     """
     table = TokenTable.of(tokens)
     texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
@@ -1074,7 +1075,7 @@ def extract(
     Mention offsets index ``title + "\\n\\n" + body``. Metadata ``actors``/``locations``/``people``
     replace the extracted facet; ``tags`` extend the facets they are known in. ``path`` is the
     source file, whose name or folders may state the publication date, and ``manifest_date`` the
-    date a manifest gives it (:func:`searchlib.dates.find_published`).
+    date a manifest gives it (:func:`searchlib.ingest.dates.find_published`).
     """
     gaz = gazetteer if gazetteer is not None else default_gazetteer()
     meta: Mapping[str, Any] = metadata if metadata is not None else {}

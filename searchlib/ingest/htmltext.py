@@ -38,7 +38,7 @@ import lxml.html
 from bs4.dammit import UnicodeDammit
 from lxml import etree
 
-from .errors import DependencyError
+from ..errors import DependencyError
 
 __all__ = ["HtmlExtract", "htmldate_finder", "parse_html", "trafilatura_extractor"]
 

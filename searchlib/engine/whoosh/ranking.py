@@ -267,7 +267,8 @@ class Expanded(wq.Or):  # type: ignore[misc]
 class _ExpandedMatcher(WrappingMatcher):  # type: ignore[misc]
     """The union matcher of an :class:`Expanded` query, with its leaves listed.
 
-    Whoosh steps through the union as usual; :mod:`searchlib.evaluate` instead adds up the
+    Whoosh steps through the union as usual; :mod:`searchlib.engine.whoosh.evaluate` instead adds
+    up the
     leaves' scores directly, in the order of ``leaves`` (a few numpy calls for hundreds of
     terms instead of a node per union).
     """
@@ -504,7 +505,7 @@ class _CoordinatedAndMaybe(wq.AndMaybe):  # type: ignore[misc]
 
 
 #: The coordinated query classes and their matcher, for code that evaluates queries by
-#: reading their matcher trees (see :mod:`searchlib.evaluate`).
+#: reading their matcher trees (see :mod:`searchlib.engine.whoosh.evaluate`).
 CoordinatedOr = _CoordinatedOr
 CoordinatedAndMaybe = _CoordinatedAndMaybe
 RankingMatcher = _RankingMatcher

@@ -1,7 +1,13 @@
 """Small, targeted fixes to Whoosh-Reloaded 2.7.5 internals, applied once on import.
 
-Each patch keeps Whoosh's behaviour and only removes avoidable work; they are here rather than
-upstream because the project pins that release.
+Each patch keeps Whoosh's behaviour and only removes avoidable work (patch 2 fixes a wrong
+answer, which searchlib's own code never asks for: it reads columns segment by segment); they
+are here rather than upstream because the project pins that release.
+
+They are applied only to the release they were tested with (:data:`TESTED_WITH`): any other
+runs unpatched, slower but never wrong, with a one-line :class:`RuntimeWarning`.
+``SEARCHLIB_WHOOSH_PATCHES=0`` runs unpatched on purpose (CI runs the search, index and crash
+tests that way, so the unpatched path stays correct); :func:`state` says which applies.
 
 1. ``W3PerDocReader._cached_reader`` caches the column reader of a field it finds, but asks
    the file system again (a ``stat``) on *every* call for a field that has no lengths column
@@ -19,8 +25,8 @@ upstream because the project pins that release.
 4. ``Positions.word_values`` and ``Characters.word_values`` (the formats of the ``title``
    and ``body`` fields) pull a ``Token`` object per word through the analyzer's generator
    and a filtering generator, then encode each term in a method call. With a
-   :class:`~searchlib.analysis.NewsAnalyzer` they now take its fused
-   :meth:`~searchlib.analysis.NewsAnalyzer.postings` and encode inline: the same
+   :class:`~searchlib.engine.whoosh.analysis.NewsAnalyzer` they now take its fused
+   :meth:`~searchlib.engine.whoosh.analysis.NewsAnalyzer.postings` and encode inline: the same
    ``(term, frequency, weight, bytes)`` values, byte for byte (``tests/test_analysis.py``).
 5. ``SegmentWriter.add_document`` hands every posting to ``PostingPool.add``, which
    estimates its memory with seven ``len`` and constant terms and asserts its types. For
@@ -72,13 +78,16 @@ from __future__ import annotations
 
 import heapq
 import io
+import os
 import pickle
+import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, compress, groupby, islice, repeat
 from operator import itemgetter, mul, ne, sub
 from typing import Any
 
+import whoosh
 from whoosh import columns, fields, formats, reading, writing
 from whoosh.codec import whoosh3
 from whoosh.codec.base import OutOfOrderError
@@ -88,10 +97,16 @@ from whoosh.util.numeric import byte_to_length
 
 from .analysis import NewsAnalyzer
 
-__all__ = ["apply", "sort_postings"]
+__all__ = ["SWITCH", "TESTED_WITH", "apply", "sort_postings", "state"]
+
+TESTED_WITH = (2, 7, 5)
+"""The Whoosh-Reloaded release the patches were written for and tested with."""
+
+SWITCH = "SEARCHLIB_WHOOSH_PATCHES"
+"""Environment variable: ``0`` runs Whoosh unpatched."""
 
 _MISSING = object()
-_applied = False
+_state = "pending"
 
 
 def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
@@ -600,10 +615,27 @@ _TERMS_READER = {name: getattr(whoosh3.W3TermsReader, name)
                  for name in ("__contains__", "term_info", "frequency", "doc_frequency")}
 
 
+def state() -> str:
+    """``applied``; ``off`` (``SEARCHLIB_WHOOSH_PATCHES=0``); ``untested`` (another Whoosh
+    release); or ``pending`` before :func:`apply` ran."""
+    return _state
+
+
 def apply() -> None:
-    """Install the patches (idempotent)."""
-    global _applied
-    if _applied:
+    """Install the patches once, if this Whoosh release is the tested one and the switch is
+    not ``0`` (idempotent)."""
+    global _state
+    if _state != "pending":
+        return
+    if os.environ.get(SWITCH, "").strip() == "0":
+        _state = "off"
+        return
+    if tuple(whoosh.__version__) != TESTED_WITH:
+        _state = "untested"
+        warnings.warn(
+            f"Whoosh {whoosh.versionstring()} is not the release searchlib's patches were "
+            f"tested with ({'.'.join(map(str, TESTED_WITH))}): running unpatched (slower, "
+            "same results)", RuntimeWarning, stacklevel=2)
         return
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
     reading.MultiReader.column_reader = _multi_column_reader
@@ -622,4 +654,4 @@ def apply() -> None:
     whoosh3.W3TermsReader.term_info = _terms_term_info
     whoosh3.W3TermsReader.frequency = _terms_frequency
     whoosh3.W3TermsReader.doc_frequency = _terms_doc_frequency
-    _applied = True
+    _state = "applied"

@@ -8,7 +8,7 @@ themselves do not say. A manifest lists them, one row per file:
 - JSONL (``.jsonl``/``.ndjson``): one object per line with the same keys.
 
 Paths are relative to the manifest's folder (or absolute). A date is read like a metadata value
-(:func:`searchlib.dates.parse_date_value`); an empty one leaves that file undated. A row that
+(:func:`searchlib.ingest.dates.parse_date_value`); an empty one leaves that file undated. A row that
 cannot be used (no path, an unreadable date) is an error naming the file and line: a manifest
 is written on purpose, and a silently ignored row would date nothing.
 """
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from .dates import parse_date_value
-from .errors import ConfigError
 
 __all__ = ["ManifestEntry", "load_date_manifest"]
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from whoosh import fields, query
 
-from . import _whoosh_patches
+from ...errors import QueryError
+from ...ingest.dates import parse_date_bound
+from . import patches
 from .analysis import NewsAnalyzer
-from .dates import parse_date_bound
-from .errors import QueryError
 
-_whoosh_patches.apply()
+patches.apply()
 
 __all__ = [
     "FACET_FIELDS",
@@ -27,6 +27,7 @@ __all__ = [
     "SEARCH_FIELDS",
     "DateField",
     "make_schema",
+    "self_test",
     "span_edge",
 ]
 
@@ -110,3 +111,12 @@ def make_schema() -> Any:
         # record compact and versionable.
         info=fields.STORED(),
     )
+
+
+def self_test() -> str:
+    """Create an index of this schema in memory (for ``search doctor``); the detail line
+    says whether Whoosh runs patched (see :func:`.patches.state`)."""
+    from whoosh.filedb.filestore import RamStorage
+
+    RamStorage().create_index(make_schema()).close()
+    return f"Whoosh imports, creates an index in memory (patches: {patches.state()})"

@@ -9,7 +9,7 @@ positions with stop words squeezed out, character offsets, ``stopped`` flags), w
 
 :meth:`NewsAnalyzer.postings` goes one step further for indexing: it returns each term's
 positions (and character spans) directly, without a ``Token`` per word, and
-:mod:`searchlib._whoosh_patches` uses it in Whoosh's posting formats.
+:mod:`searchlib.engine.whoosh.patches` uses it in Whoosh's posting formats.
 """
 
 from __future__ import annotations

@@ -359,7 +359,7 @@ def find_published(
        ``pubdate``, ``datePublished`` (compared case-insensitively) whose value
        :func:`parse_date_value` reads -> ``(date, "metadata")``;
     2. ``manifest``: the date a manifest of the folder gives the file
-       (:mod:`searchlib.date_manifest`) -> ``(date, "manifest")``;
+       (:mod:`searchlib.ingest.date_manifest`) -> ``(date, "manifest")``;
     3. the article's own header: the first full date in ``dateline`` (the cleaner's date line,
        "Global Research, June 21, 2017"), else in one of the first :data:`HEADER_LINES`
        non-empty body lines that looks like a header rather than a sentence (at most
