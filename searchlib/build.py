@@ -44,7 +44,7 @@ from .ingest.clean import CleaningRules, clean_document
 from .ingest.date_manifest import ManifestEntry, load_date_manifest
 from .ingest.extract import extract
 from .ingest.fingerprint import extraction_fingerprint
-from .ingest.gazetteer import Gazetteer
+from .ingest.gazetteer import Gazetteer, common_english_words
 from .ingest.read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
 from .layout import (
     ALIASES,
@@ -122,6 +122,8 @@ def _init_worker(gazetteer: Gazetteer, rules: CleaningRules, max_bytes: int,
     _WORKER["budget"] = budget or FileBudget()
     _WORKER["manifest"] = manifest or {}
     _WORKER["follow_symlinks"] = follow_symlinks
+    # Loaded here, once, so that the forked workers share it (each loaded it on its own).
+    common_english_words()
 
 
 def _rolled_up(gazetteer: Gazetteer, facet: str, names: Iterable[str]) -> list[str]:

@@ -73,12 +73,13 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         if len(text) < self.minsize or text in self.stoplist:
             term = ""
         else:
-            term = self._stems.get(text)
-            if term is None:
+            cached = self._stems.get(text)
+            if cached is None:
                 # Remembered by its lower-case form too: "Said" and "said" stem once.
                 if len(self._stems) >= _CACHE_LIMIT:
                     self._stems.clear()
-                term = self._stems[text] = stem(text)
+                cached = self._stems[text] = stem(text)
+            term = cached
         if len(self._terms) >= _CACHE_LIMIT:
             self._terms.clear()
         self._terms[raw] = term
