@@ -70,10 +70,13 @@ __all__ = [
     "agreement",
     "available_systems",
     "change_files",
+    "format_ingest",
     "main",
     "measure",
+    "measure_ingest",
     "ratio_table",
     "run_child",
+    "warm_cache",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -534,7 +537,7 @@ def measure(
                 )
             )
         entry["query"] = query.json()
-        if name == "ours":
+        if name == "ours" and info.get("ground_truth", True):
             _log("[ours] agreement with the ground truth ...")
             entry["agreement"] = run_child(
                 _py(
@@ -555,6 +558,71 @@ def measure(
     report["meta"]["loadavg_end"] = list(os.getloadavg())
     report["ratios"] = ratio_table(report)
     return report
+
+
+def measure_ingest(
+    corpus: Path,
+    work: Path,
+    *,
+    systems: Sequence[str] = ("ours", "whoosh"),
+    repeat: int = 3,
+    procs: int | None = None,
+) -> dict[str, Any]:
+    """Full builds only, ``repeat`` rounds, the systems taking turns within each round.
+
+    On a shared machine the load changes from minute to minute; builds of every system in
+    the same round see about the same load, so each round gives one ratio, and the spread
+    of the ratios over the rounds is the honest error bar.
+    """
+    corpus = corpus.resolve()
+    articles = len(load_manifest(corpus))
+    runnable, missing = available_systems(systems)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in runnable}
+    loads: list[list[float]] = []
+    work.mkdir(parents=True, exist_ok=True)
+    for round_ in range(repeat):
+        loads.append(list(os.getloadavg()))
+        for name in runnable:
+            index = work / name
+            if index.exists():
+                shutil.rmtree(index)
+            _log(f"[{name}] build {round_ + 1}/{repeat} of {articles} articles ...")
+            if name == "ours":
+                child = _ours_build(corpus, index, procs)
+            else:
+                child = run_child(_py(str(REPO / "bench" / "baselines.py"), "build", "--system",
+                                      name, "--corpus", str(corpus), "--index", str(index)))
+            built = child.json()
+            runs[name].append({"seconds": float(built["seconds"]), "wall_s": child.wall,
+                               "docs_per_s": articles / float(built["seconds"]),
+                               "peak_rss_mb": child.maxrss_kb / 1024})
+            shutil.rmtree(index, ignore_errors=True)
+    loads.append(list(os.getloadavg()))
+    ratios: dict[str, list[float]] = {}
+    if "ours" in runs:
+        for name in runnable:
+            if name != "ours":
+                ratios[name] = [o["docs_per_s"] / t["docs_per_s"]
+                                for o, t in zip(runs["ours"], runs[name], strict=True)]
+    return {"corpus": str(corpus), "articles": articles, "repeat": repeat, "runs": runs,
+            "ratios": ratios, "loadavg": loads, "skipped_systems": missing}
+
+
+def format_ingest(report: Mapping[str, Any]) -> str:
+    """The ingest-only report: docs/s per system and round, and the ratio spread."""
+    rows = []
+    for name, runs in report["runs"].items():
+        rates = [r["docs_per_s"] for r in runs]
+        rows.append([LABELS[name], *(_fmt(x) for x in rates), _fmt(statistics.median(rates))])
+    header = ["ingest docs/s", *(f"round {i + 1}" for i in range(report["repeat"])), "median"]
+    out = [f"Corpus {report['corpus']}: {report['articles']:,} articles; load average "
+           + ", ".join(f"{la[0]:.1f}" for la in report["loadavg"]) + " (round starts, end)",
+           _table(header, rows)]
+    for name, values in report["ratios"].items():
+        out.append(f"ours ÷ {LABELS[name]}: " + ", ".join(f"{v:.2f}x" for v in values)
+                   + f" (median {statistics.median(values):.2f}x, "
+                   f"{min(values):.2f}-{max(values):.2f}x)")
+    return "\n".join(out)
 
 
 def _cold(
@@ -880,12 +948,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["_child"]:
         return _child_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, required=True, help="corpus from gen_corpus.py")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        required=True,
+        help="corpus from gen_corpus.py or real_corpus.py; repeat to measure several in one run",
+    )
     parser.add_argument(
         "--json",
         type=Path,
         default=None,
-        help="where to save the JSON report (default bench/results/scale-NAME.json)",
+        help="where to save the JSON report (default bench/results/scale-NAME.json; with "
+        "several corpora, each goes to its default)",
     )
     parser.add_argument(
         "--work",
@@ -921,48 +996,111 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also profile a single-process ingest of ours (cProfile)",
     )
     parser.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="only full builds, --repeat rounds with the systems taking turns (ratio spreads)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of --ingest-only builds")
+    parser.add_argument(
         "--engine-commit",
         metavar="REV",
         default=None,
         help="benchmark searchlib as committed at REV (e.g. HEAD) instead of the working tree",
     )
     args = parser.parse_args(argv)
-    corpus: Path = args.corpus
-    if not (corpus / "manifest.jsonl").is_file():
-        parser.error(f"{corpus} has no manifest.jsonl: make it with bench/gen_corpus.py")
+    corpora: list[Path] = []
+    for corpus in args.corpus:
+        if (corpus / "manifest.jsonl").is_file():
+            corpora.append(corpus)
+        elif not corpus.exists():
+            # The real-length corpus needs the shared corpora; without them it is not made.
+            _log(f"skipped: no corpus at {corpus} (make it with bench/gen_corpus.py, or "
+                 "bench/real_corpus.py, which needs the shared corpora)")
+        else:
+            parser.error(f"{corpus} has no manifest.jsonl: make it with bench/gen_corpus.py "
+                         "or bench/real_corpus.py")
+    if not corpora:
+        return 0
+    status = 0
+    summary: list[str] = []
+    for corpus in corpora:
+        status = max(status, _run_corpus(args, corpus, len(corpora) == 1, summary))
+    if len(summary) > 1:
+        print("\nIngest, ours ÷ naive Whoosh, per corpus: " + "; ".join(summary))
+    return status
+
+
+CACHE = RESULTS / "cache"
+"""searchlib's cache folder for the benchmark's children (unless ``SEARCHLIB_CACHE_DIR`` is
+set): the user-wide one keeps the four newest compiled gazetteers, and other checkouts on the
+same machine evict ours, so a timed build would compile it again (5-15 s)."""
+
+
+def warm_cache(work: Path) -> None:
+    """Compile the gazetteer into the benchmark's cache before anything is timed, as any
+    build after a user's first finds it (an index of an empty folder loads it)."""
+    os.environ.setdefault("SEARCHLIB_CACHE_DIR", str(CACHE))
+    empty = work / "warm-corpus"
+    (empty / "docs").mkdir(parents=True, exist_ok=True)
+    _ours_build(empty, work / "warm-index", 1).json()
+    shutil.rmtree(empty, ignore_errors=True)
+    shutil.rmtree(work / "warm-index", ignore_errors=True)
+
+
+def _run_corpus(args: argparse.Namespace, corpus: Path, single: bool, summary: list[str]) -> int:
     name = corpus.resolve().name
-    out = args.json or RESULTS / f"scale-{name}.json"
+    kind = "ingest" if args.ingest_only else "scale"
+    out = (args.json if single else None) or RESULTS / f"{kind}-{name}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     # Absolute: children run in other working directories.
     work = (args.work or Path(tempfile.mkdtemp(prefix=f"work-{name}-", dir=RESULTS))).resolve()
     profile = RESULTS / f"scale-{name}-ingest.prof" if args.profile else None
     engine: dict[str, str] = {"source": "working tree", "path": str(REPO)}
+    systems = [s for s in args.systems.split(",") if s]
     try:
         if args.engine_commit:
             engine = _export_engine(args.engine_commit, work / "engine")
             os.environ[ENGINE_ENV] = engine["path"]
-        report = measure(
-            corpus,
-            work,
-            systems=[s for s in args.systems.split(",") if s],
-            rounds=args.rounds,
-            cold_runs=args.cold_runs,
-            cold_queries=args.cold_queries,
-            procs=args.procs,
-            change_fraction=args.change,
-            profile=profile,
-        )
+        if "ours" in systems:
+            warm_cache(work)
+        if args.ingest_only:
+            report = measure_ingest(corpus, work, systems=systems, repeat=args.repeat,
+                                    procs=args.procs)
+        else:
+            report = measure(
+                corpus,
+                work,
+                systems=systems,
+                rounds=args.rounds,
+                cold_runs=args.cold_runs,
+                cold_queries=args.cold_queries,
+                procs=args.procs,
+                change_fraction=args.change,
+                profile=profile,
+            )
     except (RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    report["meta"]["engine"] = engine
+    if args.ingest_only:
+        report["engine"] = engine
+        text = format_ingest(report)
+        whoosh = report["ratios"].get("whoosh")
+        if whoosh:
+            summary.append(f"{name} {statistics.median(whoosh):.2f}x "
+                           f"({min(whoosh):.2f}-{max(whoosh):.2f}x)")
+    else:
+        report["meta"]["engine"] = engine
+        text = format_report(report)
+        ratio = (report.get("ratios") or {}).get("ingest_docs_per_s", {}).get("whoosh")
+        if ratio:
+            summary.append(f"{name} {ratio:.2f}x")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
-    print(format_report(report))
-    print(f"\nSaved {out}")
+    print(text)
+    print(f"\nSaved {out}\n")
     return 0
 
 

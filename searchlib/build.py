@@ -43,7 +43,7 @@ from .errors import DependencyError, IndexCorruptError, IndexLockedError, Search
 from .ingest.clean import CleaningRules
 from .ingest.date_manifest import ManifestEntry, load_date_manifest
 from .ingest.fingerprint import extraction_fingerprint
-from .ingest.gazetteer import Gazetteer
+from .ingest.gazetteer import Gazetteer, common_english_words
 from .ingest.prepare import prepare
 from .ingest.read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
 from .layout import (
@@ -465,6 +465,8 @@ def build_index(
                      CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]),
                      max_bytes, FileBudget(max_seconds, max_memory), follow_symlinks,
                      load_date_manifest(manifest) if manifest is not None else {})
+    # Loaded here, once, so that the forked workers share it (each loaded it on its own).
+    common_english_words()
     fingerprint = extraction_fingerprint(gazetteer, cleaning_rules,
                                          [manifest] if manifest is not None else ())
 
