@@ -9,13 +9,14 @@ The direct (not rolled-up) values are stored separately for display.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from whoosh import fields, query
 
 from ...models import ENTITY_FACETS
 from ...query.dates import range_bounds, span_bounds, span_edge
-from . import patches
+from . import analysis, patches
 from .analysis import NewsAnalyzer
 
 patches.apply()
@@ -95,3 +96,11 @@ def self_test() -> str:
 
     RamStorage().create_index(make_schema()).close()
     return f"Whoosh imports, creates an index in memory (patches: {patches.state()})"
+
+
+# Indexes written before the engine moved into this package (searchlib 2026-12-03) name
+# ``searchlib.analysis`` and ``searchlib.schema`` in the pickled schema of their table of
+# contents; both names resolve to these modules, so such an index opens as it is instead of
+# being reported as damaged.
+sys.modules.setdefault("searchlib.analysis", analysis)
+sys.modules.setdefault("searchlib.schema", sys.modules[__name__])
