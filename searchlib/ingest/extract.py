@@ -64,7 +64,7 @@ from searchlib.ingest.gazetteer import (
     default_gazetteer,
     letter_counts,
     name_starts,
-    plainly_lower_case,
+    title_case_line,
     token_table,
 )
 from searchlib.models import EntityMention, Extraction, FacetKind
@@ -181,8 +181,6 @@ _SENTENCE_BREAK_RE = re.compile(r"[.;:!?\n]")
 _ABBREVIATION_GAP_RE = re.compile(r"\.?[ \t]+")
 _TITLE_GAP_RE = re.compile(r",?[ \t]+")
 _CUE_GAP_RE = re.compile(r"[ \t]*,?[ \t]*")
-_LONG_WORD_INITIAL_RE = re.compile(r"([^\W\d_])[^\W\d_]{2,}")
-"""Words of three or more letters, giving only each word's first letter."""
 _FIRST_CHAR = itemgetter(0)
 
 
@@ -218,12 +216,7 @@ def _headline_line(text: str, offset: int, title_end: int, memo: dict[int, bool]
     if hit is None:
         end = text.find("\n", offset)
         line = text[start : end if end >= 0 else len(text)]
-        if plainly_lower_case(line, letter_counts(line)[1]):
-            hit = False
-        else:
-            initials = _LONG_WORD_INITIAL_RE.findall(line)
-            caps = sum(map(str.isupper, initials))
-            hit = len(initials) >= 3 and caps / len(initials) >= 0.75
+        hit = title_case_line(line, letter_counts(line)[1], 3)
         memo[start] = hit
     return hit
 

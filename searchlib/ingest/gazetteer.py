@@ -1478,6 +1478,21 @@ def plainly_lower_case(line: str, upper: int) -> bool:
     return 3 * sum(map(line.count, _COMMON_LOWER_WORDS)) > upper
 
 
+def title_case_line(line: str, upper: int, min_words: int) -> bool:
+    """Is ``line`` title case: at least ``min_words`` words of three or more letters, of which
+    75% or more are capitalised? ``upper`` is its number of upper-case letters (as
+    ``letter_counts`` gives it), for the cheap test that settles ordinary paragraphs.
+
+    The gazetteer's matcher asks for two such words, the person finder for three (a
+    two-word line there is more often a name than a headline).
+    """
+    if plainly_lower_case(line, upper):
+        return False
+    initials = _LONG_WORD_INITIAL_RE.findall(line)
+    capitalised = sum(map(str.isupper, initials))
+    return len(initials) >= min_words and capitalised / len(initials) >= 0.75
+
+
 class _CapsLines:
     """Classifies lines lazily: all capitals ("WAR IS BORING"), title case, or ordinary."""
 
@@ -1494,15 +1509,7 @@ class _CapsLines:
             line = text[start : end if end >= 0 else len(text)]
             letters, upper = letter_counts(line)
             caps = letters >= 8 and upper / letters > 0.7
-            if caps:
-                title = True
-            elif plainly_lower_case(line, upper):
-                title = False
-            else:
-                initials = _LONG_WORD_INITIAL_RE.findall(line)
-                capitalised = sum(map(str.isupper, initials))
-                title = len(initials) >= 2 and capitalised / len(initials) >= 0.75
-            hit = (caps, title)
+            hit = (caps, caps or title_case_line(line, upper, 2))
             self._memo[start] = hit
         return hit
 
