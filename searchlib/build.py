@@ -43,7 +43,8 @@ from .errors import DependencyError, IndexCorruptError, IndexLockedError, Search
 from .ingest.clean import CleaningRules
 from .ingest.date_manifest import ManifestEntry, load_date_manifest
 from .ingest.fingerprint import extraction_fingerprint
-from .ingest.gazetteer import Gazetteer, common_english_words
+from .ingest.gazetteer import Gazetteer
+from .ingest.geodata import common_english_words
 from .ingest.prepare import prepare
 from .ingest.read import DEFAULT_MAX_BYTES, FileInfo, may_hold_html, read_file, scan
 from .layout import (

@@ -900,7 +900,7 @@ def gaps_cmd(index_dir: str | None, limit: int, min_count: int, as_json: bool) -
     Example:
       search gazetteer gaps -n 30
     """
-    from .ingest.gazetteer import gazetteer_gaps
+    from .ingest.gaps import gazetteer_gaps
 
     with _open(index_dir) as ix:
         texts = (a.title + "\n\n" + a.text for a in ix.articles())

@@ -119,7 +119,7 @@ def _gazetteer() -> str:
 
 
 def _cache() -> str:
-    from .ingest.gazetteer import geonames_cache_path
+    from .ingest.geodata import geonames_cache_path
 
     path = geonames_cache_path()
     if not path.is_file():

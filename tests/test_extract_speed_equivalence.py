@@ -19,13 +19,12 @@ from hypothesis import strategies as st
 import searchlib.ingest.clean as clean_module
 import searchlib.ingest.cleaning_rules as cleaning_rules
 import searchlib.ingest.dates as dates_module
-from searchlib.ingest.gazetteer import (
+from searchlib.ingest.gazetteer import Gazetteer, default_gazetteer
+from searchlib.ingest.tokens import (
     DIRECTIONS,
     PARTICLES,
-    Gazetteer,
     Token,
     TokenTable,
-    default_gazetteer,
     letter_counts,
     name_starts,
     normalise,

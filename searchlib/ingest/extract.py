@@ -55,13 +55,12 @@ from operator import itemgetter
 from typing import Any
 
 from searchlib.ingest.dates import find_mentioned, find_published
-from searchlib.ingest.gazetteer import (
-    FACETS,
+from searchlib.ingest.gazetteer import Gazetteer, default_gazetteer
+from searchlib.ingest.gazetteer_files import FACETS
+from searchlib.ingest.tokens import (
     FUNCTION_WORDS,
-    Gazetteer,
     Token,
     TokenTable,
-    default_gazetteer,
     letter_counts,
     name_starts,
     title_case_line,
