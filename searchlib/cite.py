@@ -45,7 +45,7 @@ CSV_COLUMNS = ("rank", "id", "title", "source", "published", "url", "path", "sco
                "quote", "quote_start", "quote_end", "quote_matched", "actors", "locations",
                "people")
 
-# How the search module glues fragments and marks cut sentences (see search._mark_cuts).
+# How the Whoosh engine glues fragments and marks cut sentences (see its snippets.mark_cuts).
 _FRAGMENT_GAP = " … "
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 # A word before a full stop that is more likely an abbreviation than a sentence's end:

@@ -15,10 +15,12 @@ from typing import Any
 from whoosh import query as wq
 
 from searchlib.engine.whoosh import searcher as search
+from searchlib.engine.whoosh.parsing import QueryFilters, find_error, lift_filters
 from searchlib.engine.whoosh.schema import make_schema
 from searchlib.engine.whoosh.translate import WhooshTranslator
 from searchlib.errors import QueryError
 from searchlib.query import parse_query
+from searchlib.query.parser import parenthesized
 
 SCHEMA = make_schema()
 
@@ -46,9 +48,9 @@ def whoosh_side(text: str) -> tuple[Any, ...]:
         if stripped is None:
             return (wq.Every(), {}, {}, [])
         nodes = _INDEX._process(stripped)
-        filters = search._QueryFilters()
-        rest = nodes if search.parenthesized(stripped) else \
-            search._lift_filters(nodes, filters, _INDEX._parser)
+        filters = QueryFilters()
+        rest = nodes if parenthesized(stripped) else \
+            lift_filters(nodes, filters, _INDEX._parser)
         if rest is None:
             q = wq.Every()
         else:
@@ -59,10 +61,10 @@ def whoosh_side(text: str) -> tuple[Any, ...]:
                 raise
             except Exception as exc:  # as Index._to_query: Whoosh raises assorted types
                 raise QueryError(f"cannot parse query: {exc}") from None
-            error = search._find_error(q)
+            error = find_error(q)
             if error:
                 raise QueryError(error)
-            dropped = search._find_error(raw)
+            dropped = find_error(raw)
             if dropped:
                 # Normalisation dropped an error-carrying clause: Whoosh ignores it.
                 return ("dropped", dropped, q)
@@ -116,7 +118,7 @@ def whoosh_unlifted(text: str) -> Any:
             raise
         except Exception as exc:  # as Index._to_query
             raise QueryError(f"cannot parse query: {exc}") from None
-        error = search._find_error(q) or search._find_error(raw)
+        error = find_error(q) or find_error(raw)
         if error:
             raise QueryError(error)
     except QueryError as exc:

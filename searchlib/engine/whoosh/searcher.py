@@ -11,7 +11,8 @@ numpy gathers and popcounts: :meth:`facetstore.FacetData.counts`) rather than Wh
 ``groupedby``, which re-reads every matching document's values on each query. The matching
 documents and their scores come from :mod:`.evaluate` (Whoosh's own search only for the
 queries it does not handle), the page from a top-N of those scores or a walk of the cached
-date order.
+date order (:mod:`.pages`). The query text's parsing helpers are in :mod:`.parsing`, snippets
+in :mod:`.snippets`, did-you-mean in :mod:`.suggestions`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,12 @@ import contextlib
 import datetime as dt
 import difflib
 import functools
-import itertools
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,16 +34,13 @@ from ._importing import import_whoosh
 
 import_whoosh()  # before any Whoosh module loads: keeps urllib.request and asyncio out
 
-from whoosh import highlight, qparser, spelling  # noqa: E402
+from whoosh import qparser  # noqa: E402
 from whoosh import query as wq  # noqa: E402
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
-from whoosh.qparser import syntax  # noqa: E402
-from whoosh.searching import Hit as WhooshHit  # noqa: E402
 from whoosh.util.times import datetime_to_long  # noqa: E402
 
 from ... import neargroups  # noqa: E402
 from ...errors import IndexClosedError, IndexCorruptError, QueryError, SearchCancelled  # noqa: E402
-from ...ingest.dates import parse_date_bound  # noqa: E402
 from ...layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
 from ...models import (  # noqa: E402
     DATE_FACETS,
@@ -59,19 +55,30 @@ from ...models import (  # noqa: E402
     SkippedFile,
     SortOrder,
 )
-from ...query.parser import FIELD_ALIASES, FILTER_FIELDS, parenthesized, prepare  # noqa: E402
+from ...query.parser import FIELD_ALIASES, parenthesized, prepare  # noqa: E402
 from .. import SearchRequest  # noqa: E402
 from . import evaluate, facetstore, ranking  # noqa: E402
-from .schema import FACET_FIELDS, SEARCH_FIELDS, span_edge  # noqa: E402
+from .pages import select_page  # noqa: E402
+from .parsing import (  # noqa: E402
+    QueryFilters,
+    as_bound,
+    every_document,
+    find_error,
+    lift_filters,
+    pattern_text,
+)
+from .schema import FACET_FIELDS, SEARCH_FIELDS  # noqa: E402
+from .snippets import (  # noqa: E402
+    SentenceSnapFragmenter,
+    SnippetFormatter,
+    snippet_of,
+)
+from .suggestions import suggest  # noqa: E402
 
 if TYPE_CHECKING:
     from ...ingest.gazetteer import Gazetteer
 
 __all__ = ["WhooshReader"]
-
-
-_SENTINEL_START, _SENTINEL_END = "\x02", "\x03"
-_ELLIPSIS = " … "
 #: Index terms one fuzzy, wildcard or prefix term may stand for in one field: the closest,
 #: then the most frequent, are kept, and the results carry a warning saying so.
 EXPANSION_CAP = 64
@@ -86,294 +93,15 @@ MAX_WILDCARDS = 8
 #: Seconds a search may run before it is refused as too broad (pasted pages of text on a
 #: large index, mostly: their pseudo-relevance feedback runs in Whoosh's own matchers).
 QUERY_TIME_BUDGET = 4.0
-#: Matched terms a snippet marks per field of a hit.
-_HIGHLIGHT_TERMS = 24
-#: Did-you-mean is offered for queries of at most this many words...
-_SUGGESTION_WORDS = 12
-#: ...from at most this many index terms per word (the closest, then most frequent).
-_SUGGESTION_CANDIDATES = 50
 #: Largest edit distance of a fuzzy term (``word~2``).
 MAX_EDITS = 2
 _PATTERN_QUERIES = (wq.FuzzyTerm, wq.Prefix, wq.Wildcard, wq.TermRange)
 #: Stored records kept per searcher (least recently used dropped first).
 _STORED_CACHE = 512
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]?\s+")
-
-
-#: Each name of a filter field, aliases included -> the field.
-_FIELD_NAMES = {name: kind for kind in FILTER_FIELDS
-                for name in (kind, *FIELD_ALIASES.get(kind, ()))}
-#: A field clause in query text: "+field:" and a quoted, bracketed or plain value.
-_CLAUSE = re.compile(r"(?:^|(?<=[\s(]))\+?(?P<field>[A-Za-z_]+):"
-                     r"(?P<value>\"[^\"]*\"|[\[{][^\]}]*[\]}]|[^\s()]+)")
-
-
-@dataclass
-class _QueryFilters:
-    """The filters stated by top-level clauses of a query (see ``Index._parse_filters``)."""
-
-    values: dict[str, list[str]] = field(
-        default_factory=lambda: {"actor": [], "location": [], "person": []})
-    """Facet kind -> values named exactly (``actor:IRGC``): OR-ed with the option's values."""
-    clauses: dict[str, list[Any]] = field(
-        default_factory=lambda: {"actor": [], "location": [], "person": []})
-    """Facet kind -> other clauses on that facet (``actor:Hez*``), each AND-ed in."""
-    dates: list[Any] = field(default_factory=list)
-    """``date:`` clauses (Whoosh ``DateRange`` or ``Every``), each AND-ed with the range."""
-    warnings: list[str] = field(default_factory=list)
-    """What the user should know about the query itself (a cut expansion)."""
-    text: str = ""
-    """The query text the parser read."""
-    offset: int = 0
-    """Where :attr:`text` starts in the query as given (after its leading spaces)."""
-    typed: list[tuple[QueryFilter, bool]] = field(default_factory=list)
-    """Each filter as typed, and whether it names a facet value exactly."""
-
-    def take(self, node: Any, parser: Any) -> bool:
-        """Record ``node`` if it is a filter clause; whether it was."""
-        name = getattr(node, "fieldname", None)
-        if isinstance(node, syntax.GroupNode) or name not in FILTER_FIELDS:
-            return False
-        # A value named exactly ("IRGC", "Deir ez-Zor") goes the options' way, with aliases.
-        exact = type(node) is syntax.WordNode or type(node).__name__ == "PhraseNode"
-        self._note(name, node, exact and name != "date")
-        if exact and name != "date":
-            self.values[name].append(str(node.text))
-            return True
-        q = node.query(parser)
-        error = _find_error(q)
-        if error:
-            raise QueryError(error)
-        (self.dates if name == "date" else self.clauses[name]).append(q)
-        return True
-
-    def _note(self, name: str, node: Any, exact: bool) -> None:
-        """Find ``node``'s clause in the text and add it to :attr:`typed`.
-
-        Whoosh's character spans of a node cover (part of) its value only, and of some nodes
-        (ranges, prefixes) not exactly: the clause is the one of this field whose value holds
-        the node's start, else the nearest, never one already taken.
-        """
-        taken = {f.start for f, _ in self.typed}
-        found = [m for m in _CLAUSE.finditer(self.text)
-                 if _FIELD_NAMES.get(m.group("field").lower()) == name
-                 and m.start() not in taken]
-        if not found:
-            return
-        at = node.startchar if isinstance(node.startchar, int) else 0
-        match = min(found, key=lambda m: (not m.start("value") <= at < m.end("value"),
-                                          abs(m.start("value") - at)))
-        value = match.group("value")
-        if value.startswith('"') and value.endswith('"') and len(value) > 1:
-            value = value[1:-1]
-        self.typed.append((QueryFilter(kind=name, value=value,  # type: ignore[arg-type]
-                                       clause=match.group(),
-                                       start=self.offset + match.start()), exact))
-
-
-class _EveryNode(syntax.SyntaxNode):  # type: ignore[misc]
-    """Stands for a part of a query left empty once its filters were lifted out."""
-
-    # Whoosh copies a group's span from its first node onto the group's query.
-    startchar = endchar = None
-
-    def query(self, parser: Any) -> Any:
-        return wq.Every()
-
-
-def _lift_filters(node: Any, filters: _QueryFilters, parser: Any) -> Any:
-    """Move the top-level filter clauses of the syntax tree ``node`` into ``filters``.
-
-    Returns the tree that remains, or None when nothing does. Top level: the children of
-    the query's implicit group, of a chain of ANDs making up the whole query, and of the
-    required, optional and positive parts Whoosh makes for ``+word`` and ``-word``. An
-    explicit OR or parentheses make a group of their own, which is left as it is.
-    """
-    if isinstance(node, syntax.AndNotGroup):
-        positive = _lift_filters(node[0], filters, parser)
-        node[0] = positive if positive is not None else _EveryNode()
-        return node
-    if isinstance(node, syntax.AndMaybeGroup):
-        required = _lift_filters(node[0], filters, parser)
-        optional = _lift_filters(node[1], filters, parser)
-        if required is None or optional is None:
-            return required if optional is None else optional
-        node[0], node[1] = required, optional
-        return node
-    if not isinstance(node, (syntax.OrGroup, syntax.AndGroup)):
-        return node
-    if (isinstance(node, syntax.OrGroup) and len(node) == 1
-            and isinstance(node[0], syntax.AndGroup)):
-        inner = _lift_filters(node[0], filters, parser)
-        if inner is None:
-            return None
-        node[0] = inner
-        return node
-    node.nodes = [child for child in node.nodes if not filters.take(child, parser)]
-    return node if node.nodes else None
 
 
 _bits = facetstore.bits_of
 _iter_bits = facetstore.iter_bits
-
-
-class _SnippetFormatter(highlight.Formatter):  # type: ignore[misc]
-    """Marks matches with sentinel characters; :func:`_split_marks` turns them into offsets.
-
-    Cleaned text never contains control characters, so the sentinels cannot collide.
-    """
-
-    between = _ELLIPSIS
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return _SENTINEL_START + str(highlight.get_text(text, token, replace)) + _SENTINEL_END
-
-
-class _SentenceSnapFragmenter(highlight.PinpointFragmenter):  # type: ignore[misc]
-    """Pinpoint fragments (built from stored character offsets, no re-analysis) whose edges
-    are moved to the nearest sentence boundary when one is close, else to a word boundary."""
-
-    def __init__(self) -> None:
-        super().__init__(maxchars=170, surround=50, autotrim=False)
-
-    def fragment_matches(self, text: str, tokens: Any) -> Iterator[Any]:
-        for frag in super().fragment_matches(text, tokens):
-            first = min(t.startchar for t in frag.matches)
-            last = max(t.endchar for t in frag.matches)
-            start = _snap_start(text, frag.startchar, first)
-            end = _snap_end(text, frag.endchar, last)
-            yield highlight.Fragment(text, frag.matches, start, end)
-
-
-def _snap_start(text: str, start: int, first_match: int) -> int:
-    window = text[max(0, start - 60):first_match]
-    offset = max(0, start - 60)
-    best = None
-    for m in _SENTENCE_END.finditer(window):
-        best = offset + m.end()
-    if "\n" in window:
-        best = max(best or 0, offset + window.rindex("\n") + 1)
-    if best is not None and best <= first_match:
-        return best
-    if start <= 0:
-        return 0
-    space = text.find(" ", start, first_match)
-    return space + 1 if space != -1 else start
-
-
-def _snap_end(text: str, end: int, last_match: int) -> int:
-    window = text[last_match:min(len(text), end + 60)]
-    newline = window.find("\n")
-    if newline != -1:
-        # A fragment never runs on into the next paragraph.
-        window = window[:newline]
-        end = min(end, last_match + newline)
-    m = _SENTENCE_END.search(window)
-    if m:
-        # Keep the punctuation and a closing quote, drop the whitespace after them.
-        return last_match + m.start() + len(m.group().rstrip())
-    if end >= len(text):
-        return len(text)
-    space = text.rfind(" ", last_match, end)
-    return space if space != -1 else end
-
-
-def _split_marks(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
-    out: list[str] = []
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    start = None
-    for ch in marked:
-        if ch == _SENTINEL_START:
-            start = pos
-        elif ch == _SENTINEL_END:
-            if start is not None and pos > start:
-                spans.append((start, pos))
-            start = None
-        elif ch == "\n" or (ch == " " and out and out[-1] == " "):
-            # Paragraph breaks inside a fragment read as one space on a result line.
-            if out and out[-1] != " ":
-                out.append(" ")
-                pos += 1
-        else:
-            out.append(ch)
-            pos += 1
-    return "".join(out), tuple(spans)
-
-
-def _mark_cuts(snippet: str, spans: tuple[tuple[int, int], ...]
-               ) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Show with an ellipsis where the snippet starts or stops inside a sentence."""
-    if snippet[-1:] not in ".!?\"”’)]:" and not snippet.endswith("…"):
-        snippet += " …"
-    if snippet[:1].islower():
-        snippet = "… " + snippet
-        spans = tuple((a + 2, b + 2) for a, b in spans)
-    return snippet, spans
-
-
-def _lead_snippet(body: str, limit: int = 240) -> str:
-    """The article's opening, cut at a word boundary, for hits without a body match."""
-    text = " ".join(body.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > 0 else limit] + " …"
-
-
-class _StemCorrector(spelling.Corrector):  # type: ignore[misc]
-    """Spelling suggestions from the stemmed lexicon of a field, returned as real words.
-
-    The index keeps no separate unstemmed word list (it would double indexing work), so a
-    misspelt term is matched against the stems within the edit distance, the most frequent
-    win, and each stem is turned back into the word form a document actually uses.
-    """
-
-    def __init__(self, reader: Any, fieldname: str, terms: Any) -> None:
-        self.reader = reader
-        self.fieldname = fieldname
-        self.analyzer = reader.schema[fieldname].analyzer
-        # The field's sorted terms (lexicon.FieldTerms): candidates in milliseconds, where
-        # Whoosh's terms_within walks an automaton over the term files for seconds.
-        self.terms = terms
-
-    def _suggestions(self, text: str, maxdist: int, prefix: int) -> Iterator[tuple[float, str]]:
-        ranking.check_budget()
-        for stem in self.terms.fuzzy(text, maxdist, prefix, _SUGGESTION_CANDIDATES).terms:
-            if stem == text:
-                continue
-            word = self._surface(stem)
-            if word:
-                distance = _edit_distance(text, stem)
-                frequency = self.reader.doc_frequency(self.fieldname, stem)
-                yield (-distance + frequency / (frequency + 1.0), word)
-
-    def _surface(self, stem: str) -> str | None:
-        """The word form of ``stem`` as it appears in the first document that has it."""
-        postings = self.reader.postings(self.fieldname, stem)
-        if not postings.is_active():
-            return None
-        stored = self.reader.stored_fields(postings.id())
-        source = stored.get(self.fieldname) or ""
-        forms: dict[str, int] = {}
-        for token in self.analyzer(source, chars=True, mode="index"):
-            if token.text == stem:
-                form = str(source[token.startchar:token.endchar]).lower()
-                forms[form] = forms.get(form, 0) + 1
-        # The commonest form, and of equally common ones the shortest ("attack", not
-        # "attacked"), is the likeliest word the user meant.
-        return min(forms, key=lambda f: (-forms[f], len(f), f)) if forms else None
-
-
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -552,7 +280,7 @@ class WhooshReader:
         return self._to_query(self._process(stripped))
 
     @_serialized
-    def _parse_filters(self, text: str) -> tuple[Any, _QueryFilters]:
+    def _parse_filters(self, text: str) -> tuple[Any, QueryFilters]:
         """Split query text into the Whoosh query that scores and the filters it states.
 
         A top-level ``actor:``, ``location:``, ``person:`` or ``date:`` clause (one beside
@@ -563,11 +291,11 @@ class WhooshReader:
         """
         stripped = self._prepare(text)
         if stripped is None:
-            return wq.Every(), _QueryFilters()
+            return wq.Every(), QueryFilters()
         nodes = self._process(stripped)
-        filters = _QueryFilters(text=stripped, offset=len(text) - len(text.lstrip()))
+        filters = QueryFilters(text=stripped, offset=len(text) - len(text.lstrip()))
         # Whoosh unwraps parentheses around a whole query; they still mean a group.
-        rest = nodes if parenthesized(stripped) else _lift_filters(nodes, filters, self._parser)
+        rest = nodes if parenthesized(stripped) else lift_filters(nodes, filters, self._parser)
         return (wq.Every() if rest is None else self._to_query(rest, filters.warnings)), filters
 
     @staticmethod
@@ -594,7 +322,7 @@ class WhooshReader:
             raise
         except Exception as exc:  # Whoosh's parser raises assorted types on odd input
             raise QueryError(f"cannot parse query: {exc}") from None
-        error = _find_error(q)
+        error = find_error(q)
         if error:
             raise QueryError(error)
         q = self._expand_patterns(self._resolve_facet_terms(q),
@@ -610,7 +338,7 @@ class WhooshReader:
         its closest, then most frequent, terms and adds a warning.
         """
         patterns: list[Any] = []
-        q = _every_document(q)
+        q = every_document(q)
 
         def collect(node: Any) -> None:
             if isinstance(node, _PATTERN_QUERIES):
@@ -623,18 +351,18 @@ class WhooshReader:
         collect(q)
         if not patterns:
             return q
-        words = list(dict.fromkeys(_pattern_text(p) for p in patterns))
+        words = list(dict.fromkeys(pattern_text(p) for p in patterns))
         if len(words) > MAX_PATTERNS:
             shown = ", ".join(words[:3])
             raise QueryError(f"too many fuzzy or wildcard terms ({len(words)}: {shown}, ...); "
                              f"a query may hold {MAX_PATTERNS}")
         for node in patterns:
             if isinstance(node, wq.FuzzyTerm) and node.maxdist > MAX_EDITS:
-                raise QueryError(f"'{_pattern_text(node)}' allows too many edits "
+                raise QueryError(f"'{pattern_text(node)}' allows too many edits "
                                  f"(at most {MAX_EDITS})")
             if isinstance(node, wq.Wildcard) and \
                     sum(node.text.count(c) for c in "*?") > MAX_WILDCARDS:
-                raise QueryError(f"too many wildcards in '{_pattern_text(node)}' "
+                raise QueryError(f"too many wildcards in '{pattern_text(node)}' "
                                  f"(at most {MAX_WILDCARDS})")
         cap = max(1, min(EXPANSION_CAP, EXPANSION_BUDGET // len(patterns)))
         terms = self._lexicon()
@@ -654,14 +382,14 @@ class WhooshReader:
                                                 node.endexcl, cap)
                 else:
                     found = field_terms.wildcard(node.text, cap)
-                self._broadest.append((_pattern_text(node), len(found.terms)))
+                self._broadest.append((pattern_text(node), len(found.terms)))
                 ranking.check_budget()
                 if found.cut:
-                    shown = _pattern_text(node)
+                    shown = pattern_text(node)
                     cut[shown] = (max(found.found, cut.get(shown, (0, fuzzy))[0]), fuzzy)
                 expanded = ranking.Expanded(
                     [wq.Term(node.fieldname, t, boost=node.boost) for t in found.terms],
-                    word=(type(node).__name__, _pattern_text(node)))
+                    word=(type(node).__name__, pattern_text(node)))
                 expanded.startchar = getattr(node, "startchar", None)
                 expanded.endchar = getattr(node, "endchar", None)
                 return expanded
@@ -852,8 +580,8 @@ class WhooshReader:
         searcher = self._fresh()
         q, lifted = self._parse_filters(query)
         cache = self._facet_cache()
-        lo = _as_bound(date_from, end=False)
-        hi = _as_bound(date_to, end=True)
+        lo = as_bound(date_from, end=False)
+        hi = as_bound(date_to, end=True)
         if lo and hi and lo > hi:
             raise QueryError("--from is after --to")
         evaluation = None
@@ -996,60 +724,17 @@ class WhooshReader:
     def _page(self, q: Any, final: int, *, limit: int, page: int, sort: str,
               snippets: bool, filtered: bool = True,
               evaluation: evaluate.Evaluation | None = None) -> list[Hit]:
-        searcher = self._searcher  # refreshed by search()
-        wanted = page * limit
         start = (page - 1) * limit
-        if sort == "relevance" and evaluation is None:
-            docset = set(_iter_bits(final)) if filtered else None
-            results = ranking.search_within_budget(searcher, q, limit=wanted, filter=docset,
-                                                   terms=True)
-            page_hits = list(results[start:wanted])
-        else:
-            terms: dict[int, list[tuple[str, bytes]]] = {}
-            if sort == "relevance":
-                assert evaluation is not None
-                ranked = self._rank(evaluation, final, wanted, filtered)[start:wanted]
-            else:
-                # Ordered from the cached date column rather than Whoosh's sort, which files
-                # undated documents among the dated ones; here they always come last.
-                cache = self._facet_cache()
-                order = cache.date_order(sort != "oldest")
-                if final == cache.live:
-                    chosen = order[start:wanted]
-                else:
-                    # Membership read from the bitset's bytes: the walk usually stops after
-                    # a few dozen documents, long before a set of every match would be built.
-                    members = final.to_bytes((cache.size + 7) // 8, "little")
-                    chosen = list(itertools.islice(
-                        (d for d in order if facetstore.has_bit(members, d)), start, wanted))
-                if evaluation is not None:
-                    ranked = [(evaluation.score(d), d) for d in chosen]
-                else:
-                    exact = evaluate.exact_scores(searcher, q, sorted(chosen))
-                    ranked = [(exact[d][0], d) for d in chosen if d in exact]
-                    terms = {d: found for d, (_, found) in exact.items()}
-            if evaluation is not None:
-                terms = {d: _highlighted(evaluation.terms_of(d)) for _, d in ranked}
-            # The scores and matched terms of just the hits shown, in a Results object like
-            # the one a scored search with terms=True returns (highlighting reads it).
-            results = evaluate.results_for(searcher, q, ranked, terms)
-            page_hits = [WhooshHit(results, docnum, pos, score)
-                         for pos, (score, docnum) in enumerate(ranked)]
-        results.fragmenter = _SentenceSnapFragmenter()
-        results.formatter = _SnippetFormatter()
+        results, page_hits = select_page(
+            self._searcher, q, final, start=start, wanted=page * limit, sort=sort,
+            filtered=filtered, evaluation=evaluation, facet_cache=self._facet_cache)
+        results.fragmenter = SentenceSnapFragmenter()
+        results.formatter = SnippetFormatter()
         if snippets and page_hits:
             evaluate.preload_chars(results, "body",
                                    self._evaluation if evaluation is not None else None)
         return [self._make_hit(hit, rank, snippets)
                 for rank, hit in enumerate(page_hits, start + 1)]
-
-    @staticmethod
-    def _rank(evaluation: evaluate.Evaluation, final: int, wanted: int, filtered: bool
-              ) -> list[tuple[float, int]]:
-        """The best ``wanted`` documents of ``final``: by score, then docnum (as Whoosh's
-        top-N collector keeps them)."""
-        whole = not filtered and evaluation.count == final.bit_count()
-        return evaluation.best(wanted, None if whole else final)
 
     def _stored(self, docnum: int) -> dict[str, Any]:
         """Stored fields of a document, from a small per-searcher cache (each read unpickles
@@ -1069,20 +754,7 @@ class WhooshReader:
         stored = self._stored(hit.docnum)
         info = json.loads(stored.get("info") or "{}")
         body = stored.get("body", "")
-        snippet = ""
-        spans: tuple[tuple[int, int], ...] = ()
-        if snippets:
-            marked = ""
-            if hit.results.q and not isinstance(hit.results.q, wq.Every):
-                try:
-                    marked = hit.highlights("body", text=body, top=3)
-                except Exception:  # a highlighter failure must not lose the hit
-                    marked = ""
-            if marked and _SENTINEL_START in marked:
-                snippet, spans = _split_marks(marked)
-                snippet, spans = _mark_cuts(snippet, spans)
-            else:
-                snippet = _lead_snippet(body)
+        snippet, spans = snippet_of(hit, body) if snippets else ("", ())
         return Hit(
             id=stored["id"], path=stored["path"], title=stored.get("title", ""),
             published=_parse_iso(info.get("published")),
@@ -1095,29 +767,9 @@ class WhooshReader:
 
     def _suggest(self, text: str, q: Any, total: int) -> str | None:
         """A better-spelled query built from the index vocabulary, if it finds more."""
-        if len(text.split()) > _SUGGESTION_WORDS:
-            return None  # nobody retypes a pasted page from a spelling suggestion
-        searcher = self._searcher  # the search's own generation (see _facet_cache)
-        reader = searcher.reader()
-        terms = self._lexicon()
-        correctors = {name: _StemCorrector(reader, name, terms.field(name))
-                      for name in SEARCH_FIELDS}
-        try:
-            corrected = searcher.correct_query(q, text, correctors=correctors, maxdist=2,
-                                               prefix=1)
-        except ranking.OverBudget:
-            raise
-        except Exception:  # suggestions are a nicety; never fail a search over one
-            return None
-        if corrected.string == text or not corrected.query:
-            return None
-        better = _keep_case(text, corrected.string)
-        try:
-            found = len(set(searcher.docs_for_query(self._parse_filters(better)[0])))
-        except QueryError:
-            return None
-        # Offered when it finds at least as much: a word that matched nothing now counts.
-        return better if found >= max(total, 1) else None
+        # The search's own generation (see _facet_cache).
+        return suggest(self._searcher, self._lexicon, lambda better: self._parse_filters(better)[0],
+                       text, q, total)
 
     # --- documents -------------------------------------------------------------------------
 
@@ -1259,89 +911,12 @@ def _parse_time(value: Any) -> dt.datetime | None:
         return None
 
 
-def _keep_case(original: str, corrected: str) -> str:
-    """Corrections come from the lowercased vocabulary: restore the user's capitals."""
-    before, after = original.split(), corrected.split()
-    if len(before) != len(after):
-        return corrected
-    out = []
-    for old, new in zip(before, after, strict=True):
-        if old != new and old[:1].isupper() and new[:1].islower():
-            new = new[:1].upper() + new[1:]
-        out.append(new)
-    return " ".join(out)
-
-
-def _highlighted(terms: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
-    """The matched terms of a hit its snippet marks: at most :data:`_HIGHLIGHT_TERMS` per
-    field, in query order (``a*`` matches dozens of terms in each article; loading the
-    positions of all of them took most of such a search)."""
-    kept: list[tuple[str, bytes]] = []
-    per_field: dict[str, int] = {}
-    for term in terms:
-        count = per_field.get(term[0], 0)
-        if count < _HIGHLIGHT_TERMS:
-            per_field[term[0]] = count + 1
-            kept.append(term)
-    return kept
-
-
-def _every_document(q: Any) -> Any:
-    """``q`` with ``title:*`` and ``body:*`` (a bare ``*`` among other words) meaning every
-    document: Whoosh would read the posting list of every term of the field for them."""
-    if isinstance(q, wq.Every):
-        return wq.Every(boost=q.boost) if q.fieldname in SEARCH_FIELDS else q
-    if q.is_leaf():
-        return q
-    return q.apply(_every_document)
-
-
 def _budgeted(docnums: Iterable[int]) -> Iterator[int]:
     """``docnums``, checking the search's time budget every few thousand."""
     for count, docnum in enumerate(docnums):
         if not count & 4095:
             ranking.check_budget()
         yield docnum
-
-
-def _pattern_text(q: Any) -> str:
-    """A fuzzy, wildcard or prefix query as the user would type it (analysed text), cut
-    to a length fit for a one-line message."""
-    if isinstance(q, wq.FuzzyTerm):
-        text = f"{q.text}~{q.maxdist:g}" if q.maxdist != 1 else f"{q.text}~"
-    elif isinstance(q, wq.Prefix):
-        text = f"{q.text}*"
-    elif isinstance(q, wq.TermRange):
-        text = (f"{'{' if q.startexcl else '['}{q.start or ''} TO {q.end or ''}"
-                f"{'}' if q.endexcl else ']'}")
-    else:
-        text = str(q.text)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _find_error(q: Any) -> str | None:
-    error = getattr(q, "error", None)
-    if error:
-        return str(error)
-    if not q.is_leaf():
-        for child in q.children():
-            found = _find_error(child)
-            if found:
-                return found
-    return None
-
-
-def _as_bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return span_edge(value, end=end)
-    try:
-        return span_edge(parse_date_bound(value, end=end), end=end)
-    except ValueError as exc:
-        raise QueryError(str(exc)) from None
 
 
 def _parse_iso(value: Any) -> dt.date | None:
