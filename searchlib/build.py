@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from .atomic import fsync_directory, write_atomic
 from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
 from .engine.whoosh import facetstore, lexicon
 from .engine.whoosh import schema as schema_mod
+from .engine.whoosh.documents import index_fields
 from .engine.whoosh.segments import FileResult, SegmentWorkers, build_segments, commit_segments
 from .engine.whoosh.storage import open_storage
 from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
@@ -66,7 +67,6 @@ from .models import (
     IndexSummary,
     SkippedFile,
     SourceDocument,
-    searchable_title,
 )
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
@@ -113,53 +113,16 @@ class _FileEntry:
 
 
 
-def _keyword(values: Iterable[str]) -> str:
-    # KEYWORD fields split on commas; a comma inside a name would split it in two.
-    return ",".join(v.replace(",", " ") for v in values)
-
-
 def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
              manifest: Mapping[str, ManifestEntry] | None = None,
              signatures: Path | None = None) -> _Prepared:
     prepared = prepare(doc, gazetteer, rules, manifest)
-    article, meta, info = prepared.article, prepared.metadata, prepared.extraction
-    content_hash = prepared.content_hash
-    published = (dt.datetime(info.published.year, info.published.month, info.published.day)
-                 if info.published else None)
-    stored = {
-        "subtitle": article.subtitle,
-        "authors": list(article.authors),
-        "url": meta.get("url") or meta.get("link"),
-        "source": meta.get("source") or meta.get("site"),
-        "published": info.published.isoformat() if info.published else None,
-        "published_source": info.published_source,
-        "actors": list(info.actors),
-        "locations": list(info.locations),
-        "people": list(info.people),
-        "mentioned": [d.isoformat() for d in info.mentioned_dates],
-        "mentions": [[m.facet, m.name, m.surface, m.start, m.end] for m in info.mentions],
-        "metadata": _jsonable(doc.metadata),
-    }
-    if article.title_derived:  # what the title field holds (an export needs it)
-        stored["title_derived"] = True
+    published = prepared.extraction.published
     # Computed here, in the worker processes, not in the parent's serial pass after the
     # commits (see _refresh_near_duplicates).
-    stored["minhash"] = _minhash(article.body, content_hash, stored["published"], signatures)
-    fields: dict[str, Any] = {
-        "id": doc_id(doc.key),
-        "path": doc.key,
-        "title": searchable_title(article.title, article.subtitle, article.title_derived),
-        "_stored_title": article.title,
-        "body": article.body,
-        "mentioned": _keyword(d.isoformat() for d in info.mentioned_dates),
-        "actor": _keyword(prepared.facets["actor"]),
-        "location": _keyword(prepared.facets["location"]),
-        "person": _keyword(prepared.facets["person"]),
-        "info": json.dumps(stored, ensure_ascii=False, default=str),
-    }
-    if published is not None:
-        fields["date"] = published
-    return _Prepared(doc.key, content_hash, fields)
+    minhash = _minhash(prepared.article.body, prepared.content_hash,
+                       published.isoformat() if published else None, signatures)
+    return _Prepared(doc.key, prepared.content_hash, index_fields(prepared, minhash))
 
 
 _SIGNATURES = "neardup.parts"
@@ -220,11 +183,6 @@ def _refresh_near_duplicates(base: Path, ix: Any) -> None:
         neardup.refresh(base, documents, stored,
                         {d: t.isoformat() for d, t in arrivals.arrival_times(base).items()})
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def _jsonable(value: Any) -> Any:
-    """Metadata from YAML may hold dates and other types; keep it JSON-safe and small."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
 def _failure(exc: BaseException) -> str:
