@@ -354,3 +354,34 @@ def test_an_open_index_uses_arrays_from_its_second_search(segmented: Index) -> N
         assert a.total and a.total == b.total, call
         assert a.hits == b.hits, call
         assert a.facets == b.facets, call
+
+
+def test_caches_count_what_their_entries_hold(segmented: Index) -> None:
+    """An expansion's cached arrays do not keep its matchers alive (once the bounded tree
+    cache drops them they are freed, and the entry is never found again); a cached tree
+    counts its matchers, a cached posting list its fixed cost: 2,000 hostile queries at
+    10,000 articles once held 460 MB because one-posting lists and fuzzy trees of hundreds
+    of matchers each counted as one."""
+    import gc
+
+    ix = segmented
+    searcher = ix._engine._fresh()
+    evaluator = evaluate.Evaluator(searcher, dense=True)
+    q = ix._engine.parse("gov* OR war~")
+    first = evaluator.evaluate(q)
+    assert first is not None
+    entries = list(evaluator._expansions._data.values())
+    assert entries, "the query was not evaluated as an expansion"
+    assert evaluator._trees.used == sum(
+        evaluate._matcher_count(tree) for tree, _ in evaluator._trees._data.values())
+    assert evaluator._trees.used > len(evaluator._trees._data)
+    assert evaluator._postings.used >= len(evaluator._postings._data) * (
+        evaluate.ENTRY_POSTINGS + 1)
+    again = evaluator.evaluate(q)
+    assert again is not None and again.all_scores() == first.all_scores()
+    assert all(ref() is not None for (refs, _), _weight in entries for ref in refs)
+    evaluator._trees = evaluate._LRU(evaluate.TREE_MATCHERS)  # as if evicted
+    gc.collect()
+    assert all(ref() is None for (refs, _), _weight in entries for ref in refs)
+    third = evaluator.evaluate(q)
+    assert third is not None and third.all_scores() == first.all_scores()

@@ -51,6 +51,7 @@ The tests run both forms against Whoosh and against each other.
 from __future__ import annotations
 
 import heapq
+import weakref
 from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
@@ -83,22 +84,36 @@ __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 
 #: Decoded postings kept per searcher, counted in postings (a docnum -> score entry costs
 #: about 100 bytes, so at most ~100 MB): the common terms of a session at 10,000 articles.
+#: Each entry also counts :data:`ENTRY_POSTINGS` and each of its posting blocks
+#: :data:`BLOCK_POSTINGS`, for what the entry costs whatever its length (a fuzzy query reads
+#: thousands of one-posting lists, which counted as one posting each let the cache hold
+#: ten times its budget).
 POSTINGS_BUDGET = 1_000_000
 #: The same on numpy arrays, where a posting costs 16 bytes (docnum and score): at most
-#: ~100 MB again. The benchmark's 16 queries alone read 964,000 postings at 100,000
-#: articles, which the dict budget above would have held with only 4% to spare.
-DENSE_POSTINGS_BUDGET = 6_000_000
+#: ~64 MB. The benchmark's 16 queries alone read 964,000 postings at 100,000 articles.
+DENSE_POSTINGS_BUDGET = 4_000_000
+#: What one cached posting list costs beyond its postings, in postings of the cache it is
+#: in: its key, the entry and the arrays' headers (about 750 bytes, measured with
+#: ``sys.getallocatedblocks`` on the 10,000-article hostile-query run).
+ENTRY_POSTINGS = 48
+DICT_ENTRY_POSTINGS = 8
+#: What one posting block's location costs (a tuple of two ints, ~100 bytes).
+BLOCK_POSTINGS = 6
+DICT_BLOCK_POSTINGS = 1
 #: Phrase results kept per searcher (one per phrase, field and segment).
 PHRASE_ENTRIES = 256
 #: The same on numpy arrays, counted in matching docnums (4 bytes each: at most ~8 MB);
 #: an index of 16 segments needs 32 entries for one phrase searched in title and body.
 DENSE_PHRASE_BUDGET = 2_000_000
-#: Matcher trees (one per query and segment) kept per searcher.
-TREE_ENTRIES = 2048
+#: Matcher trees (one per query and segment) kept per searcher, counted in matchers: a
+#: term's matcher with its decoded block costs ~2.5 KB, so at most ~50 MB. Counting trees
+#: instead let 2,048 fuzzy and wildcard trees of hundreds of terms each fill the memory.
+TREE_MATCHERS = 20_000
 #: Evaluated fuzzy, wildcard and prefix expansions kept per searcher on numpy arrays,
 #: counted in array bytes (a score, a flag and a flag per term for each document): ~128 MB,
 #: which holds the 52 expansions of every one-letter prefix (``a*`` to ``z*``, title and
-#: body) at 10,000 articles.
+#: body) at 10,000 articles. An entry refers to its matchers weakly: they live in the tree
+#: cache above, and an entry whose matchers are gone is never found again.
 DENSE_EXPANSION_BUDGET = 128_000_000
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
@@ -345,10 +360,11 @@ class Evaluator:
         self._sizes = [sub.doc_count_all() for sub, _ in self.leaves]
         self._postings = _LRU(DENSE_POSTINGS_BUDGET if self.dense else POSTINGS_BUDGET)
         self._phrases = _LRU(DENSE_PHRASE_BUDGET if self.dense else PHRASE_ENTRIES)
-        self._trees = _LRU(TREE_ENTRIES)
+        self._trees = _LRU(TREE_MATCHERS)
         self._blocks = _LRU(BLOCK_ENTRIES)
         # Keyed by the matchers' identities: the cached matcher trees (_trees) give the
-        # same query the same matcher objects, which the entry keeps alive.
+        # same query the same matcher objects, which the entry refers to weakly (checked
+        # on a hit, as a dead matcher's identity may be reused).
         self._expansions = _LRU(DENSE_EXPANSION_BUDGET)
         self._raw = _LRU(RAW_BUDGET)
         self._offsets = [offset for _, offset in self.leaves]
@@ -369,7 +385,7 @@ class Evaluator:
                 tree = self._trees.get(key)
                 if tree is None:
                     tree = q.matcher(sub, context)
-                    self._trees.put(key, tree, 1)
+                    self._trees.put(key, tree, _matcher_count(tree))
                 trees.append(tree)
             if self.dense:
                 return self._evaluate_dense(trees)
@@ -460,7 +476,7 @@ class Evaluator:
 
         key = tuple(map(id, ms))
         known = self._expansions.get(key)
-        if known is not None and all(a is b for a, b in zip(known[0], ms, strict=True)):
+        if known is not None and all(a() is b for a, b in zip(known[0], ms, strict=True)):
             return known[1]  # type: ignore[no-any-return]
         docs: list[Any] = []
         scored: list[Any] = []
@@ -496,7 +512,8 @@ class Evaluator:
                 own[ids] = True
             masks.append((term, own))
         result = _Dense(scores, mask, masks, clean=True)
-        self._expansions.put(key, (ms, result), size * (9 + len(masks)))
+        self._expansions.put(key, ([weakref.ref(m) for m in ms], result),
+                             size * (9 + len(masks)))
         return result
 
     def _dense(self, ms: list[Any], segs: list[int]) -> _Dense:
@@ -617,7 +634,11 @@ class Evaluator:
             else:
                 scored = list(weights)
             entry = (dict(zip(ids, scored, strict=True)), blocks)
-        self._postings.put(key, entry, len(ids) + 1)
+        if self.dense:
+            weight = len(ids) + ENTRY_POSTINGS + BLOCK_POSTINGS * len(blocks)
+        else:
+            weight = len(ids) + DICT_ENTRY_POSTINGS + DICT_BLOCK_POSTINGS * len(blocks)
+        self._postings.put(key, entry, weight)
         return entry, raw
 
     def _scored_arrays(self, scorer: Any, seg: int, sub: Any, fieldname: str,
@@ -892,6 +913,16 @@ def _is_leaf(m: Any) -> bool:
 def _scorer_of(m: Any) -> Any:
     """The scorer of a leaf matcher (a list matcher keeps it in a private attribute)."""
     return m.scorer if hasattr(m, "scorer") else getattr(m, "_scorer", None)
+
+
+def _matcher_count(m: Any) -> int:
+    """How many matchers make up the tree ``m`` (what a cached tree costs)."""
+    count, stack = 0, [m]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.children())
+    return count
 
 
 def _expansion_leaves(m: Any) -> list[tuple[Any, list[float], list[tuple[Any, bool]]]]:
