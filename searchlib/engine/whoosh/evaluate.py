@@ -51,7 +51,6 @@ The tests run both forms against Whoosh and against each other.
 from __future__ import annotations
 
 import heapq
-import weakref
 from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
@@ -105,15 +104,16 @@ PHRASE_ENTRIES = 256
 #: The same on numpy arrays, counted in matching docnums (4 bytes each: at most ~8 MB);
 #: an index of 16 segments needs 32 entries for one phrase searched in title and body.
 DENSE_PHRASE_BUDGET = 2_000_000
-#: Matcher trees (one per query and segment) kept per searcher, counted in matchers: a
-#: term's matcher with its decoded block costs ~2.5 KB, so at most ~50 MB. Counting trees
-#: instead let 2,048 fuzzy and wildcard trees of hundreds of terms each fill the memory.
-TREE_MATCHERS = 20_000
+#: Matcher trees (one per query and segment) kept per searcher, counted in matchers: ~10
+#: Python objects each (~0.8 KB), so at most ~80 MB. They spare a query run again the
+#: building of its matchers (150 ms for ``a*`` at 10,000 articles, 3,030 matchers over 10
+#: segments): this holds the 26 one-letter prefixes. Counting trees instead let 2,048 fuzzy
+#: and wildcard trees of hundreds of terms each fill the memory.
+TREE_MATCHERS = 100_000
 #: Evaluated fuzzy, wildcard and prefix expansions kept per searcher on numpy arrays,
 #: counted in array bytes (a score, a flag and a flag per term for each document): ~128 MB,
 #: which holds the 52 expansions of every one-letter prefix (``a*`` to ``z*``, title and
-#: body) at 10,000 articles. An entry refers to its matchers weakly: they live in the tree
-#: cache above, and an entry whose matchers are gone is never found again.
+#: body) at 10,000 articles. An entry holds no matcher: it is found again by its terms.
 DENSE_EXPANSION_BUDGET = 128_000_000
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
@@ -362,9 +362,7 @@ class Evaluator:
         self._phrases = _LRU(DENSE_PHRASE_BUDGET if self.dense else PHRASE_ENTRIES)
         self._trees = _LRU(TREE_MATCHERS)
         self._blocks = _LRU(BLOCK_ENTRIES)
-        # Keyed by the matchers' identities: the cached matcher trees (_trees) give the
-        # same query the same matcher objects, which the entry refers to weakly (checked
-        # on a hit, as a dead matcher's identity may be reused).
+        # Keyed by the terms, boosts and filters of the expansion (see _dense_expanded).
         self._expansions = _LRU(DENSE_EXPANSION_BUDGET)
         self._raw = _LRU(RAW_BUDGET)
         self._offsets = [offset for _, offset in self.leaves]
@@ -474,16 +472,23 @@ class Evaluator:
         which adds each document's scores in the order of the leaves, as the dicts do."""
         import numpy as np
 
-        key = tuple(map(id, ms))
+        # Keyed by what the result depends on, not by the matchers (which the bounded tree
+        # cache drops and rebuilds): the segments, and per term its boosts and filters.
+        # The postings are cached by (segment, field, term) in the same way (_load). A
+        # filter is a segment's set of deleted documents, cached by its reader: named by
+        # identity, and kept alive by the entry so that the identity cannot be reused.
+        plans = [_expansion_plan(x) for x in ms]
+        plan = [leaves for leaves, _ in plans]
+        key = (tuple(segs), tuple(terms for _, terms in plans))
         known = self._expansions.get(key)
-        if known is not None and all(a() is b for a, b in zip(known[0], ms, strict=True)):
+        if known is not None:
             return known[1]  # type: ignore[no-any-return]
         docs: list[Any] = []
         scored: list[Any] = []
         # Each term's documents in every segment: one "positioned on" mask per term.
         where: dict[tuple[str, bytes], list[Any]] = {}
-        for x, seg, base in zip(ms, segs, self._bases(segs), strict=True):
-            for leaf, boosts, filters in _expansion_leaves(x):
+        for leaves, seg, base in zip(plan, segs, self._bases(segs), strict=True):
+            for leaf, boosts, filters in leaves:
                 ids, values, _ = self._load(leaf, seg, self.leaves[seg][0], values=False)[0]
                 for listed, exclude in filters:
                     keep = np.isin(ids, np.fromiter(listed, dtype=np.intp)) != exclude
@@ -512,8 +517,8 @@ class Evaluator:
                 own[ids] = True
             masks.append((term, own))
         result = _Dense(scores, mask, masks, clean=True)
-        self._expansions.put(key, ([weakref.ref(m) for m in ms], result),
-                             size * (9 + len(masks)))
+        kept = [ids for leaves in plan for _, _, filters in leaves for ids, _ in filters]
+        self._expansions.put(key, (kept, result), size * (9 + len(masks)))
         return result
 
     def _dense(self, ms: list[Any], segs: list[int]) -> _Dense:
@@ -905,7 +910,9 @@ def _length_column(reader: Any, fieldname: str) -> list[int | None] | None:
 def _is_leaf(m: Any) -> bool:
     """Whether ``m`` is one term's posting matcher: a block reader, or the list matcher
     Whoosh uses for a term whose few postings are stored inline (a word of one article)."""
-    if hasattr(m, "_read_ids"):
+    # Asked of the class: on an instance, a failed lookup goes through Whoosh's attribute
+    # delegation and an exception (17 us, a third of a warm ``a*``'s evaluation).
+    if hasattr(type(m), "_read_ids"):
         return m.term() is not None
     return isinstance(m, ListMatcher) and m.term() is not None
 
@@ -923,6 +930,20 @@ def _matcher_count(m: Any) -> int:
         count += 1
         stack.extend(node.children())
     return count
+
+
+def _expansion_plan(m: Any) -> tuple[list[tuple[Any, list[float], list[tuple[Any, bool]]]],
+                                     tuple[Any, ...]]:
+    """:func:`_expansion_leaves` of ``m`` and what identifies them (each leaf's term, boosts
+    and filters), kept on the matcher: a warm ``a*`` walks 3,000 of them otherwise."""
+    found = m.__dict__.get("_searchlib_plan")
+    if found is None:
+        leaves = _expansion_leaves(m)
+        terms = tuple((leaf.term(), tuple(boosts),
+                       tuple((id(ids), exclude) for ids, exclude in filters))
+                      for leaf, boosts, filters in leaves)
+        found = m.__dict__["_searchlib_plan"] = (leaves, terms)
+    return found  # type: ignore[no-any-return]
 
 
 def _expansion_leaves(m: Any) -> list[tuple[Any, list[float], list[tuple[Any, bool]]]]:
