@@ -164,3 +164,52 @@ def test_changed_and_removed_files_reach_the_cluster(indexed: Indexed, tmp_path:
     assert found["total"] == 1
     third = run_json("index", str(docs), *args)
     assert (third["sent"], third["deleted"]) == (0, 0)
+
+
+def test_documents_the_cluster_refuses_are_reported_and_sent_again(indexed: Indexed,
+                                                                  tmp_path: Path) -> None:
+    from opensearchpy import OpenSearch
+
+    docs = tmp_path / "docs"
+    shutil.copytree(indexed.docs, docs)
+    args = ("--index", str(tmp_path / "ix"), "--procs", "1")
+    run("index", str(docs), *args, "--engine", "opensearch", "--opensearch-url", indexed.url,
+        "--opensearch-index", "engine-fail")
+    client = OpenSearch(hosts=[indexed.url])
+    # A write block makes the cluster refuse each document of a bulk request on its own.
+    client.indices.put_settings(index="engine-fail", body={"index.blocks.write": True})
+    changed = sorted(p for p in docs.rglob("*") if p.is_file())[:2]
+    for path in changed:
+        path.write_text(path.read_text(encoding="utf-8") + "\nA quixotrelbian postscript.\n",
+                        encoding="utf-8")
+    result = CliRunner().invoke(cli, ["index", str(docs), *args, "--json"])
+    assert result.exit_code == 2
+    summary = json.loads(result.stdout)
+    refused = summary["failed"]
+    assert summary["sent"] == 0 and len(refused) == summary["updated"] >= 1
+    assert all("cluster_block_exception" in f["reason"] for f in refused)
+    listed = [line for line in result.stderr.splitlines() if line.startswith("  not indexed ")]
+    assert len(listed) == len(refused)
+    assert (result.stderr.strip().splitlines()[-1] == f"search: {len(refused)} document(s) "
+            "were not indexed by OpenSearch (listed above); run the same command again to "
+            "retry them")
+    client.indices.put_settings(index="engine-fail", body={"index.blocks.write": False})
+    again = run_json("index", str(docs), *args)
+    assert (again["sent"], again["failed"]) == (len(refused), [])
+    assert run_json("query", "quixotrelbian", *args[:2])["total"] == len(refused)
+    assert run_json("index", str(docs), *args)["sent"] == 0
+    client.close()
+
+
+def test_an_index_the_folder_did_not_fill_is_never_overwritten(indexed: Indexed,
+                                                               tmp_path: Path) -> None:
+    args = ["index", str(indexed.docs), "--index", str(tmp_path / "other"), "--procs", "1",
+            "--engine", "opensearch", "--opensearch-url", indexed.url,
+            "--opensearch-index", "engine-test"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"search: OpenSearch index 'engine-test' at {indexed.url} exists and was not built "
+        "from this index folder; choose another --opensearch-index, or pass --rebuild to "
+        "replace it"]
+    assert run_json("stats", "--index", str(indexed.remote))["documents"] == 200

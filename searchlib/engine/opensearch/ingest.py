@@ -137,23 +137,29 @@ def ingest_opensearch(paths: str | os.PathLike[str] | Sequence[str | os.PathLike
     the cluster rejects as overloaded (429) is retried with back-off up to ``retries`` times,
     and each document still refused is listed in :attr:`IngestSummary.failed` (and sent again
     by the next run). The cluster index is created with :func:`engine_mapping` when missing,
-    and replaced when ``rebuild``. Raises :class:`ClusterUnavailableError` (one line) when the
+    and replaced when ``rebuild``; an existing index this folder did not fill is refused
+    (without ``rebuild``). Raises :class:`ClusterUnavailableError` (one line) when the
     cluster cannot be reached: the cluster is checked before anything is built.
     """
     from ...build import build_index
     from ...search import Index
 
     with OpenSearchIndex(settings, index_name) as remote:
-        remote.health()
-        summary = build_index(paths, index_dir, rebuild=rebuild, **build_options)
+        remote.health()  # a cluster that is down: one line, before anything is built
         previous = read_engine_record(index_dir)
         same_target = (previous is not None and previous.url == settings.url
                        and previous.index == index_name)
         sent = dict(previous.sent) if same_target and not rebuild and previous else {}
         indices = remote._client.indices
         exists = remote._call("check the index", indices.exists, index=index_name)
-        if exists and (rebuild or not same_target):
-            # A rebuild, or an index this folder did not fill: start from an empty one.
+        if exists and not same_target and not rebuild:
+            # Never overwrite an index this folder did not fill: it may be someone's data.
+            raise SearchlibError(
+                f"OpenSearch index {index_name!r} at {settings.url} exists and was not built "
+                "from this index folder; choose another --opensearch-index, or pass "
+                "--rebuild to replace it")
+        summary = build_index(paths, index_dir, rebuild=rebuild, **build_options)
+        if exists and rebuild:
             remote._call("delete the index", indices.delete, index=index_name)
             exists = False
         if not exists:
@@ -183,6 +189,9 @@ def ingest_opensearch(paths: str | os.PathLike[str] | Sequence[str | os.PathLike
         if deleted:
             remote._call("refresh the index", indices.refresh, index=index_name)
         kept = {doc_id: digest for doc_id, digest in current.items() if doc_id not in refused}
+        # A refused update leaves the old version in the cluster: keep its fingerprint, so
+        # the next run sends this document again (and only it).
+        kept.update({doc_id: sent[doc_id] for doc_id in refused if doc_id in sent})
         # A document whose deletion failed stays recorded, so the next run deletes it again.
         kept.update({doc_id: sent[doc_id] for doc_id, _ in undeleted})
         write_engine_record(index_dir, EngineRecord(
