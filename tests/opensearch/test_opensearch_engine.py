@@ -164,6 +164,10 @@ def test_changed_and_removed_files_reach_the_cluster(indexed: Indexed, tmp_path:
     assert found["total"] == 1
     third = run_json("index", str(docs), *args)
     assert (third["sent"], third["deleted"]) == (0, 0)
+    # --rebuild starts over in the cluster too: a fresh index, every article sent once.
+    rebuilt = run_json("index", str(docs), *args, "--rebuild")
+    assert (rebuilt["added"], rebuilt["sent"], rebuilt["engine"]) == (199, 199, "opensearch")
+    assert run_json("stats", *args[:2])["documents"] == 199
 
 
 def test_documents_the_cluster_refuses_are_reported_and_sent_again(indexed: Indexed,
