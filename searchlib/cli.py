@@ -172,11 +172,20 @@ def cli() -> None:
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True), default=None,
               help="CSV or JSONL of path, published, url, source: dates files in bulk.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--engine", type=click.Choice(["whoosh", "opensearch"]), default=None,
+              help="Where the documents live (default: as recorded in the index, else whoosh).")
+@click.option("--opensearch-url", metavar="URL", default=None,
+              help="The cluster (default: $SEARCH_OPENSEARCH_URL, the config file, or as "
+                   "recorded). Credentials come from the environment or the config file.")
+@click.option("--opensearch-index", metavar="NAME", default=None,
+              help="The OpenSearch index name (default: the config file, as recorded, or "
+                   "searchlib).")
 @_handle_errors
 def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
               gazetteer: tuple[str, ...], rules: tuple[str, ...], procs: int | None,
               max_size: int, max_seconds: float, follow_symlinks: bool, wait: bool,
-              manifest: str | None, as_json: bool) -> None:
+              manifest: str | None, as_json: bool, engine: str | None,
+              opensearch_url: str | None, opensearch_index: str | None) -> None:
     """Build or update the index from files and folders (default: seeds/).
 
     Only added, changed and removed files are processed; --rebuild starts over.
@@ -198,20 +207,76 @@ def index_cmd(paths: tuple[str, ...], index_dir: str | None, rebuild: bool,
             raise UserError(f"{source}, a folder the index at {target} was built from, no "
                             "longer exists; name the folders to index: `search index PATH "
                             f"--index {target} --rebuild`")
+    options: dict[str, Any] = dict(
+        procs=procs, gazetteer=[*config.gazetteer, *gazetteer],
+        cleaning_rules=[*config.cleaning_rules, *rules], max_bytes=max_size * 1024 * 1024,
+        wait=wait, max_seconds=max_seconds, follow_symlinks=follow_symlinks, manifest=manifest)
+    if _index_engine(engine, target, opensearch_url, opensearch_index) == "opensearch":
+        _index_opensearch(sources, target, rebuild, opensearch_url, opensearch_index,
+                          as_json, options)
+        return
     progress, finish = _progress_reporter()
     try:
-        summary = build_index(
-            sources, target, rebuild=rebuild, procs=procs,
-            gazetteer=[*config.gazetteer, *gazetteer],
-            cleaning_rules=[*config.cleaning_rules, *rules],
-            max_bytes=max_size * 1024 * 1024, progress=progress, wait=wait,
-            max_seconds=max_seconds, follow_symlinks=follow_symlinks, manifest=manifest)
+        summary = build_index(sources, target, rebuild=rebuild, progress=progress, **options)
     finally:
         finish()
     if as_json:
         _echo_json(_summary_json(summary))
     else:
         _print_summary(summary, str(target))
+
+
+# --- index: the OpenSearch engine (issue 17) ------------------------------------------------
+
+def _index_engine(engine: str | None, target: Any, url: str | None, name: str | None) -> str:
+    """The engine to index with: the option, else the one the index folder records."""
+    from .engine.opensearch.record import read_engine_record
+
+    recorded = read_engine_record(target)
+    chosen = engine or (recorded.engine if recorded else "whoosh")
+    if chosen == "whoosh" and recorded is not None:
+        raise UserError(f"the index at {target} lives in OpenSearch ({recorded.url}, index "
+                        f"{recorded.index}); index it into a new folder to use Whoosh")
+    if chosen == "whoosh" and (url or name):
+        raise UserError("--opensearch-url and --opensearch-index need --engine opensearch")
+    return chosen
+
+
+def _index_opensearch(sources: list[str], target: Any, rebuild: bool, url: str | None,
+                      name: str | None, as_json: bool, options: dict[str, Any]) -> None:
+    """``search index --engine opensearch``: the pipeline, then the cluster's ``_bulk``."""
+    from .config import load_config
+    from .engine.opensearch import DEFAULT_INDEX_NAME, connection_settings
+    from .engine.opensearch.ingest import check_index_name, ingest_opensearch
+    from .engine.opensearch.record import read_engine_record
+
+    recorded = read_engine_record(target)
+    config = load_config().opensearch
+    settings = connection_settings(url or os.environ.get("SEARCH_OPENSEARCH_URL")
+                                   or config.get("url") or (recorded.url if recorded else None))
+    index_name = check_index_name(name or config.get("index")
+                                  or (recorded.index if recorded else DEFAULT_INDEX_NAME))
+    progress, finish = _progress_reporter()
+    try:
+        result = ingest_opensearch(sources, target, settings, index_name, rebuild=rebuild,
+                                   progress=progress, **options)
+    finally:
+        finish()
+    for doc_id, reason in result.failed[:20]:
+        click.echo(f"  not indexed {doc_id}: {terminal_safe(reason, single_line=True)}",
+                   err=True)
+    if as_json:
+        _echo_json({**_summary_json(result.build), "engine": "opensearch", "url": result.url,
+                    "opensearch_index": result.index, "sent": result.sent,
+                    "deleted": result.deleted,
+                    "failed": [{"id": i, "reason": r} for i, r in result.failed]})
+    else:
+        _print_summary(result.build, str(target))
+        click.echo(f"opensearch {result.url} index {result.index}: {result.sent} sent, "
+                   f"{result.deleted} deleted, {len(result.failed)} failed")
+    if result.failed:
+        raise UserError(f"{len(result.failed)} document(s) were not indexed by OpenSearch "
+                        "(listed above); run the same command again to retry them")
 
 
 def _recorded_sources(target: Any) -> list[str]:

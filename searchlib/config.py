@@ -8,6 +8,11 @@ default index directory::
     index: ~/news/index
     gazetteer: [~/news/my-gazetteer.yaml]
     cleaning_rules: [~/news/my-rules.yaml]
+    opensearch_url: https://search.example.org:9200   # for `search index --engine opensearch`
+    opensearch_index: news                            # the OpenSearch index name
+    opensearch_user: analyst                          # credentials: here or in the environment
+    opensearch_password: ...
+    opensearch_ca_certs: ~/news/cluster-ca.pem
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,8 @@ from .errors import ConfigError
 __all__ = ["Config", "load_config", "resolve_index_dir", "state_dir"]
 
 DEFAULT_INDEX_DIR = "index"
+#: The config file's ``opensearch_*`` settings.
+_OPENSEARCH_KEYS = ("url", "index", "user", "password", "ca_certs")
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,9 @@ class Config:
     """Extra cleaning-rule files layered over the shipped ones."""
     source: Path | None = None
     """The file this came from, if any."""
+    opensearch: dict[str, str] = field(default_factory=dict, repr=False)
+    """OpenSearch settings (``url``, ``index``, ``user``, ``password``, ``ca_certs``) from the
+    file's ``opensearch_*`` keys; the environment overrides them. Kept out of ``repr``."""
 
 
 def _config_path() -> Path | None:
@@ -79,13 +89,24 @@ def load_config() -> Config:
         return Config(source=path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: config must be a mapping of settings")
-    unknown = set(data) - {"index", "gazetteer", "cleaning_rules"}
+    unknown = set(data) - {"index", "gazetteer", "cleaning_rules",
+                           *(f"opensearch_{key}" for key in _OPENSEARCH_KEYS)}
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
     index = data.get("index")
     if index is not None and not isinstance(index, str):
         raise ConfigError(f"{path}: 'index' must be a directory path")
+    opensearch: dict[str, str] = {}
+    for key in _OPENSEARCH_KEYS:
+        value = data.get(f"opensearch_{key}")
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: 'opensearch_{key}' must be text")
+        opensearch[key] = (str((path.parent / Path(value).expanduser()).resolve())
+                           if key == "ca_certs" else value)
     return Config(
+        opensearch=opensearch,
         index=(path.parent / Path(index).expanduser()).resolve() if index else None,
         gazetteer=_paths(data.get("gazetteer"), path, "gazetteer"),
         cleaning_rules=_paths(data.get("cleaning_rules"), path, "cleaning_rules"),

@@ -39,11 +39,22 @@ def open_index(path: str | os.PathLike[str] | None = None, *,
     """Open the index at ``path`` (default: ``$SEARCH_INDEX`` or ``index/``).
 
     Raises :class:`~searchlib.errors.IndexNotFoundError` when there is none and
-    :class:`~searchlib.errors.IndexCorruptError` when it cannot be read.
+    :class:`~searchlib.errors.IndexCorruptError` when it cannot be read. A folder built with
+    ``search index --engine opensearch`` (its ``engine.json``) is searched in its cluster.
     """
     from .config import resolve_index_dir
 
-    return Index(resolve_index_dir(path), gazetteer=gazetteer)
+    directory = resolve_index_dir(path)
+    # --- engine choice: a folder with an engine record is read by that engine (issue 17).
+    from .engine.opensearch.record import read_engine_record
+
+    record = read_engine_record(directory)
+    if record is not None:
+        from .engine.opensearch import open_reader
+
+        return Index(directory, gazetteer=gazetteer,
+                     reader=open_reader(directory, record, gazetteer=gazetteer))
+    return Index(directory, gazetteer=gazetteer)
 
 
 class Index:
@@ -53,12 +64,15 @@ class Index:
     """
 
     def __init__(self, path: str | os.PathLike[str], *,
-                 gazetteer: Sequence[str | os.PathLike[str]] = ()) -> None:
-        from .engine.whoosh.searcher import WhooshReader
-
+                 gazetteer: Sequence[str | os.PathLike[str]] = (),
+                 reader: Reader | None = None) -> None:
         self.path = Path(path)
-        self._engine = WhooshReader(self.path, gazetteer=gazetteer)
-        self._reader: Reader = self._engine
+        if reader is None:  # the embedded default: the folder is a Whoosh index
+            from .engine.whoosh.searcher import WhooshReader
+
+            reader = WhooshReader(self.path, gazetteer=gazetteer)
+        self._reader: Reader = reader
+        self._engine = reader  # the name tests and tools used before the Reader protocol
 
     def close(self) -> None:
         """Release the engine's searcher and open files. Closing twice is harmless; any other
@@ -159,7 +173,9 @@ class Index:
     @property
     def gazetteer(self) -> Gazetteer:
         """The gazetteer used to resolve facet aliases for this index (loaded on first use)."""
-        return self._engine.gazetteer
+        # Every engine's reader loads one (not part of the Reader protocol yet).
+        gazetteer: Gazetteer = getattr(self._reader, "gazetteer")  # noqa: B009
+        return gazetteer
 
     @property
     def doc_count(self) -> int:

@@ -109,7 +109,9 @@ def test_the_engine_protocols_import_no_engine() -> None:
      "searchlib.ingest.geodata", "searchlib.ingest.gazetteer_files", "searchlib.ingest.gaps",
      "searchlib.ingest.dates",
      "searchlib.ingest.date_manifest", "searchlib.ingest.fingerprint", "searchlib.ingest.prepare"],
-    ["searchlib.engine", "searchlib.models", "searchlib.errors", "searchlib.search"],
+    ["searchlib.engine", "searchlib.models", "searchlib.errors", "searchlib.search",
+     "searchlib.engine.opensearch", "searchlib.engine.opensearch.record",
+     "searchlib.engine.facetnames"],
     # The query language: parsed once, translated by each engine.
     ["searchlib.query", "searchlib.query.parser", "searchlib.query.ast", "searchlib.query.dates"],
 ])
@@ -122,3 +124,22 @@ def test_importing_the_engine_neutral_modules_loads_no_engine(modules: list[str]
     assert [name for name in loaded
             if any(_is_under(name, lib) for lib in ENGINE_LIBRARIES)
             or _is_under(name, WHOOSH_PACKAGE)] == []
+
+
+def test_only_the_opensearch_engine_imports_the_opensearch_client() -> None:
+    # The engine package, and the earlier client module it builds on (to move into it).
+    allowed = ("searchlib.engine.opensearch", "searchlib.opensearch")
+    offenders = sorted(
+        module for module, names in IMPORTS.items()
+        if not any(_is_under(module, a) for a in allowed)
+        and any(_is_under(name, "opensearchpy") for name in names))
+    assert offenders == []
+    assert any(_is_under(name, "opensearchpy") for name in IMPORTS["searchlib.opensearch"])
+
+
+def test_the_engine_record_imports_no_engine() -> None:
+    # open_index reads it for every index, Whoosh ones included.
+    names = IMPORTS["searchlib.engine.opensearch.record"] | IMPORTS["searchlib.engine.opensearch"]
+    assert not [name for name in names
+                if any(_is_under(name, lib) for lib in ENGINE_LIBRARIES)
+                or _is_under(name, WHOOSH_PACKAGE)]

@@ -41,7 +41,7 @@ from whoosh.util.times import datetime_to_long  # noqa: E402
 
 from ... import neargroups  # noqa: E402
 from ...errors import IndexClosedError, IndexCorruptError, QueryError, SearchCancelled  # noqa: E402
-from ...layout import index_paths, load_aliases, load_manifest, read_meta  # noqa: E402
+from ...layout import index_paths, load_manifest, read_meta  # noqa: E402
 from ...models import (  # noqa: E402
     DATE_FACETS,
     ENTITY_FACETS,
@@ -57,6 +57,7 @@ from ...models import (  # noqa: E402
 )
 from ...query.parser import FIELD_ALIASES, parenthesized, prepare  # noqa: E402
 from .. import SearchRequest  # noqa: E402
+from ..facetnames import FacetNames  # noqa: E402
 from . import evaluate, facetstore, ranking  # noqa: E402
 from .pages import select_page  # noqa: E402
 from .parsing import (  # noqa: E402
@@ -138,9 +139,7 @@ class WhooshReader:
         self._meta = read_meta(self.path)
         self._whoosh_dir, _, _ = index_paths(self.path)
         self._ix, self._searcher, self._whoosh_id = self._open_whoosh()
-        self._gazetteer_files = [Path(p) for p in gazetteer]
-        self._gazetteer_obj: Gazetteer | None = None
-        self._aliases: dict[str, dict[str, str]] | None = None
+        self._names = FacetNames(self.path, gazetteer)
         self._facets: facetstore.FacetData | None = None
         self._evaluation: evaluate.Evaluator | None = None
         self._terms: Any = None  # searchlib.engine.whoosh.lexicon.Lexicon, loaded on first use
@@ -212,7 +211,7 @@ class WhooshReader:
         self._evaluation = None
         self._terms = None
         self._stored_docs = {}
-        self._aliases = None
+        self._names.forget()
         self._manifest = None
         self._records = None
         self._groups = None
@@ -437,18 +436,7 @@ class WhooshReader:
         return q.apply(self._resolve_facet_terms)
 
     def _facet_value(self, facet: str, value: str) -> str:
-        key = value.strip().lower()
-        if self._gazetteer_files:
-            # A user gazetteer given at query time may know aliases the build did not.
-            canonical = self.gazetteer.canonical(facet, value)  # type: ignore[arg-type]
-            if canonical:
-                return canonical
-        if self._aliases is None:
-            self._aliases = load_aliases(self.path)
-        found = self._aliases.get(facet, {}).get(key)
-        if found:
-            return found
-        return self._facet_cache().lower(facet).get(key, value)
+        return self._names.resolve(facet, value, lambda f: self._facet_cache().lower(f))
 
     # --- facets ----------------------------------------------------------------------------
 
@@ -883,12 +871,7 @@ class WhooshReader:
     @property
     def gazetteer(self) -> Gazetteer:
         """The gazetteer used to resolve facet aliases for this index (loaded on first use)."""
-        if self._gazetteer_obj is None:
-            from ...ingest.gazetteer import Gazetteer, default_gazetteer
-
-            self._gazetteer_obj = (Gazetteer.load(self._gazetteer_files)
-                                   if self._gazetteer_files else default_gazetteer())
-        return self._gazetteer_obj
+        return self._names.gazetteer
 
     @property
     def doc_count(self) -> int:
