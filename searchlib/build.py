@@ -170,14 +170,6 @@ def _refresh_near_duplicates(base: Path, writer: Writer) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _failure(exc: BaseException) -> str:
-    """One line naming an unexpected error, for the reason a file or record was skipped."""
-    if isinstance(exc, RecursionError):
-        return "nested too deeply to process (RecursionError)"
-    text = " ".join(str(exc).split())[:200]
-    return f"could not be processed ({type(exc).__name__}{': ' + text if text else ''})"
-
-
 # A missing or broken package: the build must stop with the message, never skip file after
 # file (or worse, index weaker text) as if the files were at fault.
 _BROKEN_INSTALL = (DependencyError, ImportError)
@@ -219,7 +211,7 @@ class _FileWork:
                                           f"({(budget.memory_bytes or 0) // 2**20} MiB) to "
                                           "process; skipped")]
         except Exception as exc:  # isolation: reported as the reason
-            return [], [SkippedFile(path, _failure(exc))]
+            return [], [SkippedFile.failed(path, exc)]
 
 
 def _process_records(work: _FileWork, path: str
@@ -233,7 +225,7 @@ def _process_records(work: _FileWork, path: str
         except (OverBudget, MemoryError, *_BROKEN_INSTALL):
             raise  # the whole file's budget, or a broken install: not this record's fault
         except Exception as exc:  # one bad record of many: the rest stay
-            skipped.append(SkippedFile(doc.key, _failure(exc)))
+            skipped.append(SkippedFile.failed(doc.key, exc))
             continue
         article = item.prepared.article
         if not (searchable_title(article.title, article.subtitle, article.title_derived).strip()

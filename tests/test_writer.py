@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,3 +158,31 @@ def test_the_builder_writes_through_the_protocol(tmp_path: Path,
     assert calls == ["doc_count", "finish(False)"]
     assert len(opened) == 3
 
+
+
+@pytest.mark.skipif(len(SEEDS) < 3, reason="needs the seed articles")
+def test_a_record_the_engine_cannot_lay_out_is_skipped_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Whoosh fields are laid out after the engine-neutral preparation: a failure there
+    # must skip that record with its reason, as a failed preparation does, not stop the build.
+    from searchlib.engine.whoosh import writer as writer_mod
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for seed in SEEDS[:3]:
+        shutil.copy(seed, docs / seed.name)
+    bad = str(docs / SEEDS[1].name)
+    real = writer_mod.index_fields
+
+    def failing(prepared: Any, minhash: str | None) -> dict[str, Any]:
+        if prepared.source.key == bad:
+            raise ValueError("no layout for this one")
+        return real(prepared, minhash)
+
+    monkeypatch.setattr(writer_mod, "index_fields", failing)
+    summary = build_index(docs, tmp_path / "index", procs=1)
+    assert summary.added == 2
+    assert [(s.path, s.reason) for s in summary.skipped] == [
+        (bad, "could not be processed (ValueError: no layout for this one)")]
+    with open_index(tmp_path / "index") as ix:
+        assert bad not in {a.path for a in ix.articles()} and ix.doc_count == 2

@@ -86,8 +86,13 @@ class _AsFields:
         """The documents of ``path`` as ``(key, content hash, fields)``, and what was
         skipped."""
         docs, skipped = self.process(path)
-        return ([(d.key, d.content_hash, index_fields(d.prepared, d.minhash)) for d in docs],
-                skipped)
+        out = []
+        for doc in docs:
+            try:
+                out.append((doc.key, doc.content_hash, index_fields(doc.prepared, doc.minhash)))
+            except Exception as exc:  # per-record isolation, as for the record's preparation
+                skipped.append(SkippedFile.failed(doc.key, exc))
+        return out, skipped
 
 
 class WhooshBatchWriter:
