@@ -121,6 +121,8 @@ def profile_build(corpus: Path, index: Path, procs: int | None, cprofile: bool,
     with timers.time("import searchlib (build modules)"):
         build = _module("searchlib.build", "searchlib.index")
         segments = _module("searchlib.engine.whoosh.segments", "searchlib.segments")
+        # The engine's writer (before it existed, build called the segments' commit itself).
+        writer = _module("searchlib.engine.whoosh.writer", "searchlib.build", "searchlib.index")
         gazetteer = _module("searchlib.ingest.gazetteer", "searchlib.gazetteer")
         clean = _module("searchlib.ingest.clean", "searchlib.clean")
         facetstore = _module("searchlib.engine.whoosh.facetstore", "searchlib.facetstore")
@@ -138,15 +140,19 @@ def profile_build(corpus: Path, index: Path, procs: int | None, cprofile: bool,
     timers.wrap(clean.CleaningRules, "load", "load cleaning rules")
     for attr, label in (("scan", "scan the folders"),
                         ("extraction_fingerprint", "extraction fingerprint"),
-                        ("_open_or_create", "open/create the Whoosh index"),
+                        ("_open_or_create", "open/create the Whoosh index"),  # before 16
+                        ("open_writer", "open/create the Whoosh index"),
                         ("_alias_table", "alias table"),
                         ("_refresh_near_duplicates", "near-duplicate grouping"),
-                        ("commit_segments", "commit (TOC write, merges)"),
                         ("load_manifest", "read manifest"),
                         ("write_atomic", _write_label),
                         ("_swap_in", "swap in a rebuild")):
         if hasattr(build, attr):
             timers.wrap(build, attr, label)
+    # Called by its module's global name: wrapped where the caller looks it up (the builder
+    # itself in releases before the engine's writer).
+    timers.wrap(build if hasattr(build, "commit_segments") else writer, "commit_segments",
+                "commit (TOC write, merges)")
     timers.wrap(arrivals, "record", "arrival stamps")
     timers.wrap(facetstore, "write", "facet data (facets.bin)")
     timers.wrap(lexicon, "write", "term list (terms.bin)")
@@ -166,13 +172,17 @@ def profile_build(corpus: Path, index: Path, procs: int | None, cprofile: bool,
     # file of its own when the loop ends.
     worker_timers = Timers()
     timers_in_worker = worker_timers
-    process_file = build._process_file
+    # What a worker does to one file: a _FileWork called with the path (earlier releases: a
+    # module function).
+    owner, attr = ((build._FileWork, "__call__") if hasattr(build, "_FileWork")
+                   else (build, "_process_file"))
+    process_file = getattr(owner, attr)
 
-    def timed_process(path: str) -> Any:
+    def timed_process(*args: Any) -> Any:
         with timers_in_worker.time("read + clean + extract"):
-            return process_file(path)
+            return process_file(*args)
 
-    setattr(build, "_process_file", timed_process)  # noqa: B010
+    setattr(owner, attr, timed_process)
     worker_timers.wrap(segments.SegmentWriter, "add_document", "Whoosh add_document")
     worker_timers.wrap(segments.SegmentBuilder, "finish", "segment flush (write postings)")
     work_loop = segments._work_loop

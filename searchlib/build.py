@@ -10,10 +10,10 @@ Layout of an index directory::
 
 Only added, changed and removed files are touched on a re-run. Identical cleaned texts are
 indexed once; the other paths are recorded in the manifest and shown on the kept document.
-Worker processes read, clean, extract and index files into segments of their own
-(:mod:`searchlib.engine.whoosh.segments`); commits happen in batches so that an interrupted build
-keeps
-what it committed, and the manifest is rewritten atomically after each commit so it never
+The engine is reached through its :class:`~searchlib.engine.Writer` only (the Whoosh engine's:
+worker processes read, clean, extract and index files into segments of their own,
+:mod:`searchlib.engine.whoosh.segments`); commits happen in batches so that an interrupted build
+keeps what it committed, and the manifest is rewritten atomically after each commit so it never
 claims more than the index holds.
 """
 
@@ -35,11 +35,8 @@ from typing import Any
 from . import arrivals, neardup
 from .atomic import fsync_directory, write_atomic
 from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverBudget
-from .engine.whoosh import facetstore, lexicon
-from .engine.whoosh import schema as schema_mod
-from .engine.whoosh.documents import index_fields
-from .engine.whoosh.segments import FileResult, SegmentWorkers, build_segments, commit_segments
-from .engine.whoosh.storage import open_storage
+from .engine import BatchWriter, DocHandle, FileResult, IndexDocument, Writer
+from .engine.whoosh.writer import SCHEMA_VERSION, STORE_FILES, has_store, open_writer
 from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
 from .ingest.clean import CleaningRules
 from .ingest.date_manifest import ManifestEntry, load_date_manifest
@@ -67,6 +64,7 @@ from .models import (
     IndexSummary,
     SkippedFile,
     SourceDocument,
+    searchable_title,
 )
 
 # index_paths, load_manifest and read_meta are re-exported for callers written before
@@ -82,15 +80,6 @@ _POOL_THRESHOLD = 40
 # Default commit interval in files, and the number of commits a large build is split into.
 _BATCH_FILES = 2000
 _MAX_COMMITS = 8
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """One cleaned, enriched record ready to be written by the worker that prepared it."""
-
-    key: str
-    content_hash: str
-    fields: dict[str, Any]
 
 
 @dataclass
@@ -115,14 +104,14 @@ class _FileEntry:
 
 def _prepare(doc: SourceDocument, gazetteer: Gazetteer, rules: CleaningRules,
              manifest: Mapping[str, ManifestEntry] | None = None,
-             signatures: Path | None = None) -> _Prepared:
+             signatures: Path | None = None) -> IndexDocument:
     prepared = prepare(doc, gazetteer, rules, manifest)
     published = prepared.extraction.published
     # Computed here, in the worker processes, not in the parent's serial pass after the
     # commits (see _refresh_near_duplicates).
     minhash = _minhash(prepared.article.body, prepared.content_hash,
                        published.isoformat() if published else None, signatures)
-    return _Prepared(doc.key, prepared.content_hash, index_fields(prepared, minhash))
+    return IndexDocument(doc.key, prepared.content_hash, prepared, minhash)
 
 
 _SIGNATURES = "neardup.parts"
@@ -159,7 +148,7 @@ def _noted_signatures(folder: Path) -> dict[str, tuple[str, str | None]]:
     return out
 
 
-def _refresh_near_duplicates(base: Path, ix: Any) -> None:
+def _refresh_near_duplicates(base: Path, writer: Writer) -> None:
     """Regroup near-duplicate articles after a build.
 
     Signatures of new texts come from the workers' notes; a text without one (a note lost
@@ -171,26 +160,14 @@ def _refresh_near_duplicates(base: Path, ix: Any) -> None:
                  if key in entry.get("indexed", ())}
     folder = base / _SIGNATURES
     noted = _noted_signatures(folder)
-    with ix.searcher() as searcher:
+    with writer.stored_signatures() as read_back:
         def stored(doc: str, content: str) -> tuple[str | None, str | None]:
-            if content in noted:
-                return noted[content]
-            fields = searcher.document(id=doc) or {}
-            info = json.loads(fields.get("info") or "{}")
-            return info.get("minhash"), info.get("published")
+            return noted[content] if content in noted else read_back(doc)
 
         # Of equally dated copies, the one indexed first stands for the group.
         neardup.refresh(base, documents, stored,
                         {d: t.isoformat() for d, t in arrivals.arrival_times(base).items()})
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def _failure(exc: BaseException) -> str:
-    """One line naming an unexpected error, for the reason a file or record was skipped."""
-    if isinstance(exc, RecursionError):
-        return "nested too deeply to process (RecursionError)"
-    text = " ".join(str(exc).split())[:200]
-    return f"could not be processed ({type(exc).__name__}{': ' + text if text else ''})"
 
 
 # A missing or broken package: the build must stop with the message, never skip file after
@@ -214,9 +191,8 @@ class _FileWork:
     """Where the workers note each text's MinHash signature for the parent (see
     :func:`_minhash`); None: nowhere."""
 
-    def __call__(self, path: str
-                 ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
-        """Read, clean and enrich one file: its documents as ``(key, content hash, fields)``.
+    def __call__(self, path: str) -> tuple[list[IndexDocument], list[SkippedFile]]:
+        """Read, clean and enrich one file: its documents, ready for the engine.
 
         Per-file isolation: whatever goes wrong with this file (a hostile input, a bug in a
         step, the file's CPU or memory budget running out) skips it, or the one record of it,
@@ -235,13 +211,13 @@ class _FileWork:
                                           f"({(budget.memory_bytes or 0) // 2**20} MiB) to "
                                           "process; skipped")]
         except Exception as exc:  # isolation: reported as the reason
-            return [], [SkippedFile(path, _failure(exc))]
+            return [], [SkippedFile.failed(path, exc)]
 
 
 def _process_records(work: _FileWork, path: str
-                     ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]:
+                     ) -> tuple[list[IndexDocument], list[SkippedFile]]:
     result = read_file(path, max_bytes=work.max_bytes, follow_symlinks=work.follow_symlinks)
-    docs: list[tuple[str, str, dict[str, Any]]] = []
+    docs: list[IndexDocument] = []
     skipped = list(result.skipped)
     for doc in result.documents:
         try:
@@ -249,14 +225,16 @@ def _process_records(work: _FileWork, path: str
         except (OverBudget, MemoryError, *_BROKEN_INSTALL):
             raise  # the whole file's budget, or a broken install: not this record's fault
         except Exception as exc:  # one bad record of many: the rest stay
-            skipped.append(SkippedFile(doc.key, _failure(exc)))
+            skipped.append(SkippedFile.failed(doc.key, exc))
             continue
-        if not (item.fields["title"].strip() or item.fields["body"].strip()):
+        article = item.prepared.article
+        if not (searchable_title(article.title, article.subtitle, article.title_derived).strip()
+                or article.body.strip()):
             # Markup with no readable text (or nested past the parser's depth limit): say
             # so rather than index an empty document nobody can find.
             skipped.append(SkippedFile(doc.key, "no text found after cleaning"))
             continue
-        docs.append((item.key, item.content_hash, item.fields))
+        docs.append(item)
     return docs, skipped
 
 
@@ -337,33 +315,10 @@ class _WriteLock:
             self.fd = None
 
 
-def _has_index(whoosh_dir: Path) -> bool:
-    """A table of contents exists (whether it can be read is for opening to find out)."""
-    return whoosh_dir.is_dir() and any(whoosh_dir.glob("_MAIN_*.toc"))
-
-
-def _open_or_create(whoosh_dir: Path, rebuild: bool) -> Any:
-    """Open the Whoosh index through the durable storage, creating it when needed."""
-    if rebuild or not _has_index(whoosh_dir):
-        if whoosh_dir.is_dir() and not whoosh_dir.is_symlink():
-            shutil.rmtree(whoosh_dir)
-        elif whoosh_dir.exists() or whoosh_dir.is_symlink():
-            whoosh_dir.unlink()  # a file (or link) where the index folder belongs: damage
-        return open_storage(whoosh_dir, create=True).create_index(schema_mod.make_schema())
-    try:
-        ix = open_storage(whoosh_dir).open_index()
-        ix.reader().close()  # opens every segment: damage shows now, not halfway through
-        return ix
-    except Exception as exc:  # Whoosh raises many types for damaged files
-        raise IndexCorruptError(
-            f"index at {whoosh_dir.parent} is damaged ({type(exc).__name__}); "
-            "run `search index --rebuild`") from None
-
-
 def _meta(sources: Sequence[str], skipped: Sequence[SkippedFile], documents: int,
           finished: bool, extraction: str | None) -> str:
     return checked_json({
-        "schema_version": schema_mod.SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION,
         # The fingerprint of the rules every indexed article was extracted with (None while a
         # first build is unfinished: then nothing is known to be current).
         "extraction": extraction,
@@ -473,7 +428,7 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
         # An index from an incompatible release cannot be updated in place.
         if old_files or meta_path.exists():
             old_fingerprint = read_meta(base).get("extraction")
-        if old_files and not _has_index(whoosh_dir):
+        if old_files and not has_store(base):
             raise IndexCorruptError(f"index at {base} has lost its table of contents; "
                                     "run `search index --rebuild`")
     # Scanned before anything is written: a broken install or a killed scan leaves the
@@ -498,36 +453,29 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
         # Written before the Whoosh folder exists, so that an index interrupted at any
         # point after it appears opens, and records what it is built from.
         write_atomic(meta_path, _meta(sources, (), 0, finished=False, extraction=fingerprint))
-    ix = _open_or_create(whoosh_dir, rebuild)
+    writer = open_writer(base, create=rebuild)
     if batch_size is None:
         # Each commit adds a segment per worker. Eight commits at most keep a large
         # build at a few segments (fast queries) that Whoosh's merge policy leaves
         # alone: smaller batches made it merge tens of thousands of documents in this
         # process, single-threaded, while the workers waited.
         batch_size = max(_BATCH_FILES, -(-len(plan.changed) // _MAX_COMMITS))
-    counts = plan.run(ix, procs, batch_size, progress, manifest_path, work)
+    counts = plan.run(writer, procs, batch_size, progress, manifest_path, work)
     skipped = scan_skipped + sorted(plan.skipped, key=lambda s: s.path)
     lock.verify()
-    write_atomic(meta_path, _meta(sources, skipped, ix.doc_count(), finished=True,
+    write_atomic(meta_path, _meta(sources, skipped, writer.doc_count(), finished=True,
                                   extraction=fingerprint))
     if plan.touched or not (base / ALIASES).exists():
-        write_atomic(base / ALIASES, json.dumps(_alias_table(ix, work.gazetteer),
+        write_atomic(base / ALIASES, json.dumps(_alias_table(writer, work.gazetteer),
                                                 ensure_ascii=False))
     if plan.touched or not (base / arrivals.ARRIVALS).exists():
         # After the last commit, so no document is stamped before it can be found;
         # before grouping, which takes the first arrived of equally dated copies.
         arrivals.record(base, load_manifest(base)["files"], doc_id)
     if plan.touched or not (base / neardup.GROUPS_FILE).exists():
-        _refresh_near_duplicates(base, ix)
-    ix.close()
-    if plan.touched or not (base / facetstore.FACETS_FILE).exists() or facetstore.verify(base):
-        # Saves every later search process from reading all facet postings on start. A
-        # damaged file (or one without a checksum) is written again too.
-        facetstore.write(base)
-    if plan.touched or not (base / lexicon.TERMS_FILE).exists():
-        # Saves the first fuzzy, wildcard or prefix query of every later search process
-        # from reading the whole term dictionary (seconds at 10,000 articles).
-        lexicon.write(base, schema_mod.SEARCH_FIELDS, facetstore.index_key)
+        _refresh_near_duplicates(base, writer)
+    # The engine's files for its readers (the facet data and term list of the Whoosh engine).
+    writer.finish(refresh=plan.touched)
     return counts, skipped
 
 
@@ -543,10 +491,9 @@ def _manifest_json(files: Mapping[str, Any], sources: Sequence[str]) -> str:
 
 # --- atomic rebuild ------------------------------------------------------------------------
 
-# Files moved from the staging folder into the index after the Whoosh folder (the facet
-# file and alias table first: readers check them against the Whoosh index they belong to).
-_STAGED_FILES = (facetstore.FACETS_FILE, lexicon.TERMS_FILE, neardup.GROUPS_FILE, ALIASES,
-                 arrivals.ARRIVALS, MANIFEST, META)
+# Files moved from the staging folder into the index after the Whoosh folder (the engine's
+# files and alias table first: readers check them against the Whoosh index they belong to).
+_STAGED_FILES = (*STORE_FILES, neardup.GROUPS_FILE, ALIASES, arrivals.ARRIVALS, MANIFEST, META)
 
 
 def _swap_in(base: Path) -> None:
@@ -647,19 +594,18 @@ def _path_list(value: Any, name: str) -> list[str | os.PathLike[str]]:
     return items
 
 
-def _alias_table(ix: Any, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:
+def _alias_table(writer: Writer, gazetteer: Gazetteer) -> dict[str, dict[str, str]]:
     """Every alias of every facet value in the index, so queries resolve ``actor:Daesh``
     without loading the whole gazetteer (which would slow every CLI start)."""
     table: dict[str, dict[str, str]] = {}
-    with ix.reader() as reader:
-        for facet in ENTITY_FACETS:
-            out: dict[str, str] = {}
-            for term in reader.lexicon(facet):
-                name = term.decode("utf-8")
-                out[name.lower()] = name
-                for alias in gazetteer.aliases(facet, name):
-                    out.setdefault(alias.lower(), name)
-            table[facet] = out
+    terms = writer.facet_terms(ENTITY_FACETS)
+    for facet in ENTITY_FACETS:
+        out: dict[str, str] = {}
+        for name in terms[facet]:
+            out[name.lower()] = name
+            for alias in gazetteer.aliases(facet, name):
+                out.setdefault(alias.lower(), name)
+        table[facet] = out
     return table
 
 
@@ -704,7 +650,7 @@ class _Plan:
                 if content.startswith("skipped:"):
                     self.skipped.append(SkippedFile(key, content[len("skipped:"):]))
 
-    def run(self, ix: Any, procs: int, batch_size: int,
+    def run(self, writer: Writer, procs: int, batch_size: int,
             progress: ProgressCallback | None, manifest_path: Path,
             work: _FileWork) -> dict[str, int]:
         """Index changed files in batches of ``batch_size``, one commit each, keeping the
@@ -729,13 +675,13 @@ class _Plan:
             return counts
 
         done = 0
-        written: dict[str, tuple[int, int]] = {}  # key -> (segment, docnum) in this batch
+        written: dict[str, DocHandle] = {}  # key -> where the batch holds its document
 
         def on_file(result: FileResult) -> None:
             nonlocal done
             path = result.path
             info = self.infos[path]
-            records = {key: content for key, content, _docnum in result.records}
+            records = {key: content for key, content, _handle in result.records}
             whole_skip = None
             if not records and len(result.skipped) == 1 and result.skipped[0].path == path:
                 whole_skip = result.skipped[0].reason
@@ -744,8 +690,8 @@ class _Plan:
                     records[s.path] = "skipped:" + s.reason
             self.skipped.extend(result.skipped)
             old_keys = set(self.old[path].records) if path in self.old else set()
-            for key, content, docnum in result.records:
-                written[key] = (result.part, docnum)
+            for key, content, handle in result.records:
+                written[key] = handle
                 if key not in old_keys or old_records.get(key, "").startswith("skipped:"):
                     counts["added"] += 1
                 elif old_records[key] != content:
@@ -762,28 +708,25 @@ class _Plan:
                 progress(done, total)
 
         # The same worker processes serve every batch (their caches stay warm).
-        with SegmentWorkers(ix, work, procs) as workers:
+        with writer.batches(work, procs) as batches:
             for start in range(0, max(total, 1), batch_size):
                 batch = self.changed[start:start + batch_size]
                 written.clear()
-                segments = workers.build(batch, on_file,
-                                         procs if len(batch) >= _POOL_THRESHOLD else 1)
-                counts["duplicates"] = self._commit(ix, work, segments, written, manifest_path,
+                batches.write(batch, on_file, procs if len(batch) >= _POOL_THRESHOLD else 1)
+                counts["duplicates"] = self._commit(batches, written, manifest_path,
                                                     final=start + batch_size >= total)
         return counts
 
-    def _commit(self, ix: Any, work: _FileWork, segments: list[Any | None],
-                written: dict[str, tuple[int, int]], manifest_path: Path, *,
-                final: bool) -> int:
-        """Commit a batch's new ``segments`` and apply the changes of everything processed so
-        far; return the duplicate count.
+    def _commit(self, batches: BatchWriter, written: dict[str, DocHandle], manifest_path: Path,
+                *, final: bool) -> int:
+        """Commit the batch being written by ``batches`` and apply the changes of everything
+        processed so far; return the duplicate count.
 
-        ``written`` maps each record key indexed in this batch to its segment and document
-        number. Records are grouped by content hash; the kept record of a group is the one
-        already indexed (so ids stay stable) or else the smallest key, and the other written
-        copies are marked deleted in their new segment before it is committed. Only when
-        ``final`` are removed files dropped: until then the manifest must still describe
-        them, as their docs remain.
+        ``written`` maps each record key indexed in this batch to where the batch holds it.
+        Records are grouped by content hash; the kept record of a group is the one already
+        indexed (so ids stay stable) or else the smallest key, and the other written copies
+        are left out of the commit. Only when ``final`` are removed files dropped: until then
+        the manifest must still describe them, as their docs remain.
         """
         entries = dict(self.new)
         if not final:
@@ -811,25 +754,19 @@ class _Plan:
                   or old_hash.get(k) != keep[k]}
         # A kept record may come from a file not indexed in this batch (an unchanged file
         # whose indexed twin just went away, or a duplicate dropped by an earlier batch):
-        # index that file again into one more segment.
+        # index that file again into the batch.
         missing = sorted({key_file[k] for k in to_add if k not in written})
         if missing:
-            extra = len(segments)
-
             def place(result: FileResult) -> None:
-                for key, _content, docnum in result.records:
-                    written.setdefault(key, (extra, docnum))
+                for key, _content, handle in result.records:
+                    written.setdefault(key, handle)
 
-            segments = [*segments, *build_segments(ix, missing, work, 1, place)]
-        drop: dict[int, list[int]] = {}
-        for key, (part, docnum) in written.items():
-            if key not in to_add:
-                drop.setdefault(part, []).append(docnum)
+            batches.write_more(missing, place)
+        drop = [handle for key, handle in written.items() if key not in to_add]
         # The ids of new documents are deleted from the old segments too: after a crash
         # between a Whoosh commit and the manifest write, they may already be there.
         self.before_commit()
-        commit_segments(ix, segments, drop,
-                        (doc_id(k) for k in dict.fromkeys([*to_delete, *sorted(to_add)])))
+        batches.commit(drop, (doc_id(k) for k in dict.fromkeys([*to_delete, *sorted(to_add)])))
         for entry in entries.values():
             entry.indexed = [k for k in entry.records if k in keep]
         # The old state is now what has been committed.

@@ -261,6 +261,16 @@ class SkippedFile:
     reason: str
     """One-line reason ("binary file", "empty file", "unknown extension .pdf", ...)."""
 
+    @classmethod
+    def failed(cls, path: str, exc: BaseException) -> SkippedFile:
+        """``path`` skipped because processing it raised ``exc`` unexpectedly: the reason
+        names the error in one line."""
+        if isinstance(exc, RecursionError):
+            return cls(path, "nested too deeply to process (RecursionError)")
+        text = " ".join(str(exc).split())[:200]
+        return cls(path, f"could not be processed "
+                         f"({type(exc).__name__}{': ' + text if text else ''})")
+
 
 @dataclass(frozen=True)
 class IndexSummary:

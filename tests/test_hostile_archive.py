@@ -27,6 +27,7 @@ from searchlib import build as index_mod
 from searchlib.budget import FileBudget
 from searchlib.cli import cli
 from searchlib.engine.whoosh.check import check_index
+from searchlib.engine.whoosh.documents import index_fields
 from searchlib.engine.whoosh.segments import SegmentBuilder
 from searchlib.ingest import prepare as prepare_mod
 from searchlib.ingest.clean import CleaningRules, clean_document
@@ -476,8 +477,9 @@ def worker() -> index_mod._FileWork:
 
 def _process_never_raises(work: index_mod._FileWork, path: Path) -> None:
     docs, skipped = work(str(path))
-    for key, _hash, fields in docs:
-        assert key.startswith(str(path)) and isinstance(fields["body"], str)
+    for doc in docs:
+        fields = index_fields(doc.prepared, doc.minhash)  # what the engine would store
+        assert doc.key.startswith(str(path)) and isinstance(fields["body"], str)
         fields["info"].encode("utf-8")  # no lone surrogate survives reading
     for item in skipped:
         assert item.reason and "\n" not in item.reason

@@ -102,6 +102,14 @@ def test_the_engine_protocols_import_no_engine() -> None:
                 or _is_under(name, WHOOSH_PACKAGE)]
 
 
+def test_the_builder_reaches_the_whoosh_engine_through_its_writer_only() -> None:
+    # build.py talks to the engine's Writer protocol: from the Whoosh engine it takes only the
+    # writer module's entry points, never its storage, segments or schema.
+    names = {name for name in IMPORTS["searchlib.build"] if _is_under(name, WHOOSH_PACKAGE)}
+    assert f"{WHOOSH_PACKAGE}.writer" in names
+    assert sorted(n for n in names if not _is_under(n, f"{WHOOSH_PACKAGE}.writer")) == []
+
+
 @pytest.mark.parametrize("modules", [
     ["searchlib.ingest.read", "searchlib.ingest.clean", "searchlib.ingest.cleaning_rules",
      "searchlib.ingest.htmltext",

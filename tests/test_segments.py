@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from searchlib import build_index, open_index
+from searchlib.engine import FileResult
 from searchlib.engine.whoosh.schema import make_schema
 from searchlib.engine.whoosh.segments import (
-    FileResult,
     SegmentWorkers,
     WorkerError,
     build_segments,
@@ -42,7 +42,7 @@ def test_workers_write_every_file_once_and_commit_in_one_step(tmp_path: Path) ->
     assert sorted(r.path for r in seen) == sorted(paths)
     assert ix.doc_count() == 0  # nothing is visible before the commit
     # Drop one document of each segment: they must not come back after the commit.
-    drop = {r.part: [r.records[0][2]] for r in seen[:1]}
+    drop = {r.records[0][2].part: [r.records[0][2].position] for r in seen[:1]}
     commit_segments(ix, segments, drop, ())
     assert ix.doc_count() == 29
     with ix.searcher() as s:

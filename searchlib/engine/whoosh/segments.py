@@ -30,7 +30,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3Codec
@@ -38,13 +37,14 @@ from whoosh.writing import SegmentWriter
 
 from ...errors import SearchlibError
 from ...models import SkippedFile
+from .. import DocHandle, FileResult
 
-__all__ = ["FileResult", "SegmentBuilder", "SegmentWorkers", "WorkerError", "build_segments",
-           "commit_segments"]
+__all__ = ["FieldProcessor", "SegmentBuilder", "SegmentWorkers", "WorkerError",
+           "build_segments", "commit_segments"]
 
 #: Turns one file into ``(documents, skipped)``: each document is ``(key, content hash,
 #: Whoosh fields)``. Runs in the worker processes.
-FileProcessor = Callable[[str], tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]]
+FieldProcessor = Callable[[str], tuple[list[tuple[str, str, dict[str, Any]]], list[SkippedFile]]]
 
 # Memory for each writer's in-memory posting buffer before it spills a sorted run to disk
 # (Whoosh's estimate, about 1.4x what the postings really take). Enough for a default batch
@@ -78,24 +78,10 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-@dataclass(frozen=True)
-class FileResult:
-    """What a worker did with one file: its records and where their documents went.
-
-    ``records`` holds ``(key, content hash, docnum)``: ``docnum`` numbers the document inside
-    segment ``part`` of the batch (the segment of the worker that handled the file).
-    """
-
-    path: str
-    part: int
-    records: tuple[tuple[str, str, int], ...]
-    skipped: tuple[SkippedFile, ...]
-
-
 class SegmentBuilder:
     """Writes the documents of the files it is given into one new, uncommitted segment."""
 
-    def __init__(self, ix: Any, process: FileProcessor, part: int = 0,
+    def __init__(self, ix: Any, process: FieldProcessor, part: int = 0,
                  limitmb: int = _LIMIT_MB) -> None:
         # _lk=False: the parent holds the index (and our own write lock) for the whole batch.
         self.writer = SegmentWriter(ix, _lk=False, limitmb=limitmb,
@@ -108,9 +94,9 @@ class SegmentBuilder:
         docs, skipped = self.process(path)
         records = []
         for key, content_hash, fields in docs:
-            records.append((key, content_hash, self.writer.docnum))
+            records.append((key, content_hash, DocHandle(self.part, self.writer.docnum)))
             self.writer.add_document(**fields)
-        return FileResult(path, self.part, tuple(records), tuple(skipped))
+        return FileResult(path, tuple(records), tuple(skipped))
 
     def finish(self) -> Any | None:
         """Write the segment's files; return the segment, or ``None`` if it holds nothing."""
@@ -125,14 +111,15 @@ class SegmentBuilder:
         self.writer._close_segment()
 
 
-def build_segments(ix: Any, paths: Sequence[str], process: FileProcessor, procs: int,
+def build_segments(ix: Any, paths: Sequence[str], process: FieldProcessor, procs: int,
                    on_file: Callable[[FileResult], None]) -> list[Any | None]:
     """Index ``paths`` into new segments with ``procs`` worker processes (in-process for 1).
 
     ``on_file`` is called in this process for every file as it is done, in completion order.
-    Returns the segments, indexed by ``FileResult.part`` (``None`` for a worker that wrote
-    nothing). Nothing is committed. A worker's error is raised here; if a worker dies, a
-    :class:`SearchlibError` says so. On any error or interrupt the workers are stopped.
+    Returns the segments, indexed by the ``part`` of the records' handles (``None`` for a
+    worker that wrote nothing). Nothing is committed. A worker's error is raised here; if a
+    worker dies, a :class:`SearchlibError` says so. On any error or interrupt the workers
+    are stopped.
     """
     with SegmentWorkers(ix, process, procs) as workers:
         return workers.build(paths, on_file)
@@ -164,7 +151,7 @@ class SegmentWorkers:
     so that each one takes exactly one end-of-batch marker from the shared queue.
     """
 
-    def __init__(self, ix: Any, process: FileProcessor, procs: int) -> None:
+    def __init__(self, ix: Any, process: FieldProcessor, procs: int) -> None:
         self.ix = ix
         self.process = process
         self.procs = max(1, procs)
@@ -348,7 +335,7 @@ def _write_log(ix: Any, details: str) -> str | None:
     return None
 
 
-def _work(ix: Any, process: FileProcessor, part: int, tasks: Any, control: Any,
+def _work(ix: Any, process: FieldProcessor, part: int, tasks: Any, control: Any,
           results: Any, parent: int) -> None:
     """Worker main loop. Whatever goes wrong is sent to the parent as one message, with the
     traceback for the log; nothing is printed here (a worker's traceback used to run to 98
@@ -364,7 +351,7 @@ def _work(ix: Any, process: FileProcessor, part: int, tasks: Any, control: Any,
             os._exit(1)
 
 
-def _work_loop(ix: Any, process: FileProcessor, part: int, tasks: Any, control: Any,
+def _work_loop(ix: Any, process: FieldProcessor, part: int, tasks: Any, control: Any,
                results: Any, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers,
     # so a worker must not die half-way through a message of its own.
