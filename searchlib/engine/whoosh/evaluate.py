@@ -88,9 +88,10 @@ __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 #: thousands of one-posting lists, which counted as one posting each let the cache hold
 #: ten times its budget).
 POSTINGS_BUDGET = 1_000_000
-#: The same on numpy arrays, where a posting costs 16 bytes (docnum and score): at most
-#: ~64 MB. The benchmark's 16 queries alone read 964,000 postings at 100,000 articles.
-DENSE_POSTINGS_BUDGET = 4_000_000
+#: The same on numpy arrays, where a posting costs 16 bytes (docnum and score), counted with
+#: the fixed costs below: ~60 MB measured at the budget. The benchmark's 16 queries alone
+#: read 964,000 postings at 100,000 articles.
+DENSE_POSTINGS_BUDGET = 2_500_000
 #: What one cached posting list costs beyond its postings, in postings of the cache it is
 #: in: its key, the entry and the arrays' headers (about 750 bytes, measured with
 #: ``sys.getallocatedblocks`` on the 10,000-article hostile-query run).
@@ -111,10 +112,12 @@ DENSE_PHRASE_BUDGET = 2_000_000
 #: and wildcard trees of hundreds of terms each fill the memory.
 TREE_MATCHERS = 100_000
 #: Evaluated fuzzy, wildcard and prefix expansions kept per searcher on numpy arrays,
-#: counted in array bytes (a score, a flag and a flag per term for each document): ~128 MB,
+#: counted in array bytes (a score, a flag and a flag per term for each document): 64 MB,
 #: which holds the 52 expansions of every one-letter prefix (``a*`` to ``z*``, title and
-#: body) at 10,000 articles. An entry holds no matcher: it is found again by its terms.
-DENSE_EXPANSION_BUDGET = 128_000_000
+#: body) at 10,000 articles (0.73 MB each). An entry holds no matcher: it is found again by
+#: its terms. With every cache at its budget, 2,036 hostile queries at 10,000 articles
+#: peaked at 493-513 MB when this was 128 MB (the limit of their test is 500 MB).
+DENSE_EXPANSION_BUDGET = 64_000_000
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
 #: Raw posting values (positions) of phrase words kept per searcher, counted in postings
