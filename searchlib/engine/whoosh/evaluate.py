@@ -89,7 +89,8 @@ __all__ = ["Evaluation", "Evaluator", "exact_scores", "results_for"]
 #: ten times its budget).
 POSTINGS_BUDGET = 1_000_000
 #: The same on numpy arrays, where a posting costs 16 bytes (docnum and score), counted with
-#: the fixed costs below: ~60 MB measured at the budget. The benchmark's 16 queries alone
+#: the fixed costs below: ~56 MB by scaling what a full cache of 4 million freed (90 MB, on
+#: the 10,000-article hostile-query run). The benchmark's 16 queries alone
 #: read 964,000 postings at 100,000 articles.
 DENSE_POSTINGS_BUDGET = 2_500_000
 #: What one cached posting list costs beyond its postings, in postings of the cache it is
@@ -105,8 +106,8 @@ PHRASE_ENTRIES = 256
 #: The same on numpy arrays, counted in matching docnums (4 bytes each: at most ~8 MB);
 #: an index of 16 segments needs 32 entries for one phrase searched in title and body.
 DENSE_PHRASE_BUDGET = 2_000_000
-#: Matcher trees (one per query and segment) kept per searcher, counted in matchers: ~10
-#: Python objects each (~0.8 KB), so at most ~80 MB. They spare a query run again the
+#: Matcher trees (one per query and segment) kept per searcher, counted in matchers (9.5
+#: Python objects each, measured with ``sys.getallocatedblocks``). They spare a query run again the
 #: building of its matchers (150 ms for ``a*`` at 10,000 articles, 3,030 matchers over 10
 #: segments): this holds the 26 one-letter prefixes. Counting trees instead let 2,048 fuzzy
 #: and wildcard trees of hundreds of terms each fill the memory.
