@@ -116,8 +116,8 @@ TREE_MATCHERS = 100_000
 #: counted in array bytes (a score, a flag and a flag per term for each document): 64 MB,
 #: which holds the 52 expansions of every one-letter prefix (``a*`` to ``z*``, title and
 #: body) at 10,000 articles (0.73 MB each). An entry holds no matcher: it is found again by
-#: its terms. With every cache at its budget, 2,036 hostile queries at 10,000 articles
-#: peaked at 493-513 MB when this was 128 MB (the limit of their test is 500 MB).
+#: its terms. 2,036 hostile queries at 10,000 articles peak at 298 MB with this budget, 399 MB
+#: with 128 MB (the limit of their test is 500 MB; docs/performance.md).
 DENSE_EXPANSION_BUDGET = 64_000_000
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
