@@ -186,6 +186,15 @@ class Gazetteer:
         assert self._child_tables is not None
         return self._child_tables
 
+    def warm(self) -> None:
+        """Build the lookup tables now rather than at the first lookup.
+
+        The indexer calls it before forking its workers, which then share one copy instead of
+        each building its own on its first article (and the parent a third for the alias
+        table).
+        """
+        _ = self._children
+
     def _entry_of(self, row: list[Any]) -> GazetteerEntry:
         made = self._made.get((row[0], row[1]))
         if made is None:
