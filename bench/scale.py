@@ -123,6 +123,9 @@ class ChildRun:
     """Seconds from spawn to exit."""
     maxrss_kb: int
     """Peak resident set size of the child and its waited-for descendants, in KiB."""
+    cpu: float
+    """CPU seconds (user + system) of the child and its waited-for descendants: unlike the
+    wall time, it hardly depends on what else the machine is running."""
     returncode: int
     """Exit status."""
     stdout: str
@@ -160,6 +163,7 @@ def run_child(cmd: Sequence[str], *, cwd: Path = REPO, bytecode: bool = False) -
     return ChildRun(
         wall=time.perf_counter() - started,
         maxrss_kb=done.maxrss_kb,
+        cpu=done.cpu_s,
         returncode=done.returncode,
         stdout=done.stdout.decode("utf-8", "replace"),
         stderr=done.stderr.decode("utf-8", "replace"),
@@ -591,6 +595,7 @@ def measure_ingest(
             built = child.json()
             runs[name].append({"seconds": float(built["seconds"]), "wall_s": child.wall,
                                "docs_per_s": articles / float(built["seconds"]),
+                               "cpu_s": child.cpu,
                                "peak_rss_mb": child.maxrss_kb / 1024})
             shutil.rmtree(index, ignore_errors=True)
     loads.append(list(os.getloadavg()))
@@ -618,6 +623,13 @@ def format_ingest(report: Mapping[str, Any]) -> str:
         out.append(f"ours ÷ {LABELS[name]}: " + ", ".join(f"{v:.2f}x" for v in values)
                    + f" (median {statistics.median(values):.2f}x, "
                    f"{min(values):.2f}-{max(values):.2f}x)")
+    # CPU seconds of each whole build (process and workers, start to exit): what the load
+    # of other work changes least.
+    cpu_rows = [[LABELS[name], *(_fmt(r["cpu_s"]) for r in runs),
+                 _fmt(statistics.median(r["cpu_s"] for r in runs))]
+                for name, runs in report["runs"].items() if all("cpu_s" in r for r in runs)]
+    if cpu_rows:
+        out.append(_table(["build CPU s", *header[1:]], cpu_rows))
     return "\n".join(out)
 
 

@@ -38,6 +38,7 @@ from .budget import DEFAULT_FILE_MEMORY, DEFAULT_FILE_SECONDS, FileBudget, OverB
 from .engine import BatchWriter, DocHandle, FileResult, IndexDocument, Writer
 from .engine.whoosh.writer import SCHEMA_VERSION, STORE_FILES, has_store, open_writer
 from .errors import DependencyError, IndexCorruptError, IndexLockedError, SearchlibError
+from .gcsettings import fewer_collections
 from .ingest.clean import CleaningRules
 from .ingest.date_manifest import ManifestEntry, load_date_manifest
 from .ingest.fingerprint import extraction_fingerprint
@@ -364,6 +365,33 @@ def build_index(
     is
     writing (unless ``wait``), :class:`ConfigError` for a malformed manifest.
     """
+    # Loading the gazetteer and the rules and indexing keep many objects alive: collecting
+    # less often saves a tenth of a second at every start (see searchlib.gcsettings).
+    with fewer_collections():
+        return _build_index(paths, index_dir, rebuild=rebuild, procs=procs,
+                            gazetteer=gazetteer, cleaning_rules=cleaning_rules,
+                            max_bytes=max_bytes, batch_size=batch_size, progress=progress,
+                            wait=wait, max_seconds=max_seconds, max_memory=max_memory,
+                            follow_symlinks=follow_symlinks, manifest=manifest)
+
+
+def _build_index(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    index_dir: str | os.PathLike[str],
+    *,
+    rebuild: bool,
+    procs: int | None,
+    gazetteer: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    cleaning_rules: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    max_bytes: int,
+    batch_size: int | None,
+    progress: ProgressCallback | None,
+    wait: bool,
+    max_seconds: float | None,
+    max_memory: int | None,
+    follow_symlinks: bool,
+    manifest: str | os.PathLike[str] | None,
+) -> IndexSummary:
     started = time.monotonic()
     # One path given as a string is one path, not a sequence of one-letter paths.
     paths = _path_list(paths, "paths")
@@ -379,8 +407,9 @@ def build_index(
                      CleaningRules.load([Path(os.fspath(p)) for p in cleaning_rules]),
                      max_bytes, FileBudget(max_seconds, max_memory), follow_symlinks,
                      load_date_manifest(manifest) if manifest is not None else {})
-    # Loaded here, once, so that the forked workers share it (each loaded it on its own).
+    # Loaded here, once, so that the forked workers share them (each loaded its own).
     common_english_words()
+    work.gazetteer.warm()
     fingerprint = extraction_fingerprint(gazetteer, cleaning_rules,
                                          [manifest] if manifest is not None else ())
 

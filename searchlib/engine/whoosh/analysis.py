@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from itertools import accumulate, compress, count
 from typing import Any
 
-import numpy as np
 from whoosh.analysis import Analyzer, Token
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.lang.porter import stem
@@ -110,6 +109,10 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         term by term, computed with numpy: on a long text that Python loop over every token
         was a third of indexing it (a 10 MB text of 1.6 million words).
         """
+        # Imported here: the schema (and with it this module) is on every query's path, and
+        # a one-shot query on a small index must not pay numpy's import (test_query_path).
+        import numpy as np
+
         parts = _WORD_SPLIT.split(value)
         words = parts[1::2]
         found = self._found_terms(words)

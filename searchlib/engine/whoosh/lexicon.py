@@ -38,9 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 from ...atomic import write_atomic
 from ...layout import index_paths
 from .storage import open_storage
@@ -142,6 +139,10 @@ class FieldTerms:
                                 lambda: self._fuzzy(text, maxdist, prefixlength, cap))
 
     def _fuzzy(self, text: str, maxdist: int, prefixlength: int, cap: int) -> Expansion:
+        # Imported here: only fuzzy queries need it, not a build writing the term list.
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
         lo, hi = self._range(text[:prefixlength])
         matches = process.extract(text, self.terms[lo:hi], scorer=OSA.distance,
                                   score_cutoff=maxdist, limit=None)

@@ -12,12 +12,16 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from whoosh import fields, query
+from ._importing import import_whoosh
 
-from ...models import ENTITY_FACETS
-from ...query.dates import range_bounds, span_bounds, span_edge
-from . import analysis, patches
-from .analysis import NewsAnalyzer
+import_whoosh()  # before any Whoosh module loads: keeps urllib.request and asyncio out
+
+from whoosh import fields, query  # noqa: E402
+
+from ...models import ENTITY_FACETS  # noqa: E402
+from ...query.dates import range_bounds, span_bounds, span_edge  # noqa: E402
+from . import analysis, patches  # noqa: E402
+from .analysis import NewsAnalyzer  # noqa: E402
 
 patches.apply()
 

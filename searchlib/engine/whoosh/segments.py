@@ -28,14 +28,14 @@ import signal
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
 from ...errors import SearchlibError
+from ...gcsettings import INDEXING_THRESHOLDS, fewer_collections
 from ...models import SkippedFile
 from .. import DocHandle, FileResult
 
@@ -58,24 +58,6 @@ _COMPRESSION = 1
 _PR_SET_PDEATHSIG = 1
 # How long the parent waits for a message before checking that its workers are alive.
 _POLL_SECONDS = 0.5
-# Garbage-collection thresholds while indexing (Python's default is 700, 10, 10).
-_GC_THRESHOLDS = (50_000, 20, 100)
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Collect garbage less often while indexing, then restore the caller's settings.
-
-    Indexing keeps hundreds of thousands of posting tuples alive in the pool, and with the
-    default thresholds the collector walks them (and the gazetteer) again and again while
-    finding almost no cycles: 5-10% of a build's time.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(*_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 class SegmentBuilder:
@@ -194,7 +176,7 @@ class SegmentWorkers:
     def _build_here(self, paths: Sequence[str],
                     on_file: Callable[[FileResult], None]) -> list[Any | None]:
         builder = SegmentBuilder(self.ix, self.process)
-        with _fewer_collections():
+        with fewer_collections():
             try:
                 for path in paths:
                     on_file(builder.add_file(path))
@@ -356,7 +338,7 @@ def _work_loop(ix: Any, process: FieldProcessor, part: int, tasks: Any, control:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers,
     # so a worker must not die half-way through a message of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.set_threshold(*_GC_THRESHOLDS)  # see _fewer_collections; this process ends after
+    gc.set_threshold(*INDEXING_THRESHOLDS)  # see fewer_collections; this process ends after
     _die_with_parent(parent)
     while True:
         # A new writer per batch: it starts from the table of contents the parent has just

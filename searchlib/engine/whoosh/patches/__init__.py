@@ -66,7 +66,11 @@ tests that way, so the unpatched path stays correct); :func:`state` says which a
     instructions in a run of 16 billion that loads and flushes the postings of 1,000
     articles (counted with callgrind: wall-clock times on the shared machine vary more
     than that). The blocks' id deltas and weight summaries are computed without
-    generators too.
+    generators too. Each term's blocks, term info and hash-table row are then made by one
+    function and written with one call to each file, instead of the half a dozen method
+    calls per term of ``finish_term`` (each asking its file for its position): the flush
+    of 300 real articles took 0.64 s of CPU instead of 0.89, with byte-identical segment
+    files.
 11. A segment's term table is a hash file, and ``W3TermsReader`` looks a term up anew for
     each question asked about it (is it there, its term info, its document frequency),
     every lookup a dozen small reads of the compound file: the first pass of the
