@@ -175,8 +175,9 @@ def cli() -> None:
 @click.option("--engine", type=click.Choice(["whoosh", "opensearch"]), default=None,
               help="Where the documents live (default: as recorded in the index, else whoosh).")
 @click.option("--opensearch-url", metavar="URL", default=None,
-              help="The cluster (default: $SEARCH_OPENSEARCH_URL, the config file, or as "
-                   "recorded). Credentials come from the environment or the config file.")
+              help="The cluster; several nodes separated by commas (default: "
+                   "$SEARCH_OPENSEARCH_URL, the config file, or as recorded). Credentials "
+                   "come from the environment or the config file.")
 @click.option("--opensearch-index", metavar="NAME", default=None,
               help="The OpenSearch index name (default: the config file, as recorded, or "
                    "searchlib).")
@@ -268,7 +269,7 @@ def _index_opensearch(sources: list[str], target: Any, rebuild: bool, url: str |
     if as_json:
         _echo_json({**_summary_json(result.build), "engine": "opensearch", "url": result.url,
                     "opensearch_index": result.index, "sent": result.sent,
-                    "deleted": result.deleted,
+                    "deleted": result.deleted, "resent": result.resent,
                     "failed": [{"id": i, "reason": r} for i, r in result.failed]})
     else:
         _print_summary(result.build, str(target))
