@@ -13,18 +13,27 @@ process are recorded; the worst of each is what docs/reliability.md reports.
 
 from __future__ import annotations
 
+# Run as ``python bench/hostile.py``, bench/ is first on sys.path instead of the repository:
+# swap them so ``bench.*`` imports from the checkout.
+import os
+import sys
+
+if not __package__:
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+    sys.path.insert(0, os.path.dirname(_here))
+
 import argparse
 import gzip
 import json
-import os
-import resource
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench import childrss
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = "Field report {n}\n\nThe convoy reached Homs after the talks, officials said ({n}).\n"
@@ -168,23 +177,22 @@ def _run(case: Case, work: Path) -> dict[str, object]:
         (src / f"good{n}.txt").write_text(GOOD.format(n=n))
     case.make(src)
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "searchlib", "index", str(src), "--index",
-                             str(index), "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env())
-    try:
-        out, err = proc.communicate(timeout=600)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-    elapsed = time.monotonic() - started
-    # This process runs one case: its children's usage is the indexer's and its workers'.
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak_kb = int(usage.ru_maxrss)
-    cpu = usage.ru_utime + usage.ru_stime
     problems: list[str] = []
     skipped: list[dict[str, str]] = []
-    if proc.returncode != 0:
-        problems.append(f"exit {proc.returncode}: {err.strip()[:200]}")
+    # Through bench/childrss.py: this process built the case's input in memory, and a child
+    # started from it directly would report this process's peak as its own.
+    try:
+        done = childrss.run([sys.executable, "-m", "searchlib", "index", str(src), "--index",
+                             str(index), "--json"], timeout=600, cwd=ROOT, env=_env())
+    except subprocess.TimeoutExpired:
+        return {"case": case.name, "passed": False, "seconds": None, "cpu_seconds": None,
+                "peak_rss_mb": None, "problems": ["killed after 600 s"], "skipped": []}
+    elapsed = time.monotonic() - started
+    peak_kb, cpu = done.maxrss_kb, done.cpu_s
+    out = done.stdout.decode("utf-8", "replace")
+    err = done.stderr.decode("utf-8", "replace")
+    if done.returncode != 0:
+        problems.append(f"exit {done.returncode}: {err.strip()[:200]}")
     else:
         summary = json.loads(out)
         skipped = summary["skipped"]

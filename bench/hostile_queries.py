@@ -73,7 +73,26 @@ def hostile_queries(words: Sequence[str], rng: random.Random, soup: int = 1000) 
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak RSS. ``ru_maxrss`` would not do: Linux carries it across
+    exec, so run from a 500 MB pytest process this script would report 500 MB at least (see
+    bench/childrss.py). ``VmHWM`` is the peak of this program's own memory map."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_mb() -> float:
+    """The resident memory now (Linux), to tell a steady growth from one query's spike."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return 0.0
 
 
 def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT_S,
@@ -87,12 +106,17 @@ def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT
     failures: list[str] = []
     samples: list[tuple[float, str]] = []
     cpu: list[float] = []
+    # Which queries raised the peak, and by how much: a peak over budget is a bug in one
+    # query's working set or in a cache's accounting, and this says which.
+    raisers: list[tuple[float, str]] = []
+    rss_trace: list[float] = []
     answered = refused = 0
     with open_index(index) as ix:
         documents = ix.doc_count
         words = [t for t in ix._engine._lexicon().field("body").terms if t.isalpha()]
         queries = hostile_queries(words, rng, soup)
         for text in queries:
+            peak_before = _peak_rss_mb()
             started, cpu_started = time.perf_counter(), time.process_time()
             try:
                 ix.search(text, limit=5)
@@ -106,6 +130,10 @@ def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT
             elapsed = time.perf_counter() - started
             cpu.append(time.process_time() - cpu_started)
             samples.append((elapsed, text))
+            if _peak_rss_mb() > peak_before:
+                raisers.append((_peak_rss_mb() - peak_before, text))
+            if len(samples) % 100 == 0:
+                rss_trace.append(round(_rss_mb()))
             spent = elapsed if clock == "wall" else cpu[-1]
             if spent > limit_s:
                 failures.append(f"{spent:.2f} s ({clock}) for {text[:60]!r}")
@@ -118,6 +146,9 @@ def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT
             "cpu_max_s": max(cpu), "cpu_total_s": sum(cpu), "clock": clock,
             "peak_rss_mb": _peak_rss_mb(), "limit_s": limit_s,
             "slowest": [{"s": round(s, 3), "query": t[:80]} for s, t in slowest],
+            "peak_raisers": [{"mb": round(mb, 1), "query": t[:80]}
+                             for mb, t in sorted(raisers, reverse=True)[:5]],
+            "rss_every_100_mb": rss_trace,
             "failures": failures}
 
 
@@ -131,7 +162,10 @@ def report(figures: dict[str, Any]) -> str:
              f"{figures['cpu_total_s']:.0f} s (limit {figures['limit_s']:g} s of "
              f"{figures['clock']} time); peak RSS {figures['peak_rss_mb']:.0f} MB",
              "slowest: " + "; ".join(f"{s['s']:.2f} s {s['query'][:40]!r}"
-                                     for s in figures["slowest"][:3])]
+                                     for s in figures["slowest"][:3]),
+             "raised the peak most: " + "; ".join(f"+{r['mb']:.0f} MB {r['query'][:40]!r}"
+                                                  for r in figures["peak_raisers"][:3]),
+             "RSS every 100 queries, MB: " + " ".join(map(str, figures["rss_every_100_mb"]))]
     lines += [f"FAILED: {f}" for f in figures["failures"]]
     return "\n".join(lines)
 

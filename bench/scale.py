@@ -8,7 +8,7 @@ Measures, on the same files and in the same run:
 
 * ingest: read + clean + extract + index with ``searchlib.build_index`` (docs/s, MB/s), and
   each baseline's own build of the raw files; peak RSS of the indexing process (each build
-  runs in a child process; its ``ru_maxrss``, children included, comes from ``os.wait4``);
+  runs in a child process; its peak RSS, children included, is measured by bench/childrss.py);
   index size on disk;
 * re-index with nothing changed, and after 1% of the files changed (ours only: the baselines
   have no incremental update, so their figure is a full rebuild, their ingest time);
@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import childrss
 from bench.baselines import (
     QueryOutcome,
     QuerySpec,
@@ -143,9 +144,10 @@ class ChildRun:
 def run_child(cmd: Sequence[str], *, cwd: Path = REPO, bytecode: bool = False) -> ChildRun:
     """Run ``cmd`` to completion and return its wall time, peak RSS and output.
 
-    ``os.wait4`` gives the rusage of exactly this child, including descendants it waited for
-    (the indexer's worker pool), the same figure ``getrusage(RUSAGE_CHILDREN)`` reports for a
-    parent with a single child. ``bytecode`` lets the child cache compiled modules as Python
+    The peak RSS is the child's own, including descendants it waited for (the indexer's
+    worker pool), measured through ``bench/childrss.py``: started from this process directly,
+    the child would report this process's peak (the corpora it holds) as its own.
+    ``bytecode`` lets the child cache compiled modules as Python
     does by default, even where the environment says not to (``PYTHONDONTWRITEBYTECODE``).
     """
     env = dict(os.environ)
@@ -153,21 +155,15 @@ def run_child(cmd: Sequence[str], *, cwd: Path = REPO, bytecode: bool = False) -
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     paths = [env.get(ENGINE_ENV), str(REPO), env.get("PYTHONPATH")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, cwd=cwd, env=env)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return ChildRun(
-            wall=wall,
-            maxrss_kb=int(usage.ru_maxrss),
-            returncode=proc.returncode,
-            stdout=out.read().decode("utf-8", "replace"),
-            stderr=err.read().decode("utf-8", "replace"),
-        )
+    started = time.perf_counter()
+    done = childrss.run(list(cmd), cwd=cwd, env=env)
+    return ChildRun(
+        wall=time.perf_counter() - started,
+        maxrss_kb=done.maxrss_kb,
+        returncode=done.returncode,
+        stdout=done.stdout.decode("utf-8", "replace"),
+        stderr=done.stderr.decode("utf-8", "replace"),
+    )
 
 
 def _py(*args: str) -> list[str]:

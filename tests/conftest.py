@@ -101,6 +101,12 @@ def gen_corpus() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def childrss() -> ModuleType:
+    """bench/childrss.py: a command's own peak memory, whatever the size of this process."""
+    return _bench_module("childrss")
+
+
+@pytest.fixture(scope="session")
 def hostile_queries() -> ModuleType:
     """bench/hostile_queries.py: generated hostile queries, and their runner."""
     return _bench_module("hostile_queries")

@@ -116,3 +116,43 @@ def test_fast_posting_values_with_a_warm_cache() -> None:
         for fmt in (formats.Positions(), formats.Characters()):
             assert list(fmt.word_values(text, analyzer, mode="index")) == \
                 _reference_word_values(fmt, text)
+
+
+@pytest.fixture()
+def vectorised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text takes the numpy path that long texts take."""
+    monkeypatch.setattr(patches_write, "VECTOR_MIN_CHARS", 0)
+
+
+@pytest.mark.usefixtures("vectorised")
+def test_vectorised_character_values_match_whoosh_byte_for_byte() -> None:
+    fmt = formats.Characters(field_boost=0.7)
+    analyzer = NewsAnalyzer()
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))] + _TRICKY
+    # A long text of a few words repeated, the case the numpy path is for, starting with a
+    # stop word so that positions start after it.
+    texts.append("The " + "army said, the troops in Aleppo met U.S. officials. " * 5000)
+    for text in texts + texts[::-1]:  # and again with a warm cache
+        assert list(fmt.word_values(text, analyzer, mode="index")) == \
+            _reference_word_values(fmt, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab cdé.-'*9 \nXY"), max_size=80))
+def test_vectorised_character_values_on_random_text(text: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(patches_write, "VECTOR_MIN_CHARS", 0)
+        assert list(formats.Characters().word_values(text, NewsAnalyzer(), mode="index")) == \
+            _reference_word_values(formats.Characters(), text)
+
+
+def test_long_texts_take_the_vectorised_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = NewsAnalyzer.character_deltas
+    monkeypatch.setattr(NewsAnalyzer, "character_deltas",
+                        lambda self, value: calls.append(len(value)) or original(self, value))
+    text = "convoy reached the border " * 5000
+    assert len(text) >= patches_write.VECTOR_MIN_CHARS
+    values = list(formats.Characters().word_values(text, NewsAnalyzer(), mode="index"))
+    assert calls == [len(text)]
+    assert values == _reference_word_values(formats.Characters(), text)

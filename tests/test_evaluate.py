@@ -385,3 +385,28 @@ def test_caches_count_what_their_entries_hold(segmented: Index) -> None:
     again = evaluator.evaluate(q)
     assert again is not None and again.all_scores() == first.all_scores()
     assert dict(evaluator._expansions._data) == entries  # found again, not recomputed
+    # Unpacked from the cache, the same documents with the same terms positioned on them.
+    docs = list(first.all_scores())
+    assert [again.terms_of(d) for d in docs] == [first.terms_of(d) for d in docs]
+    assert again.bits(10**9) == first.bits(10**9)
+    # Each entry weighs its arrays, and something even when empty (its key and tuples).
+    assert all(weight == packed.nbytes >= 200 for (_, packed), weight in entries.values())
+
+
+@pytest.mark.parametrize("share", [0.0, 0.001, 0.05, 0.5, 1.0])
+def test_packed_masks_unpack_to_the_same_arrays(share: float) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    for size in (1, 7, 8, 1000, 100_003):
+        mask = rng.random(size) < share
+        packed = evaluate._pack_mask(mask)
+        assert packed.nbytes <= (size + 7) // 8 + 4 * max(1, int(mask.sum()))
+        back = evaluate._unpack_mask(packed, size)
+        assert back.dtype == bool and back.shape == mask.shape and (back == mask).all()
+    scores = np.where(mask, rng.random(size), -0.0)
+    node = evaluate._Dense(scores, mask, [(("body", b"x"), mask)], clean=True)
+    again = evaluate._PackedDense(node).unpack()
+    assert again.scores.tobytes() == scores.tobytes()  # -0.0 where unmatched, bit for bit
+    assert (again.mask == mask).all() and again.clean
+    assert [(t, (w == mask).all()) for t, w in again.terms] == [(("body", b"x"), True)]

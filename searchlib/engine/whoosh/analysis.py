@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from itertools import accumulate, compress, count
 from typing import Any
 
+import numpy as np
 from whoosh.analysis import Analyzer, Token
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.lang.porter import stem
@@ -85,16 +86,8 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         self._terms[raw] = term
         return term
 
-    def postings(self, value: str, *, chars: bool) -> dict[str, list[Any]]:
-        """Each indexed term of ``value`` -> its positions, or with ``chars`` its
-        ``(position, startchar, endchar)`` triples, in order of first occurrence.
-
-        Exactly what iterating ``self(value, positions=True, chars=chars)`` and grouping the
-        token texts gives (the same positions, renumbered around stop words). The tokens are
-        split, looked up and located by C-level calls; Python only groups them by term.
-        """
-        parts = _WORD_SPLIT.split(value)
-        words = parts[1::2]
+    def _found_terms(self, words: list[str]) -> list[str]:
+        """The indexed term of each token in ``words`` ("" for a stop word)."""
         # Token -> term for every token at once (C-level map); only unseen tokens need Python.
         found: list[str | None] = list(map(self._terms.get, words))
         if None in found:
@@ -105,6 +98,60 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
                 new[word] = self._term(word)
             # The words looked up just now get their term, the others keep theirs (in C).
             found = list(map(new.get, words, found))
+        return found  # type: ignore[return-value]  # every None was replaced
+
+    def character_deltas(self, value: str) -> list[tuple[str, list[tuple[int, int, int]]]]:
+        """Each indexed term of ``value``, in order of first occurrence, with its occurrences
+        as Whoosh's ``Characters`` format stores them: ``(position - previous position,
+        startchar - previous endchar, endchar - startchar)``, the first one's "previous"
+        being 0.
+
+        The same figures as grouping :meth:`postings` ``(chars=True)`` and taking the deltas
+        term by term, computed with numpy: on a long text that Python loop over every token
+        was a third of indexing it (a 10 MB text of 1.6 million words).
+        """
+        parts = _WORD_SPLIT.split(value)
+        words = parts[1::2]
+        found = self._found_terms(words)
+        kept_mask = np.fromiter(map(bool, found), dtype=bool, count=len(found))
+        if not kept_mask.any():
+            return []
+        first = int(kept_mask.argmax())
+        # Term ids in order of first occurrence, one per kept token (dict.fromkeys: in C).
+        kept = list(filter(None, found))
+        ids = {term: n for n, term in enumerate(dict.fromkeys(kept))}
+        tid = np.fromiter(map(ids.__getitem__, kept), dtype=np.int64, count=len(kept))
+        ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+        starts = ends[0::2][:len(words)][kept_mask]  # a word starts where the gap before ends
+        stops = ends[1::2][kept_mask]
+        # Kept tokens are numbered on from the first one's index, stop words squeezed out;
+        # a stable sort groups each term's occurrences and keeps them in text order.
+        order = np.argsort(tid, kind="stable")
+        pos = order + first
+        start, stop = starts[order], stops[order]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(tid))))
+        heads = bounds[:-1]
+        dpos = np.empty_like(pos)
+        dpos[1:] = pos[1:] - pos[:-1]
+        dstart = np.empty_like(start)
+        dstart[1:] = start[1:] - stop[:-1]
+        dpos[heads] = pos[heads]  # each term's first occurrence counts from 0
+        dstart[heads] = start[heads]
+        triples = list(zip(dpos.tolist(), dstart.tolist(), (stop - start).tolist(),
+                           strict=True))
+        return [(term, triples[a:b]) for term, a, b
+                in zip(ids, heads.tolist(), bounds[1:].tolist(), strict=True)]
+
+    def postings(self, value: str, *, chars: bool) -> dict[str, list[Any]]:
+        """Each indexed term of ``value`` -> its positions, or with ``chars`` its
+        ``(position, startchar, endchar)`` triples, in order of first occurrence.
+
+        Exactly what iterating ``self(value, positions=True, chars=chars)`` and grouping the
+        token texts gives (the same positions, renumbered around stop words). The tokens are
+        split, looked up and located by C-level calls; Python only groups them by term.
+        """
+        parts = _WORD_SPLIT.split(value)
+        found = self._found_terms(parts[1::2])
         kept = list(filter(None, found))  # stop words ("") drop out
         seen: dict[str, list[Any]] = {}
         if not kept:

@@ -113,11 +113,10 @@ DENSE_PHRASE_BUDGET = 2_000_000
 #: and wildcard trees of hundreds of terms each fill the memory.
 TREE_MATCHERS = 100_000
 #: Evaluated fuzzy, wildcard and prefix expansions kept per searcher on numpy arrays,
-#: counted in array bytes (a score, a flag and a flag per term for each document): 64 MB,
-#: which holds the 52 expansions of every one-letter prefix (``a*`` to ``z*``, title and
-#: body) at 10,000 articles (0.73 MB each). An entry holds no matcher: it is found again by
-#: its terms. With every cache at its budget, 2,036 hostile queries at 10,000 articles
-#: peaked at 493-513 MB when this was 128 MB (the limit of their test is 500 MB).
+#: packed (:class:`_PackedDense`) and counted in array bytes: 64 MB. An entry holds no
+#: matcher: it is found again by its terms. 2,036 hostile queries at 10,000 articles peak at
+#: 298 MB with this budget, 399 MB with 128 MB (the limit of their test is 500 MB;
+#: docs/performance.md).
 DENSE_EXPANSION_BUDGET = 64_000_000
 #: Decoded posting blocks (with positions, for snippets) kept per searcher.
 BLOCK_ENTRIES = 1024
@@ -323,6 +322,64 @@ class _Dense:
         return self.scores if self.clean else _only(self.scores, self.mask)
 
 
+class _PackedDense:
+    """A clean :class:`_Dense` as the expansion cache keeps it: the matched docnums and their
+    scores, and each term's documents as docnums or as packed bits, whichever is smaller.
+
+    Kept whole, an expansion of 128 terms over 100,000 documents took 13.7 MB (a flag per
+    term and document), so the cache held a few of them and a second pass over the
+    benchmark's 40 prefixes found none; packed, a prefix matching a few thousand documents
+    takes tens of kilobytes, and ``a*`` about 1.5 MB. :meth:`unpack` gives back equal arrays
+    (a few milliseconds at 100,000 documents, where evaluating again takes seconds).
+    """
+
+    __slots__ = ("docs", "nbytes", "size", "terms", "values")
+
+    def __init__(self, node: _Dense) -> None:
+        import numpy as np
+
+        self.size = len(node.mask)
+        self.docs = np.flatnonzero(node.mask).astype(np.int32)
+        self.values = node.scores[self.docs]
+        self.terms = [(term, _pack_mask(where)) for term, where in node.terms]
+        # Beside the arrays: 200 bytes for the entry, its key and arrays' headers, and 100
+        # for each term's key and tuple (so that an empty expansion weighs something too).
+        self.nbytes = (200 + self.docs.nbytes + self.values.nbytes
+                       + sum(p.nbytes + 100 for _, p in self.terms))
+
+    def unpack(self) -> _Dense:
+        """The node again: scores -0.0 where it does not match, as it was made."""
+        import numpy as np
+
+        scores = np.full(self.size, -0.0)
+        scores[self.docs] = self.values
+        mask = np.zeros(self.size, dtype=bool)
+        mask[self.docs] = True
+        return _Dense(scores, mask, [(term, _unpack_mask(p, self.size))
+                                     for term, p in self.terms], clean=True)
+
+
+def _pack_mask(mask: Any) -> Any:
+    """A bool array as its true indexes (int32) or its packed bits (uint8), the smaller."""
+    import numpy as np
+
+    docs = np.flatnonzero(mask)
+    if len(docs) * 4 < (len(mask) + 7) // 8:
+        return docs.astype(np.int32)
+    return np.packbits(mask)
+
+
+def _unpack_mask(packed: Any, size: int) -> Any:
+    """The bool array :func:`_pack_mask` was given."""
+    import numpy as np
+
+    if packed.dtype == np.uint8:
+        return np.unpackbits(packed, count=size).view(bool)
+    mask = np.zeros(size, dtype=bool)
+    mask[packed] = True
+    return mask
+
+
 class _LRU:
     """A small LRU map whose size is the sum of the entries' weights."""
 
@@ -486,7 +543,7 @@ class Evaluator:
         key = (tuple(segs), tuple(terms for _, terms in plans))
         known = self._expansions.get(key)
         if known is not None:
-            return known[1]  # type: ignore[no-any-return]
+            return known[1].unpack()  # type: ignore[no-any-return]
         docs: list[Any] = []
         scored: list[Any] = []
         # Each term's documents in every segment: one "positioned on" mask per term.
@@ -522,7 +579,8 @@ class Evaluator:
             masks.append((term, own))
         result = _Dense(scores, mask, masks, clean=True)
         kept = [ids for leaves in plan for _, _, filters in leaves for ids, _ in filters]
-        self._expansions.put(key, (kept, result), size * (9 + len(masks)))
+        packed = _PackedDense(result)
+        self._expansions.put(key, (kept, packed), packed.nbytes)
         return result
 
     def _dense(self, ms: list[Any], segs: list[int]) -> _Dense:

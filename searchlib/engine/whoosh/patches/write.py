@@ -186,11 +186,21 @@ def _fast_positions(self: Any, value: Any, analyzer: Any, **kwargs: Any) -> Any:
     return out
 
 
+#: From this length on, a text's character postings are computed with numpy: below it the
+#: Python loop is as fast (an article has a few hundred words, most of them once).
+VECTOR_MIN_CHARS = 100_000
+
+
 def _fast_characters(self: Any, value: Any, analyzer: Any, **kwargs: Any) -> Any:
     if type(analyzer) is not NewsAnalyzer or not isinstance(value, str):
         return _characters_word_values(self, value, analyzer, **kwargs)
     fb = self.field_boost
     out = []
+    if len(value) >= VECTOR_MIN_CHARS:
+        for word, deltas in analyzer.character_deltas(value):
+            n = len(deltas)
+            out.append((word, n, float(n) * fb, pack_uint(n) + dumps(deltas, 2)))
+        return out
     for word, poslist in analyzer.postings(value, chars=True).items():
         n = len(poslist)
         if n == 1:  # most terms of a document: no deltas to take
