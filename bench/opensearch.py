@@ -110,7 +110,11 @@ def _cluster_run(oscluster: ModuleType, classpath: str, work: Path, whoosh: Path
         if summary.failed or summary.sent != documents:
             raise SystemExit(f"{size} node(s): sent {summary.sent} of {documents}, "
                              f"{len(summary.failed)} failed: {summary.failed[:3]}")
+        stats = oscluster.http_json(f"{cluster.url}/bench{size}/_stats/store,docs")
+        totals = stats["_all"]
         return {"nodes": size, "shards": shards, "replicas": replicas,
+                "store_bytes_primaries": totals["primaries"]["store"]["size_in_bytes"],
+                "store_bytes_total": totals["total"]["store"]["size_in_bytes"],
                 "formed_s": cluster.formed_seconds, "send_s": summary.send_seconds,
                 "ingest_call_s": wall, "send_docs_per_s": documents / summary.send_seconds,
                 "queries": _queries(folder, mix, rounds)}
@@ -172,7 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "procs": args.procs, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg(),
                         "python": platform.python_version()},
+            "corpus_bytes": sum(p.stat().st_size for p in docs.rglob("*") if p.is_file()),
             "whoosh": {"ingest_s": build_s, "ingest_docs_per_s": documents / build_s,
+                       "index_bytes": sum(p.stat().st_size for p in (whoosh / "whoosh").rglob("*")
+                                          if p.is_file()),
                        "queries": _queries(whoosh, mix, args.rounds)},
             "opensearch": []}
         for size in (1, 3):
@@ -194,7 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{documents} articles ({args.corpus}), {len(mix)} queries x {args.rounds} rounds, "
           f"{os.cpu_count()} cores, load {report['machine']['load_before'][0]:.1f} before")
     print(_table(report))
+    print(f"files {report['corpus_bytes'] / 1e6:.1f} MB; Whoosh index "
+          f"{report['whoosh']['index_bytes'] / 1e6:.1f} MB")
     for run in report["opensearch"]:
+        print(f"OpenSearch {run['nodes']} node(s): store {run['store_bytes_primaries'] / 1e6:.1f}"
+              f" MB primaries, {run['store_bytes_total'] / 1e6:.1f} MB with replicas")
         print(f"OpenSearch {run['nodes']} node(s): cluster formed in {run['formed_s']:.1f} s; "
               f"queries whose total differs from Whoosh's: "
               f"{report['totals_differ'][str(run['nodes']) + ' node(s)'] or 'none'}")
