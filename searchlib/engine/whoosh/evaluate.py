@@ -107,11 +107,13 @@ PHRASE_ENTRIES = 256
 #: an index of 16 segments needs 32 entries for one phrase searched in title and body.
 DENSE_PHRASE_BUDGET = 2_000_000
 #: Matcher trees (one per query and segment) kept per searcher, counted in matchers (9.5
-#: Python objects each, measured with ``sys.getallocatedblocks``). They spare a query run again the
-#: building of its matchers (150 ms for ``a*`` at 10,000 articles, 3,030 matchers over 10
-#: segments): this holds the 26 one-letter prefixes. Counting trees instead let 2,048 fuzzy
-#: and wildcard trees of hundreds of terms each fill the memory.
-TREE_MATCHERS = 100_000
+#: Python objects, ~730 bytes each, measured with ``sys.getallocatedblocks`` and the hostile
+#: queries' peak RSS). They spare a query run again the building of its matchers, which a
+#: cached expansion needs too (its key comes from the tree): 150 ms for ``a*`` at 10,000
+#: articles, 3,030 matchers over 10 segments, and 200-500 ms of a warm one-letter prefix at
+#: 100,000 articles, whose 26 take 116,324 matchers over 16 segments; this holds them. Counting
+#: trees instead let 2,048 fuzzy and wildcard trees of hundreds of terms each fill the memory.
+TREE_MATCHERS = 150_000
 #: Evaluated fuzzy, wildcard and prefix expansions kept per searcher on numpy arrays,
 #: packed (:class:`_PackedDense`) and counted in array bytes: 64 MB. An entry holds no
 #: matcher: it is found again by its terms. 2,036 hostile queries at 10,000 articles peak at
