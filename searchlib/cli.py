@@ -175,8 +175,9 @@ def cli() -> None:
 @click.option("--engine", type=click.Choice(["whoosh", "opensearch"]), default=None,
               help="Where the documents live (default: as recorded in the index, else whoosh).")
 @click.option("--opensearch-url", metavar="URL", default=None,
-              help="The cluster (default: $SEARCH_OPENSEARCH_URL, the config file, or as "
-                   "recorded). Credentials come from the environment or the config file.")
+              help="The cluster; several nodes separated by commas (default: "
+                   "$SEARCH_OPENSEARCH_URL, the config file, or as recorded). Credentials "
+                   "come from the environment or the config file.")
 @click.option("--opensearch-index", metavar="NAME", default=None,
               help="The OpenSearch index name (default: the config file, as recorded, or "
                    "searchlib).")
@@ -268,7 +269,7 @@ def _index_opensearch(sources: list[str], target: Any, rebuild: bool, url: str |
     if as_json:
         _echo_json({**_summary_json(result.build), "engine": "opensearch", "url": result.url,
                     "opensearch_index": result.index, "sent": result.sent,
-                    "deleted": result.deleted,
+                    "deleted": result.deleted, "resent": result.resent,
                     "failed": [{"id": i, "reason": r} for i, r in result.failed]})
     else:
         _print_summary(result.build, str(target))
@@ -1075,6 +1076,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 def check_cmd(index_dir: str | None, sources: tuple[str, ...], as_json: bool) -> None:
     """Read the whole index back and compare it with its manifest and the files on disk.
 
+    On an OpenSearch-engine index, also ask the cluster: its health, the index's mapping,
+    and whether its documents are exactly the ones this folder sent (a cluster that cannot
+    be reached: one line, exit status 2).
+
     Exit status 0 when the index is sound, 1 when it is sound but sources changed since the
     last update, 2 when it is damaged (each problem names its fix).
 
@@ -1083,9 +1088,24 @@ def check_cmd(index_dir: str | None, sources: tuple[str, ...], as_json: bool) ->
       search check --index ~/articles-index
     """
     from .config import resolve_index_dir
-    from .engine.whoosh.check import check_index
+    from .engine.opensearch.record import read_engine_record
+    from .engine.whoosh.check import CheckReport, check_index
 
-    report = check_index(resolve_index_dir(index_dir), list(sources) or None)
+    target = resolve_index_dir(index_dir)
+    recorded = read_engine_record(target)
+    report: CheckReport
+    cluster: dict[str, Any] = {}
+    if recorded is not None:
+        from .engine.opensearch.check import check_opensearch
+
+        report = check_opensearch(target, recorded, list(sources) or None)
+        cluster = {"engine": "opensearch", "url": report.url,
+                   "opensearch_index": report.opensearch_index,
+                   "cluster_status": report.cluster_status,
+                   "recorded_documents": report.recorded_documents,
+                   "local_documents": report.local_documents}
+    else:
+        report = check_index(target, list(sources) or None)
     if as_json:
         _echo_json({"index": report.index_dir, "ok": report.ok, "up_to_date": report.up_to_date,
                     "documents": report.documents, "segments": report.segments,
@@ -1093,13 +1113,19 @@ def check_cmd(index_dir: str | None, sources: tuple[str, ...], as_json: bool) ->
                     "problems": list(report.problems), "notes": list(report.notes),
                     "missing_sources": list(report.missing_sources),
                     "unindexed_sources": list(report.unindexed_sources),
-                    "changed_sources": list(report.changed_sources)})
+                    "changed_sources": list(report.changed_sources), **cluster})
     else:
         safe = functools.partial(terminal_safe, single_line=True)
         state = "damaged" if not report.ok else "ok" if report.up_to_date else "ok, out of date"
         click.echo(f"index {safe(report.index_dir)}: {state}")
-        click.echo(f"  {report.documents} documents in {report.segments} segment(s), "
-                   f"{report.manifest_documents} in the manifest")
+        if cluster:
+            click.echo(f"  {report.documents} documents in OpenSearch index "
+                       f"{safe(cluster['opensearch_index'])} at {safe(cluster['url'])} "
+                       f"({cluster['cluster_status']}), {cluster['recorded_documents']} "
+                       f"recorded as sent, {report.manifest_documents} in the manifest")
+        else:
+            click.echo(f"  {report.documents} documents in {report.segments} segment(s), "
+                       f"{report.manifest_documents} in the manifest")
         for problem in report.problems:
             click.echo(f"  problem: {safe(problem)}")
         for note in report.notes:

@@ -46,6 +46,7 @@ __all__ = [
     "ENV_USER",
     "FACETS",
     "MORE_LIKE_THIS",
+    "BulkOutcome",
     "ClusterUnavailableError",
     "ConnectionSettings",
     "LoadSummary",
@@ -78,7 +79,8 @@ class ConnectionSettings:
     """Where the cluster is and how to authenticate; never from the command line."""
 
     url: str
-    """The cluster's address, e.g. ``https://search.example.org:9200``."""
+    """The cluster's address, e.g. ``https://search.example.org:9200``; several nodes'
+    addresses separated by commas (the client moves on to the next when one is down)."""
     username: str | None = None
     """Basic-auth user (``$SEARCH_OPENSEARCH_USER``)."""
     password: str | None = field(default=None, repr=False)
@@ -90,6 +92,11 @@ class ConnectionSettings:
     timeout: float = 30.0
     """Seconds to wait for one request."""
 
+    @property
+    def hosts(self) -> list[str]:
+        """The node addresses of :attr:`url`."""
+        return self.url.split(",")
+
     @classmethod
     def from_env(cls, url: str | None = None, env: Mapping[str, str] | None = None
                  ) -> ConnectionSettings:
@@ -98,12 +105,15 @@ class ConnectionSettings:
         url = url or env.get(ENV_URL)
         if not url:
             raise SearchlibError(f"no OpenSearch URL: pass one or set ${ENV_URL}")
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise SearchlibError(f"not an http(s) URL: {url!r}")
+        hosts = [h.strip().rstrip("/") for h in url.split(",")]
+        for host in hosts:
+            if not re.match(r"^https?://[^/\s,]+", host):
+                raise SearchlibError(f"not an http(s) URL: {host!r}")
+        url = ",".join(hosts)
         user, password = env.get(ENV_USER), env.get(ENV_PASSWORD)
         if bool(user) != bool(password):
             raise SearchlibError(f"set both ${ENV_USER} and ${ENV_PASSWORD}, or neither")
-        return cls(url=url.rstrip("/"), username=user or None, password=password or None,
+        return cls(url=url, username=user or None, password=password or None,
                    ca_certs=env.get(ENV_CA_CERTS) or None)
 
 
@@ -117,6 +127,20 @@ class LoadSummary:
     """``(id, reason)`` of each document that still failed after the retries."""
     seconds: float
     """Wall time of the load."""
+    resent: int = 0
+    """Documents sent again after a passing failure (a node that left, a lost connection)."""
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What :meth:`OpenSearchIndex.bulk` did."""
+
+    done: list[str]
+    """Ids of the actions the cluster acknowledged."""
+    failed: list[tuple[str, str]]
+    """``(id, reason)`` of each action that still failed after the retries."""
+    resent: int
+    """Actions sent again after a passing failure (each counted once per round)."""
 
 
 def _client_module() -> Any:
@@ -131,6 +155,21 @@ def _client_module() -> Any:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _transient(status: object) -> bool:
+    """Whether a bulk item that failed with ``status`` may succeed when sent again: the
+    cluster overloaded (429) or without a node it needed (5xx: a primary shard on a node that
+    left), or no answer at all (``N/A``: the connection was lost or timed out)."""
+    return status == 429 or status == "N/A" or (isinstance(status, int) and status >= 500)
+
+
+def _reason(info: Mapping[str, Any]) -> str:
+    """A failed bulk item's reason, on one line."""
+    reason = info.get("error", "unknown error")
+    if isinstance(reason, dict):
+        reason = f"{reason.get('type')}: {reason.get('reason')}"
+    return _one_line(Exception(reason))
 
 
 def _day(value: str | dt.date, *, end: bool) -> dt.date:
@@ -231,7 +270,7 @@ class OpenSearchIndex:
         auth = ((settings.username, settings.password)
                 if settings.username and settings.password else None)
         self._client = module.OpenSearch(
-            hosts=[settings.url], http_auth=auth, verify_certs=settings.verify_certs,
+            hosts=settings.hosts, http_auth=auth, verify_certs=settings.verify_certs,
             ca_certs=settings.ca_certs, timeout=settings.timeout, max_retries=2,
             retry_on_timeout=True)
         self._helpers = module.helpers
@@ -290,38 +329,81 @@ class OpenSearchIndex:
 
         A batch the cluster rejects as overloaded (429) is sent again after a back-off
         (1, 2, 4... s, at most ``retries`` times) before the next one is read, so a slow
-        cluster slows the load instead of losing documents. Documents that fail on their own
-        (a mapping error, say) are returned in :attr:`LoadSummary.failed`, never dropped
-        silently.
+        cluster slows the load instead of losing documents. Documents that failed for a
+        passing reason (a node that left: 5xx, a connection lost or timed out) are sent again
+        after the others, with the same back-off, up to ``retries`` rounds; each document is
+        indexed under its own id, so sending one twice still leaves it once. Documents that
+        fail on their own (a mapping error, a write block) are returned in
+        :attr:`LoadSummary.failed`, never dropped silently.
         """
         started = time.perf_counter()
         self.health()  # a cluster that is down: one message, not one failure per document
-        indexed = 0
-        failed: list[tuple[str, str]] = []
-
-        def actions() -> Iterator[dict[str, Any]]:
-            for record in records:
-                yield {"_index": self.index, "_id": record["id"], "_source": record}
-
-        def outcomes() -> list[tuple[bool, dict[str, Any]]]:
-            stream = self._helpers.streaming_bulk(
-                self._client, actions(), chunk_size=batch_docs, max_chunk_bytes=batch_bytes,
-                max_retries=retries, initial_backoff=1, max_backoff=30, raise_on_error=False,
-                raise_on_exception=False, yield_ok=True)
-            return [(bool(ok), item) for ok, item in stream]
-
-        for ok, item in self._call("load documents", outcomes):
-            info = item.get("index", item)
-            if ok:
-                indexed += 1
-                continue
-            reason = info.get("error", "unknown error")
-            if isinstance(reason, dict):
-                reason = f"{reason.get('type')}: {reason.get('reason')}"
-            failed.append((str(info.get("_id")), _one_line(Exception(reason))))
+        actions = ({"_index": self.index, "_id": r["id"], "_source": r} for r in records)
+        outcome = self.bulk(actions, batch_docs=batch_docs, batch_bytes=batch_bytes,
+                            retries=retries)
         self._call("refresh the index", self._client.indices.refresh, index=self.index)
-        return LoadSummary(indexed=indexed, failed=tuple(failed),
-                           seconds=time.perf_counter() - started)
+        return LoadSummary(indexed=len(outcome.done), failed=tuple(outcome.failed),
+                           seconds=time.perf_counter() - started, resent=outcome.resent)
+
+    def bulk(self, actions: Iterable[dict[str, Any]], *, batch_docs: int = 500,
+             batch_bytes: int = 5 * 1024 * 1024, retries: int = 5, gone_is_done: bool = False
+             ) -> BulkOutcome:
+        """Send bulk ``actions`` (each with its ``_id``) in bounded batches: the ids done, and
+        ``(id, reason)`` of each action that still failed.
+
+        429s are retried within their batch (opensearch-py's ``streaming_bulk``); actions
+        that failed for a passing reason (:func:`_transient`) are sent again in later rounds
+        after a back-off of 1, 2, 4... s (at most 30 s), up to ``retries`` rounds. With
+        ``gone_is_done`` a 404 counts as done (a deletion of a document already gone).
+        """
+        done: list[str] = []
+        failed: list[tuple[str, str]] = []
+        resent = 0
+        batch: Iterable[dict[str, Any]] = actions
+        options = {"chunk_size": batch_docs, "max_chunk_bytes": batch_bytes,
+                   "max_retries": retries}
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(min(30, 2 ** (attempt - 1)))
+            again = self._call("send documents", self._bulk_round, batch, options,
+                               retry=attempt < retries, gone_is_done=gone_is_done,
+                               done=done, failed=failed)
+            if not again:
+                break
+            resent += len(again)
+            batch = again
+        return BulkOutcome(done=done, failed=failed, resent=resent)
+
+    def _bulk_round(self, actions: Iterable[dict[str, Any]], options: dict[str, Any], *,
+                    retry: bool, gone_is_done: bool, done: list[str],
+                    failed: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """One pass of :meth:`bulk` over ``actions``: appends to ``done`` and ``failed``;
+        returns the actions to send again (failed for a passing reason, when ``retry``)."""
+        # The actions in flight, by id: what a failed one is sent again from. Outcomes come
+        # back batch by batch, so this holds one batch (plus the ones kept to retry).
+        inflight: dict[str, dict[str, Any]] = {}
+        again: list[dict[str, Any]] = []
+
+        def remember() -> Iterator[dict[str, Any]]:
+            for action in actions:
+                inflight[str(action["_id"])] = action
+                yield action
+
+        stream = self._helpers.streaming_bulk(
+            self._client, remember(), initial_backoff=1, max_backoff=30, raise_on_error=False,
+            raise_on_exception=False, yield_ok=True, **options)
+        for ok, item in stream:
+            info = next(iter(item.values()))  # {op_type: details}
+            doc_id = str(info.get("_id"))
+            action = inflight.pop(doc_id, None)
+            status = info.get("status")
+            if ok or (gone_is_done and status == 404):
+                done.append(doc_id)
+            elif retry and action is not None and _transient(status):
+                again.append(action)
+            else:
+                failed.append((doc_id, _reason(info)))
+        return again
 
     def load_index(self, whoosh: Index, **kwargs: Any) -> LoadSummary:
         """Load every article of a searchlib index (facets rolled up as in the index)."""

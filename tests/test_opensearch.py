@@ -30,6 +30,14 @@ def test_settings_come_from_the_environment_and_verify_tls() -> None:
     assert ConnectionSettings.from_env("http://127.0.0.1:9200", env=env).url.startswith("http:")
 
 
+def test_several_nodes_are_one_url_separated_by_commas() -> None:
+    settings = ConnectionSettings.from_env("http://a:9200/, http://b:9201", env={})
+    assert settings.url == "http://a:9200,http://b:9201"
+    assert settings.hosts == ["http://a:9200", "http://b:9201"]
+    with pytest.raises(SearchlibError, match=r"not an http\(s\) URL: 'b:9201'"):
+        ConnectionSettings.from_env("http://a:9200,b:9201", env={})
+
+
 @pytest.mark.parametrize(("env", "message"), [
     ({}, "no OpenSearch URL"),
     ({"SEARCH_OPENSEARCH_URL": "localhost:9200"}, r"not an http\(s\) URL"),

@@ -64,7 +64,7 @@ def test_indexing_into_a_cluster_that_is_down_is_one_line(clean_env: None, down_
 
 
 @pytest.mark.parametrize("command", [["query", "missile"], ["show", "abc"], ["facets"],
-                                     ["stats"], ["similar", "abc"]])
+                                     ["stats"], ["similar", "abc"], ["check"]])
 def test_commands_on_an_index_whose_cluster_is_down_are_one_line(
         clean_env: None, down_url: str, tmp_path: Path, command: list[str]) -> None:
     folder = tmp_path / "ix"

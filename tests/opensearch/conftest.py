@@ -20,7 +20,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from oscluster import BuildInfo, Cluster, ClusterUnavailable, ExportedCorpus, build_launcher
+from oscluster import (
+    INGEST_CORPUS_SIZE,
+    BuildInfo,
+    Cluster,
+    ClusterUnavailable,
+    ExportedCorpus,
+    build_launcher,
+)
 
 from searchlib.cli import cli
 
@@ -116,6 +123,16 @@ def exported_corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Export
     assert result.exit_code == 0, result.output
     yield ExportedCorpus(index_dir=root / "ix", export_dir=out, from_corpora=corpora is not None)
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture()
+def ingest_corpus(tmp_path: Path) -> Path:
+    """The files of INGEST_CORPUS_SIZE generated articles: enough for a load to be in flight
+    for several seconds on a three-node cluster."""
+    gen = _gen_corpus()
+    corpora = gen.DEFAULT_CORPORA if (gen.DEFAULT_CORPORA / "time").is_dir() else None
+    gen.generate(INGEST_CORPUS_SIZE, 3, tmp_path / "big", corpora=corpora)
+    return tmp_path / "big" / "docs"
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,9 @@ LAUNCHER = Path(__file__).resolve().parent / "launcher"
 TARGET = LAUNCHER / "target"
 STAMP = TARGET / "searchlib-build.sha256"
 MAIN_CLASS = "searchlib.testcluster.TestNode"
+#: Articles in the generated corpus loaded while a node is killed (enough for the load to be
+#: in flight for several seconds on three nodes).
+INGEST_CORPUS_SIZE = 3000
 #: Small heaps: the machines running the suite have 2 cores and share 24 GiB between sessions.
 HEAP = ("-Xms256m", "-Xmx512m")
 #: The system properties the distribution's launcher always passes (SystemJvmOptions): keep

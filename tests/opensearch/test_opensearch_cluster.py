@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from oscluster import BuildInfo, Cluster, ExportedCorpus
+from oscluster import INGEST_CORPUS_SIZE, BuildInfo, Cluster, ExportedCorpus
 
 opensearchpy = pytest.importorskip("opensearchpy")
 
@@ -18,6 +19,8 @@ INDEX = "news"
 #: Bounds of the query loop after the kill (the test stops by itself).
 LOOP_SECONDS = 90.0
 QUERIES_AFTER_YELLOW = 40
+#: Documents indexed (on their primaries) when a node is killed during a load.
+INGEST_KILL_AT = 300
 
 
 def _load(client: Any, corpus: ExportedCorpus, *, shards: int, replicas: int) -> int:
@@ -122,3 +125,76 @@ def test_a_node_stops_when_the_process_that_started_it_is_gone(
         assert "closed" in node.log_tail()
     finally:
         cluster.stop()
+
+
+def test_ingest_finishes_exactly_once_when_a_node_is_killed_mid_load(
+        opensearch_cluster3: Cluster, ingest_corpus: Path, tmp_path: Path) -> None:
+    from searchlib.engine.opensearch import connection_settings
+    from searchlib.engine.opensearch.check import check_opensearch
+    from searchlib.engine.opensearch.ingest import ingest_opensearch
+    from searchlib.engine.opensearch.record import read_engine_record
+    from searchlib.layout import doc_id, load_manifest
+
+    cluster = opensearch_cluster3
+    cluster.wait_for(status="green", nodes=3, timeout=120)
+    # The library call a user makes, with every node's address (as --opensearch-url a,b,c).
+    settings = connection_settings(",".join(cluster.urls), env={})
+    folder = tmp_path / "ix"
+    outcome: dict[str, Any] = {}
+
+    def ingest() -> None:
+        try:
+            outcome["summary"] = ingest_opensearch(
+                [ingest_corpus], folder, settings, "ingest-kill", shards=3, replicas=1,
+                batch_docs=50, procs=1)
+        except BaseException as exc:  # reported by the assertion below, with its type
+            outcome["error"] = exc
+
+    watcher = opensearchpy.OpenSearch(hosts=cluster.urls, timeout=30, max_retries=5,
+                                      retry_on_timeout=True)
+    worker = threading.Thread(target=ingest, name="ingest")
+    started = time.perf_counter()
+    worker.start()
+    # Kill the elected cluster manager once a tenth of the documents reached their primaries
+    # (the indexing counter sees them before any refresh).
+    indexed_at_kill = 0
+    victim = ""
+    deadline = started + 600
+    while worker.is_alive() and time.perf_counter() < deadline:
+        try:
+            stats = watcher.indices.stats(index="ingest-kill", metric="indexing")
+        except opensearchpy.exceptions.NotFoundError:  # the local build is still running
+            time.sleep(0.2)
+            continue
+        indexed_at_kill = stats["_all"]["primaries"]["indexing"]["index_total"]
+        if indexed_at_kill >= INGEST_KILL_AT:
+            victim = watcher.cat.cluster_manager(format="json")[0]["node"]
+            cluster.kill(int(victim.split("-")[1]))
+            killed_at = time.perf_counter()
+            break
+        time.sleep(0.1)
+    assert victim, f"the load ended before {INGEST_KILL_AT} documents were indexed"
+    assert worker.is_alive(), "the load ended before the kill"
+    worker.join(timeout=600)
+    assert not worker.is_alive(), "the load did not finish"
+    assert "error" not in outcome, repr(outcome.get("error"))
+    summary = outcome["summary"]
+    expected = {doc_id(key) for entry in load_manifest(folder)["files"].values()
+                for key in entry.get("indexed", ())}
+    print(f"killed {victim} after {indexed_at_kill} documents; the load of {len(expected)} "
+          f"ended {time.perf_counter() - killed_at:.1f} s later, {summary.resent} document(s) "
+          f"sent again, {len(summary.failed)} failed")
+    assert len(expected) >= INGEST_CORPUS_SIZE * 0.9  # a few articles share one file
+    assert summary.failed == () and summary.sent == len(expected)
+
+    # Every document exactly once: the count (ids are unique within an index, so a
+    # document sent twice is still one) and the ids themselves.
+    watcher.indices.refresh(index="ingest-kill")
+    assert watcher.count(index="ingest-kill")["count"] == len(expected)
+    record = read_engine_record(folder)
+    assert record is not None and set(record.sent) == expected
+    report = check_opensearch(folder, record)
+    assert report.ok and report.problems == (), report.problems
+    assert (report.documents, report.recorded_documents) == (len(expected), len(expected))
+    assert report.cluster_status in ("yellow", "green")
+    watcher.close()

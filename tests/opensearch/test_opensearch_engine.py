@@ -217,3 +217,64 @@ def test_an_index_the_folder_did_not_fill_is_never_overwritten(indexed: Indexed,
         "from this index folder; choose another --opensearch-index, or pass --rebuild to "
         "replace it"]
     assert run_json("stats", "--index", str(indexed.remote))["documents"] == 200
+
+
+def _check(folder: Path, code: int) -> dict[str, Any]:
+    """``search check --json`` on ``folder``, asserting its exit status."""
+    result = CliRunner().invoke(cli, ["check", "--index", str(folder), "--json"])
+    assert result.exit_code == code, (result.output, result.stderr)
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def test_check_agrees_with_a_healthy_index(indexed: Indexed) -> None:
+    report = _check(indexed.remote, 0)
+    assert report["ok"] and report["up_to_date"] and report["problems"] == []
+    assert report["engine"] == "opensearch" and report["opensearch_index"] == "engine-test"
+    assert (report["documents"], report["recorded_documents"], report["local_documents"],
+            report["manifest_documents"]) == (200, 200, 200, 200)
+    assert report["cluster_status"] == "green"
+    text = run("check", "--index", str(indexed.remote))
+    assert text.splitlines()[1] == (f"  200 documents in OpenSearch index engine-test at "
+                                    f"{indexed.url} (green), 200 recorded as sent, 200 in the "
+                                    "manifest")
+
+
+def test_check_finds_documents_changed_behind_its_back(indexed: Indexed, tmp_path: Path
+                                                       ) -> None:
+    from opensearchpy import OpenSearch
+
+    folder = tmp_path / "ix"
+    args = ("--index", str(folder), "--procs", "1")
+    run("index", str(indexed.docs), *args, "--engine", "opensearch", "--opensearch-url",
+        indexed.url, "--opensearch-index", "engine-check")
+    assert _check(folder, 0)["documents"] == 200
+    client = OpenSearch(hosts=[indexed.url])
+    victim = sorted(json.loads((folder / "engine.json").read_text())["sent"])[7]
+    client.delete(index="engine-check", id=victim, refresh=True)
+    client.index(index="engine-check", id="stray", refresh=True,
+                 body={"id": "stray", "title": "Not from the folder", "body": "stray"})
+    report = _check(folder, 2)
+    assert (report["documents"], report["recorded_documents"]) == (200, 200)
+    assert report["problems"] == [
+        f"1 document(s) (e.g. {victim}) acknowledged by OpenSearch are missing from index "
+        "'engine-check'; run `search index` to send them again",
+        "1 document(s) (e.g. stray) in OpenSearch index 'engine-check' were not sent from "
+        "this folder; run `search index --rebuild`"]
+    # The fixes the lines name work: after them the check is clean again.
+    client.delete(index="engine-check", id="stray", refresh=True)
+    assert run_json("index", str(indexed.docs), *args)["sent"] == 200
+    assert _check(folder, 0)["documents"] == 200
+    # An index of the same name with someone else's mapping is not searchlib's.
+    client.indices.delete(index="engine-check")
+    client.indices.create(index="engine-check")
+    client.index(index="engine-check", id="x", refresh=True, body={"id": 1, "body": "x"})
+    problems = _check(folder, 2)["problems"]
+    assert problems[0].startswith("the mapping of OpenSearch index 'engine-check' is not "
+                                  "searchlib's (dynamic is None, expected strict and ")
+    assert problems[0].endswith("; run `search index --rebuild`")
+    client.indices.delete(index="engine-check")
+    assert _check(folder, 2)["problems"] == [
+        f"OpenSearch at {indexed.url} has no index 'engine-check'; run `search index "
+        "--rebuild`"]
+    client.close()

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 from ...errors import SearchlibError
 from ...export import article_record, opensearch_mapping
 from ...models import ENTITY_FACETS, Article, IndexSummary
-from ...opensearch import ConnectionSettings, LoadSummary, OpenSearchIndex, _one_line
+from ...opensearch import ConnectionSettings, LoadSummary, OpenSearchIndex
 from .record import EngineRecord, read_engine_record, write_engine_record
 
 __all__ = ["IngestSummary", "check_index_name", "engine_mapping", "engine_record", "fingerprint",
@@ -53,6 +54,11 @@ class IngestSummary:
     """The cluster's address."""
     index: str
     """The OpenSearch index name."""
+    resent: int = 0
+    """Documents sent again after a passing failure (a node that left, a lost connection)."""
+    send_seconds: float = 0.0
+    """Wall time of the cluster part: records read from the local copy, compared with the
+    fingerprints, sent with ``_bulk``, deletions, refresh."""
 
 
 def engine_mapping(*, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
@@ -102,26 +108,11 @@ def _records(staging: Any) -> Iterator[dict[str, Any]]:
 
 def _delete(remote: OpenSearchIndex, ids: Iterable[str], *, batch_docs: int, retries: int
             ) -> tuple[list[str], list[tuple[str, str]]]:
-    """Delete ``ids`` in bounded batches (429s retried with back-off); a document already
-    gone counts as deleted."""
+    """Delete ``ids`` in bounded batches (429s and passing failures retried with back-off);
+    a document already gone counts as deleted."""
     actions = ({"_op_type": "delete", "_index": remote.index, "_id": i} for i in ids)
-
-    def outcomes() -> list[tuple[bool, dict[str, Any]]]:
-        stream = remote._helpers.streaming_bulk(
-            remote._client, actions, chunk_size=batch_docs, max_retries=retries,
-            initial_backoff=1, max_backoff=30, raise_on_error=False,
-            raise_on_exception=False, yield_ok=True)
-        return [(bool(ok), item) for ok, item in stream]
-
-    done: list[str] = []
-    failed: list[tuple[str, str]] = []
-    for ok, item in remote._call("delete documents", outcomes):
-        info = item.get("delete", item)
-        if ok or info.get("status") == 404:
-            done.append(str(info.get("_id")))
-        else:
-            failed.append((str(info.get("_id")), _one_line(Exception(info.get("error")))))
-    return done, failed
+    outcome = remote.bulk(actions, batch_docs=batch_docs, retries=retries, gone_is_done=True)
+    return outcome.done, outcome.failed
 
 
 def ingest_opensearch(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
@@ -169,6 +160,7 @@ def ingest_opensearch(paths: str | os.PathLike[str] | Sequence[str | os.PathLike
         elif remote.count() != len(sent):
             sent = {}  # the cluster index was changed behind our back: send everything
 
+        send_started = time.perf_counter()
         staging = Index(index_dir)
         try:
             current: dict[str, str] = {}
@@ -198,9 +190,11 @@ def ingest_opensearch(paths: str | os.PathLike[str] | Sequence[str | os.PathLike
             engine="opensearch", url=settings.url, index=index_name,
             last_update=dt.datetime.now(dt.UTC), sources=sources, skipped=skipped,
             sent=kept))
+        send_seconds = time.perf_counter() - send_started
     return IngestSummary(build=summary, sent=loaded.indexed, deleted=len(deleted),
                          failed=(*loaded.failed, *undeleted), url=settings.url,
-                         index=index_name)
+                         index=index_name, resent=loaded.resent,
+                         send_seconds=send_seconds)
 
 
 def check_index_name(name: str) -> str:
