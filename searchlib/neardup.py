@@ -90,8 +90,9 @@ def _shingle_hashes(text: str) -> np.ndarray:
     cache = _WORD_HASH
     if len(cache) > _WORD_HASH_LIMIT:
         cache.clear()
-    # Each distinct word hashed once, then every word looked up by a C-level map: a Python
-    # generator over the words was a second per 10 MB text of a few dozen distinct words.
+    # Each distinct word hashed once, then every word looked up by a C-level map: a little
+    # faster than a generator over the words (0.14-0.16 s against 0.16-0.19 s for the 1.6
+    # million words of a 10 MB text; the same on articles).
     for w in dict.fromkeys(words):
         if w not in cache:
             cache[w] = zlib.crc32(w.encode("utf-8", "surrogatepass")) | 1 << 32
