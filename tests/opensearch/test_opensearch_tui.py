@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from oscluster import Cluster
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 import searchlib
 from searchlib import Index
@@ -77,14 +77,6 @@ def results(app: SearchApp) -> ResultsList:
     return app.query_one("#results", ResultsList)
 
 
-async def type_query(pilot: Pilot[object], text: str) -> None:
-    box = pilot.app.query_one("#query", Input)
-    box.focus()
-    box.value = text
-    await pilot.press("enter")
-    await helpers.settle(pilot)
-
-
 def test_every_panel_of_the_tui_works_on_opensearch(remote: tuple[Path, Index],
                                                     seed_index: Path) -> None:
     folder, ix = remote
@@ -103,7 +95,7 @@ def test_every_panel_of_the_tui_works_on_opensearch(remote: tuple[Path, Index],
         assert {h.id for h in listed} == {h.id for h in whoosh.search("").hits}
 
         # A query: the library's hits on this index, the same set as Whoosh's.
-        await type_query(pilot, "missile")
+        await helpers.type_query(pilot, "missile")
         expected = ix.search("missile", limit=PAGE_SIZE)
         assert [h.id for h in results(app).hits] == [h.id for h in expected.hits]
         assert {h.id for h in expected.hits} == {h.id for h in whoosh.search("missile").hits}
@@ -134,7 +126,7 @@ def test_every_panel_of_the_tui_works_on_opensearch(remote: tuple[Path, Index],
         assert timeline.months == dict(whoosh.search("").facets["month"])
 
         # The reader shows the stored article; similar articles come from the engine.
-        await type_query(pilot, "missile strike")
+        await helpers.type_query(pilot, "missile strike")
         await pilot.press("down")
         hit = results(app).current_hit
         assert hit is not None

@@ -12,7 +12,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-from tui_helpers import drive, settle
+from tui_helpers import drive, settle, type_query
 
 from searchlib import Index, SearchResults
 from tui.app import PAGE_SIZE, SearchApp, key_help, make_app
@@ -37,15 +37,6 @@ def results(app: SearchApp) -> ResultsList:
 
 def facets(app: SearchApp) -> FacetTree:
     return app.query_one("#facets", FacetTree)
-
-
-async def type_query(pilot: Pilot[object], text: str) -> None:
-    """Enter a query quickly (typing itself is tested once, in the debounce test)."""
-    box = pilot.app.query_one("#query", Input)
-    box.focus()
-    box.value = text
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 async def choose_facet(pilot: Pilot[object], kind: str, value: str) -> None:

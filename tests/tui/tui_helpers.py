@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tui.app import SearchApp
 
@@ -18,6 +19,15 @@ async def settle(pilot: Pilot[object], delay: float = 0.0) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def type_query(pilot: Pilot[object], text: str) -> None:
+    """Enter a query quickly (typing itself is tested once, in the debounce test)."""
+    box = pilot.app.query_one("#query", Input)
+    box.focus()
+    box.value = text
+    await pilot.press("enter")
+    await settle(pilot)
 
 
 Scenario = Callable[[Pilot[object]], Awaitable[None]]

@@ -236,23 +236,9 @@ def _term_bytes(items: list[Any], field_lengths: list[int | None] | None, limit:
         # _write_block
         mini_ids = tuple(map(sub, ids, chain((0,), ids)))
         count = len(ids)
-        if stored.count(1.0) == count:
-            mini_weights: Any = None
-        elif stored.count(stored[0]) == count:
-            mini_weights = stored[0]
-        else:
-            mini_weights = tuple(stored)
-        kept = list(filter(None, values[start:end]))
-        if fixedsize is None or fixedsize < 0:
-            mini_values: Any = tuple(kept)
-        elif fixedsize == 0:
-            mini_values = None
-        else:
-            mini_values = b"".join(kept)
-        databytes = dumps((mini_ids, mini_weights, mini_values), 2)
-        comp = compression if len(databytes) >= _COMPRESS_FROM else 0
-        if comp:
-            databytes = zlib.compress(databytes, comp)
+        databytes, comp = _block_data(
+            mini_ids, _mini_weights(stored),
+            _mini_values(list(filter(None, values[start:end])), fixedsize), compression)
         infobytes = dumps((count, ids[-1], block_max, comp, length_to_byte(block_min_length),
                            length_to_byte(block_max_length)), 2)
         blocklength = len(infobytes) + len(databytes)
@@ -264,6 +250,37 @@ def _term_bytes(items: list[Any], field_lengths: list[int | None] | None, limit:
     return b"".join(out), info
 
 
+def _mini_weights(weights: Sequence[float]) -> Any:
+    """A block's weights as Whoosh stores them: None when all are 1.0, the one weight they
+    share, or every weight."""
+    n = len(weights)
+    if weights.count(1.0) == n:
+        return None
+    if weights.count(weights[0]) == n:
+        return weights[0]
+    return tuple(weights)
+
+
+def _mini_values(kept: list[bytes], fixedsize: int | None) -> Any:
+    """A block's non-empty posting values as Whoosh stores them for a format of ``fixedsize``:
+    each value (variable size), None (no values), or the values joined (fixed size)."""
+    if fixedsize is None or fixedsize < 0:
+        return tuple(kept)
+    if fixedsize == 0:
+        return None
+    return b"".join(kept)
+
+
+def _block_data(mini_ids: Any, mini_weights: Any, mini_values: Any, compression: int
+                ) -> tuple[bytes, int]:
+    """A block's pickled data, compressed when long enough, and the compression used."""
+    databytes = dumps((mini_ids, mini_weights, mini_values), 2)
+    comp = compression if len(databytes) >= _COMPRESS_FROM else 0
+    if comp:
+        databytes = zlib.compress(databytes, comp)
+    return databytes, comp
+
+
 def _one_posting_bytes(posting: Any, field_lengths: list[int | None] | None,
                        compression: int, fixedsize: int | None
                        ) -> tuple[bytes, tuple[Any, ...]]:
@@ -272,17 +289,9 @@ def _one_posting_bytes(posting: Any, field_lengths: list[int | None] | None,
     stored = _FLOAT32.unpack(_FLOAT32.pack(weight))[0]  # the block keeps a 32-bit float
     block_max = weight if weight > 0 else 0
     length = field_lengths[docnum] if field_lengths is not None else None
-    kept = [value] if value else []
-    if fixedsize is None or fixedsize < 0:
-        mini_values: Any = tuple(kept)
-    elif fixedsize == 0:
-        mini_values = None
-    else:
-        mini_values = b"".join(kept)
-    databytes = dumps(((docnum,), None if stored == 1.0 else stored, mini_values), 2)
-    comp = compression if len(databytes) >= _COMPRESS_FROM else 0
-    if comp:
-        databytes = zlib.compress(databytes, comp)
+    databytes, comp = _block_data((docnum,), None if stored == 1.0 else stored,
+                                  _mini_values([value] if value else [], fixedsize),
+                                  compression)
     minbyte = length_to_byte(length) if length else 0
     maxbyte = length_to_byte(length or 0)
     infobytes = dumps((1, docnum, block_max, comp, minbyte, maxbyte), 2)
@@ -440,17 +449,8 @@ def _write_block(self: Any, last: bool = False) -> None:
     # _mini_ids and _mini_weights without their generators: delta-encoded ids, then None
     # (all weights 1.0), the one weight they share, or every weight.
     mini_ids = tuple(ids) if self._byteids else tuple(map(sub, ids, chain((0,), ids)))
-    n = len(weights)
-    if weights.count(1.0) == n:
-        mini_weights: Any = None
-    elif weights.count(weights[0]) == n:
-        mini_weights = weights[0]
-    else:
-        mini_weights = tuple(weights)
-    databytes = dumps((mini_ids, mini_weights, self._mini_values()), 2)
-    comp = self._compression if len(databytes) >= _COMPRESS_FROM else 0
-    if comp:
-        databytes = zlib.compress(databytes, comp)
+    databytes, comp = _block_data(mini_ids, _mini_weights(weights), self._mini_values(),
+                                  self._compression)
     infobytes = dumps((len(ids), ids[-1], self._maxweight, comp,
                        whoosh3.length_to_byte(self._minlength),
                        whoosh3.length_to_byte(self._maxlength)), 2)
