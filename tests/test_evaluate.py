@@ -93,13 +93,21 @@ def _queries(ix: Index) -> list[str]:
     return out
 
 
+@pytest.mark.parametrize("lists", [False, True], ids=["blocks", "postlists"])
 @pytest.mark.parametrize("dense", [False, True], ids=["dicts", "arrays"])
-def test_scores_documents_and_terms_are_whooshs(segmented: Index, dense: bool) -> None:
+def test_scores_documents_and_terms_are_whooshs(segmented: Index, dense: bool, lists: bool
+                                                ) -> None:
+    """With the postings read from Whoosh's blocks, or from the posting-list files written
+    beside each segment (postlists.py): Whoosh's documents, scores and snippet offsets."""
     ix = segmented
     searcher = ix._engine._fresh()
     assert len(searcher.leaf_searchers()) > 1
     assert searcher.reader().has_deletions()
-    evaluator = evaluate.Evaluator(searcher, dense=dense)
+    folder = ix._engine._whoosh_dir if lists else None
+    evaluator = evaluate.Evaluator(searcher, dense=dense, folder=folder)
+    if lists:  # every segment has its file, and the postings are read from it
+        assert all(evaluator._lists_of(seg, sub.reader()) is not None
+                   for seg, (sub, _) in enumerate(evaluator.leaves))
     assert evaluator.dense is dense
     handled = 0
     for text in _queries(ix):

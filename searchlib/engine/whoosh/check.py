@@ -20,7 +20,7 @@ from typing import Any
 from ...errors import SearchlibError
 from ...ingest.read import scan
 from ...layout import JOURNAL, LOCK, STAGING, doc_id, index_paths, load_manifest, read_meta
-from . import facetstore
+from . import facetstore, postlists
 from .storage import open_storage
 
 __all__ = ["CheckReport", "check_index"]
@@ -176,10 +176,48 @@ class _Checker:
             self.documents += live
         except Exception as exc:
             self.problems.append(f"segment {segid} is damaged ({_describe(exc)}); {_REBUILD}")
+        else:
+            self._check_lists(storage, segid, reader)
         finally:
             with contextlib.suppress(Exception):
                 reader.close()
 
+
+    def _check_lists(self, storage: Any, segid: str, reader: Any) -> None:
+        """The segment's posting lists without positions (:mod:`.postlists`), when it has
+        them, against its posting blocks: a search reads them instead of the blocks."""
+        folder = getattr(storage, "folder", None)
+        if folder is None:
+            return
+        path = os.path.join(folder, segid + postlists.SUFFIX)
+        if not os.path.exists(path):
+            return  # written before they existed, or by another program: blocks only
+        fix = f"delete {path} (searches then read the posting blocks) or {_REBUILD}"
+        lists = postlists.open_lists(folder, segid)
+        if lists is None:
+            self.problems.append(f"the posting lists of segment {segid} are damaged; {fix}")
+            return
+        from .evaluate import _read_postings
+
+        terms = 0
+        try:
+            for fieldname, btext in reader.all_terms():
+                offset = getattr(reader.term_info(fieldname, btext), "_offset", None)
+                if offset is None:  # postings inlined in the term list
+                    continue
+                blocks: list[tuple[int, int]] = []
+                ids, weights, _ = _read_postings(reader, fieldname, btext, values=False,
+                                                 blocks=blocks)
+                found = lists.get(offset)
+                if found is None or (list(found[0]), list(found[1]), found[2]) != (
+                        ids, weights, blocks):
+                    raise ValueError(f"{fieldname}:{btext!r} differs from its posting blocks")
+                terms += 1
+            if terms != len(lists):
+                raise ValueError(f"{len(lists)} lists for {terms} terms")
+        except ValueError as exc:
+            self.problems.append(f"the posting lists of segment {segid} are damaged ({exc}); "
+                                 f"{fix}")
 
     @staticmethod
     def _read_postings(reader: Any) -> None:

@@ -51,6 +51,7 @@ The tests run both forms against Whoosh and against each other.
 from __future__ import annotations
 
 import heapq
+import os
 from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
@@ -74,7 +75,7 @@ from whoosh.query.spans import SpanNear2
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 
-from . import ranking
+from . import postlists, ranking
 from .bitsets import bits_of, bits_to_mask, iter_bits, mask_to_bits
 from .facetdata import DENSE_MIN_DOCS
 from .facetstore import block_reader
@@ -411,8 +412,13 @@ class _LRU:
 class Evaluator:
     """Evaluates queries on one Whoosh searcher (top-level, possibly multi-segment)."""
 
-    def __init__(self, searcher: Any, dense: bool | None = None) -> None:
+    def __init__(self, searcher: Any, dense: bool | None = None,
+                 folder: str | os.PathLike[str] | None = None) -> None:
         self.searcher = searcher
+        #: The Whoosh folder, where each segment's posting lists without positions are
+        #: (:mod:`.postlists`; None: read every posting list from its blocks).
+        self.folder = None if folder is None else os.fspath(folder)
+        self._lists: dict[int, postlists.PostingLists | None] = {}
         self.leaves: list[tuple[Any, int]] = list(searcher.leaf_searchers())
         #: Whether queries are evaluated on numpy arrays (see :data:`DENSE_MIN_DOCS`);
         #: ``dense`` forces one way or the other (the tests compare both).
@@ -682,7 +688,7 @@ class Evaluator:
         reader = sub.reader()
         blocks: list[tuple[int, int]] = []
         ids, weights, found = _read_postings(reader, fieldname, btext, values=values,
-                                             blocks=blocks)
+                                             blocks=blocks, lists=self._lists_of(seg, reader))
         if values:
             raw = dict(zip(ids, found, strict=True))
             self._raw.put(key, raw, len(ids) + 1)
@@ -710,8 +716,21 @@ class Evaluator:
         self._postings.put(key, entry, weight)
         return entry, raw
 
+    def _lists_of(self, seg: int, reader: Any) -> postlists.PostingLists | None:
+        """The posting lists of segment ``seg`` (None: it has none; read its blocks)."""
+        if self.folder is None:
+            return None
+        try:
+            return self._lists[seg]
+        except KeyError:
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            found = (postlists.open_lists(self.folder, segment.segment_id())
+                     if segment is not None else None)
+            self._lists[seg] = found
+            return found
+
     def _scored_arrays(self, scorer: Any, seg: int, sub: Any, fieldname: str,
-                       ids: list[int], weights: list[float]) -> tuple[Any, Any]:
+                       ids: Sequence[int], weights: Sequence[float]) -> tuple[Any, Any]:
         """``(docnums, scores)`` of one posting list as numpy arrays (see :meth:`_load`)."""
         import numpy as np
 
@@ -1156,13 +1175,26 @@ def _spans_match(positions: list[list[int]], slop: int) -> bool:
 
 
 def _read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool,
-                   blocks: list[tuple[int, int]] | None = None
-                   ) -> tuple[list[int], list[float], list[Any]]:
+                   blocks: list[tuple[int, int]] | None = None,
+                   lists: postlists.PostingLists | None = None
+                   ) -> tuple[Sequence[int], Sequence[float], list[Any]]:
     """Docnums, weights and (optionally) raw values of one segment's posting list.
 
     Deleted documents are included (the matcher tree's deletions filter drops them). With
-    ``blocks``, appends each posting block's file position and last docnum to it.
+    ``blocks``, appends each posting block's file position and last docnum to it. Without
+    ``values``, the docnums and weights come from the segment's posting ``lists`` when it
+    has them (the same numbers, without decoding the positions).
     """
+    if lists is not None and not values:
+        offset = getattr(reader.term_info(fieldname, btext), "_offset", None)
+        try:
+            found = lists.get(offset) if offset is not None else None
+        except ValueError:  # a damaged entry (search check names it): the blocks answer
+            found = None
+        if found is not None:
+            if blocks is not None:
+                blocks.extend(found[2])
+            return found[0], found[1], []
     matcher = block_reader(reader, fieldname, btext)
     ids: list[int] = []
     weights: list[float] = []

@@ -173,7 +173,19 @@ def _term_docs(reader: Any, fieldname: str, start: int, name: Any) -> dict[str, 
 def block_reader(reader: Any, fieldname: str, btext: bytes) -> Any:
     """The codec's posting reader of one term in one segment, without the deletions filter
     (None for a codec without posting blocks)."""
-    matcher = reader.postings(fieldname, btext)
+    terms = getattr(reader, "_terms", None)
+    if terms is not None and fieldname in reader.schema:
+        # A segment reader's own matcher: reader.postings() wraps it in a deletions filter
+        # that has already stepped past the deleted documents at its start, whole blocks
+        # of them included.
+        try:
+            matcher = terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+        except KeyError:  # what reader.postings() raises for a term it does not have
+            from whoosh.reading import TermNotFound
+
+            raise TermNotFound(f"{fieldname}:{btext!r}") from None
+    else:
+        matcher = reader.postings(fieldname, btext)
     while not hasattr(matcher, "_read_ids") and hasattr(matcher, "child"):
         matcher = matcher.child
     if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):

@@ -471,7 +471,8 @@ class WhooshReader:
         searcher = self._searcher
         dense = self._dense()
         if self._evaluation is None or (dense is not None and self._evaluation.dense != dense):
-            self._evaluation = evaluate.Evaluator(searcher, dense=dense)
+            self._evaluation = evaluate.Evaluator(searcher, dense=dense,
+                                                   folder=self._whoosh_dir)
         return self._evaluation
 
     @_serialized

@@ -21,6 +21,7 @@ from whoosh.compat import dumps
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from .. import postlists
 from ..analysis import NewsAnalyzer
 
 _MISSING = object()
@@ -73,13 +74,49 @@ def _flush_segment(self: Any) -> None:
     perdoc = self.per_document_reader() if self.codec.length_stats else None
     lengths = _SegmentLengths(perdoc) if perdoc is not None else None
     fieldwriter = self.fieldwriter
-    if type(fieldwriter) is whoosh3.W3FieldWriter:
-        _add_term_postings(fieldwriter, self.schema, lengths, _pool_terms(self.pool))
-    else:
-        fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
-    fieldwriter.close()
+    sink = _postlists_sink(self)
+    try:
+        if type(fieldwriter) is whoosh3.W3FieldWriter:
+            whole = _add_term_postings(fieldwriter, self.schema, lengths,
+                                       _pool_terms(self.pool), sink)
+        else:
+            whole = False
+            fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        fieldwriter.close()
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
+    if sink is not None:
+        if whole:
+            sink.close()
+            self._searchlib_postlists = sink  # named for good by _finalize_segment
+        else:  # pragma: no cover - a codec setting of another program: blocks only
+            sink.abort()
     if perdoc is not None:
         perdoc.close()
+
+
+def _postlists_sink(writer: Any) -> postlists.Sink | None:
+    """The posting-list file (:mod:`..postlists`) of the segment ``writer`` flushes, when it
+    is written into a folder."""
+    folder = getattr(writer.storage, "folder", None)
+    if folder is None:  # a RamStorage (tests, Whoosh's own temporary indexes)
+        return None
+    return postlists.Sink(postlists.temp_path(folder, writer.get_segment().segment_id()))
+
+
+_original_finalize_segment = writing.SegmentWriter._finalize_segment
+
+
+def _finalize_segment(self: Any) -> Any:
+    """Whoosh's ``_finalize_segment``, then the posting-list file takes its final name: only
+    now, because assembling the compound segment takes every file named like it."""
+    segment = _original_finalize_segment(self)
+    sink = self.__dict__.pop("_searchlib_postlists", None)
+    if sink is not None:
+        postlists.finish(self.storage.folder, segment.segment_id())
+    return segment
 
 
 _WEIGHT, _VALUE = itemgetter(3), itemgetter(4)
@@ -110,7 +147,7 @@ def _pool_terms(pool: Any, maxfiles: int = 128) -> Iterator[list[Any]]:
 
 
 def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths | None,
-                       terms: Iterable[list[Any]]) -> None:
+                       terms: Iterable[list[Any]], sink: postlists.Sink | None = None) -> bool:
     """``FieldWriter.add_postings`` for a ``W3FieldWriter``, given each term's postings.
 
     Whoosh hands every posting to three method calls (``add_postings`` asks its field
@@ -130,7 +167,7 @@ def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths |
     if postwriter._byteids or postwriter._inlinelimit > 1:  # pragma: no cover - not ours
         # Inlined postings or byte ids: Whoosh's own loop.
         fieldwriter.add_postings(schema, lengths, chain.from_iterable(terms))
-        return
+        return False
     limit = postwriter._blocklimit
     compression = postwriter._compression
     tindex = fieldwriter._tindex
@@ -165,7 +202,8 @@ def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths |
             if key[:2] == lastkey[:2]:
                 raise OutOfOrderError(f"Term {lastfn}:{lastkey[2:]!r} .. {fieldname}:{btext!r}")
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
-        postings = _term_bytes(items, field_lengths, limit, compression, fixedsize)
+        postings = _term_bytes(items, field_lengths, limit, compression, fixedsize, sink,
+                               post_pos)
         terminfo = _TERMINFO.pack(*postings[1]) + pack_long(post_pos) + pack_int(len(postings[0]))
         post_write(postings[0])
         post_pos += len(postings[0])
@@ -181,6 +219,7 @@ def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths |
     tindex.lastkey = lastkey
     if lastfn is not None:
         fieldwriter.finish_field()
+    return True
 
 
 # W3TermInfo's fixed part (flags, weight, doc frequency, length bytes, max weight, ids) and
@@ -191,15 +230,18 @@ _HEADER = whoosh3.WHOOSH3_HEADER_MAGIC
 
 
 def _term_bytes(items: list[Any], field_lengths: list[int | None] | None, limit: int,
-                compression: int, fixedsize: int | None) -> tuple[bytes, tuple[Any, ...]]:
+                compression: int, fixedsize: int | None, sink: postlists.Sink | None = None,
+                offset: int = 0) -> tuple[bytes, tuple[Any, ...]]:
     """One term's postings as ``W3PostingsWriter`` writes them, and its term info's fields.
 
     The statistics follow ``W3TermInfo.add_block`` block by block: weights summed as the
     block's 32-bit floats, the shortest and longest known lengths, the largest weight as
-    given, the first and last document.
+    given, the first and last document. With a ``sink``, the docnums, weights and blocks
+    also go there, for postings written at ``offset`` of the postings file.
     """
     if len(items) == 1:  # most terms of a segment: one posting, one block
-        return _one_posting_bytes(items[0], field_lengths, compression, fixedsize)
+        return _one_posting_bytes(items[0], field_lengths, compression, fixedsize, sink,
+                                  offset)
     docnums = list(map(_DOCNUM, items))
     weights = list(map(_WEIGHT, items))
     values = list(map(_VALUE, items))
@@ -211,6 +253,11 @@ def _term_bytes(items: list[Any], field_lengths: list[int | None] | None, limit:
     maxlength = 0
     maxweight: float = 0
     n = len(docnums)
+    # Where each block starts in the postings file: after the header, then each block's
+    # length field and bytes (what W3LeafMatcher's _goto steps through).
+    position = offset + len(_HEADER)
+    positions: list[int] = []
+    maxids: list[int] = []
     for start in range(0, n, limit):
         end = start + limit
         ids = docnums[start:end]
@@ -245,8 +292,13 @@ def _term_bytes(items: list[Any], field_lengths: list[int | None] | None, limit:
         out.append(pack_int(-blocklength if end >= n else blocklength))
         out.append(infobytes)
         out.append(databytes)
+        positions.append(position)
+        maxids.append(ids[-1])
+        position += _INT_SIZE + blocklength
     info = (0, total_weight, n, 0 if minlength is None else length_to_byte(minlength),
             length_to_byte(maxlength), maxweight, docnums[0], docnums[-1])
+    if sink is not None:
+        sink.add(offset, docnums, array("f", weights), positions, maxids)
     return b"".join(out), info
 
 
@@ -282,7 +334,8 @@ def _block_data(mini_ids: Any, mini_weights: Any, mini_values: Any, compression:
 
 
 def _one_posting_bytes(posting: Any, field_lengths: list[int | None] | None,
-                       compression: int, fixedsize: int | None
+                       compression: int, fixedsize: int | None,
+                       sink: postlists.Sink | None = None, offset: int = 0
                        ) -> tuple[bytes, tuple[Any, ...]]:
     """:func:`_term_bytes` for a term of one posting, without its lists and slices."""
     docnum, weight, value = posting[2], posting[3], posting[4]
@@ -297,11 +350,14 @@ def _one_posting_bytes(posting: Any, field_lengths: list[int | None] | None,
     infobytes = dumps((1, docnum, block_max, comp, minbyte, maxbyte), 2)
     data = b"".join((_HEADER, pack_int(-len(infobytes) - len(databytes)), infobytes,
                      databytes))
+    if sink is not None:
+        sink.add_one(offset, docnum, stored, offset + len(_HEADER))
     # As W3TermInfo.add_block adds it to a term info starting at 0: 0 + weight.
     return data, (0, 0 + stored, 1, minbyte, maxbyte, max(0, block_max), docnum, docnum)
 
 
 _FLOAT32 = struct.Struct("f")
+_INT_SIZE = struct.calcsize("!i")
 
 
 _positions_word_values = formats.Positions.word_values
@@ -574,6 +630,7 @@ def install() -> None:
     """Replace the Whoosh methods (called by :func:`.apply`)."""
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
     writing.SegmentWriter._flush_segment = _flush_segment
+    writing.SegmentWriter._finalize_segment = _finalize_segment
     formats.Positions.word_values = _fast_positions
     formats.Characters.word_values = _fast_characters
     writing.SegmentWriter.add_document = _lean_add_document

@@ -1,0 +1,132 @@
+"""Posting lists without positions, written beside each segment (postlists.py): the same
+docnums, weights and blocks as Whoosh's posting blocks, through flushes and merges of
+parallel builds; a damaged or missing file changes no answer, and ``search check`` names it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from searchlib import build_index, open_index
+from searchlib.engine.whoosh import postlists
+from searchlib.engine.whoosh.check import check_index
+from searchlib.engine.whoosh.evaluate import _read_postings
+from searchlib.engine.whoosh.storage import open_storage
+from searchlib.layout import index_paths
+
+QUERIES = ["missile attack", "government", '"prime minister"', "war OR peace", "gover*",
+           "*tion", "goverment~", "minster~2", "a*", "title:war", "border -troops"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, gen_corpus: ModuleType
+          ) -> Iterator[tuple[Path, Path]]:
+    """~300 generated articles indexed by two workers in small batches, in three runs: many
+    segments, several of them merged, some with deleted documents."""
+    base = tmp_path_factory.mktemp("postlists")
+    corpus = base / "corpus"
+    gen_corpus.generate(300, 11, corpus)
+    files = sorted(p for p in (corpus / "docs").rglob("*") if p.is_file())
+    docs = base / "docs"
+    docs.mkdir()
+    index = base / "index"
+    for part in (files[:120], files[120:220], files[220:]):
+        for path in part:
+            shutil.copy(path, docs / path.name)
+        build_index([docs], index, procs=2, batch_size=40)
+    for path in sorted(docs.glob("*.txt"))[:5]:  # replaced documents: deletions
+        path.write_text(path.read_text(encoding="utf-8") + "\n\nA later paragraph.\n",
+                        encoding="utf-8")
+    build_index([docs], index, procs=2, batch_size=40)
+    yield index, index_paths(index)[0]
+
+
+def _segment_files(whoosh_dir: Path) -> list[Path]:
+    return sorted(whoosh_dir.glob(f"*{postlists.SUFFIX}"))
+
+
+def test_every_segment_has_lists_equal_to_its_blocks(built: tuple[Path, Path]) -> None:
+    index, whoosh_dir = built
+    ix = open_storage(whoosh_dir).open_index()
+    with ix.reader() as reader:
+        leaves = list(reader.leaf_readers())
+        assert len(leaves) > 1 and reader.has_deletions()
+        longest = 0
+        for leaf, _ in leaves:
+            lists = postlists.open_lists(str(whoosh_dir), leaf.segment().segment_id())
+            assert lists is not None
+            compared = 0
+            for fieldname, btext in leaf.all_terms():
+                offset = leaf.term_info(fieldname, btext)._offset
+                blocks: list[tuple[int, int]] = []
+                ids, weights, _ = _read_postings(leaf, fieldname, btext, values=False,
+                                                 blocks=blocks)
+                found = lists.get(offset)
+                assert found is not None, (fieldname, btext)
+                assert (list(found[0]), list(found[1]), found[2]) == (ids, weights, blocks)
+                compared += 1
+            assert compared == len(lists)
+            longest = max(longest, max(len(lists.get(o)[2])  # type: ignore[index]
+                                       for o in lists._offsets))
+    ix.close()
+    assert longest > 1  # terms of several posting blocks were compared too
+    # One file per live segment, no temporary one left.
+    assert len(_segment_files(whoosh_dir)) == len(leaves)
+    assert not list(whoosh_dir.glob("*docs.tmp"))
+    assert check_index(index).ok
+
+
+def _answers(index: Path) -> list[object]:
+    with open_index(index) as ix:
+        out = []
+        for text in QUERIES:
+            result = ix.search(text, limit=10)
+            out.append((text, result.total, [(h.id, h.score) for h in result.hits],
+                        [h.snippet for h in result.hits]))
+        return out
+
+
+def test_damaged_or_missing_lists_change_no_answer_and_check_names_them(
+        built: tuple[Path, Path], tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(built[0], index)
+    whoosh_dir = index_paths(index)[0]
+    expected = _answers(index)
+    files = _segment_files(whoosh_dir)
+    # A flipped byte inside one term's entry: that list fails its checksum.
+    damaged = max(files, key=lambda p: p.stat().st_size)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 3] ^= 0x55
+    damaged.write_bytes(bytes(data))
+    # Another file cut short: the whole file is refused.
+    cut = next(p for p in files if p != damaged)
+    cut.write_bytes(cut.read_bytes()[:-10])
+    assert _answers(index) == expected
+    report = check_index(index)
+    named = [line for line in report.problems if "posting lists" in line]
+    assert not report.ok and len(named) == 2, report.problems
+    assert all("delete " in line for line in named)
+    # The fix the check names: delete the files; the blocks answer, and the check is clean.
+    damaged.unlink()
+    cut.unlink()
+    assert _answers(index) == expected
+    assert check_index(index).ok
+
+
+def test_a_rebuild_writes_them_again(built: tuple[Path, Path], tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(built[0], index)
+    for path in _segment_files(index_paths(index)[0]):
+        path.unlink()
+    build_index([built[0].parent / "docs"], index, rebuild=True, procs=2)
+    whoosh_dir = index_paths(index)[0]
+    files = _segment_files(whoosh_dir)
+    assert files and check_index(index).ok
+    with_lists = _answers(index)
+    for path in files:
+        path.unlink()
+    assert _answers(index) == with_lists
