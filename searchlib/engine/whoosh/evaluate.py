@@ -687,8 +687,12 @@ class Evaluator:
             return entry, raw
         reader = sub.reader()
         blocks: list[tuple[int, int]] = []
+        leaf = m
+        while not hasattr(leaf, "_startoffset") and hasattr(leaf, "child"):
+            leaf = leaf.child  # under a deletions filter
         ids, weights, found = _read_postings(reader, fieldname, btext, values=values,
-                                             blocks=blocks, lists=self._lists_of(seg, reader))
+                                             blocks=blocks, lists=self._lists_of(seg, reader),
+                                             offset=getattr(leaf, "_startoffset", None))
         if values:
             raw = dict(zip(ids, found, strict=True))
             self._raw.put(key, raw, len(ids) + 1)
@@ -1176,17 +1180,19 @@ def _spans_match(positions: list[list[int]], slop: int) -> bool:
 
 def _read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool,
                    blocks: list[tuple[int, int]] | None = None,
-                   lists: postlists.PostingLists | None = None
+                   lists: postlists.PostingLists | None = None, offset: int | None = None
                    ) -> tuple[Sequence[int], Sequence[float], list[Any]]:
     """Docnums, weights and (optionally) raw values of one segment's posting list.
 
     Deleted documents are included (the matcher tree's deletions filter drops them). With
     ``blocks``, appends each posting block's file position and last docnum to it. Without
     ``values``, the docnums and weights come from the segment's posting ``lists`` when it
-    has them (the same numbers, without decoding the positions).
+    has them (the same numbers, without decoding the positions); ``offset``, where the
+    term's postings start, spares looking the term up when the caller knows it.
     """
     if lists is not None and not values:
-        offset = getattr(reader.term_info(fieldname, btext), "_offset", None)
+        if offset is None:
+            offset = getattr(reader.term_info(fieldname, btext), "_offset", None)
         try:
             found = lists.get(offset) if offset is not None else None
         except ValueError:  # a damaged entry (search check names it): the blocks answer
