@@ -1,5 +1,5 @@
 """Small, targeted fixes to Whoosh-Reloaded 2.7.5 internals, applied once on import:
-:mod:`.bugfixes` (patch 2), :mod:`.write` (1, 3-8, 10) and :mod:`.read` (9, 11).
+:mod:`.bugfixes` (patch 2), :mod:`.write` (1, 3-8, 10, 12) and :mod:`.read` (9, 11, 13).
 
 Each patch keeps Whoosh's behaviour and only removes avoidable work (patch 2 fixes a wrong
 answer, which searchlib's own code never asks for: it reads columns segment by segment); they
@@ -77,6 +77,17 @@ tests that way, so the unpatched path stays correct); :func:`state` says which a
     benchmark's query mix at 10,000 articles made 5,775 lookups of 736 distinct terms,
     a quarter of its time. Each reader now remembers what a lookup found (up to
     :data:`_TERM_CACHE` terms), and answers the same from it.
+12. A posting block pickles a block's docnums and weights together with every posting's
+    positions and character offsets, so a search that needs only the documents and
+    weights of a term (scoring it, or expanding ``b*``) decompresses and unpickles the
+    positions too. The segment flush (:func:`_flush_segment`) also writes each term's
+    docnums, 32-bit weights and block positions into a file beside the segment
+    (:mod:`..postlists`), and ``SegmentWriter._finalize_segment`` gives that file its name
+    once the compound segment is assembled. The segment's own files are unchanged (byte
+    for byte), and so is the unpatched Whoosh's reading of them.
+13. ``Searcher.avg_field_length`` sums the field's length over every segment each time a
+    term's BM25 scorer asks for it; the answer is remembered per searcher, whose index
+    state is fixed.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Read-path patches of Whoosh-Reloaded 2.7.5: posting blocks and term lookups (patches 9
-and 11 of :mod:`.patches`). The same answers, with fewer reads of the segment files."""
+"""Read-path patches of Whoosh-Reloaded 2.7.5: posting blocks, term lookups and field lengths
+(patches 9, 11 and 13 of :mod:`.patches`). The same answers, with fewer reads of the segment
+files."""
 
 from __future__ import annotations
 

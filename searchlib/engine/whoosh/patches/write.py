@@ -1,5 +1,6 @@
 """Write-path patches of Whoosh-Reloaded 2.7.5: building and flushing segments (patches 1,
-3-8 and 10 of :mod:`.patches`). The same postings, blocks and statistics, with less work."""
+3-8, 10 and 12 of :mod:`.patches`). The same postings, blocks and statistics, with less work,
+and each segment's posting lists without positions beside it."""
 
 from __future__ import annotations
 
