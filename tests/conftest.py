@@ -107,6 +107,12 @@ def childrss() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def postlists_backfill() -> ModuleType:
+    """bench/postlists_backfill.py: posting lists written from a segment's blocks."""
+    return _bench_module("postlists_backfill")
+
+
+@pytest.fixture(scope="session")
 def hostile_queries() -> ModuleType:
     """bench/hostile_queries.py: generated hostile queries, and their runner."""
     return _bench_module("hostile_queries")

@@ -130,3 +130,17 @@ def test_a_rebuild_writes_them_again(built: tuple[Path, Path], tmp_path: Path) -
     for path in files:
         path.unlink()
     assert _answers(index) == with_lists
+
+
+def test_the_backfill_writes_what_the_flush_wrote(built: tuple[Path, Path], tmp_path: Path,
+                                                  postlists_backfill: ModuleType) -> None:
+    """bench/postlists_backfill.py, which the benchmarks use on indexes built before the
+    lists existed, writes byte for byte the files the segment flush wrote."""
+    index = tmp_path / "index"
+    shutil.copytree(built[0], index)
+    whoosh_dir = index_paths(index)[0]
+    flushed = {path.name: path.read_bytes() for path in _segment_files(whoosh_dir)}
+    for name in flushed:
+        (whoosh_dir / name).unlink()
+    assert postlists_backfill.backfill(str(index)) == len(flushed)
+    assert {path.name: path.read_bytes() for path in _segment_files(whoosh_dir)} == flushed
