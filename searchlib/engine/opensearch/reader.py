@@ -8,9 +8,13 @@ searchlib's own models. Queries are parsed by :mod:`searchlib.query` and transla
 aggregations beside a ``post_filter``), exact totals and counts, year/month histograms, fvh
 highlighting turned into snippets with character offsets.
 
+Searches are bounded as the Whoosh engine's (:mod:`searchlib.query.limits`): the same
+pattern caps and refusals, and the time budget sent to the cluster as the request's
+``timeout``; an answer the cluster cut at it is refused (:meth:`OpenSearchIndex.timed_search`).
+
 What the Whoosh reader does that this one does not (yet): near-duplicate collapsing of hits
-(every article is a hit, as ``search query --no-collapse``), the query-time budget (a query
-is bounded by the cluster's own limits), and warnings about cut pattern expansions.
+(every article is a hit, as ``search query --no-collapse``) and warnings about cut pattern
+expansions.
 """
 
 from __future__ import annotations
@@ -124,7 +128,7 @@ class OpenSearchReader:
         if not request.facets:
             del body["aggs"]
         started = dt.datetime.now()
-        answer = remote._call("search", remote._client.search, index=remote.index, body=body)
+        answer = remote._search_query(request.query, body)
         if request.cancel is not None and request.cancel.is_set():
             raise SearchCancelled("search cancelled")
         first = (request.page - 1) * request.limit + 1
@@ -153,8 +157,9 @@ class OpenSearchReader:
             interval, fmt = ("year", "yyyy") if kind == "year" else ("month", "yyyy-MM")
             agg = {"date_histogram": {"field": field, "calendar_interval": interval,
                                       "format": fmt, "min_doc_count": 1}}
-        answer = remote._call("count facet values", remote._client.search, index=remote.index,
-                              body={"size": 0, "aggs": {"values": agg}})
+        answer = remote.timed_search(
+            "count facet values", {"size": 0, "aggs": {"values": agg}},
+            lambda budget: f"counting the {kind} values took longer than {budget:g} s")
         buckets = answer["aggregations"]["values"]["buckets"]
         counts = {str(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in buckets
                   if b["doc_count"]}
