@@ -3,8 +3,9 @@
 The generated corpus (the files behind ``exported_corpus``'s Whoosh index) is indexed with
 ``search index --engine opensearch``; every other command then follows the folder's engine
 record. Their answers are compared with the Whoosh index of the same files: equal totals,
-equal facet counts, the same stored articles. Whoosh is asked with ``--no-collapse``: the
-OpenSearch engine does not fold near-duplicates into one hit yet.
+equal facet counts, the same stored articles. Whoosh is asked with ``--no-collapse`` (the
+generated corpus has no near-duplicates; collapsing is compared in
+test_opensearch_collapse.py).
 """
 
 from __future__ import annotations
