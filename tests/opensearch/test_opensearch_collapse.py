@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from oscluster import Cluster, ExportedCorpus
+from test_neardup import repost  # tests/ is on the path (its conftest.py)
 
 from searchlib import build_index, open_index
 from searchlib.cli import cli
@@ -39,15 +40,6 @@ class Pair:
     remote: Path
 
 
-def _repost(text: str, rng: random.Random) -> str:
-    """The same story re-posted: new chrome, a new first line, a few words changed."""
-    words = text.split()
-    for i in rng.sample(range(len(words)), len(words) // 60):
-        words[i] = "reportedly"
-    return ("Share this story\n\nUPDATED: " + " ".join(words[:6]) + "\n\n" + " ".join(words)
-            + "\n\nSubscribe to our newsletter for more.")
-
-
 @pytest.fixture(scope="module")
 def pair(exported_corpus: ExportedCorpus, opensearch_node: Cluster,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
@@ -59,7 +51,7 @@ def pair(exported_corpus: ExportedCorpus, opensearch_node: Cluster,
     reposts.mkdir()
     for i, path in enumerate(sorted(docs.rglob("*.txt"))[:REPOSTED]):
         text = path.read_text(encoding="utf-8")
-        (reposts / f"repost{i}.txt").write_text(_repost(text, rng), encoding="utf-8")
+        (reposts / f"repost{i}.txt").write_text(repost(text, rng), encoding="utf-8")
         if i % 3 == 0:
             (reposts / f"repost{i}b.txt").write_text(
                 text.replace(".", ". Indeed,", 1) + "\n\nRead more.", encoding="utf-8")
