@@ -55,6 +55,7 @@ __all__ = [
     "ConnectionSettings",
     "LoadSummary",
     "OpenSearchIndex",
+    "TooManyBucketsError",
     "facet_request",
 ]
 
@@ -69,6 +70,14 @@ ENV_CA_CERTS = "SEARCH_OPENSEARCH_CA_CERTS"
 SEARCH_SLACK = 6.0
 #: The error type of a shard that ran out of its search ``timeout``.
 _TIME_EXCEEDED = "time_exceeded_exception"
+#: The error type of a request over the cluster's ``search.max_buckets``.
+_TOO_MANY_BUCKETS = "too_many_buckets_exception"
+_TOO_MANY_BUCKETS_TEXT = ("the facet counts need more buckets than the cluster's "
+                          "search.max_buckets allows")
+#: The date formats of searchlib's histograms, as Python writes them.
+_DATE_FORMATS = {"yyyy": "%Y", "yyyy-MM": "%Y-%m"}
+#: Buckets per page of a ``composite`` aggregation, at first (halved while over the limit).
+COMPOSITE_PAGE = 10_000
 #: How the cluster says a query holds more clauses than it allows.
 _TOO_MANY_CLAUSES = ("too_many_clauses", "too_many_nested_clauses", "maxClauseCount")
 
@@ -81,6 +90,12 @@ _EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
 #: article's 25 key terms, so any one of them may match.
 MORE_LIKE_THIS = {"fields": ["body"], "min_term_freq": 1, "min_doc_freq": 2,
                   "max_query_terms": 25, "minimum_should_match": "1"}
+
+
+class TooManyBucketsError(SearchlibError):
+    """A request asked for more aggregation buckets than the cluster's ``search.max_buckets``
+    (handled by :meth:`OpenSearchIndex.exact_search`; seen by a user only when one bucket
+    is over the limit)."""
 
 
 class ClusterUnavailableError(SearchlibError):
@@ -278,6 +293,7 @@ class OpenSearchIndex:
                  resolve: Resolver | None = None, budget: float | None = None) -> None:
         self.settings = settings
         self.index = index
+        self._page_size = COMPOSITE_PAGE
         #: Seconds one search may run on the cluster; None: searchlib's
         #: :data:`searchlib.query.limits.QUERY_TIME_BUDGET`, as the Whoosh engine's.
         self.budget = budget
@@ -356,6 +372,8 @@ class OpenSearchIndex:
                 info = str(getattr(exc, "info", ""))
                 if _TIME_EXCEEDED in info:
                     return {"timed_out": True}
+                if _TOO_MANY_BUCKETS in info:
+                    raise TooManyBucketsError(_TOO_MANY_BUCKETS_TEXT) from None
                 if any(marker in info for marker in _TOO_MANY_CLAUSES):
                     raise QueryError("query too large for OpenSearch (more clauses than the "
                                      "cluster's indices.query.bool.max_clause_count); use "
@@ -369,11 +387,80 @@ class OpenSearchIndex:
         failures = answer.get("_shards", {}).get("failures", ())
         if answer.get("timed_out") or _TIME_EXCEEDED in str(failures):
             raise QueryError(refusal(budget))
+        if _TOO_MANY_BUCKETS in str(failures):
+            raise TooManyBucketsError(_TOO_MANY_BUCKETS_TEXT)
         return answer
 
+    def exact_search(self, what: str, body: Mapping[str, Any],
+                     refusal: Callable[[float], str]) -> dict[str, Any]:
+        """:meth:`timed_search` of ``body`` whose aggregations are each a ``filter`` with one
+        ``terms`` or ``date_histogram`` below it, with every bucket count exact.
+
+        One request answers while the buckets of all the aggregations fit in the cluster's
+        ``search.max_buckets`` (65,535 by default; each ``terms`` asks for every value, see
+        ``AGG_SIZE``). Past it the cluster refuses the request; the hits and each filter's
+        document count are then asked without the buckets, and each aggregation's buckets
+        are read page by page with a ``composite`` aggregation (its ``after_key``): exact,
+        as each shard returns every key of a page in key order.
+        """
+        try:
+            return self.timed_search(what, body, refusal)
+        except TooManyBucketsError:
+            pass
+        aggs: Mapping[str, Any] = body.get("aggs", {})
+        lean = {**body, "aggs": {name: {"filter": agg["filter"]} for name, agg in aggs.items()}}
+        answer = self.timed_search(what, lean, refusal)
+        for name, agg in aggs.items():
+            ((sub, spec),) = agg["aggs"].items()
+            scope = {"bool": {"must": [body.get("query", {"match_all": {}})],
+                              "filter": [agg["filter"]]}}
+            answer["aggregations"][name][sub] = {
+                "buckets": self._paged_buckets(what, scope, spec, refusal)}
+        return answer
+
+    def _paged_buckets(self, what: str, query: Mapping[str, Any], spec: Mapping[str, Any],
+                       refusal: Callable[[float], str]) -> list[dict[str, Any]]:
+        """Every non-empty bucket of ``spec`` (a ``terms`` or ``date_histogram``) over the
+        documents of ``query``, read in ``composite`` pages that fit in ``max_buckets``."""
+        ((kind, params),) = spec.items()
+        source = {kind: {k: v for k, v in params.items() if k in ("field", "calendar_interval")}}
+        # Dates are keyed by their epoch milliseconds and formatted here (a formatted
+        # ``after`` key such as "2024" is not read back).
+        strftime = _DATE_FORMATS.get(params.get("format", ""))
+        buckets: list[dict[str, Any]] = []
+        after: Any = None
+        while True:
+            size = self._page_size
+            page: dict[str, Any] = {"composite": {"size": size, "sources": [{"key": source}]}}
+            if after is not None:
+                page["composite"]["after"] = after
+            if strftime is not None:
+                # OpenSearch 2.19 rewrites a lone date source into range filters and fails
+                # (500, "Index 0 out of bounds") on a page after the last date; a
+                # sub-aggregation turns that rewrite off.
+                page["aggs"] = {"dated": {"value_count": {"field": params["field"]}}}
+            try:
+                answer = self.timed_search(what, {"size": 0, "query": query,
+                                                  "aggs": {"page": page}}, refusal)
+            except TooManyBucketsError:
+                if self._page_size == 1:
+                    raise
+                # The page itself is over the limit: halve it, for the rest of this client.
+                self._page_size = max(1, self._page_size // 2)
+                continue
+            found = answer["aggregations"]["page"]
+            for b in found["buckets"]:
+                key = b["key"]["key"]
+                if strftime is not None:
+                    key = dt.datetime.fromtimestamp(key / 1000, dt.UTC).strftime(strftime)
+                buckets.append({"key": key, "doc_count": b["doc_count"]})
+            after = found.get("after_key")
+            if len(found["buckets"]) < size or after is None:
+                return buckets
+
     def _search_query(self, query: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """:meth:`timed_search` of a user's query (refused as the Whoosh engine refuses)."""
-        return self.timed_search("search", body,
+        """:meth:`exact_search` of a user's query (refused as the Whoosh engine refuses)."""
+        return self.exact_search("search", body,
                                  lambda budget: _limits.too_broad(query, budget))
 
     def health(self) -> dict[str, Any]:

@@ -209,10 +209,12 @@ class OpenSearchReader:
             interval, fmt = ("year", "yyyy") if kind == "year" else ("month", "yyyy-MM")
             agg = {"date_histogram": {"field": field, "calendar_interval": interval,
                                       "format": fmt, "min_doc_count": 1}}
-        answer = remote.timed_search(
-            "count facet values", {"size": 0, "aggs": {"values": agg}},
+        answer = remote.exact_search(
+            "count facet values",
+            {"size": 0, "aggs": {"every": {"filter": {"match_all": {}},
+                                           "aggs": {"values": agg}}}},
             lambda budget: f"counting the {kind} values took longer than {budget:g} s")
-        buckets = answer["aggregations"]["values"]["buckets"]
+        buckets = answer["aggregations"]["every"]["values"]["buckets"]
         counts = {str(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in buckets
                   if b["doc_count"]}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
