@@ -126,3 +126,55 @@ def test_the_cli_folds_copies_and_no_collapse_lists_them(pair: Pair) -> None:
     flat = query(pair.remote, "--no-collapse")
     assert all(h["copies"] == [] for h in flat["hits"])
     assert flat["total"] == theirs["total"] + sum(len(h["copies"]) for h in theirs["hits"])
+
+
+def test_an_index_made_before_the_collapse_fields_gains_them_on_the_next_run(
+        pair: Pair, opensearch_node: Cluster, tmp_path: Path) -> None:
+    """An index written by a searchlib without ``near_key``/``near_rank``: searched as it
+    is (not collapsed, no error), then ``search index`` adds the fields to its mapping and
+    sends every document again, after which its hits collapse as Whoosh's."""
+    from dataclasses import replace
+
+    from searchlib.engine.opensearch import connection_settings
+    from searchlib.engine.opensearch.ingest import _records, engine_mapping, fingerprint
+    from searchlib.engine.opensearch.record import read_engine_record, write_engine_record
+    from searchlib.opensearch import OpenSearchIndex
+
+    folder = tmp_path / "old"
+    docs = pair.whoosh.parent / "docs"
+    args = ["index", str(docs), "--index", str(folder), "--procs", "1"]
+    result = CliRunner().invoke(cli, [*args, "--engine", "opensearch", "--opensearch-url",
+                                      opensearch_node.url, "--opensearch-index",
+                                      "collapse-old"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # What the older searchlib left: its mapping and records without the two fields, and
+    # the fingerprints of those records.
+    mapping = engine_mapping()
+    for name in ("near_key", "near_rank"):
+        del mapping["mappings"]["properties"][name]
+    with open_index(folder) as current:  # the records as this searchlib makes them
+        old = [{k: v for k, v in r.items() if k not in ("near_key", "near_rank")}
+               for r in _records(current)]
+    with OpenSearchIndex(connection_settings(opensearch_node.url, env={}),
+                         "collapse-old") as remote:
+        client = remote._client
+        client.indices.delete(index="collapse-old")
+        client.indices.create(index="collapse-old", body=mapping)
+        assert remote.load(old).failed == ()
+    record = read_engine_record(folder)
+    assert record is not None
+    write_engine_record(folder, replace(record, sent={r["id"]: fingerprint(r) for r in old}))
+
+    with open_index(pair.whoosh) as whoosh:
+        expected = whoosh.search("*", limit=300)
+    with open_index(folder) as before:
+        flat = before.search("*", limit=300)
+        assert flat.total == len(old) > expected.total  # not collapsed, and no error
+    result = CliRunner().invoke(cli, [*args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sent"] == len(old)
+    with open_index(folder) as after:
+        folded = after.search("*", limit=300)
+        assert folded.total == expected.total
+        assert ({h.id: h.copies for h in folded.hits}
+                == {h.id: h.copies for h in expected.hits})
