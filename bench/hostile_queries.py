@@ -96,9 +96,12 @@ def _rss_mb() -> float:
 
 
 def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT_S,
-        clock: str = "wall") -> dict[str, Any]:
+        clock: str = "wall", words: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the hostile queries on ``index``; the figures and every failure found (a query
-    over ``limit_s`` seconds of ``clock``, "wall" or "cpu" time)."""
+    over ``limit_s`` seconds of ``clock``, "wall" or "cpu" time). The queries are made of
+    ``words``, by default the body words of ``index`` (a Whoosh index: another engine's
+    index is given the words of a Whoosh index of the same articles); ``outcomes`` lists,
+    query by query, the refusal's message or None for an answer."""
     from bench.baselines import percentile
     from searchlib import QueryError, open_index
 
@@ -113,8 +116,10 @@ def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT
     answered = refused = 0
     with open_index(index) as ix:
         documents = ix.doc_count
-        words = [t for t in ix._engine._lexicon().field("body").terms if t.isalpha()]
+        if words is None:
+            words = [t for t in ix._engine._lexicon().field("body").terms if t.isalpha()]
         queries = hostile_queries(words, rng, soup)
+        outcomes: list[str | None] = []
         for text in queries:
             peak_before = _peak_rss_mb()
             started, cpu_started = time.perf_counter(), time.process_time()
@@ -123,10 +128,12 @@ def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT
             except QueryError as exc:
                 refused += 1
                 message = str(exc)
+                outcomes.append(message)
                 if not message or "\n" in message or len(message) >= 400:
                     failures.append(f"refusal not one line for {text[:60]!r}: {message[:200]!r}")
             else:
                 answered += 1
+                outcomes.append(None)
             elapsed = time.perf_counter() - started
             cpu.append(time.process_time() - cpu_started)
             samples.append((elapsed, text))
@@ -149,7 +156,7 @@ def run(index: Path, *, seed: int = 14, soup: int = 1000, limit_s: float = LIMIT
             "peak_raisers": [{"mb": round(mb, 1), "query": t[:80]}
                              for mb, t in sorted(raisers, reverse=True)[:5]],
             "rss_every_100_mb": rss_trace,
-            "failures": failures}
+            "failures": failures, "outcomes": outcomes}
 
 
 def report(figures: dict[str, Any]) -> str:

@@ -13,7 +13,10 @@ year/month histograms, highlighted snippets. The translation rules are in docs/o
 * ``word*``, ``w?rd``, ``word~N/P``, ``[a TO b]`` on ``title``/``body`` are ``prefix``,
   ``wildcard``, ``fuzzy`` and ``range`` queries on the index terms; their text is lowercased
   and stemmed by the index's own stemmer first (``stem_patterns``), as searchlib analyses
-  them before it expands them, and each stands for at most ``EXPANSION_CAP`` terms;
+  them before it expands them; each stands for at most ``EXPANSION_CAP`` terms, fewer when
+  the query holds many (searchlib's shared budget, :mod:`searchlib.query.limits`), and a
+  query with too many of them, too many wildcards in one or too many edits is refused with
+  searchlib's own one-line :class:`QueryError`;
 * facet values (``actor:IRGC``) are ``term`` queries on the rolled-up keyword fields, after
   the alias and case resolution searchlib does (``resolve``); ``date:`` clauses are ``range``
   queries on ``published``;
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,18 +41,22 @@ from .errors import QueryError
 from .export import WHOOSH_STOP_WORDS, WORD_PATTERN
 from .query import ast
 from .query.dates import span_edge
+from .query.limits import EXPANSION_CAP, check_patterns, pattern_cap
 from .query.parser import SEARCH_FIELDS, ParsedQuery
 
-__all__ = ["AGG_SIZE", "EXPANSION_CAP", "FACETS", "SHORT_QUERY_WORDS", "SOURCE_FIELDS",
-           "OpenSearchTranslator", "Resolver", "Stemmer", "date_range"]
+__all__ = ["AGG_SIZE", "EXPANSION_CAP", "FACETS", "LONG_QUERY_WORDS", "SHORT_QUERY_WORDS",
+           "SOURCE_FIELDS", "OpenSearchTranslator", "Resolver", "Stemmer", "date_range"]
 
 #: Entity facets: the index field holding rolled-up values -> the search() argument.
 FACETS = {"actor": "actors", "location": "locations", "person": "people"}
-#: Index terms one fuzzy, wildcard, prefix or range term may stand for (searchlib's cap).
-EXPANSION_CAP = 64
 #: Queries of at most this many words rank strictly by how many of them match (searchlib's
 #: ``ranking.SHORT_QUERY_WORDS``).
 SHORT_QUERY_WORDS = 4
+#: Distinct words past which a list of words is searched as a passage (``_long_list``): well
+#: under Lucene's 1,024 clauses, at two (title and body) per word.
+LONG_QUERY_WORDS = 256
+#: The passage's most distinctive words that rank its hits.
+LONG_QUERY_TERMS = 100
 #: Score of one matched word in that coordination: above any BM25 score of a short query.
 _WORD_TIER = 1000.0
 #: More than any facet's number of distinct values: each shard returns every value, so the
@@ -112,6 +120,9 @@ class OpenSearchTranslator:
         self._stem_patterns = stem_patterns
         self._resolve = resolve or (lambda facet, value: value)
         self._stems: dict[str, str] = {}
+        # Index terms each pattern of the query being translated may stand for: per thread,
+        # as one translator serves a reader's concurrent searches (the TUI's workers).
+        self._local = threading.local()
 
     # --- the query ------------------------------------------------------------------------
 
@@ -120,6 +131,10 @@ class OpenSearchTranslator:
         if node is None:
             return dict(_ALL)
         self._prime(node)
+        self._local.cap = self._check_patterns(node)
+        long_list = self._long_list(node)
+        if long_list is not None:
+            return long_list
         q = self._query(node)
         if q is _ABSENT or q is _NULL:
             return dict(_NULL)
@@ -140,6 +155,72 @@ class OpenSearchTranslator:
         if flat:
             unique = list(dict.fromkeys(flat))
             self._stems.update(zip(unique, self._stem_patterns(unique), strict=True))
+
+    def _long_list(self, node: ast.Node) -> dict[str, Any] | None:
+        """A list of more than ``LONG_QUERY_WORDS`` distinct words (a pasted passage) as a
+        bounded query, else None.
+
+        Word by word, such a query would pass the cluster's clause limit (Lucene's 1,024
+        clauses over the whole query by default: a pasted page of 600 distinct words is
+        1,200). The articles it finds are still exactly those holding any of its words (one
+        ``terms`` query per field on the words' stems, which counts as one clause); they are
+        ranked by ``more_like_this`` on the passage, which weighs its
+        ``LONG_QUERY_TERMS`` most distinctive words, as searchlib ranks a pasted passage by
+        feedback rather than word by word.
+        """
+        if not isinstance(node, ast.Or) or node.boost != 1.0:
+            return None
+        words = _word_clauses(node)
+        if words is None or len(words) <= LONG_QUERY_WORDS:
+            return None
+        unique = list(dict.fromkeys(w for group in words for w in group))
+        stems = sorted(set(self._stem_patterns(unique)))
+        text = " ".join(unique)
+        return {"bool": {
+            "filter": [{"bool": {"should": [{"terms": {field: stems}}
+                                            for field in _TEXT_FIELDS.values()],
+                                 "minimum_should_match": 1}}],
+            "should": [{"more_like_this": {
+                "fields": list(_TEXT_FIELDS.values()), "like": text, "min_term_freq": 1,
+                "min_doc_freq": 1, "max_query_terms": LONG_QUERY_TERMS,
+                "minimum_should_match": "1"}}]}}
+
+    @property
+    def _expansions(self) -> int:
+        """Index terms each pattern of the query being translated may stand for."""
+        return int(getattr(self._local, "cap", EXPANSION_CAP))
+
+    def _check_patterns(self, node: ast.Node) -> int:
+        """Refuse ``node`` as searchlib does when its patterns ask too much (searchlib's
+        limits and messages); else the index terms each of them may stand for."""
+        leaves = [leaf for leaf in ast.leaves(node)
+                  if isinstance(leaf, (ast.Prefix, ast.Wildcard, ast.Fuzzy, ast.Range))
+                  and leaf.field in SEARCH_FIELDS]
+        if not leaves:
+            return EXPANSION_CAP
+        check_patterns([self._shown(leaf) for leaf in leaves],
+                       [(self._shown(leaf), leaf.max_edits) for leaf in leaves
+                        if isinstance(leaf, ast.Fuzzy)],
+                       [(self._shown(leaf), leaf.text) for leaf in leaves
+                        if isinstance(leaf, ast.Wildcard)])
+        return pattern_cap(len(leaves))
+
+    def _shown(self, leaf: ast.Prefix | ast.Wildcard | ast.Fuzzy | ast.Range) -> str:
+        """A pattern as searchlib names it in a message (analysed text, at most 40
+        characters)."""
+        if isinstance(leaf, ast.Fuzzy):
+            text = self._stem(leaf.text)
+            text = f"{text}~{leaf.max_edits:g}" if leaf.max_edits != 1 else f"{text}~"
+        elif isinstance(leaf, ast.Prefix):
+            text = f"{self._stem(leaf.text)}*"
+        elif isinstance(leaf, ast.Range):
+            start = self._stem(leaf.start) if leaf.start else ""
+            end = self._stem(leaf.end) if leaf.end else ""
+            text = (f"{'{' if leaf.start_excl else '['}{start} TO {end}"
+                    f"{'}' if leaf.end_excl else ']'}")
+        else:
+            text = self._stem(leaf.text)
+        return text if len(text) <= 40 else text[:39] + "…"
 
     @staticmethod
     def _pattern_source(leaf: ast.Node) -> tuple[str | None, ...]:
@@ -228,20 +309,20 @@ class OpenSearchTranslator:
                                             "boost": boost}}}
         if isinstance(node, ast.Prefix):
             return {"prefix": {name: {"value": self._stem(node.text), "boost": boost,
-                                      "rewrite": f"top_terms_{EXPANSION_CAP}"}}}
+                                      "rewrite": f"top_terms_{self._expansions}"}}}
         if isinstance(node, ast.Wildcard):
             text = self._stem(node.text)
             if text == "*":
                 return dict(_ALL)  # searchlib reads a lone "*" as every document
             return {"wildcard": {name: {"value": text, "boost": boost,
-                                        "rewrite": f"top_terms_{EXPANSION_CAP}"}}}
+                                        "rewrite": f"top_terms_{self._expansions}"}}}
         if isinstance(node, ast.Fuzzy):
             return {"fuzzy": {name: {"value": self._stem(node.text),
                                      "fuzziness": node.max_edits,
                                      "prefix_length": node.prefix,
-                                     "max_expansions": EXPANSION_CAP,
+                                     "max_expansions": self._expansions,
                                      "transpositions": True, "boost": boost,
-                                     "rewrite": f"top_terms_{EXPANSION_CAP}"}}}
+                                     "rewrite": f"top_terms_{self._expansions}"}}}
         assert isinstance(node, ast.Range)
         bounds: dict[str, Any] = {"boost": boost}
         if node.start:

@@ -15,7 +15,9 @@ A first piece of OpenSearch as a second engine (issue 17): a small client over t
   answers with searchlib's own :class:`SearchResults`.
 
 Every failure a user can cause or meet (cluster down, wrong credentials, bad certificate,
-missing index) is a :class:`SearchlibError` with a one-line message. Not wired into the CLI yet.
+missing index) is a :class:`SearchlibError` with a one-line message. Every search is bounded
+as on the Whoosh engine (:meth:`OpenSearchIndex.timed_search`, :mod:`searchlib.query.limits`).
+The engine's reader (:mod:`searchlib.engine.opensearch.reader`) builds on this module.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +36,9 @@ from .errors import QueryError, SearchlibError
 from .export import index_records, opensearch_mapping
 from .ingest.dates import parse_date_bound
 from .models import Hit, SearchResults
+from .query import limits as _limits
 from .query import parse_query
+from .query.parser import TOO_DEEP
 
 if TYPE_CHECKING:
     from .search import Index
@@ -51,6 +55,7 @@ __all__ = [
     "ConnectionSettings",
     "LoadSummary",
     "OpenSearchIndex",
+    "TooManyBucketsError",
     "facet_request",
 ]
 
@@ -58,6 +63,23 @@ ENV_URL = "SEARCH_OPENSEARCH_URL"
 ENV_USER = "SEARCH_OPENSEARCH_USER"
 ENV_PASSWORD = "SEARCH_OPENSEARCH_PASSWORD"
 ENV_CA_CERTS = "SEARCH_OPENSEARCH_CA_CERTS"
+
+#: Seconds the client waits for a search past the budget the cluster was given: the cluster
+#: stops the query phase at the budget, then still fetches the page's documents, highlights
+#: them and merges the shards' answers.
+SEARCH_SLACK = 6.0
+#: The error type of a shard that ran out of its search ``timeout``.
+_TIME_EXCEEDED = "time_exceeded_exception"
+#: The error type of a request over the cluster's ``search.max_buckets``.
+_TOO_MANY_BUCKETS = "too_many_buckets_exception"
+_TOO_MANY_BUCKETS_TEXT = ("the facet counts need more buckets than the cluster's "
+                          "search.max_buckets allows")
+#: The date formats of searchlib's histograms, as Python writes them.
+_DATE_FORMATS = {"yyyy": "%Y", "yyyy-MM": "%Y-%m"}
+#: Buckets per page of a ``composite`` aggregation, at first (halved while over the limit).
+COMPOSITE_PAGE = 10_000
+#: How the cluster says a query holds more clauses than it allows.
+_TOO_MANY_CLAUSES = ("too_many_clauses", "too_many_nested_clauses", "maxClauseCount")
 
 #: Query-time field weights, as searchlib's (``ranking.FIELD_BOOSTS``).
 _FIELDS = ["headline^0.7", "body"]
@@ -68,6 +90,12 @@ _EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
 #: article's 25 key terms, so any one of them may match.
 MORE_LIKE_THIS = {"fields": ["body"], "min_term_freq": 1, "min_doc_freq": 2,
                   "max_query_terms": 25, "minimum_should_match": "1"}
+
+
+class TooManyBucketsError(SearchlibError):
+    """A request asked for more aggregation buckets than the cluster's ``search.max_buckets``
+    (handled by :meth:`OpenSearchIndex.exact_search`; seen by a user only when one bucket
+    is over the limit)."""
 
 
 class ClusterUnavailableError(SearchlibError):
@@ -195,10 +223,14 @@ def facet_request(text: str, selections: Mapping[str, Sequence[str]], *,
     hi = _day(date_to, end=True) if date_to else None
     if lo and hi and lo > hi:
         raise QueryError("--from is after --to")
-    return (translator or OpenSearchTranslator()).request(
-        parse_query(text), actors=selections.get("actor", ()),
-        locations=selections.get("location", ()), people=selections.get("person", ()),
-        date_from=lo, date_to=hi, sort=sort, size=size, offset=offset, snippets=snippets)
+    parsed = parse_query(text)
+    try:
+        return (translator or OpenSearchTranslator()).request(
+            parsed, actors=selections.get("actor", ()),
+            locations=selections.get("location", ()), people=selections.get("person", ()),
+            date_from=lo, date_to=hi, sort=sort, size=size, offset=offset, snippets=snippets)
+    except RecursionError:  # an AST the parser built, too deep to translate
+        raise QueryError(TOO_DEEP) from None
 
 
 def _snippet(fragments: Sequence[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -258,9 +290,13 @@ class OpenSearchIndex:
     """
 
     def __init__(self, settings: ConnectionSettings, index: str = "news", *,
-                 resolve: Resolver | None = None) -> None:
+                 resolve: Resolver | None = None, budget: float | None = None) -> None:
         self.settings = settings
         self.index = index
+        self._page_size = COMPOSITE_PAGE
+        #: Seconds one search may run on the cluster; None: searchlib's
+        #: :data:`searchlib.query.limits.QUERY_TIME_BUDGET`, as the Whoosh engine's.
+        self.budget = budget
         # Fuzzy, wildcard and prefix text is stemmed by the index's own stemmer; facet values
         # go through ``resolve(facet, value)`` (searchlib's aliases and case), if given.
         self._translator = OpenSearchTranslator(stem_patterns=self._stem_patterns,
@@ -300,6 +336,9 @@ class OpenSearchIndex:
             raise ClusterUnavailableError(
                 f"TLS with OpenSearch at {self.settings.url} failed ({_one_line(exc)}); "
                 f"set ${ENV_CA_CERTS} to the cluster's CA bundle") from None
+        except errors.ConnectionTimeout:
+            raise SearchlibError(f"OpenSearch at {self.settings.url} did not answer in time "
+                                 f"to {what} (is the cluster overloaded?)") from None
         except errors.ConnectionError:
             raise ClusterUnavailableError(
                 f"cannot reach OpenSearch at {self.settings.url}: is the cluster running?"
@@ -309,6 +348,120 @@ class OpenSearchIndex:
                                  f"{self.settings.url}") from None
         except errors.TransportError as exc:
             raise SearchlibError(f"OpenSearch could not {what}: {_one_line(exc)}") from None
+
+    def timed_search(self, what: str, body: Mapping[str, Any],
+                     refusal: Callable[[float], str]) -> dict[str, Any]:
+        """Run one search of ``body`` within the budget (:attr:`budget`): the cluster is told
+        to stop at it (``timeout``) and the client waits a little longer
+        (``request_timeout``). An answer the cluster cut at the budget (``timed_out``: the
+        hits, totals and counts of only part of the index) is refused with
+        :class:`QueryError` (``refusal(budget)``), as the Whoosh engine refuses a query past its
+        budget: partial counts would pass for exact ones."""
+        budget = _limits.QUERY_TIME_BUDGET if self.budget is None else self.budget
+        request = {**body, "timeout": f"{max(1, round(budget * 1000))}ms"}
+        transport_error = self._errors.TransportError
+
+        def send() -> dict[str, Any]:
+            try:
+                return dict(self._client.search(index=self.index, body=request,
+                                                request_timeout=budget + SEARCH_SLACK))
+            except transport_error as exc:
+                # A shard that ran out of time while rewriting the query (expanding a
+                # pattern) fails instead of answering in part: every shard failing so is a
+                # 500 whose cause says so.
+                info = str(getattr(exc, "info", ""))
+                if _TIME_EXCEEDED in info:
+                    return {"timed_out": True}
+                if _TOO_MANY_BUCKETS in info:
+                    raise TooManyBucketsError(_TOO_MANY_BUCKETS_TEXT) from None
+                if any(marker in info for marker in _TOO_MANY_CLAUSES):
+                    raise QueryError("query too large for OpenSearch (more clauses than the "
+                                     "cluster's indices.query.bool.max_clause_count); use "
+                                     "fewer words or patterns") from None
+                if getattr(exc, "status_code", None) == 400:
+                    # The query's own fault (a pattern the cluster cannot run on a field).
+                    raise QueryError(f"OpenSearch refused the query: {_one_line(exc)}") from None
+                raise
+
+        answer: dict[str, Any] = self._call(what, send)
+        failures = answer.get("_shards", {}).get("failures", ())
+        if answer.get("timed_out") or _TIME_EXCEEDED in str(failures):
+            raise QueryError(refusal(budget))
+        if _TOO_MANY_BUCKETS in str(failures):
+            raise TooManyBucketsError(_TOO_MANY_BUCKETS_TEXT)
+        return answer
+
+    def exact_search(self, what: str, body: Mapping[str, Any],
+                     refusal: Callable[[float], str]) -> dict[str, Any]:
+        """:meth:`timed_search` of ``body`` whose aggregations are each a ``filter`` with one
+        ``terms`` or ``date_histogram`` below it, with every bucket count exact.
+
+        One request answers while the buckets of all the aggregations fit in the cluster's
+        ``search.max_buckets`` (65,535 by default; each ``terms`` asks for every value, see
+        ``AGG_SIZE``). Past it the cluster refuses the request; the hits and each filter's
+        document count are then asked without the buckets, and each aggregation's buckets
+        are read page by page with a ``composite`` aggregation (its ``after_key``): exact,
+        as each shard returns every key of a page in key order.
+        """
+        try:
+            return self.timed_search(what, body, refusal)
+        except TooManyBucketsError:
+            pass
+        aggs: Mapping[str, Any] = body.get("aggs", {})
+        lean = {**body, "aggs": {name: {"filter": agg["filter"]} for name, agg in aggs.items()}}
+        answer = self.timed_search(what, lean, refusal)
+        for name, agg in aggs.items():
+            ((sub, spec),) = agg["aggs"].items()
+            scope = {"bool": {"must": [body.get("query", {"match_all": {}})],
+                              "filter": [agg["filter"]]}}
+            answer["aggregations"][name][sub] = {
+                "buckets": self._paged_buckets(what, scope, spec, refusal)}
+        return answer
+
+    def _paged_buckets(self, what: str, query: Mapping[str, Any], spec: Mapping[str, Any],
+                       refusal: Callable[[float], str]) -> list[dict[str, Any]]:
+        """Every non-empty bucket of ``spec`` (a ``terms`` or ``date_histogram``) over the
+        documents of ``query``, read in ``composite`` pages that fit in ``max_buckets``."""
+        ((kind, params),) = spec.items()
+        source = {kind: {k: v for k, v in params.items() if k in ("field", "calendar_interval")}}
+        # Dates are keyed by their epoch milliseconds and formatted here (a formatted
+        # ``after`` key such as "2024" is not read back).
+        strftime = _DATE_FORMATS.get(params.get("format", ""))
+        buckets: list[dict[str, Any]] = []
+        after: Any = None
+        while True:
+            size = self._page_size
+            page: dict[str, Any] = {"composite": {"size": size, "sources": [{"key": source}]}}
+            if after is not None:
+                page["composite"]["after"] = after
+            if strftime is not None:
+                # OpenSearch 2.19 rewrites a lone date source into range filters and fails
+                # (500, "Index 0 out of bounds") on a page after the last date; a
+                # sub-aggregation turns that rewrite off.
+                page["aggs"] = {"dated": {"value_count": {"field": params["field"]}}}
+            try:
+                answer = self.timed_search(what, {"size": 0, "query": query,
+                                                  "aggs": {"page": page}}, refusal)
+            except TooManyBucketsError:
+                if self._page_size == 1:
+                    raise
+                # The page itself is over the limit: halve it, for the rest of this client.
+                self._page_size = max(1, self._page_size // 2)
+                continue
+            found = answer["aggregations"]["page"]
+            for b in found["buckets"]:
+                key = b["key"]["key"]
+                if strftime is not None:
+                    key = dt.datetime.fromtimestamp(key / 1000, dt.UTC).strftime(strftime)
+                buckets.append({"key": key, "doc_count": b["doc_count"]})
+            after = found.get("after_key")
+            if len(found["buckets"]) < size or after is None:
+                return buckets
+
+    def _search_query(self, query: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`exact_search` of a user's query (refused as the Whoosh engine refuses)."""
+        return self.exact_search("search", body,
+                                 lambda budget: _limits.too_broad(query, budget))
 
     def health(self) -> dict[str, Any]:
         """The cluster's health (raises :class:`ClusterUnavailableError` when it is down)."""
@@ -431,7 +584,7 @@ class OpenSearchIndex:
         body = facet_request(query, selections, date_from=date_from, date_to=date_to,
                              size=limit, offset=(page - 1) * limit, snippets=snippets,
                              sort=sort, translator=self._translator)
-        answer = self._call("search", self._client.search, index=self.index, body=body)
+        answer = self._search_query(query, body)
         first = (page - 1) * limit + 1
         hits = [_hit(raw, rank, snippets)
                 for rank, raw in enumerate(answer["hits"]["hits"], start=first)]
@@ -461,7 +614,7 @@ class OpenSearchIndex:
         Each word the index lacks is replaced by the term suggester's first option; the
         result is offered, as searchlib's did-you-mean, only if it finds at least as much.
         """
-        answer = self._call("suggest", self._client.search, index=self.index, body={
+        answer = self._search_query(text, {
             "size": 0, "suggest": {"fix": {"text": text, "term": {
                 "field": "spell", "suggest_mode": "missing", "max_edits": 2}}}})
         corrected, changed, pos = [], False, 0
@@ -479,9 +632,10 @@ class OpenSearchIndex:
         if not changed:
             return None
         better = "".join(corrected)
-        found = self._call("count", self._client.count, index=self.index,
-                           body={"query": {"multi_match": {"query": better, "fields": _FIELDS}}})
-        return better if int(found["count"]) >= max(total, 1) else None
+        found = self._search_query(text, {
+            "size": 0, "track_total_hits": True,
+            "query": {"multi_match": {"query": better, "fields": _FIELDS}}})
+        return better if int(found["hits"]["total"]["value"]) >= max(total, 1) else None
 
     def similar(self, doc_id: str, *, limit: int = 10) -> list[Hit]:
         """Articles most like ``doc_id`` by its key terms (``more_like_this``), excluding
@@ -490,10 +644,11 @@ class OpenSearchIndex:
         if not self._call("look up the article", self._client.exists, index=self.index,
                           id=doc_id):
             raise KeyError(doc_id)
-        answer = self._call("find similar articles", self._client.search, index=self.index,
-                            body={"size": limit + 5, "_source": _SOURCE, "query": {
-                                "more_like_this": {**MORE_LIKE_THIS, "like": [
-                                    {"_index": self.index, "_id": doc_id}]}}})
+        answer = self.timed_search(
+            "find similar articles", {"size": limit + 5, "_source": _SOURCE, "query": {
+                "more_like_this": {**MORE_LIKE_THIS, "like": [
+                    {"_index": self.index, "_id": doc_id}]}}},
+            lambda budget: f"finding articles like {doc_id} took longer than {budget:g} s")
         own = self._call("read the article", self._client.get, index=self.index, id=doc_id,
                          _source_includes=["body"])["_source"].get("body", "").strip()
         hits: list[Hit] = []

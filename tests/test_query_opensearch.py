@@ -117,3 +117,43 @@ def test_match_all_sorts_newest_first() -> None:
     assert body["sort"][0]["published"]["order"] == "desc"
     with pytest.raises(Exception, match="unknown sort"):
         T.request(parse_query("x"), sort="size")
+
+
+def test_many_patterns_share_searchlib_s_expansion_budget() -> None:
+    from searchlib.query.limits import EXPANSION_BUDGET
+
+    # 20 prefixes, each in the title and the body: 40 clauses share 1,024 terms.
+    text = " ".join(f"w{i}x*" for i in range(20))
+    clauses = [c for c in q(text)["bool"]["should"] for c in c["bool"]["should"]]
+    assert {c["prefix"][f]["rewrite"] for c in clauses for f in c["prefix"]} == {
+        f"top_terms_{EXPANSION_BUDGET // 40}"}
+    # The cap is per query: the next one gets the whole cap again.
+    assert q("body:w*")["bool"]["should"][0]["prefix"]["body"]["rewrite"] == \
+        f"top_terms_{EXPANSION_CAP}"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (" ".join(f"w{i}x~2" for i in range(33)), "too many fuzzy or wildcard terms (33: "),
+    ("economy~5", "'economi~5' allows too many edits (at most 2)"),
+    ("a*" * 9, "too many wildcards in 'a*a*a*a*a*a*a*a*a*' (at most 8)"),
+])
+def test_patterns_asking_too_much_are_refused_with_searchlib_s_messages(
+        text: str, message: str) -> None:
+    from searchlib.errors import QueryError
+
+    with pytest.raises(QueryError) as caught:
+        q(text)
+    assert str(caught.value).startswith(message)
+
+
+def test_a_pasted_page_of_words_is_a_bounded_query() -> None:
+    from searchlib._query_opensearch import LONG_QUERY_WORDS
+
+    words = [f"word{i}" for i in range(LONG_QUERY_WORDS + 1)]
+    body = q(" ".join(words))
+    matched = body["bool"]["filter"][0]["bool"]["should"]
+    assert matched == [{"terms": {"headline": sorted(_porter(words))}},
+                       {"terms": {"body": sorted(_porter(words))}}]
+    assert body["bool"]["should"][0]["more_like_this"]["like"] == " ".join(words)
+    # One word fewer is translated word by word.
+    assert len(q(" ".join(words[:-1]))["bool"]["should"]) == LONG_QUERY_WORDS

@@ -71,6 +71,8 @@ KNOWN_FIELDS = frozenset({"title", "body", "actor", "location", "person", "date"
 FILTER_FIELDS = ("actor", "location", "person", "date")
 _FACETS = ("actor", "location", "person")
 _MAX_LENGTH = 10_000
+#: The refusal of a query nested deeper than Python's recursion allows (Whoosh's words).
+TOO_DEEP = "cannot parse query: maximum recursion depth exceeded"
 
 # "word:" directly followed by a value: a field reference (a colon then a space is prose).
 _FIELD_REF = re.compile(r"(?:^|(?<=[\s(+\-]))([A-Za-z_]+):(?=[^\s:/])")
@@ -231,7 +233,10 @@ def parse(text: str) -> Node | None:
     if stripped is None:
         return None
     builder = _Builder()
-    return builder.finish(builder.build(_process(stripped)))
+    try:
+        return builder.finish(builder.build(_process(stripped)))
+    except RecursionError:  # parentheses nested hundreds deep, as Whoosh says it
+        raise QueryError(TOO_DEEP) from None
 
 
 def parse_query(text: str) -> ParsedQuery:
@@ -244,6 +249,14 @@ def parse_query(text: str) -> ParsedQuery:
     stripped = prepare(text)
     if stripped is None:
         return ParsedQuery(None, Filters())
+    try:
+        return _split(stripped)
+    except RecursionError:  # parentheses nested hundreds deep, as Whoosh says it
+        raise QueryError(TOO_DEEP) from None
+
+
+def _split(stripped: str) -> ParsedQuery:
+    """:func:`parse_query` of text that :func:`prepare` accepted."""
     nodes = _process(stripped)
     lifted = _Lifted()
     # Parentheses around the whole query are unwrapped by the syntax; they still mean a group.

@@ -250,15 +250,35 @@ class Cluster:
             for i in range(self.size)]
         started = time.perf_counter()
         for node in self.nodes:
-            node.home.mkdir(parents=True, exist_ok=True)
-            with open(node.log, "wb") as log:
-                node.process = subprocess.Popen(
-                    [self.java, *HEAP, *JVM_FLAGS, "-cp", self.classpath, MAIN_CLASS,
-                     *self._settings(node, self.nodes)],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
-                    cwd=node.home, start_new_session=True)
+            self._launch(node)
+        self._wait_answering(list(self.nodes), started, timeout)
+        remaining = max(5.0, started + timeout - time.perf_counter())
+        self.wait_for(status="yellow", nodes=self.size, timeout=remaining)
+        self.formed_seconds = time.perf_counter() - started
+
+    def _launch(self, node: Node) -> None:
+        """Start ``node``'s JVM (its home, and so its data, kept from an earlier run)."""
+        node.home.mkdir(parents=True, exist_ok=True)
+        with open(node.log, "ab") as log:
+            node.process = subprocess.Popen(
+                [self.java, *HEAP, *JVM_FLAGS, "-cp", self.classpath, MAIN_CLASS,
+                 *self._settings(node, self.nodes)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
+                cwd=node.home, start_new_session=True)
+
+    def restart(self, index: int, *, timeout: float = 240.0) -> None:
+        """Start node ``index`` again after :meth:`kill`, on the same data path and ports, and
+        wait until it answers HTTP."""
+        node = self.nodes[index]
+        if node.alive():
+            raise ClusterError(f"{node.name} is still running")
+        started = time.perf_counter()
+        self._launch(node)
+        self._wait_answering([node], started, timeout)
+
+    def _wait_answering(self, pending: list[Node], started: float, timeout: float) -> None:
+        """Wait until every node of ``pending`` answers on its HTTP port."""
         deadline = started + timeout
-        pending = list(self.nodes)
         while pending:
             for node in list(pending):
                 if not node.alive():
@@ -272,9 +292,6 @@ class Cluster:
                                    f"within {timeout:.0f} s:\n{pending[0].log_tail()}")
             if pending:
                 time.sleep(0.2)
-        remaining = max(5.0, deadline - time.perf_counter())
-        self.wait_for(status="yellow", nodes=self.size, timeout=remaining)
-        self.formed_seconds = time.perf_counter() - started
 
     def health(self, *, timeout: float = 10.0) -> dict[str, Any]:
         """``_cluster/health`` as answered by the first running node."""

@@ -3,8 +3,9 @@
 The generated corpus (the files behind ``exported_corpus``'s Whoosh index) is indexed with
 ``search index --engine opensearch``; every other command then follows the folder's engine
 record. Their answers are compared with the Whoosh index of the same files: equal totals,
-equal facet counts, the same stored articles. Whoosh is asked with ``--no-collapse``: the
-OpenSearch engine does not fold near-duplicates into one hit yet.
+equal facet counts, the same stored articles. Whoosh is asked with ``--no-collapse`` (the
+generated corpus has no near-duplicates; collapsing is compared in
+test_opensearch_collapse.py).
 """
 
 from __future__ import annotations
@@ -278,3 +279,38 @@ def test_check_finds_documents_changed_behind_its_back(indexed: Indexed, tmp_pat
         f"OpenSearch at {indexed.url} has no index 'engine-check'; run `search index "
         "--rebuild`"]
     client.close()
+
+
+#: The cluster's bucket limit in the next test: under every facet's number of values here.
+LOW_MAX_BUCKETS = 20
+
+
+def test_facet_counts_stay_exact_past_the_cluster_s_bucket_limit(indexed: Indexed) -> None:
+    """``search.max_buckets`` lowered to 20 (65,535 by default) instead of indexing 65,000
+    values: one request cannot hold the counts; they come in ``composite`` pages, equal to
+    the Whoosh index's for every facet, in queries and in ``search facets``."""
+    import opensearchpy
+
+    admin = opensearchpy.OpenSearch(hosts=[indexed.url])
+    with open_index(indexed.whoosh) as whoosh:
+        widest = max(len(whoosh.facet_values(kind)) for kind in FACET_KINDS)
+    assert widest > 5 * LOW_MAX_BUCKETS  # paging, not one page, is what is tested
+    admin.cluster.put_settings(body={"transient": {"search.max_buckets": LOW_MAX_BUCKETS}})
+    try:
+        # Past the limit the cluster refuses a plain request: what the engine works around.
+        with pytest.raises(opensearchpy.TransportError) as refused:
+            admin.search(index="engine-test", body={"size": 0, "aggs": {
+                "a": {"terms": {"field": "actor", "size": 1000}}}})
+        assert "too_many_buckets_exception" in str(refused.value.info)
+        for args in QUERIES[:6]:
+            options = ("--no-collapse", "-n", "200")
+            ours = run_json("query", *args, "--index", str(indexed.whoosh), *options)
+            theirs = run_json("query", *args, "--index", str(indexed.remote), *options)
+            assert theirs["total"] == ours["total"]
+            for kind in FACET_KINDS:
+                assert theirs["facets"][kind] == ours["facets"][kind], (args, kind)
+        assert (run_json("facets", "--index", str(indexed.remote))
+                == run_json("facets", "--index", str(indexed.whoosh)))
+    finally:
+        admin.cluster.put_settings(body={"transient": {"search.max_buckets": None}})
+        admin.close()

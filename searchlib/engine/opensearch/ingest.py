@@ -73,6 +73,10 @@ def engine_mapping(*, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
         "title_derived": {"type": "boolean"},
         # The article's near-duplicate group, representative first (absent: in none).
         "near_group": {"type": "keyword"},
+        # What search collapses hits on: the group's representative (the article itself
+        # when in no group), and the article's place in its group (0: the representative).
+        "near_key": {"type": "keyword"},
+        "near_rank": {"type": "integer"},
     })
     return body
 
@@ -86,6 +90,8 @@ def engine_record(article: Article, rollup: dict[str, list[str]],
                   metadata=dict(article.metadata), title_derived=article.title_derived)
     if group:
         record["near_group"] = list(group)
+    record["near_key"] = group[0] if group else article.id
+    record["near_rank"] = list(group).index(article.id) if article.id in group else 0
     return record
 
 
@@ -157,8 +163,14 @@ def ingest_opensearch(paths: str | os.PathLike[str] | Sequence[str | os.PathLike
             remote._call("create the index", indices.create, index=index_name,
                          body=engine_mapping(shards=shards, replicas=replicas))
             sent = {}
-        elif remote.count() != len(sent):
-            sent = {}  # the cluster index was changed behind our back: send everything
+        else:
+            # An index made by an earlier searchlib gains the fields added since (adding a
+            # field is the one mapping change OpenSearch allows on a live index); its
+            # documents' fingerprints changed with their records, so they are all sent.
+            remote._call("add the new fields to the mapping", indices.put_mapping,
+                         index=index_name, body=engine_mapping()["mappings"])
+            if remote.count() != len(sent):
+                sent = {}  # the cluster index was changed behind our back: send everything
 
         send_started = time.perf_counter()
         staging = Index(index_dir)

@@ -8,9 +8,13 @@ searchlib's own models. Queries are parsed by :mod:`searchlib.query` and transla
 aggregations beside a ``post_filter``), exact totals and counts, year/month histograms, fvh
 highlighting turned into snippets with character offsets.
 
-What the Whoosh reader does that this one does not (yet): near-duplicate collapsing of hits
-(every article is a hit, as ``search query --no-collapse``), the query-time budget (a query
-is bounded by the cluster's own limits), and warnings about cut pattern expansions.
+Searches are bounded as the Whoosh engine's (:mod:`searchlib.query.limits`): the same
+pattern caps and refusals, and the time budget sent to the cluster as the request's
+``timeout``; an answer the cluster cut at it is refused (:meth:`OpenSearchIndex.timed_search`).
+
+Near-duplicates are folded into one hit as by the Whoosh reader (field ``collapse``, see
+:meth:`OpenSearchReader._collapse`). What the Whoosh reader does that this one does not
+(yet): warnings about cut pattern expansions.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import datetime as dt
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..._query_opensearch import FACETS
+from ..._query_opensearch import AGG_SIZE, FACETS, SOURCE_FIELDS
 from ...errors import IndexClosedError, SearchCancelled
 from ...models import (
     DATE_FACETS,
@@ -46,6 +51,12 @@ __all__ = ["OpenSearchReader"]
 
 #: Documents per page when reading the whole index (``articles``, near-duplicate groups).
 _SCAN_PAGE = 500
+#: The inner hits of a collapsed group (its matching members, in group order).
+_COPIES = "near_members"
+#: Members of a group a hit lists: OpenSearch's ``index.max_inner_result_window`` (100).
+_GROUP_HITS = 100
+#: The aggregation counting the groups among the matching articles.
+_GROUPED = "near_grouped"
 #: The aggregation names of the date facets in a search answer.
 _DATE_AGGS = dict(zip(DATE_FACETS, ("year", "month", "mentioned"), strict=True))
 
@@ -66,6 +77,7 @@ class OpenSearchReader:
         self._lower: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._has_near_key: bool | None = None
         self._remote = OpenSearchIndex(settings, record.index, resolve=self._facet_value)
 
     # --- life -----------------------------------------------------------------------------
@@ -105,7 +117,9 @@ class OpenSearchReader:
 
         ``request.ids`` restricts the query itself, so the total and every count see only
         those articles; ``request.facets=False`` leaves the aggregations out of the request.
-        Hits are not collapsed into near-duplicate groups (see the module's docstring).
+        With ``request.collapse`` the near-duplicates of a group are one hit (see
+        :meth:`_collapse`): the total counts groups, the facets count articles, as on the
+        Whoosh engine.
         """
         self._check_open()
         remote = self._remote
@@ -123,14 +137,24 @@ class OpenSearchReader:
                                       "filter": [{"terms": {"id": sorted(request.ids)}}]}}
         if not request.facets:
             del body["aggs"]
+        collapse = request.collapse and self._collapsible()
+        if collapse:
+            self._collapse(body)
         started = dt.datetime.now()
-        answer = remote._call("search", remote._client.search, index=remote.index, body=body)
+        answer = remote._search_query(request.query, body)
         if request.cancel is not None and request.cancel.is_set():
             raise SearchCancelled("search cancelled")
         first = (request.page - 1) * request.limit + 1
-        hits = tuple(_hit(raw, rank, request.snippets)
-                     for rank, raw in enumerate(answer["hits"]["hits"], start=first))
         total = int(answer["hits"]["total"]["value"])
+        if collapse:
+            hits = tuple(_collapsed_hit(raw, rank, request.snippets)
+                         for rank, raw in enumerate(answer["hits"]["hits"], start=first))
+            grouped = answer["aggregations"][_GROUPED]
+            # Articles in groups count once per group; the others once each.
+            total += len(grouped["keys"]["buckets"]) - int(grouped["doc_count"])
+        else:
+            hits = tuple(_hit(raw, rank, request.snippets)
+                         for rank, raw in enumerate(answer["hits"]["hits"], start=first))
         stripped = request.query.strip()
         suggestion = (remote._suggest(stripped, total)
                       if total < 3 and stripped not in ("", "*") else None)
@@ -140,6 +164,38 @@ class OpenSearchReader:
         return SearchResults(query=request.query, total=total, hits=hits, facets=facets,
                              suggestion=suggestion, page=request.page, limit=request.limit,
                              elapsed=(dt.datetime.now() - started).total_seconds())
+
+    def _collapsible(self) -> bool:
+        """Whether the index has the fields hits collapse on (an index made before them
+        gains them on its next ``search index``; until then hits are not collapsed)."""
+        if self._has_near_key is None:
+            remote = self._remote
+            served = remote._call("read the mapping", remote._client.indices.get_field_mapping,
+                                  index=remote.index, fields="near_key")
+            self._has_near_key = any(entry.get("mappings", {}).get("near_key")
+                                     for entry in served.values())
+        return self._has_near_key
+
+    @staticmethod
+    def _collapse(body: dict[str, Any]) -> None:
+        """Make ``body`` answer one hit per near-duplicate group, as the Whoosh engine does.
+
+        OpenSearch's field ``collapse`` on ``near_key`` (the group's representative; the
+        article itself when in no group) keeps one hit per group, placed by its best member;
+        its ``inner_hits`` list the group's matching members in group order, the first of
+        which is shown (the Whoosh engine's choice: the first matching member) and the
+        others are its ``copies``. The total of groups is exact: a ``terms`` aggregation on
+        ``near_key`` over the grouped articles the post filter keeps counts the groups.
+        """
+        inner: dict[str, Any] = {"name": _COPIES, "size": _GROUP_HITS,
+                                 "sort": [{"near_rank": "asc"}], "_source": SOURCE_FIELDS}
+        if "highlight" in body:
+            inner["highlight"] = body["highlight"]
+        body["collapse"] = {"field": "near_key", "inner_hits": inner}
+        body.setdefault("aggs", {})[_GROUPED] = {
+            "filter": {"bool": {"filter": [body["post_filter"],
+                                           {"exists": {"field": "near_group"}}]}},
+            "aggs": {"keys": {"terms": {"field": "near_key", "size": AGG_SIZE}}}}
 
     def facet_values(self, kind: str) -> dict[str, int]:
         """Every value of facet ``kind`` with its document count over the whole index,
@@ -153,9 +209,12 @@ class OpenSearchReader:
             interval, fmt = ("year", "yyyy") if kind == "year" else ("month", "yyyy-MM")
             agg = {"date_histogram": {"field": field, "calendar_interval": interval,
                                       "format": fmt, "min_doc_count": 1}}
-        answer = remote._call("count facet values", remote._client.search, index=remote.index,
-                              body={"size": 0, "aggs": {"values": agg}})
-        buckets = answer["aggregations"]["values"]["buckets"]
+        answer = remote.exact_search(
+            "count facet values",
+            {"size": 0, "aggs": {"every": {"filter": {"match_all": {}},
+                                           "aggs": {"values": agg}}}},
+            lambda budget: f"counting the {kind} values took longer than {budget:g} s")
+        buckets = answer["aggregations"]["every"]["values"]["buckets"]
         counts = {str(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in buckets
                   if b["doc_count"]}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -238,6 +297,14 @@ class OpenSearchReader:
         """Number of documents in the cluster index."""
         self._check_open()
         return self._remote.count()
+
+
+def _collapsed_hit(raw: Mapping[str, Any], rank: int, snippets: bool) -> Hit:
+    """The hit of one collapsed group: its first matching member (ranked where the group's
+    best member ranked), with the others' ids as ``copies``."""
+    members = raw.get("inner_hits", {}).get(_COPIES, {}).get("hits", {}).get("hits") or [raw]
+    shown = _hit({**members[0], "_score": raw.get("_score")}, rank, snippets)
+    return replace(shown, copies=tuple(str(m["_id"]) for m in members[1:]))
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -55,6 +55,14 @@ from ...models import (  # noqa: E402
     SkippedFile,
     SortOrder,
 )
+from ...query.limits import (  # noqa: E402 (the bounds shared with the OpenSearch engine)
+    EXPANSION_BUDGET,
+    EXPANSION_CAP,
+    QUERY_TIME_BUDGET,
+    check_patterns,
+    pattern_cap,
+    too_broad,
+)
 from ...query.parser import FIELD_ALIASES, parenthesized, prepare  # noqa: E402
 from .. import SearchRequest  # noqa: E402
 from ..facetnames import FacetNames  # noqa: E402
@@ -80,22 +88,6 @@ if TYPE_CHECKING:
     from ...ingest.gazetteer import Gazetteer
 
 __all__ = ["WhooshReader"]
-#: Index terms one fuzzy, wildcard or prefix term may stand for in one field: the closest,
-#: then the most frequent, are kept, and the results carry a warning saying so.
-EXPANSION_CAP = 64
-#: Index terms all the fuzzy, wildcard and prefix terms of one query may stand for together;
-#: with many of them, each one's cap shrinks to share this.
-EXPANSION_BUDGET = 1024
-#: Fuzzy, wildcard and prefix words one query may hold (more is refused).
-MAX_PATTERNS = 32
-#: ``*`` and ``?`` in one wildcard word (more is refused: the pattern's matching time grows
-#: with the power of their number).
-MAX_WILDCARDS = 8
-#: Seconds a search may run before it is refused as too broad (pasted pages of text on a
-#: large index, mostly: their pseudo-relevance feedback runs in Whoosh's own matchers).
-QUERY_TIME_BUDGET = 4.0
-#: Largest edit distance of a fuzzy term (``word~2``).
-MAX_EDITS = 2
 _PATTERN_QUERIES = (wq.FuzzyTerm, wq.Prefix, wq.Wildcard, wq.TermRange)
 #: Stored records kept per searcher (least recently used dropped first).
 _STORED_CACHE = 512
@@ -350,20 +342,11 @@ class WhooshReader:
         collect(q)
         if not patterns:
             return q
-        words = list(dict.fromkeys(pattern_text(p) for p in patterns))
-        if len(words) > MAX_PATTERNS:
-            shown = ", ".join(words[:3])
-            raise QueryError(f"too many fuzzy or wildcard terms ({len(words)}: {shown}, ...); "
-                             f"a query may hold {MAX_PATTERNS}")
-        for node in patterns:
-            if isinstance(node, wq.FuzzyTerm) and node.maxdist > MAX_EDITS:
-                raise QueryError(f"'{pattern_text(node)}' allows too many edits "
-                                 f"(at most {MAX_EDITS})")
-            if isinstance(node, wq.Wildcard) and \
-                    sum(node.text.count(c) for c in "*?") > MAX_WILDCARDS:
-                raise QueryError(f"too many wildcards in '{pattern_text(node)}' "
-                                 f"(at most {MAX_WILDCARDS})")
-        cap = max(1, min(EXPANSION_CAP, EXPANSION_BUDGET // len(patterns)))
+        check_patterns(
+            [pattern_text(p) for p in patterns],
+            [(pattern_text(n), int(n.maxdist)) for n in patterns if isinstance(n, wq.FuzzyTerm)],
+            [(pattern_text(n), n.text) for n in patterns if isinstance(n, wq.Wildcard)])
+        cap = pattern_cap(len(patterns), EXPANSION_CAP, EXPANSION_BUDGET)
         terms = self._lexicon()
         cut: dict[str, tuple[int, bool]] = {}
 
@@ -547,17 +530,15 @@ class WhooshReader:
         except ranking.OverBudget as over:
             if over.cancelled:
                 raise SearchCancelled("search cancelled") from None
-            words = len(query.split())
-            what = f"{words:,} word{'s' if words != 1 else ''}"
+            broadest = ""
             if self._broadest:
                 # Name the patterns that stood for the most index terms (all fields).
                 per_pattern: dict[str, int] = {}
                 for pattern, count in self._broadest:
                     per_pattern[pattern] = per_pattern.get(pattern, 0) + count
                 top = sorted(per_pattern.items(), key=lambda b: -b[1])[:3]
-                what += "; broadest: " + ", ".join(f"'{t}' ({n:,} terms)" for t, n in top)
-            raise QueryError(f"query too broad to answer within {QUERY_TIME_BUDGET:g} s "
-                             f"({what}); use fewer or rarer words") from None
+                broadest = ", ".join(f"'{t}' ({n:,} terms)" for t, n in top)
+            raise QueryError(too_broad(query, QUERY_TIME_BUDGET, broadest)) from None
 
     def _search(self, query: str, *, limit: int, page: int, sort: SortOrder,
                 actors: Sequence[str], locations: Sequence[str], people: Sequence[str],
