@@ -130,11 +130,46 @@ def _minhash(body: str, content_hash: str, published: str | None,
     sig = neardup.signature(body)
     encoded = neardup.encode(sig) if sig is not None else None
     if encoded is not None and folder is not None:
-        folder.mkdir(exist_ok=True)
-        # One short append per article (microseconds beside its cleaning and indexing).
-        with open(folder / f"{os.getpid()}.tsv", "a", encoding="utf-8") as fh:
-            fh.write(f"{content_hash}\t{encoded}\t{published or ''}\n")
+        # One unbuffered append per article, to a file kept open (opening and closing it
+        # for every article, with a mkdir, was 1.5% of a build's CPU).
+        os.write(_notes_file(folder),
+                 f"{content_hash}\t{encoded}\t{published or ''}\n".encode())
     return encoded
+
+
+# This process's open signature notes, by folder: (pid, descriptor, path).
+_NOTES: dict[Path, tuple[int, int, str]] = {}
+
+
+def _notes_file(folder: Path) -> int:
+    """A descriptor appending to this process's notes file in ``folder`` (made if need be).
+
+    Opened once per process and folder; opened again when the open file is no longer the
+    one at that path (the parent removes the folder after each build, and a rebuild moves
+    its folder into place: a later build in this process must not write into those) or
+    when this process is a fork of the one that opened it.
+    """
+    pid = os.getpid()
+    held = _NOTES.get(folder)
+    if held is not None and held[0] == pid:
+        try:
+            if os.path.samestat(os.fstat(held[1]), os.stat(held[2])):
+                return held[1]
+        except OSError:  # the file (or its folder) is gone
+            pass
+        os.close(held[1])
+    folder.mkdir(exist_ok=True)
+    path = os.path.join(folder, f"{pid}.tsv")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    _NOTES[folder] = (pid, fd, path)
+    return fd
+
+
+def _close_notes(folder: Path) -> None:
+    """Close this process's notes file in ``folder``, if open (its build is over)."""
+    held = _NOTES.pop(folder, None)
+    if held is not None and held[0] == os.getpid():
+        os.close(held[1])
 
 
 def _noted_signatures(folder: Path) -> dict[str, tuple[str, str | None]]:
@@ -160,6 +195,7 @@ def _refresh_near_duplicates(base: Path, writer: Writer) -> None:
                  for key, content in entry.get("records", {}).items()
                  if key in entry.get("indexed", ())}
     folder = base / _SIGNATURES
+    _close_notes(folder)  # a build in this process (one worker) wrote them here
     noted = _noted_signatures(folder)
     with writer.stored_signatures() as read_back:
         def stored(doc: str, content: str) -> tuple[str | None, str | None]:

@@ -12,6 +12,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import settings
+
+# Property tests check answers, not speed: Hypothesis's default 200 ms deadline per example
+# failed an unchanged test (437 ms) when three suites shared the two cores. Speed is measured
+# by the benchmarks in bench/.
+settings.register_profile("searchlib", deadline=None)
+settings.load_profile("searchlib")
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

@@ -153,6 +153,9 @@ class Gazetteer:
         self._canonical_memo: dict[tuple[str, str], str | None] = {}
         self._kind_memo: dict[tuple[str, str], str | None] = {}
         self._common_memo: dict[str, bool] = {}
+        self.extraction_memos: dict[str, dict[Any, Any]] = {}
+        """Answers the extraction remembers per gazetteer (they depend on its words), by
+        name; each memo bounds its own size."""
         self.common_words: frozenset[str] = frozenset(common_words)
         """Normalised words never taken as place names or person-name words."""
         self.first_names: frozenset[str] = frozenset(first_names)
@@ -234,6 +237,7 @@ class Gazetteer:
         self._canonical_memo = {}
         self._kind_memo = {}
         self._common_memo = {}
+        self.extraction_memos = {}
         self.common_words = frozenset(data["common"])
         self.first_names = frozenset(data["first"])
         self._trie = cast(dict[str, _Node], data["trie"])
