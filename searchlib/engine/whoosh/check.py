@@ -216,7 +216,7 @@ class _Checker:
             if terms != len(lists):
                 raise ValueError(f"{len(lists)} lists for {terms} terms")
         except ValueError as exc:
-            self.problems.append(f"the posting lists of segment {segid} are damaged ({exc}); "
+            self.problems.append(f"the posting lists of segment {segid} fail their check ({exc}); "
                                  f"{fix}")
 
     @staticmethod

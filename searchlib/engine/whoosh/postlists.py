@@ -182,9 +182,9 @@ class PostingLists:
         data = (os.pread(self._fd, end - start, start) if self._fd >= 0
                 else self._data[start:end])
         if len(data) != end - start:
-            raise ValueError("a posting list is cut short (damaged)")
+            raise ValueError("a posting list is cut short")
         if zlib.crc32(data) != self._crcs[index]:
-            raise ValueError("a posting list fails its checksum (damaged)")
+            raise ValueError("a posting list fails its checksum")
         n, nblocks = _ENTRY.unpack_from(data)
         at = _ENTRY.size
         ids = array("I")
