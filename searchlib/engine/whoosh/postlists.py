@@ -32,6 +32,7 @@ commit or discarded batch, as with the segment's own files.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import struct
@@ -111,18 +112,9 @@ class Sink:
     def abort(self) -> None:
         """Forget the file (the segment is not being written after all)."""
         self._file.close()
-        with _quiet_os():
+        # A discarded batch's clean-up may have removed it first.
+        with contextlib.suppress(FileNotFoundError):
             os.remove(self.path)
-
-
-class _quiet_os:
-    """Suppresses OSError: removing a temporary file that another clean-up removed first."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, *rest: Any) -> bool:
-        return kind is not None and issubclass(kind, OSError)
 
 
 def temp_path(folder: str, segment_id: str) -> str:
