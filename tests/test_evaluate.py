@@ -3,6 +3,7 @@ matched terms; on a multi-segment index with deleted documents."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import shutil
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from searchlib import build_index, open_index
-from searchlib.engine.whoosh import evaluate, facetdata, facetstore
+from searchlib.engine.whoosh import evaluate, facetdata, facetstore, schema
 from searchlib.search import Index
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -30,10 +31,8 @@ def _gen_corpus() -> Any:
     return module
 
 
-@pytest.fixture(scope="module")
-def segmented(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+def _build_segmented(base: Path) -> Path:
     """~80 generated articles indexed in three batches, then a few changed (deletions)."""
-    base = tmp_path_factory.mktemp("evaluate")
     corpus = base / "corpus"
     _gen_corpus().generate(80, 5, corpus)
     docs = corpus / "docs"
@@ -55,7 +54,25 @@ def segmented(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
         path.write_text(path.read_text(encoding="utf-8") + "\n\nA later paragraph about "
                         "missile defence and border troops.\n", encoding="utf-8")
     build_index([docs], index, procs=1)
+    return index
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """The multi-segment index with deletions, as searchlib writes it today."""
+    with open_index(_build_segmented(tmp_path_factory.mktemp("evaluate"))) as ix:
+        yield ix
+
+
+@pytest.fixture(scope="module")
+def segmented_chars(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """The same index written as before 2026-12-04: body postings with character offsets."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schema, "make_schema", functools.partial(schema.make_schema,
+                                                               body_chars=True))
+        index = _build_segmented(tmp_path_factory.mktemp("evaluate-chars"))
     with open_index(index) as ix:
+        assert ix._engine._fresh().schema["body"].supports("characters")
         yield ix
 
 
@@ -126,13 +143,71 @@ def test_scores_documents_and_terms_are_whooshs(segmented: Index, dense: bool, l
         for docnum in expected:
             assert sorted(evaluation.terms_of(docnum)) == sorted(
                 reference.docterms.get(docnum, [])), (text, docnum)
-            for term in evaluation.terms_of(docnum):
-                if term[0] == "body":  # what snippets read: same as the posting's value
-                    postings = searcher.postings(*term)
-                    postings.skip_to(docnum)
-                    assert evaluator.characters(docnum, *term) == postings.value_as(
-                        "characters"), (text, docnum, term)
     assert handled >= len(_queries(ix)) - 2
+
+
+@pytest.mark.parametrize("lists", [False, True], ids=["blocks", "postlists"])
+def test_snippet_offsets_are_the_stored_ones(segmented_chars: Index, lists: bool) -> None:
+    """On an index whose body postings hold character offsets (written before 2026-12-04):
+    the evaluator reads each hit's offsets from its posting block, and analysing the stored
+    body again (what indexes without offsets do) gives the very same triples."""
+    ix = segmented_chars
+    searcher = ix._engine._fresh()
+    folder = ix._engine._whoosh_dir if lists else None
+    evaluator = evaluate.Evaluator(searcher, dense=False, folder=folder)
+    checked = 0
+    for text in _queries(ix):
+        q = ix._engine.parse(text)
+        if evaluator.evaluate(q) is None:
+            continue
+        results = searcher.search(q, limit=None, terms=True)
+        stored = evaluate.chars_from_text(
+            results, "body", lambda d: searcher.stored_fields(d)["body"],
+            [hit.docnum for hit in results])
+        for hit in results:
+            for term in hit.matched_terms():
+                if term[0] != "body":
+                    continue
+                postings = searcher.postings(*term)
+                postings.skip_to(hit.docnum)
+                value = postings.value_as("characters")
+                assert evaluator.characters(hit.docnum, *term) == value, (text, term)
+                assert stored[hit.docnum][term[1].decode()] == value, (text, term)
+                checked += 1
+    assert checked > 500
+
+
+def test_snippets_without_stored_offsets_are_the_same(segmented: Index,
+                                                      segmented_chars: Index) -> None:
+    """The same articles indexed with and without the body's character offsets give every
+    query the same hits, snippets and marked spans."""
+    assert not segmented._engine._fresh().schema["body"].supports("characters")
+    compared = 0
+    for text in _queries(segmented):
+        for page in (1, 2):
+            plain = segmented.search(text, limit=5, page=page)
+            chars = segmented_chars.search(text, limit=5, page=page)
+            assert [(Path(h.path).name, h.snippet, h.highlights) for h in plain.hits] == [
+                (Path(h.path).name, h.snippet, h.highlights) for h in chars.hits], (text, page)
+            compared += sum(bool(h.highlights) for h in plain.hits)
+    assert compared > 100
+
+
+def test_a_long_article_is_analysed_again_only_up_to_the_bound(tmp_path: Path) -> None:
+    """A snippet's words are looked for in an article's first REANALYSED_CHARS characters:
+    a word found there is marked; one found only beyond gives the article's lead."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    filler = "The committee met again on Tuesday to discuss the harbour budget. "
+    body = filler * (evaluate.REANALYSED_CHARS // len(filler) + 50)
+    (docs / "long.txt").write_text("Harbour report\n\nA zebra escaped early. " + body
+                                   + "A quagga was seen late.\n", encoding="utf-8")
+    build_index([docs], tmp_path / "index", procs=1)
+    with open_index(tmp_path / "index") as ix:
+        early = ix.search("zebra").hits[0]
+        assert "zebra" in [early.snippet[a:b].lower() for a, b in early.highlights]
+        late = ix.search("quagga").hits[0]
+        assert late.highlights == () and late.snippet.startswith("A zebra escaped early.")
 
 
 def test_both_evaluation_paths_agree(segmented: Index) -> None:

@@ -54,7 +54,7 @@ import heapq
 import os
 from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
 from math import copysign
 from operator import itemgetter, neg
@@ -1281,18 +1281,30 @@ def results_for(searcher: Any, q: Any, ranked: Sequence[tuple[float, int]],
     return results
 
 
-def preload_chars(results: Any, fieldname: str, evaluator: Evaluator | None = None) -> None:
+def preload_chars(results: Any, fieldname: str, evaluator: Evaluator | None = None,
+                  texts: Callable[[int], str] | None = None,
+                  docnums: Sequence[int] | None = None) -> None:
     """Fill the character offsets Whoosh's highlighter loads for the hits of ``results``.
 
     Same data as ``Highlighter._load_chars`` (for each hit and each matched word of
-    ``fieldname``, the word's ``(position, startchar, endchar)`` list), read from each
-    segment's postings instead of the top-level searcher's, which builds a scorer for every
-    segment for each word; through ``evaluator``'s block index when given. Leaves the cache
-    empty (so Whoosh loads it) if anything is off.
+    ``fieldname``, the word's ``(position, startchar, endchar)`` list). A field that stores
+    offsets has them read from each segment's postings instead of the top-level searcher's,
+    which builds a scorer for every segment for each word; through ``evaluator``'s block
+    index when given. A field without them has the text of each hit in ``docnums`` (default:
+    all of ``results``; ``texts``: global docnum -> stored text) analysed again
+    (:func:`chars_from_text`). Leaves the cache empty (so
+    Whoosh finds them its own way) if anything is off.
     """
     searcher = results.searcher
     field = searcher.schema[fieldname]
-    if not results.has_matched_terms() or not field.supports("characters"):
+    if not results.has_matched_terms():
+        return
+    if not field.supports("characters"):
+        # Only our analyzer groups a text's offsets by term in C-level calls; another
+        # leaves it to Whoosh, which analyses the texts token by token.
+        if texts is not None and hasattr(field.analyzer, "postings"):
+            shown = [d for _, d in results.top_n] if docnums is None else docnums
+            results._char_cache[fieldname] = chars_from_text(results, fieldname, texts, shown)
         return
     leaves = list(searcher.leaf_searchers())
     offsets = [offset for _, offset in leaves]
@@ -1323,3 +1335,30 @@ def preload_chars(results: Any, fieldname: str, evaluator: Evaluator | None = No
                 return
             cache[d][text] = matcher.value_as("characters")
     results._char_cache[fieldname] = cache
+
+
+#: Characters of a hit's text analysed again for its snippet's words (about 16,000 words):
+#: a query's work stays bounded on a 10 MB article, whose snippet comes from its opening.
+REANALYSED_CHARS = 100_000
+
+
+def chars_from_text(results: Any, fieldname: str, texts: Callable[[int], str],
+                    docnums: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """For each hit of ``results`` in ``docnums``, its matched words of ``fieldname`` -> their
+    ``(position, startchar, endchar)`` triples, found by analysing the hit's text again.
+
+    The field's own analyzer gives the positions and offsets the postings would have stored
+    (``NewsAnalyzer.postings`` is checked against Whoosh's tokens), over the first
+    :data:`REANALYSED_CHARS` characters of the text; a word matched only beyond them gets no
+    triple, and a hit without any gets the article's lead as its snippet.
+    """
+    field = results.searcher.schema[fieldname]
+    cache: dict[int, dict[str, Any]] = {}
+    for docnum in docnums:
+        # The words the highlighter asks for: the hit's own matched terms of the field.
+        words = [field.from_bytes(term[1]) for term in results.docterms.get(docnum, ())
+                 if term[0] == fieldname]
+        grouped = (field.analyzer.postings(texts(docnum)[:REANALYSED_CHARS], chars=True)
+                   if words else {})
+        cache[docnum] = {word: grouped.get(word, []) for word in words}
+    return cache

@@ -77,11 +77,7 @@ from .parsing import (  # noqa: E402
     pattern_text,
 )
 from .schema import FACET_FIELDS, SEARCH_FIELDS  # noqa: E402
-from .snippets import (  # noqa: E402
-    SentenceSnapFragmenter,
-    SnippetFormatter,
-    snippet_of,
-)
+from .snippets import SnippetHighlighter, snippet_of  # noqa: E402
 from .suggestions import suggest  # noqa: E402
 
 if TYPE_CHECKING:
@@ -698,11 +694,12 @@ class WhooshReader:
         results, page_hits = select_page(
             self._searcher, q, final, start=start, wanted=page * limit, sort=sort,
             filtered=filtered, evaluation=evaluation, facet_cache=self._facet_cache)
-        results.fragmenter = SentenceSnapFragmenter()
-        results.formatter = SnippetFormatter()
+        results.highlighter = SnippetHighlighter()
         if snippets and page_hits:
             evaluate.preload_chars(results, "body",
-                                   self._evaluation if evaluation is not None else None)
+                                   self._evaluation if evaluation is not None else None,
+                                   texts=lambda d: self._stored(d).get("body", ""),
+                                   docnums=[hit.docnum for hit in page_hits])
         return [self._make_hit(hit, rank, snippets)
                 for rank, hit in enumerate(page_hits, start + 1)]
 

@@ -34,6 +34,21 @@ class SnippetFormatter(highlight.Formatter):  # type: ignore[misc]
         return SENTINEL_START + str(highlight.get_text(text, token, replace)) + SENTINEL_END
 
 
+class SnippetHighlighter(highlight.Highlighter):  # type: ignore[misc]
+    """Whoosh's highlighter, told to use the character offsets found for a page's hits
+    (:func:`.evaluate.preload_chars`) also when the field does not store them: Whoosh would
+    otherwise analyse each text again token by token, in Python, for every hit."""
+
+    def __init__(self) -> None:
+        super().__init__(fragmenter=SentenceSnapFragmenter(), formatter=SnippetFormatter())
+
+    def can_load_chars(self, results: Any, fieldname: str) -> bool:
+        """Whether the offsets of ``fieldname``'s matches are at hand (or can be read)."""
+        if fieldname in results._char_cache:
+            return True
+        return bool(super().can_load_chars(results, fieldname))
+
+
 class SentenceSnapFragmenter(highlight.PinpointFragmenter):  # type: ignore[misc]
     """Pinpoint fragments (built from stored character offsets, no re-analysis) whose edges
     are moved to the nearest sentence boundary when one is close, else to a word boundary."""
