@@ -156,3 +156,26 @@ def test_long_texts_take_the_vectorised_path(monkeypatch: pytest.MonkeyPatch) ->
     values = list(formats.Characters().word_values(text, NewsAnalyzer(), mode="index"))
     assert calls == [len(text)]
     assert values == _reference_word_values(formats.Characters(), text)
+
+
+def _check_occurrences(text: str) -> None:
+    analyzer = NewsAnalyzer()
+    grouped = analyzer.postings(text, chars=True)
+    terms = sorted(grouped)
+    for wanted in (terms, terms[::3], terms[:1], ["zzzabsent"], []):
+        found = analyzer.occurrences(text, [*wanted, "zzzabsent"])
+        assert set(found) == {*wanted, "zzzabsent"}
+        for term, triples in found.items():
+            assert triples == grouped.get(term, []), (text[:40], term)
+
+
+def test_occurrences_are_the_postings_of_the_terms_asked_for() -> None:
+    """What snippets find in a shown body: postings(chars=True), restricted to its words."""
+    for text in [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))] + _TRICKY:
+        _check_occurrences(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_occurrences_on_random_text(text: str) -> None:
+    _check_occurrences(text)

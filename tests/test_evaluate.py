@@ -162,7 +162,9 @@ def test_snippet_offsets_are_the_stored_ones(segmented_chars: Index, lists: bool
             continue
         results = searcher.search(q, limit=None, terms=True)
         stored = evaluate.chars_from_text(
-            results, "body", lambda d: searcher.stored_fields(d)["body"],
+            results, "body",
+            lambda d: evaluate.token_table(searcher.schema["body"],
+                                           searcher.stored_fields(d)["body"]),
             [hit.docnum for hit in results])
         for hit in results:
             for term in hit.matched_terms():

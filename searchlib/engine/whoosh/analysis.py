@@ -15,15 +15,16 @@ positions (and character spans) directly, without a ``Token`` per word, and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from itertools import accumulate, compress, count
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.lang.porter import stem
 
-__all__ = ["NewsAnalyzer"]
+__all__ = ["NewsAnalyzer", "TokenTable", "occurrences"]
 
 # The same expression as Whoosh's default RegexTokenizer ("*" is kept for query wildcards).
 _WORD = re.compile(r"[\w\*]+(\.?[\w\*]+)*", re.UNICODE)
@@ -34,6 +35,38 @@ _WORD = re.compile(r"[\w\*]+(\.?[\w\*]+)*", re.UNICODE)
 _WORD_SPLIT = re.compile(r"([\w\*]+(?:\.[\w\*]+)*)", re.UNICODE)
 # Bounds the stem cache; news vocabularies reach it only on very large corpora.
 _CACHE_LIMIT = 500_000
+
+
+class TokenTable(NamedTuple):
+    """A text's tokens as :meth:`NewsAnalyzer.token_table` found them."""
+
+    terms: list[str]
+    """Each token's indexed term ("" for a stop word)."""
+    ranks: array[int]
+    """Each token's count of kept (not stop) tokens up to and including it."""
+    ends: array[int]
+    """Running sum of the lengths of the text's pieces: gap, word, gap, word, ..."""
+    first: int
+    """Index of the first kept token (where positions start)."""
+
+
+def occurrences(table: TokenTable, terms: Iterable[str]
+                ) -> dict[str, list[tuple[int, int, int]]]:
+    """Each of ``terms`` -> its ``(position, startchar, endchar)`` triples in the text of
+    ``table``: :meth:`NewsAnalyzer.postings` ``(chars=True)`` restricted to those terms.
+
+    For a snippet's few words in a whole article: Python touches only the occurrences of
+    the terms asked for, the rest is C-level calls.
+    """
+    wanted = set(terms)
+    out: dict[str, list[tuple[int, int, int]]] = {term: [] for term in wanted}
+    found, ranks, ends, first = table
+    for index in compress(count(), map(wanted.__contains__, found)):
+        # A kept token's position: the first kept token's index plus the kept tokens
+        # before it (stop words squeezed out, as in postings()).
+        out[found[index]].append((first + ranks[index] - 1, ends[2 * index],
+                                  ends[2 * index + 1]))
+    return out
 
 
 class NewsAnalyzer(Analyzer):  # type: ignore[misc]
@@ -173,6 +206,22 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
             else:
                 group.append(entry)
         return seen
+
+    def token_table(self, value: str) -> TokenTable:
+        """What :func:`occurrences` needs to know of ``value``: each token's term, kept-token
+        rank and character span, found by C-level calls (kept for a text shown again)."""
+        parts = _WORD_SPLIT.split(value)
+        found = self._found_terms(parts[1::2])
+        kept = list(map(bool, found))
+        first = kept.index(True) if True in kept else 0
+        return TokenTable(found, array("l", accumulate(kept)),
+                          array("l", accumulate(map(len, parts))), first)
+
+    def occurrences(self, value: str, terms: Iterable[str]
+                    ) -> dict[str, list[tuple[int, int, int]]]:
+        """Each of ``terms`` -> its ``(position, startchar, endchar)`` triples in ``value``:
+        :meth:`postings` ``(chars=True)`` restricted to those terms (absent ones get none)."""
+        return occurrences(self.token_table(value), terms)
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,

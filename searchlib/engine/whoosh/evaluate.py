@@ -76,6 +76,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 
 from . import postlists, ranking
+from .analysis import NewsAnalyzer, TokenTable, occurrences
 from .bitsets import bits_of, bits_to_mask, iter_bits, mask_to_bits
 from .facetdata import DENSE_MIN_DOCS
 from .facetstore import block_reader
@@ -1282,7 +1283,7 @@ def results_for(searcher: Any, q: Any, ranked: Sequence[tuple[float, int]],
 
 
 def preload_chars(results: Any, fieldname: str, evaluator: Evaluator | None = None,
-                  texts: Callable[[int], str] | None = None,
+                  tables: Callable[[int], TokenTable] | None = None,
                   docnums: Sequence[int] | None = None) -> None:
     """Fill the character offsets Whoosh's highlighter loads for the hits of ``results``.
 
@@ -1291,8 +1292,8 @@ def preload_chars(results: Any, fieldname: str, evaluator: Evaluator | None = No
     offsets has them read from each segment's postings instead of the top-level searcher's,
     which builds a scorer for every segment for each word; through ``evaluator``'s block
     index when given. A field without them has the text of each hit in ``docnums`` (default:
-    all of ``results``; ``texts``: global docnum -> stored text) analysed again
-    (:func:`chars_from_text`). Leaves the cache empty (so
+    all of ``results``) analysed again (:func:`chars_from_text`; ``tables``: global docnum ->
+    the token table of its stored text). Leaves the cache empty (so
     Whoosh finds them its own way) if anything is off.
     """
     searcher = results.searcher
@@ -1300,11 +1301,12 @@ def preload_chars(results: Any, fieldname: str, evaluator: Evaluator | None = No
     if not results.has_matched_terms():
         return
     if not field.supports("characters"):
-        # Only our analyzer groups a text's offsets by term in C-level calls; another
-        # leaves it to Whoosh, which analyses the texts token by token.
-        if texts is not None and hasattr(field.analyzer, "postings"):
+        # Only our analyzer makes token tables; another leaves it to Whoosh, which analyses
+        # the texts token by token.
+        if tables is not None and isinstance(field.analyzer, NewsAnalyzer):
             shown = [d for _, d in results.top_n] if docnums is None else docnums
-            results._char_cache[fieldname] = chars_from_text(results, fieldname, texts, shown)
+            results._char_cache[fieldname] = chars_from_text(results, fieldname, tables,
+                                                             shown)
         return
     leaves = list(searcher.leaf_searchers())
     offsets = [offset for _, offset in leaves]
@@ -1342,15 +1344,24 @@ def preload_chars(results: Any, fieldname: str, evaluator: Evaluator | None = No
 REANALYSED_CHARS = 100_000
 
 
-def chars_from_text(results: Any, fieldname: str, texts: Callable[[int], str],
+def token_table(field: Any, text: str) -> TokenTable:
+    """The token table of the first :data:`REANALYSED_CHARS` characters of ``text``, as
+    :func:`chars_from_text` reads it (``field``'s analyzer is a :class:`NewsAnalyzer`)."""
+    analyzer: NewsAnalyzer = field.analyzer
+    return analyzer.token_table(text[:REANALYSED_CHARS])
+
+
+def chars_from_text(results: Any, fieldname: str, tables: Callable[[int], TokenTable],
                     docnums: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """For each hit of ``results`` in ``docnums``, its matched words of ``fieldname`` -> their
-    ``(position, startchar, endchar)`` triples, found by analysing the hit's text again.
+    """For each hit of ``results`` in ``docnums``, its matched words of ``fieldname`` ->
+    their ``(position, startchar, endchar)`` triples, found by analysing the hit's text
+    again (``tables``: global docnum -> :func:`token_table` of its stored text).
 
     The field's own analyzer gives the positions and offsets the postings would have stored
-    (``NewsAnalyzer.postings`` is checked against Whoosh's tokens), over the first
-    :data:`REANALYSED_CHARS` characters of the text; a word matched only beyond them gets no
-    triple, and a hit without any gets the article's lead as its snippet.
+    (:func:`.analysis.occurrences`, checked against ``NewsAnalyzer.postings``, which are
+    checked against Whoosh's tokens), over the first :data:`REANALYSED_CHARS` characters of
+    the text; a word matched only beyond them gets no triple, and a hit without any gets
+    the article's lead as its snippet.
     """
     field = results.searcher.schema[fieldname]
     cache: dict[int, dict[str, Any]] = {}
@@ -1358,7 +1369,5 @@ def chars_from_text(results: Any, fieldname: str, texts: Callable[[int], str],
         # The words the highlighter asks for: the hit's own matched terms of the field.
         words = [field.from_bytes(term[1]) for term in results.docterms.get(docnum, ())
                  if term[0] == fieldname]
-        grouped = (field.analyzer.postings(texts(docnum)[:REANALYSED_CHARS], chars=True)
-                   if words else {})
-        cache[docnum] = {word: grouped.get(word, []) for word in words}
+        cache[docnum] = occurrences(tables(docnum), words) if words else {}
     return cache

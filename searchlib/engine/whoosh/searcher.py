@@ -67,6 +67,7 @@ from ...query.parser import FIELD_ALIASES, parenthesized, prepare  # noqa: E402
 from .. import SearchRequest  # noqa: E402
 from ..facetnames import FacetNames  # noqa: E402
 from . import evaluate, facetstore, ranking  # noqa: E402
+from .analysis import TokenTable  # noqa: E402
 from .pages import select_page  # noqa: E402
 from .parsing import (  # noqa: E402
     QueryFilters,
@@ -87,6 +88,10 @@ __all__ = ["WhooshReader"]
 _PATTERN_QUERIES = (wq.FuzzyTerm, wq.Prefix, wq.Wildcard, wq.TermRange)
 #: Stored records kept per searcher (least recently used dropped first).
 _STORED_CACHE = 512
+#: Token tables of shown bodies kept per searcher (about 8 KB each for a 600-word article;
+#: as many as the stored records): a query showing articles shown recently finds its
+#: snippet words without analysing the bodies again.
+_TABLE_CACHE = 512
 
 
 _bits = facetstore.bits_of
@@ -139,6 +144,7 @@ class WhooshReader:
         # True or False pins one form for every search (the tests compare the two).
         self._dense_pinned: bool | None = None
         self._stored_docs: dict[int, dict[str, Any]] = {}
+        self._tables: dict[int, TokenTable] = {}
         self._parser = self._make_parser()
         self._manifest: dict[str, Any] | None = None
         # Record key -> content hash, and content hash -> record keys (for duplicates).
@@ -199,6 +205,7 @@ class WhooshReader:
         self._evaluation = None
         self._terms = None
         self._stored_docs = {}
+        self._tables = {}
         self._names.forget()
         self._manifest = None
         self._records = None
@@ -698,7 +705,7 @@ class WhooshReader:
         if snippets and page_hits:
             evaluate.preload_chars(results, "body",
                                    self._evaluation if evaluation is not None else None,
-                                   texts=lambda d: self._stored(d).get("body", ""),
+                                   tables=self._token_table,
                                    docnums=[hit.docnum for hit in page_hits])
         return [self._make_hit(hit, rank, snippets)
                 for rank, hit in enumerate(page_hits, start + 1)]
@@ -713,6 +720,19 @@ class WhooshReader:
         if found is None:
             found = searcher.stored_fields(docnum)
             if len(cache) >= _STORED_CACHE:
+                del cache[next(iter(cache))]
+        cache[docnum] = found
+        return found
+
+    def _token_table(self, docnum: int) -> TokenTable:
+        """The token table of a document's body (:func:`.evaluate.token_table`), from a
+        small per-searcher cache. Callers refresh the searcher first."""
+        cache = self._tables
+        found = cache.pop(docnum, None)
+        if found is None:
+            found = evaluate.token_table(self._searcher.schema["body"],
+                                         self._stored(docnum).get("body", ""))
+            if len(cache) >= _TABLE_CACHE:
                 del cache[next(iter(cache))]
         cache[docnum] = found
         return found
