@@ -338,6 +338,39 @@ def test_exact_phrase_shortcut_agrees_with_the_span_walk() -> None:
         assert evaluate._spans_match(positions, 1) == walk, positions
 
 
+def _positions_value(positions: list[int], stop: bool) -> bytes:
+    """A posting value as Whoosh's Positions format writes it (the STOP byte is sometimes
+    left off in the blocks)."""
+    import pickle
+    import struct
+
+    deltas = [b - a for a, b in zip([0, *positions], positions, strict=False)]
+    value = struct.pack("!I", len(positions)) + pickle.dumps(deltas, 2)
+    return value if stop else value[:-1]
+
+
+def test_exact_phrases_found_all_at_once_are_the_span_walks() -> None:
+    """_exact_phrase_docs (numpy, every candidate at once) against _spans_match (one
+    document at a time) on random documents: same documents hold the phrase."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(7)
+    for _ in range(300):
+        words = rng.randint(1, 4)
+        docs = rng.randint(0, 40)
+        candidates = np.array(sorted(rng.sample(range(1000), docs)), dtype=np.int64)
+        span = rng.choice([12, 60, 100_000])
+        positions = {d: [sorted(rng.sample(range(span), rng.randint(1, 9)))
+                         for _ in range(words)] for d in candidates.tolist()}
+        raws = [{d: _positions_value(positions[d][w], rng.random() < 0.5)
+                 for d in candidates.tolist()} for w in range(words)]
+        expected = [d for d in candidates.tolist() if evaluate._spans_match(positions[d], 1)]
+        found = evaluate._exact_phrase_docs(raws, candidates)
+        assert found.dtype == np.int32 and found.tolist() == expected
+
+
 def test_whole_searches_agree_on_both_paths(segmented: Index, monkeypatch: pytest.MonkeyPatch
                                             ) -> None:
     """Totals, hits, scores, snippets and facet counts with filters, date ranges and date
