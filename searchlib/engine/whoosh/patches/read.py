@@ -1,11 +1,12 @@
 """Read-path patches of Whoosh-Reloaded 2.7.5: posting blocks, term lookups and field lengths
-(patches 9, 11 and 13 of :mod:`.patches`). The same answers, with fewer reads of the segment
+(patches 9, 11, 13 and 14 of :mod:`.patches`). The same answers, with fewer reads of the segment
 files."""
 
 from __future__ import annotations
 
 import io
 import pickle
+from itertools import accumulate
 from typing import Any
 
 from whoosh import reading, searching
@@ -54,6 +55,18 @@ def _goto(self: Any, position: int) -> None:
      mxlen) = info
     self._minlength = byte_to_length(mnlen)
     self._maxlength = byte_to_length(mxlen)
+
+
+_original_read_ids = whoosh3.W3LeafMatcher._read_ids
+
+
+def _read_ids(self: Any) -> None:
+    # W3LeafMatcher._read_ids with the docnums summed from their deltas in C: the same
+    # tuple as tuple(delta_decode(ids)), whose deltas run from 0.
+    if self._data is None:
+        self._read_data()
+    ids = self._data[0]
+    self._ids = ids if self._byteids else tuple(accumulate(ids))
 
 
 #: Terms whose lookup a segment's terms reader remembers (about 100 bytes each).
@@ -130,6 +143,7 @@ _TERMS_READER = {name: getattr(whoosh3.W3TermsReader, name)
 def install() -> None:
     """Replace the Whoosh methods (called by :func:`.apply`)."""
     whoosh3.W3LeafMatcher._goto = _goto
+    whoosh3.W3LeafMatcher._read_ids = _read_ids
     whoosh3.W3TermsReader.__contains__ = _terms_contains
     whoosh3.W3TermsReader.term_info = _terms_term_info
     whoosh3.W3TermsReader.frequency = _terms_frequency
