@@ -26,6 +26,8 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from itertools import compress, count
+from operator import not_
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +64,45 @@ _BIN_SHIFT = np.uint64(64 - 6)  # the top 6 bits choose one of NUM_PERM = 64 bin
 _VALUE_MASK = np.uint64((1 << 58) - 1)
 _EMPTY = np.uint64(1 << 58)  # larger than any value: marks a bin no shingle fell into
 # Word -> CRC-32, shared by every article a process signs (news vocabularies repeat): a dict
-# lookup is several times cheaper than encoding and hashing the word again.
-_WORD_HASH: dict[str, int] = {}
+# lookup is several times cheaper than hashing the word again. Keyed by the word's UTF-8.
+_WORD_HASH: dict[bytes, int] = {}
 _WORD_HASH_LIMIT = 500_000
+
+
+# Bytes of UTF-8 text -> an ASCII byte lower-cased if it is a word character (what ``\w``
+# matches in ASCII: letters, digits, "_"), another ASCII byte a space; the bytes of other
+# characters stay (whether those are word characters is left to the regex).
+_WORD_BYTES = bytes(
+    (b | 0x20) if chr(b).isupper() else b if chr(b).isalnum() or b == 0x5F else 0x20
+    for b in range(128)
+) + bytes(range(128, 256))
 
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+def _word_keys(text: str) -> list[bytes]:
+    """The words of ``text`` as :func:`_words` gives them, in UTF-8 (what a word's hash is
+    computed from).
+
+    One translation of the text's bytes and a split on spaces, twice as fast as the regex;
+    only the pieces holding other than ASCII (in news text, a few words next to curly quotes
+    or dashes) are split by the regex itself.
+    """
+    lowered = text.lower()
+    words = lowered.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split()
+    if lowered.isascii():
+        return words
+    out: list[bytes] = []
+    done = 0
+    for k in compress(count(), map(not_, map(bytes.isascii, words))):
+        out += words[done:k]
+        out += (w.encode("utf-8", "surrogatepass")
+                for w in _WORD.findall(words[k].decode("utf-8", "surrogatepass")))
+        done = k + 1
+    out += words[done:]
+    return out
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -84,7 +118,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _shingle_hashes(text: str) -> np.ndarray:
-    words = _words(text)
+    words = _word_keys(text)
     if len(words) < MIN_WORDS:
         return np.zeros(0, dtype=np.uint64)
     cache = _WORD_HASH
@@ -97,7 +131,7 @@ def _shingle_hashes(text: str) -> np.ndarray:
     if None in found:
         for w in dict.fromkeys(words):
             if w not in cache:
-                cache[w] = zlib.crc32(w.encode("utf-8", "surrogatepass")) | 1 << 32
+                cache[w] = zlib.crc32(w) | 1 << 32
         found = list(map(cache.__getitem__, words))
     values = np.array(found, dtype=np.uint64)
     n = len(values) - SHINGLE + 1
