@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import searchlib.ingest.clean as clean_module
 import searchlib.ingest.cleaning_rules as cleaning_rules
 import searchlib.ingest.dates as dates_module
+import searchlib.ingest.extract as extract_module
 from searchlib.ingest.gazetteer import Gazetteer, default_gazetteer
 from searchlib.ingest.tokens import (
     DIRECTIONS,
@@ -233,3 +234,59 @@ def test_lookup_memos_keep_answers_and_errors() -> None:
 def test_date_separators_are_what_the_regex_finds(text: str) -> None:
     expected = [m.start() for m in re.finditer(r"[/-]\d", text)]
     assert dates_module._separators(text) == expected
+
+
+_NAME_PARTICLES_REF = extract_module._NAME_PARTICLES
+
+
+def _reference_runs(text: str, table: TokenTable, caps: list[int],
+                    covered: set[int]) -> list[tuple[int, int]]:
+    """The run finder as written before its plain steps were skipped by list.index."""
+    texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
+    starts, ends = table.starts, table.ends
+    n = len(texts)
+    out = []
+    pos = 0
+    for i in caps:
+        if i < pos or i in covered or not texts[i][0].isalpha():
+            continue
+        j = i + 1
+        while j < n and j not in covered and not possessive[j - 1]:
+            word = texts[j]
+            if not joined[j]:
+                prev = texts[j - 1]
+                if (len(prev) == 1 and prev.isupper() and j - 1 > i
+                        and text[ends[j - 1]:starts[j]] == ". " and word[0].isupper()):
+                    j += 1
+                    continue
+                break
+            if word[0].isalpha() and (word[0].isupper() or text[ends[j - 1]:starts[j]] == "-"):
+                j += 1
+            elif (norms[j] in _NAME_PARTICLES_REF and j + 1 < n and j + 1 not in covered
+                  and joined[j + 1] and texts[j + 1][0].isupper()):
+                j += 2
+            else:
+                break
+        if j - i > 1:
+            out.append((i, j))
+        pos = j
+    return out
+
+
+_RUN_PIECES = st.sampled_from(
+    ["KING ", "HUSSEIN ", "Bashar ", "al-", "Assad", "T. ", "Kirk ", "Jong-un ", "IRAN'S ",
+     "Iran’s ", "the ", "de ", "X", ". ", ", ", "-", "  ", "\n", "Ⅻ ", "Ⓐ ", "É", "é", "9 "]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_RUN_PIECES, max_size=40).map("".join), st.sets(st.integers(0, 40)),
+       st.booleans())
+def test_runs_match_reference(text: str, covered: set[int], every_token: bool) -> None:
+    """Capitalised runs are the same whether the plain steps are skipped (text mostly in
+    capitals) or taken one by one."""
+    table = token_table(text)
+    caps = (list(range(len(table))) if every_token
+            else [k for k, t in enumerate(table.texts) if t[0].isupper()])
+    expected = _reference_runs(text, table, caps, covered)
+    assert list(extract_module._runs(text, table, caps, covered)) == expected
