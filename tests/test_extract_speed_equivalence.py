@@ -290,3 +290,19 @@ def test_runs_match_reference(text: str, covered: set[int], every_token: bool) -
             else [k for k, t in enumerate(table.texts) if t[0].isupper()])
     expected = _reference_runs(text, table, caps, covered)
     assert list(extract_module._runs(text, table, caps, covered)) == expected
+
+
+_NEEDLE_TEXT = st.lists(st.sampled_from(
+    ["*", "**", "-", "- -", "--", "_", "__", "#", "](", "![", "[", "Reply", "Rep", " ", "x",
+     "é", "’", "\n"]), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NEEDLE_TEXT, st.lists(st.sampled_from(
+    ["*", "**", "--", "- -", "* *", "__", "_ _", "#", "](", "![", "][", "Reply", "Rep", "",
+     "x*"]), max_size=8))
+def test_substitution_needles_found_like_in(text: str, strings: list[str]) -> None:
+    """The one-scan search for the substitutions' required strings finds exactly those
+    ``in`` finds, overlapping and nested ones included."""
+    found = clean_module._Needles(strings).present(text)
+    assert {s for s in [*strings, ""] if s in text} == found
