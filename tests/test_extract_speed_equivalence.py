@@ -306,3 +306,27 @@ def test_substitution_needles_found_like_in(text: str, strings: list[str]) -> No
     ``in`` finds, overlapping and nested ones included."""
     found = clean_module._Needles(strings).present(text)
     assert {s for s in [*strings, ""] if s in text} == found
+
+
+def _reference_normalize_text(text: str) -> str:
+    """normalize_text as written before its ASCII and clean-line shortcuts."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = clean_module._SPECIAL.sub(clean_module._translate, text)
+    text = unicodedata.normalize("NFC", text)
+    if "  " in text:
+        text = re.sub("  +", " ", text)
+    text = "\n".join(line.strip(" \t") for line in text.split("\n"))
+    if "\n\n\n" in text:
+        text = re.sub("\n\n\n+", "\n\n", text)
+    return text.strip("\n")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(
+    ["a", "Word", " ", "  ", "\t", "\n", "\r\n", "\r", "\x00", "\x0b", "\x0c", "\x1c", "\x7f",
+     "\x85", "\u00a0", "\u2028", "\u2029", "\u200b", "\u00ad", "e\u0301", "\u202a", "é", "’"]),
+    max_size=30).map("".join))
+def test_normalize_text_matches_reference(text: str) -> None:
+    assert clean_module.normalize_text(text) == _reference_normalize_text(text)
