@@ -63,10 +63,7 @@ _MULT = np.uint64(0x100000001B3)  # FNV prime: mixes the word hashes of a shingl
 _BIN_SHIFT = np.uint64(64 - 6)  # the top 6 bits choose one of NUM_PERM = 64 bins
 _VALUE_MASK = np.uint64((1 << 58) - 1)
 _EMPTY = np.uint64(1 << 58)  # larger than any value: marks a bin no shingle fell into
-# Word -> CRC-32, shared by every article a process signs (news vocabularies repeat): a dict
-# lookup is several times cheaper than hashing the word again. Keyed by the word's UTF-8.
-_WORD_HASH: dict[bytes, int] = {}
-_WORD_HASH_LIMIT = 500_000
+_WORD_MARK = np.uint64(1 << 32)  # set in every word's value (a CRC-32 fills the low 32 bits)
 
 
 # Bytes of UTF-8 text -> an ASCII byte lower-cased if it is a word character (what ``\w``
@@ -121,19 +118,9 @@ def _shingle_hashes(text: str) -> np.ndarray:
     words = _word_keys(text)
     if len(words) < MIN_WORDS:
         return np.zeros(0, dtype=np.uint64)
-    cache = _WORD_HASH
-    if len(cache) > _WORD_HASH_LIMIT:
-        cache.clear()
-    # Every word looked up by a C-level map; only when some are new, each distinct word is
-    # hashed once (a 10 MB text of a few dozen words must not hash a million). A list to
-    # np.array is faster than np.fromiter over the map: 0.06 against 0.09 ms an article.
-    found = list(map(cache.get, words))
-    if None in found:
-        for w in dict.fromkeys(words):
-            if w not in cache:
-                cache[w] = zlib.crc32(w) | 1 << 32
-        found = list(map(cache.__getitem__, words))
-    values = np.array(found, dtype=np.uint64)
+    # The words' CRC-32s, by a C-level map straight into the array: a memo of them (a dict
+    # of words) cost more, since looking a fresh word up hashes it first anyway.
+    values = np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words)) | _WORD_MARK
     n = len(values) - SHINGLE + 1
     with np.errstate(over="ignore"):
         hashed = values[:n].copy()
