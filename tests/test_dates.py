@@ -447,3 +447,24 @@ def test_written_dates_round_trip(date: dt.date) -> None:
     ):
         assert parse_date_value(text) == date
         assert find_mentioned(f"It happened on {text}.", None) == (date,)
+
+
+_MONTH_PIECES = ["Jun", "June", "JUNE", "JUN", "Sept", "SEPT", "Sep", "September", "May",
+                 "MAYOR", "Mar", "March", "MARCHES", "e", "S", " ", ".", "1", "x", "Augustus"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(_MONTH_PIECES), max_size=12))
+def test_factored_month_pattern_matches_like_the_flat_alternation(pieces: list[str]) -> None:
+    """The month anchor, factored by common prefixes for speed, finds exactly the spans the
+    plain longest-first alternation of the month spellings finds."""
+    import re
+
+    from searchlib.ingest import dates
+
+    flat = "|".join(sorted(dates._MONTH_FORMS, key=len, reverse=True))
+    reference = re.compile(rf"(?:{flat})(?![A-Za-z])")
+    text = "".join(pieces)
+    assert [m.span() for m in dates._MONTH_RE.finditer(text)] == [
+        m.span() for m in reference.finditer(text)
+    ]

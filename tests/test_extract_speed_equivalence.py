@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import searchlib.ingest.clean as clean_module
 import searchlib.ingest.cleaning_rules as cleaning_rules
 import searchlib.ingest.dates as dates_module
+import searchlib.ingest.extract as extract_module
 from searchlib.ingest.gazetteer import Gazetteer, default_gazetteer
 from searchlib.ingest.tokens import (
     DIRECTIONS,
@@ -233,3 +234,99 @@ def test_lookup_memos_keep_answers_and_errors() -> None:
 def test_date_separators_are_what_the_regex_finds(text: str) -> None:
     expected = [m.start() for m in re.finditer(r"[/-]\d", text)]
     assert dates_module._separators(text) == expected
+
+
+_NAME_PARTICLES_REF = extract_module._NAME_PARTICLES
+
+
+def _reference_runs(text: str, table: TokenTable, caps: list[int],
+                    covered: set[int]) -> list[tuple[int, int]]:
+    """The run finder as written before its plain steps were skipped by list.index."""
+    texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
+    starts, ends = table.starts, table.ends
+    n = len(texts)
+    out = []
+    pos = 0
+    for i in caps:
+        if i < pos or i in covered or not texts[i][0].isalpha():
+            continue
+        j = i + 1
+        while j < n and j not in covered and not possessive[j - 1]:
+            word = texts[j]
+            if not joined[j]:
+                prev = texts[j - 1]
+                if (len(prev) == 1 and prev.isupper() and j - 1 > i
+                        and text[ends[j - 1]:starts[j]] == ". " and word[0].isupper()):
+                    j += 1
+                    continue
+                break
+            if word[0].isalpha() and (word[0].isupper() or text[ends[j - 1]:starts[j]] == "-"):
+                j += 1
+            elif (norms[j] in _NAME_PARTICLES_REF and j + 1 < n and j + 1 not in covered
+                  and joined[j + 1] and texts[j + 1][0].isupper()):
+                j += 2
+            else:
+                break
+        if j - i > 1:
+            out.append((i, j))
+        pos = j
+    return out
+
+
+_RUN_PIECES = st.sampled_from(
+    ["KING ", "HUSSEIN ", "Bashar ", "al-", "Assad", "T. ", "Kirk ", "Jong-un ", "IRAN'S ",
+     "Iran’s ", "the ", "de ", "X", ". ", ", ", "-", "  ", "\n", "Ⅻ ", "Ⓐ ", "É", "é", "9 "]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_RUN_PIECES, max_size=40).map("".join), st.sets(st.integers(0, 40)),
+       st.booleans())
+def test_runs_match_reference(text: str, covered: set[int], every_token: bool) -> None:
+    """Capitalised runs are the same whether the plain steps are skipped (text mostly in
+    capitals) or taken one by one."""
+    table = token_table(text)
+    caps = (list(range(len(table))) if every_token
+            else [k for k, t in enumerate(table.texts) if t[0].isupper()])
+    expected = _reference_runs(text, table, caps, covered)
+    assert list(extract_module._runs(text, table, caps, covered)) == expected
+
+
+_NEEDLE_TEXT = st.lists(st.sampled_from(
+    ["*", "**", "-", "- -", "--", "_", "__", "#", "](", "![", "[", "Reply", "Rep", " ", "x",
+     "é", "’", "\n"]), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NEEDLE_TEXT, st.lists(st.sampled_from(
+    ["*", "**", "--", "- -", "* *", "__", "_ _", "#", "](", "![", "][", "Reply", "Rep", "",
+     "x*"]), max_size=8))
+def test_substitution_needles_found_like_in(text: str, strings: list[str]) -> None:
+    """The one-scan search for the substitutions' required strings finds exactly those
+    ``in`` finds, overlapping and nested ones included."""
+    found = clean_module._Needles(strings).present(text)
+    assert {s for s in [*strings, ""] if s in text} == found
+
+
+def _reference_normalize_text(text: str) -> str:
+    """normalize_text as written before its ASCII and clean-line shortcuts."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = clean_module._SPECIAL.sub(clean_module._translate, text)
+    text = unicodedata.normalize("NFC", text)
+    if "  " in text:
+        text = re.sub("  +", " ", text)
+    text = "\n".join(line.strip(" \t") for line in text.split("\n"))
+    if "\n\n\n" in text:
+        text = re.sub("\n\n\n+", "\n\n", text)
+    return text.strip("\n")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(
+    ["a", "Word", " ", "  ", "\t", "\n", "\r\n", "\r", "\x00", "\x0b", "\x0c", "\x1c", "\x7f",
+     "\x85", "\u00a0", "\u2028", "\u2029", "\u200b", "\u00ad", "e\u0301", "\u202a", "é", "’"]),
+    max_size=30).map("".join))
+def test_normalize_text_matches_reference(text: str) -> None:
+    assert clean_module.normalize_text(text) == _reference_normalize_text(text)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from searchlib import neardup
 from searchlib.build import doc_id
@@ -166,3 +168,14 @@ def test_the_first_indexed_of_equally_dated_copies_represents_the_group(tmp_path
     assert run("index", str(corpus), "--index", ix, "--procs", "1")[0] == 0
     (group,) = json.loads(run("duplicates", "--json", "--index", ix)[1])
     assert [a["path"] for a in group["articles"]] == [str(first), str(later)]
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from(
+    [*"aZq_9 \t\n.,'-", "’", "é", "\u00a0", "\u2009", "ß", "İ", "\u0301", "—", "ǅ", "Σ",
+     "\x85", "\x1c", "\ud800", "中"])))
+def test_word_bytes_are_the_regex_words(text: str) -> None:
+    """The byte-translating word split gives exactly the ``\\w+`` words of the lower-cased
+    text, in UTF-8 (what the signatures hash), whatever the characters."""
+    expected = [w.encode("utf-8", "surrogatepass") for w in neardup._words(text)]
+    assert neardup._word_keys(text) == expected

@@ -138,3 +138,39 @@ def test_is_binary_counts_control_bytes(data: bytes) -> None:
     control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
     expected = b"\x00" in head or (bool(head) and control / len(head) > 0.10)
     assert is_binary(data) == expected
+
+
+@pytest.mark.parametrize("size", [0, 1, 9, 10, 11, 4096])
+@pytest.mark.parametrize("limit", [1, 10, 11, 12, 100_000])
+def test_read_at_most_reads_as_read_with_a_limit(tmp_path: Path, size: int, limit: int) -> None:
+    """Sizing the read by the file's length gives what ``read(limit)`` gives."""
+    from searchlib.ingest.read import _read_at_most
+
+    path = tmp_path / "f"
+    path.write_bytes(bytes(range(256)) * (size // 256) + bytes(range(size % 256)))
+    with path.open("rb") as fh:
+        expected = fh.read(limit)
+    with path.open("rb") as fh:
+        assert _read_at_most(fh, limit) == expected
+
+
+def test_read_at_most_reads_on_when_the_file_is_longer_than_its_size(tmp_path: Path) -> None:
+    """A file that grew after its size was taken is still read up to the limit."""
+    import io
+
+    from searchlib.ingest.read import _read_at_most
+
+    small = tmp_path / "small"
+    small.write_bytes(b"x" * 5)
+    fd = os.open(small, os.O_RDONLY)
+
+    class Grown(io.BytesIO):
+        def fileno(self) -> int:
+            return fd  # fstat says 5 bytes; the stream holds 20
+
+    try:
+        assert _read_at_most(Grown(b"y" * 20), 12) == b"y" * 12
+        assert _read_at_most(Grown(b"y" * 20), 100) == b"y" * 20
+    finally:
+        os.close(fd)
+    assert _read_at_most(io.BytesIO(b"abc"), 2) == b"ab"  # no descriptor: read as asked

@@ -69,10 +69,41 @@ def _month_lookup() -> dict[str, int]:
     return lookup
 
 
+_Tree = dict[str, "_Tree"]
+
+
+def _prefix_tree_pattern(words: list[str]) -> str:
+    """A regular expression matching exactly ``words``, factored by common prefixes, longest
+    first: ``Jun(?:e)?`` rather than ``June|Jun``.
+
+    A flat alternation of 50 month spellings makes the regex engine try each one at every
+    candidate position (in all-capital archive text, at most word starts); the factored form
+    reads each character once. It matches the same spans: at one position the alternatives
+    are tried longest first either way, and a nested group is tried before its end.
+    """
+    tree: _Tree = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+
+    def pattern(node: _Tree) -> str:
+        branches = [re.escape(char) + pattern(child)
+                    for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        if len(branches) == 1 and "" not in node:
+            return branches[0]  # one way on: no group needed
+        group = "(?:" + "|".join(branches) + ")"
+        # A word ending here makes the longer continuations optional (greedy: longest first).
+        return group + "?" if "" in node else group
+
+    return pattern(tree)
+
+
 _MONTHS = _month_lookup()
-# Longest first so that "June" is preferred over "Jun" by the alternation.
-_MONTH_WORDS = sorted(_MONTHS, key=len, reverse=True)
-_MONTH_ALT = "|".join(f"{word.capitalize()}|{word.upper()}" for word in _MONTH_WORDS)
+_MONTH_FORMS = sorted({form for word in _MONTHS for form in (word.capitalize(), word.upper())})
 _DAY = r"(?P<day>[12]\d|3[01]|0?[1-9])(?!\d)(?:st|nd|rd|th|ST|ND|RD|TH)?"
 _YEAR = r"(?:,?\s+(?P<year>\d{4})(?!\d))?"
 
@@ -81,7 +112,7 @@ _YEAR = r"(?:,?\s+(?P<year>\d{4})(?!\d))?"
 # month prefixes; a separator followed by a digit, found by :func:`_separators`) is found far
 # faster. The anchors locate candidates; small anchored patterns then read the day and year
 # around them.
-_MONTH_RE = re.compile(rf"(?:{_MONTH_ALT})(?![A-Za-z])")
+_MONTH_RE = re.compile(rf"{_prefix_tree_pattern(_MONTH_FORMS)}(?![A-Za-z])")
 _NUMERIC_RE = re.compile(r"\d[\d/-]{5,}\d")
 _AFTER_MONTH_RE = re.compile(rf"(?:\s?\.)?\s+{_DAY}(?![A-Za-z0-9]){_YEAR}")
 _YEAR_AFTER_MONTH_RE = re.compile(rf"(?:\s?\.)?{_YEAR}")

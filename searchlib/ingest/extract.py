@@ -51,7 +51,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import compress, count
-from operator import itemgetter
+from operator import and_, itemgetter
 from typing import Any
 
 from searchlib.ingest.dates import find_mentioned, find_published
@@ -235,12 +235,18 @@ def _runs(
     texts, norms, joined, possessive = table.texts, table.norms, table.joined, table.possessive
     starts, ends = table.starts, table.ends
     n = len(texts)
+    # Where most words are capitalised (archive text in capitals), runs are long: the plain
+    # steps are found by list.index over a table of them instead of token by token.
+    plain = _plain_steps(table, covered) if 2 * len(caps) > n else None
     pos = 0
     for i in caps:
         if i < pos or i in covered or not texts[i][0].isalpha():
             continue
         j = i + 1
         while j < n and j not in covered and not possessive[j - 1]:
+            if plain is not None and plain[j]:
+                j = plain.index(False, j)  # the steps below would have taken these one by one
+                continue
             word = texts[j]
             if not joined[j]:
                 # "T. Kirk": a single capital followed by a full stop is a middle initial.
@@ -272,6 +278,30 @@ def _runs(
         if j - i > 1:
             yield i, j
         pos = j
+
+
+def _plain_steps(table: TokenTable, covered: set[int]) -> list[bool]:
+    """For each token ``j`` (and ``False`` at ``len(table)``): does :func:`_runs` extend a run
+    over it by the plain rule, a capitalised word joined to the one before, neither covered
+    nor after a possessive? Computed by C-level passes over the columns."""
+    texts = table.texts
+    firsts = list(map(_FIRST_CHAR, texts))
+    capital: Iterable[bool] = map(str.isupper, firsts)
+    if not all(map(str.isascii, firsts)):
+        # Only beyond ASCII can an upper-case character be no letter ("Ⅻ", "Ⓐ").
+        capital = map(and_, capital, map(str.isalpha, firsts))
+    steps = list(map(and_, capital, table.joined))
+    if steps:
+        steps[0] = False  # token 0 starts runs, never extends one
+    # The few exceptions are set one by one.
+    for k in compress(count(1), table.possessive):
+        if k < len(steps):
+            steps[k] = False
+    for k in covered:
+        if 0 <= k < len(steps):
+            steps[k] = False
+    steps.append(False)
+    return steps
 
 
 def _split_shouted(
@@ -392,11 +422,13 @@ def find_people(
     n = len(texts)
     if caps is None:
         caps = [k for k, t in enumerate(texts) if t[0].isupper()]
-    report_after = {
-        norms[k]
-        for k in caps
-        if k + 1 < n and joined[k + 1] and norms[k + 1] in _REPORT_VERBS
-    }
+    # Capitalised words right before a reporting verb, from the (few) verbs: one C-level pass
+    # over the words rather than a Python test of every capitalised one.
+    report_after: set[str] = set()
+    verbs = list(compress(count(), map(_REPORT_VERBS.__contains__, norms)))
+    if verbs:
+        cap_set = set(caps)
+        report_after = {norms[j - 1] for j in verbs if j - 1 in cap_set and joined[j]}
     letters, upper = letter_counts(text)
     archive = letters > 0 and upper / letters > 0.7  # all-capital text
     for a, b in _split_shouted(_runs(text, table, caps, covered), table, gazetteer):
@@ -488,7 +520,9 @@ def find_people(
         names_by_surname.setdefault(norms[b - 1], set()).add(canon)
     # One name after an honorific or an office: "President Bush", "Mr. Abbas", "Secretary
     # Rice". It is the person of that surname named in full elsewhere in the article, if any.
-    for k in caps:
+    # _single_name needs a title right before: only the words after one are tested.
+    after_title = {j + 1 for j in compress(count(), map(_NAME_TITLES.__contains__, norms))}
+    for k in compress(caps, map(after_title.__contains__, caps)):
         if k in covered or k in taken or not _single_name(text, table, k, gazetteer, archive):
             continue
         word = texts[k].title() if texts[k].isupper() else texts[k]
@@ -505,7 +539,8 @@ def find_people(
     # Later (or earlier) mentions by surname alone: only when the surname is unambiguous. A
     # surname that is also a dictionary word ("Rice", "Bush") must be inside a sentence or
     # followed by a reporting verb: at the start of a sentence it is most often the word.
-    for k in caps:
+    # Only the words that are a known surname can be one (C-level selection).
+    for k in compress(caps, map(names_by_surname.__contains__, map(norms.__getitem__, caps))):
         if k in covered or k in taken:
             continue
         owners = names_by_surname.get(norms[k])

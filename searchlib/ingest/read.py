@@ -422,9 +422,27 @@ def _read_bytes(path: str, max_bytes: int) -> bytes:
             with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
                 data = fh.read(max_bytes + 1)
         else:
-            data = raw.read(max_bytes + 1)
+            data = _read_at_most(raw, max_bytes + 1)
     if len(data) > max_bytes:
         raise _TooLarge
+    return data
+
+
+def _read_at_most(fh: BinaryIO, limit: int) -> bytes:
+    """The first ``limit`` bytes of ``fh`` (all of it if shorter), as ``fh.read(limit)``.
+
+    ``read(limit)`` sets up a buffer of ``limit`` bytes before reading: with a 10 MiB limit
+    that cost a few times the reading of a news article itself (3% of the ingest CPU). The
+    read is sized by the file's length instead, and goes on if the file grew meanwhile.
+    """
+    try:
+        size = os.fstat(fh.fileno()).st_size
+    except (OSError, AttributeError, ValueError):  # not a real file: read as asked
+        return fh.read(limit)
+    want = min(size + 1, limit)
+    data = fh.read(want)
+    if len(data) == want < limit:  # the file is longer than its size said: read on
+        data += fh.read(limit - want)
     return data
 
 

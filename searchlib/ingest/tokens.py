@@ -276,7 +276,9 @@ def _is_cap(word: str) -> bool:
 # one by one, which gives exactly the same counts.
 _NOT_ASCII_LETTER = bytes(b for b in range(256) if not (b < 128 and chr(b).isalpha()))
 _NOT_ASCII_UPPER = bytes(b for b in range(256) if not (b < 128 and chr(b).isupper()))
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+# Deleting the ASCII runs leaves the other characters, in a string, twice as fast as finding
+# them one by one.
+_ASCII_RUNS_RE = re.compile(r"[\x00-\x7f]+")
 _LONG_WORD_INITIAL_RE = re.compile(r"([^\W\d_])[^\W\d_]{2,}")
 r"""Words of three or more letters (``[^\W\d_]{3,}``), giving only each word's first letter."""
 
@@ -288,7 +290,7 @@ def letter_counts(text: str) -> tuple[int, int]:
     letters = len(ascii_part.translate(None, _NOT_ASCII_LETTER))
     upper = len(ascii_part.translate(None, _NOT_ASCII_UPPER))
     if len(ascii_part) != len(text):
-        others = _NON_ASCII_RE.findall(text)
+        others = _ASCII_RUNS_RE.sub("", text)
         letters += sum(map(str.isalpha, others))
         upper += sum(map(str.isupper, others))
     return letters, upper
