@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from whoosh import formats
 from whoosh.analysis import StemmingAnalyzer
 
-from searchlib.engine.whoosh.analysis import NewsAnalyzer
+from searchlib.engine.whoosh.analysis import NewsAnalyzer, occurrences
 from searchlib.engine.whoosh.patches import write as patches_write
 from searchlib.engine.whoosh.schema import make_schema
 from searchlib.engine.whoosh.storage import open_storage
@@ -163,7 +163,7 @@ def _check_occurrences(text: str) -> None:
     grouped = analyzer.postings(text, chars=True)
     terms = sorted(grouped)
     for wanted in (terms, terms[::3], terms[:1], ["zzzabsent"], []):
-        found = analyzer.occurrences(text, [*wanted, "zzzabsent"])
+        found = occurrences(analyzer.token_table(text), [*wanted, "zzzabsent"])
         assert set(found) == {*wanted, "zzzabsent"}
         for term, triples in found.items():
             assert triples == grouped.get(term, []), (text[:40], term)

@@ -217,12 +217,6 @@ class NewsAnalyzer(Analyzer):  # type: ignore[misc]
         return TokenTable(found, array("l", accumulate(kept)),
                           array("l", accumulate(map(len, parts))), first)
 
-    def occurrences(self, value: str, terms: Iterable[str]
-                    ) -> dict[str, list[tuple[int, int, int]]]:
-        """Each of ``terms`` -> its ``(position, startchar, endchar)`` triples in ``value``:
-        :meth:`postings` ``(chars=True)`` restricted to those terms (absent ones get none)."""
-        return occurrences(self.token_table(value), terms)
-
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "",

@@ -94,6 +94,21 @@ _STORED_CACHE = 512
 _TABLE_CACHE = 512
 
 
+_T = TypeVar("_T")
+
+
+def _remembered(cache: dict[int, _T], docnum: int, limit: int, make: Callable[[int], _T]) -> _T:
+    """``cache[docnum]``, made by ``make`` when missing; ``cache`` keeps the ``limit`` most
+    recently used entries (a dict keeps insertion order: the oldest is dropped first)."""
+    found = cache.pop(docnum, None)
+    if found is None:
+        found = make(docnum)
+        if len(cache) >= limit:
+            del cache[next(iter(cache))]
+    cache[docnum] = found
+    return found
+
+
 _bits = facetstore.bits_of
 _iter_bits = facetstore.iter_bits
 
@@ -714,28 +729,14 @@ class WhooshReader:
         """Stored fields of a document, from a small per-searcher cache (each read unpickles
         a compressed record; the hits of a query are often shown again). Callers refresh
         the searcher first."""
-        searcher = self._searcher
-        cache = self._stored_docs
-        found: dict[str, Any] | None = cache.pop(docnum, None)
-        if found is None:
-            found = searcher.stored_fields(docnum)
-            if len(cache) >= _STORED_CACHE:
-                del cache[next(iter(cache))]
-        cache[docnum] = found
-        return found
+        return _remembered(self._stored_docs, docnum, _STORED_CACHE,
+                           self._searcher.stored_fields)
 
     def _token_table(self, docnum: int) -> TokenTable:
         """The token table of a document's body (:func:`.evaluate.token_table`), from a
         small per-searcher cache. Callers refresh the searcher first."""
-        cache = self._tables
-        found = cache.pop(docnum, None)
-        if found is None:
-            found = evaluate.token_table(self._searcher.schema["body"],
-                                         self._stored(docnum).get("body", ""))
-            if len(cache) >= _TABLE_CACHE:
-                del cache[next(iter(cache))]
-        cache[docnum] = found
-        return found
+        return _remembered(self._tables, docnum, _TABLE_CACHE, lambda d: evaluate.token_table(
+            self._searcher.schema["body"], self._stored(d).get("body", "")))
 
     def _make_hit(self, hit: Any, rank: int, snippets: bool) -> Hit:
         stored = self._stored(hit.docnum)
