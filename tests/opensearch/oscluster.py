@@ -231,6 +231,10 @@ class Cluster:
             # searchlib always creates its index with its mapping first: a request to an
             # index that does not exist must fail, not create one with a dynamic mapping.
             "action.auto_create_index": "false",
+            # A node reads its clock for search timeouts from a cache refreshed every 200 ms
+            # by default, so a 1 ms budget would cut a query only when the refresh falls
+            # inside it; 0 makes the node read the clock itself, and the budget tests exact.
+            "thread_pool.estimated_time_interval": "0",
         }
         if self.size == 1:
             settings["discovery.type"] = "single-node"
