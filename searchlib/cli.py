@@ -126,7 +126,9 @@ def _open(index_dir: str | None) -> Index:
     from .search import open_index
 
     config = load_config()
-    return open_index(resolve_index_dir(index_dir, config=config), gazetteer=config.gazetteer)
+    # Each command makes one search or lookup and exits: no numpy import in the background.
+    return open_index(resolve_index_dir(index_dir, config=config), gazetteer=config.gazetteer,
+                      warm=False)
 
 
 def _date(value: Any) -> str | None:

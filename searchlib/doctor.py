@@ -134,7 +134,7 @@ def _index(index_dir: Path) -> Callable[[], str]:
     def probe() -> str:
         from .search import open_index
 
-        with open_index(index_dir) as ix:
+        with open_index(index_dir, warm=False) as ix:  # one look, no session
             stats = ix.stats()
         when = stats.last_update.isoformat(timespec="seconds") if stats.last_update else "never"
         return (f"{stats.path}: {stats.documents} documents, last update {when}, "

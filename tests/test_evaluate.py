@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -452,13 +453,30 @@ def test_only_fills_unmatched_documents_with_negative_zero() -> None:
         assert (x + -0.0).hex() == x.hex()
 
 
-def test_an_open_index_uses_arrays_from_its_second_search(segmented: Index) -> None:
-    """A one-shot query stays on dicts (no numpy import); a session switches to arrays after
-    its first search, with the same results."""
-    ix = segmented
-    ix._engine._searched = False
-    ix._engine._evaluation = None
-    ix._engine._facets = None
+def test_an_index_opened_cold_uses_arrays_from_its_second_search(segmented: Index) -> None:
+    """A one-shot query (``warm=False``) stays on dicts (no numpy import); a second search
+    switches to arrays, with the same results."""
+    with open_index(segmented.path, warm=False) as ix:
+        _dicts_then_arrays(ix)
+
+
+def test_a_warm_session_uses_arrays_once_numpy_is_loaded(segmented: Index) -> None:
+    """A session (``warm``, the default) loads numpy in the background as it opens and
+    evaluates on arrays from its first search once the import is done."""
+    from searchlib.engine.whoosh import searcher
+
+    with open_index(segmented.path) as ix:
+        assert searcher._NUMPY_READY.wait(60)
+        first = ix.search("missile attack")
+        assert ix._engine._evaluation is not None and ix._engine._evaluation.dense
+        assert ix._engine._facets is not None and ix._engine._facets.dense
+    with open_index(segmented.path, warm=False) as ix:
+        again = ix.search("missile attack")
+        assert not ix._engine._evaluation.dense
+    assert first.total and replace(again, elapsed=0.0) == replace(first, elapsed=0.0)
+
+
+def _dicts_then_arrays(ix: Index) -> None:
     actors = list(ix.facet_values("actor"))[:1]
     calls: list[dict[str, Any]] = [{"query": "missile attack"},
                                    {"query": "war", "actors": actors, "sort": "newest"}]
