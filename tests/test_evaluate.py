@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import pickle
 import re
 import shutil
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from searchlib import build_index, open_index
-from searchlib.engine.whoosh import evaluate, facetdata, facetstore, schema
+from searchlib.engine.whoosh import evaluate, facetdata, facetstore, postlists, schema
 from searchlib.search import Index
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -350,6 +351,25 @@ def _positions_value(positions: list[int], stop: bool) -> bytes:
     return value if stop else value[:-1]
 
 
+def _stored_form(docnums: list[int], values: list[bytes]) -> tuple[Any, Any, Any]:
+    """One term's postings written by a PositionSink and read back from its file."""
+    import tempfile
+
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as folder:
+        sink = postlists.PositionSink(postlists.temp_path(folder, "seg", postlists.POS_SUFFIX))
+        assert sink.add(1234, values)
+        sink.close()
+        postlists.finish(folder, "seg", postlists.POS_SUFFIX)
+        files = postlists.open_positions(folder, "seg")
+        assert files is not None and files.get(99) is None
+        entry = files.get(1234)
+        assert entry is not None
+        counts, deltas = entry
+    return np.array(docnums), np.array(counts), np.array(deltas)
+
+
 def test_exact_phrases_found_all_at_once_are_the_span_walks() -> None:
     """_exact_phrase_docs (numpy, every candidate at once) against _spans_match (one
     document at a time) on random documents: same documents hold the phrase."""
@@ -368,7 +388,22 @@ def test_exact_phrases_found_all_at_once_are_the_span_walks() -> None:
         raws = [{d: _positions_value(positions[d][w], rng.random() < 0.5)
                  for d in candidates.tolist()} for w in range(words)]
         expected = [d for d in candidates.tolist() if evaluate._spans_match(positions[d], 1)]
-        found = evaluate._exact_phrase_docs(raws, candidates)
+        words_found = [evaluate._raw_positions(raw, candidates) for raw in raws]
+        found = evaluate._exact_phrase_docs(words_found, candidates)
+        assert found.dtype == np.int32 and found.tolist() == expected
+        # As a positions file gives them: every posting of the term, candidates or not,
+        # counts and deltas decoded from the values by the flush's one-pickle decoding.
+        others = sorted(set(range(1000)) - set(candidates.tolist()))
+        stored = []
+        for w, raw in enumerate(raws):
+            extra = {d: _positions_value(sorted(rng.sample(range(span), rng.randint(1, 9))),
+                                         True) for d in rng.sample(others, 5)}
+            every = dict(sorted({**raw, **extra}.items()))
+            stored.append(_stored_form(list(every), list(every.values())))
+            if w == 0:
+                assert stored[0][2].tolist() == [  # the same deltas as each value's own
+                    x for v in every.values() for x in pickle.loads(v[4:] + b".")]
+        found = evaluate._exact_phrase_docs(stored, candidates)
         assert found.dtype == np.int32 and found.tolist() == expected
 
 

@@ -4,8 +4,12 @@ parallel builds; a damaged or missing file changes no answer, and ``search check
 
 from __future__ import annotations
 
+import pickle
+import re
 import shutil
+from collections import Counter
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 
@@ -144,3 +148,105 @@ def test_the_backfill_writes_what_the_flush_wrote(built: tuple[Path, Path], tmp_
         (whoosh_dir / name).unlink()
     assert postlists_backfill.backfill(str(index)) == len(flushed)
     assert {path.name: path.read_bytes() for path in _segment_files(whoosh_dir)} == flushed
+
+
+def _phrases(index: Path) -> list[str]:
+    """Exact phrases of two and three words that stand in several articles, of words
+    common enough to have positions entries."""
+    with open_index(index) as ix:
+        searcher = ix._engine._fresh()
+        reader = searcher.reader()
+        body = " ".join(searcher.stored_fields(d).get("body", "") for d in range(40)
+                        if not reader.is_deleted(d))
+    words = re.findall(r"\b[a-z]+\b", body.lower())
+    pairs = Counter(pair for pair in pairwise(words)
+                    if min(map(len, pair)) > 3)
+    triples = Counter(triple for triple in zip(words, words[1:], words[2:], strict=False)
+                      if min(map(len, triple)) > 3)
+    found = [f'"{a} {b}"' for (a, b), _ in pairs.most_common(6)]
+    found += [f'"{a} {b} {c}"' for (a, b, c), _ in triples.most_common(3)]
+    return found
+
+
+def test_positions_equal_the_blocks_and_phrases_read_them(built: tuple[Path, Path],
+                                                          tmp_path: Path) -> None:
+    """Each segment's positions file holds, for every term of the body and title with
+    enough postings, the counts and deltas its posting blocks hold; exact phrases read
+    from it find Whoosh's own documents, and the same ones without the files."""
+    index, whoosh_dir = built
+    ix = open_storage(whoosh_dir).open_index()
+    entries = 0
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            files = postlists.open_positions(str(whoosh_dir), leaf.segment().segment_id())
+            assert files is not None
+            for fieldname, btext in leaf.all_terms():
+                found = files.get(leaf.term_info(fieldname, btext)._offset)
+                ids, _, values = _read_postings(leaf, fieldname, btext, values=True)
+                wanted = (fieldname in ("body", "title")
+                          and len(ids) >= postlists.POSITIONS_MIN_POSTINGS)
+                assert (found is not None) == wanted, (fieldname, btext)
+                if found is not None:
+                    lists = [pickle.loads(value[4:] + b".") for value in values]
+                    assert list(found[0]) == [len(x) for x in lists]
+                    assert list(found[1]) == [d for x in lists for d in x]
+                    entries += 1
+    ix.close()
+    assert entries > 100
+    assert not list(whoosh_dir.glob("*pos.tmp"))
+    phrases = _phrases(index)
+    copy = tmp_path / "index"
+    shutil.copytree(index, copy)
+    with open_index(index) as ix:
+        searcher = ix._engine._fresh()
+        ix.search("warm up")  # from its second search on, the arrays (the phrase path here)
+        with_files = {}
+        for text in phrases:
+            result = ix.search(text, limit=500, collapse=False)
+            expected = {searcher.stored_fields(d)["id"]
+                        for d in searcher.docs_for_query(ix._engine.parse(text))}
+            assert result.total == len(expected) > 0, text
+            assert {h.id for h in result.hits} == expected, text
+            with_files[text] = [(h.id, h.score, h.snippet) for h in result.hits]
+        evaluator = ix._engine._evaluation
+        assert evaluator is not None and evaluator.dense and len(evaluator._positions._data)
+    for path in index_paths(copy)[0].glob(f"*{postlists.POS_SUFFIX}"):
+        path.unlink()
+    with open_index(copy) as ix:
+        ix.search("warm up")
+        for text in phrases:
+            result = ix.search(text, limit=500, collapse=False)
+            assert [(h.id, h.score, h.snippet) for h in result.hits] == with_files[text]
+        assert not ix._engine._evaluation._positions._data
+
+
+def test_damaged_positions_change_no_answer_and_check_names_them(
+        built: tuple[Path, Path], tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(built[0], index)
+    whoosh_dir = index_paths(index)[0]
+    phrases = _phrases(index)
+
+    def answers() -> list[object]:
+        with open_index(index) as ix:
+            ix.search("warm up")
+            return [[(h.id, h.score) for h in ix.search(text, limit=50).hits]
+                    for text in phrases]
+
+    expected = answers()
+    files = sorted(whoosh_dir.glob(f"*{postlists.POS_SUFFIX}"))
+    damaged = max(files, key=lambda p: p.stat().st_size)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 3] ^= 0x55
+    damaged.write_bytes(bytes(data))
+    cut = next(p for p in files if p != damaged)
+    cut.write_bytes(cut.read_bytes()[:-10])
+    assert answers() == expected
+    report = check_index(index)
+    named = [line for line in report.problems if "positions of segment" in line]
+    assert not report.ok and len(named) == 2, report.problems
+    assert all(f"delete {whoosh_dir}" in line for line in named)
+    damaged.unlink()
+    cut.unlink()
+    assert answers() == expected
+    assert check_index(index).ok

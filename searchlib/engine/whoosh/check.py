@@ -178,6 +178,7 @@ class _Checker:
             self.problems.append(f"segment {segid} is damaged ({_describe(exc)}); {_REBUILD}")
         else:
             self._check_lists(storage, segid, reader)
+            self._check_positions(storage, segid, reader)
         finally:
             with contextlib.suppress(Exception):
                 reader.close()
@@ -217,6 +218,43 @@ class _Checker:
                 raise ValueError(f"{len(lists)} lists for {terms} terms")
         except ValueError as exc:
             self.problems.append(f"the posting lists of segment {segid} fail their check ({exc}); "
+                                 f"{fix}")
+
+    def _check_positions(self, storage: Any, segid: str, reader: Any) -> None:
+        """The segment's positions file (:mod:`.postlists`), when it has one, against its
+        posting blocks: an exact phrase reads it instead of the blocks."""
+        folder = getattr(storage, "folder", None)
+        if folder is None:
+            return
+        path = os.path.join(folder, segid + postlists.POS_SUFFIX)
+        if not os.path.exists(path):
+            return  # written before it existed, or by another program: blocks only
+        fix = f"delete {path} (phrases then read the posting blocks) or {_REBUILD}"
+        files = postlists.open_positions(folder, segid)
+        if files is None:
+            self.problems.append(f"the positions of segment {segid} are damaged; {fix}")
+            return
+        from pickle import loads
+
+        from .evaluate import _read_postings
+
+        entries = 0
+        try:
+            for fieldname, btext in reader.all_terms():
+                offset = getattr(reader.term_info(fieldname, btext), "_offset", None)
+                found = files.get(offset) if offset is not None else None
+                if found is None:
+                    continue
+                _, _, values = _read_postings(reader, fieldname, btext, values=True)
+                lists = [loads(value[4:] + b".") for value in values]
+                if (list(found[0]), list(found[1])) != (
+                        [len(x) for x in lists], [d for x in lists for d in x]):
+                    raise ValueError(f"{fieldname}:{btext!r} differs from its posting blocks")
+                entries += 1
+            if entries != len(files):
+                raise ValueError(f"{len(files) - entries} entries name no term")
+        except ValueError as exc:
+            self.problems.append(f"the positions of segment {segid} fail their check ({exc}); "
                                  f"{fix}")
 
     @staticmethod

@@ -421,6 +421,7 @@ class Evaluator:
         #: (:mod:`.postlists`; None: read every posting list from its blocks).
         self.folder = None if folder is None else os.fspath(folder)
         self._lists: dict[int, postlists.PostingLists | None] = {}
+        self._position_files: dict[int, postlists.PositionLists | None] = {}
         self.leaves: list[tuple[Any, int]] = list(searcher.leaf_searchers())
         #: Whether queries are evaluated on numpy arrays (see :data:`DENSE_MIN_DOCS`);
         #: ``dense`` forces one way or the other (the tests compare both).
@@ -436,6 +437,8 @@ class Evaluator:
         # Keyed by the terms, boosts and filters of the expansion (see _dense_expanded).
         self._expansions = _LRU(DENSE_EXPANSION_BUDGET)
         self._raw = _LRU(RAW_BUDGET)
+        # (seg, field, term) -> docnums, position counts and deltas from a positions file.
+        self._positions = _LRU(RAW_BUDGET)
         self._offsets = [offset for _, offset in self.leaves]
         self._lengths: dict[tuple[Any, ...], Any] = {}
 
@@ -863,9 +866,60 @@ class Evaluator:
         sub = self.leaves[seg][0]
         if m.slop != 1 or type(sub.schema[leaves[0].term()[0]].format) is not Positions:
             return None
-        loaded = [self._load(leaf, seg, sub, values=True)[1] for leaf in leaves]
-        raws = [raw for raw in loaded if raw is not None]
-        return _exact_phrase_docs(raws, candidates) if len(raws) == len(loaded) else None
+        words = []
+        for leaf in leaves:
+            found = self._stored_positions(leaf, seg, sub)
+            if found is None:  # a rarer term, or a segment without the file: its blocks
+                raw = self._load(leaf, seg, sub, values=True)[1]
+                if raw is None:
+                    return None
+                found = _raw_positions(raw, candidates)
+            words.append(found)
+        return _exact_phrase_docs(words, candidates)
+
+    def _stored_positions(self, leaf: Any, seg: int, sub: Any) -> tuple[Any, Any, Any] | None:
+        """A term's docnums, position counts and position deltas (numpy arrays, in posting
+        order) from its segment's positions file (:mod:`.postlists`); None when the term
+        has no entry there (a rarer term, an older segment, a damaged file)."""
+        if self.folder is None:
+            return None
+        import numpy as np
+
+        fieldname, btext = leaf.term()
+        key = (seg, fieldname, btext)
+        found = self._positions.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        while not hasattr(leaf, "_startoffset") and hasattr(leaf, "child"):
+            leaf = leaf.child  # under a deletions filter
+        offset = getattr(leaf, "_startoffset", None)
+        reader = sub.reader()
+        files = self._position_files_of(seg, reader)
+        lists = self._lists_of(seg, reader)
+        if offset is None or files is None or lists is None:
+            return None
+        try:
+            stored = files.get(offset)
+            docs = lists.get(offset) if stored is not None else None
+        except ValueError:  # a damaged entry (search check names it): the blocks answer
+            return None
+        if stored is None or docs is None or len(docs[0]) != len(stored[0]):
+            return None
+        found = (np.frombuffer(docs[0], dtype=np.uint32), np.frombuffer(stored[0], np.uint32),
+                 np.frombuffer(stored[1], np.uint16 if stored[1].itemsize == 2 else np.uint32))
+        self._positions.put(key, found, len(stored[0]) + 1)
+        return found
+
+    def _position_files_of(self, seg: int, reader: Any) -> postlists.PositionLists | None:
+        """The positions file of segment ``seg`` (None: it has none)."""
+        try:
+            return self._position_files[seg]
+        except KeyError:
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            found = (postlists.open_positions(self.folder, segment.segment_id())
+                     if segment is not None and self.folder is not None else None)
+            self._position_files[seg] = found
+            return found
 
     def _phrase_leaves(self, m: Any) -> list[Any]:
         """The term matchers of a SpanNear2 phrase, if it is one this module evaluates."""
@@ -1159,43 +1213,57 @@ def _positions_decoder(fmt: Any) -> Any:
 _AFTER_FREQUENCY = slice(4, None)
 
 
-def _exact_phrase_docs(raws: Sequence[dict[int, bytes]], candidates: Any) -> Any:
-    """The ``candidates`` (a numpy array of local docnums) at which the words whose raw
-    ``Positions`` values are ``raws`` (docnum -> value, in phrase order) stand one after
-    the other: :func:`_spans_match` with slop 1, for all of them at once.
+def _raw_positions(raw: dict[int, bytes], candidates: Any) -> tuple[Any, Any, Any]:
+    """The ``candidates``' postings of one word from its raw ``Positions`` values (docnum ->
+    value): docnums, position counts and position deltas, as :func:`_exact_phrase_docs`
+    takes them. Each value is unpickled by C-level calls."""
+    import numpy as np
 
-    Each value is unpickled by C-level calls; the positions of word ``i`` less ``i``, keyed
-    by the candidate's row, are intersected with numpy (on 72,000 candidates of two words,
-    a per-document test in Python was two thirds of a phrase's first use).
+    values = map(getitem, map(raw.__getitem__, candidates.tolist()), repeat(_AFTER_FREQUENCY))
+    deltas = list(map(loads, map(add, values, repeat(b"."))))
+    counts = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
+    flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(counts.sum()))
+    return candidates, counts, flat
+
+
+def _exact_phrase_docs(words: Sequence[tuple[Any, Any, Any]], candidates: Any) -> Any:
+    """The ``candidates`` (a sorted numpy array of local docnums) at which the words stand
+    one after the other: :func:`_spans_match` with slop 1, for all of them at once.
+
+    Each word is given as its postings' docnums (ascending), position counts and position
+    deltas (each posting's first one from 0), in phrase order; postings of documents that
+    are not candidates are left out. The positions of word ``i`` less ``i``, keyed by
+    docnum, are intersected with numpy (on 72,000 candidates of two words, a per-document
+    test in Python was two thirds of a phrase's first use).
     """
     import numpy as np
 
-    rows = candidates.tolist()
-    words = len(raws)
+    size = len(words)
     found: Any = None
-    for shift, raw in enumerate(raws):
-        values = map(getitem, map(raw.__getitem__, rows), repeat(_AFTER_FREQUENCY))
-        deltas = list(map(loads, map(add, values, repeat(b"."))))
-        lengths = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
-        flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64,
-                           count=int(lengths.sum()))
-        # Running sums of the deltas, less each row's sum of the earlier rows' deltas.
-        sums = np.concatenate(([0], np.cumsum(flat)))
-        before = sums[np.cumsum(lengths) - lengths]
+    for shift, (ids, counts, deltas) in enumerate(words):
+        ids = np.asarray(ids, dtype=np.int64)
+        counts = np.asarray(counts, dtype=np.int64)
+        keep = np.isin(ids, candidates)
+        if not keep.all():
+            deltas = np.asarray(deltas)[np.repeat(keep, counts)]
+            ids, counts = ids[keep], counts[keep]
+        # Running sums of the deltas, less each posting's sum of the earlier ones' deltas.
+        sums = np.concatenate(([0], np.cumsum(deltas, dtype=np.int64)))
+        before = sums[np.cumsum(counts) - counts]
         sums = sums[1:]
-        row = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+        row = np.repeat(np.arange(len(ids), dtype=np.int64), counts)
         # Where word 0 would start; offset by the word count so that no key goes negative.
-        keys = row * _ROW_KEY + (sums - before[row] - shift + words)
+        keys = ids[row] * _ROW_KEY + (sums - before[row] - shift + size)
         found = keys if found is None else np.intersect1d(found, keys, assume_unique=True)
         if not len(found):
             break
     if found is None or not len(found):
         return np.zeros(0, dtype=np.int32)
-    return candidates[np.unique(found // _ROW_KEY)].astype(np.int32)
+    return np.unique(found // _ROW_KEY).astype(np.int32)
 
 
-#: Spacing of the candidates' rows in :func:`_exact_phrase_docs`'s keys (positions stay far
-#: below it: a document has fewer than 2**32 tokens).
+#: Spacing of the documents in :func:`_exact_phrase_docs`'s keys (positions stay far below
+#: it: a document has fewer than 2**32 tokens).
 _ROW_KEY = 1 << 32
 
 

@@ -75,36 +75,45 @@ def _flush_segment(self: Any) -> None:
     perdoc = self.per_document_reader() if self.codec.length_stats else None
     lengths = _SegmentLengths(perdoc) if perdoc is not None else None
     fieldwriter = self.fieldwriter
-    sink = _postlists_sink(self)
+    sinks = _postlists_sinks(self)
     try:
         if type(fieldwriter) is whoosh3.W3FieldWriter:
             whole = _add_term_postings(fieldwriter, self.schema, lengths,
-                                       _pool_terms(self.pool), sink)
+                                       _pool_terms(self.pool), *sinks)
         else:
             whole = False
             fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         fieldwriter.close()
     except BaseException:
-        if sink is not None:
-            sink.abort()
+        for sink in sinks:
+            if sink is not None:
+                sink.abort()
         raise
-    if sink is not None:
+    if sinks[0] is not None:
         if whole:
-            sink.close()
-            self._searchlib_postlists = sink  # named for good by _finalize_segment
+            for sink in sinks:
+                assert sink is not None
+                sink.close()
+            self._searchlib_postlists = sinks  # named for good by _finalize_segment
         else:  # pragma: no cover - a codec setting of another program: blocks only
-            sink.abort()
+            for sink in sinks:
+                assert sink is not None
+                sink.abort()
     if perdoc is not None:
         perdoc.close()
 
 
-def _postlists_sink(writer: Any) -> postlists.Sink | None:
-    """The posting-list file (:mod:`..postlists`) of the segment ``writer`` flushes, when it
-    is written into a folder."""
+def _postlists_sinks(writer: Any
+                     ) -> tuple[postlists.Sink | None, postlists.PositionSink | None]:
+    """The posting-list and positions files (:mod:`..postlists`) of the segment ``writer``
+    flushes, when it is written into a folder."""
     folder = getattr(writer.storage, "folder", None)
     if folder is None:  # a RamStorage (tests, Whoosh's own temporary indexes)
-        return None
-    return postlists.Sink(postlists.temp_path(folder, writer.get_segment().segment_id()))
+        return None, None
+    segment_id = writer.get_segment().segment_id()
+    return (postlists.Sink(postlists.temp_path(folder, segment_id)),
+            postlists.PositionSink(postlists.temp_path(folder, segment_id,
+                                                       postlists.POS_SUFFIX)))
 
 
 _original_finalize_segment = writing.SegmentWriter._finalize_segment
@@ -114,9 +123,9 @@ def _finalize_segment(self: Any) -> Any:
     """Whoosh's ``_finalize_segment``, then the posting-list file takes its final name: only
     now, because assembling the compound segment takes every file named like it."""
     segment = _original_finalize_segment(self)
-    sink = self.__dict__.pop("_searchlib_postlists", None)
-    if sink is not None:
+    if self.__dict__.pop("_searchlib_postlists", None) is not None:
         postlists.finish(self.storage.folder, segment.segment_id())
+        postlists.finish(self.storage.folder, segment.segment_id(), postlists.POS_SUFFIX)
     return segment
 
 
@@ -148,7 +157,8 @@ def _pool_terms(pool: Any, maxfiles: int = 128) -> Iterator[list[Any]]:
 
 
 def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths | None,
-                       terms: Iterable[list[Any]], sink: postlists.Sink | None = None) -> bool:
+                       terms: Iterable[list[Any]], sink: postlists.Sink | None = None,
+                       positions: postlists.PositionSink | None = None) -> bool:
     """``FieldWriter.add_postings`` for a ``W3FieldWriter``, given each term's postings.
 
     Whoosh hands every posting to three method calls (``add_postings`` asks its field
@@ -159,7 +169,8 @@ def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths |
     for its position: about 40 µs a term, and a segment of 50 short articles holds 5,000
     terms. Here a term's blocks, term info and hash-table row are made by one function
     (:func:`_term_bytes`) and written with one call to each file, whose positions are
-    counted instead of asked. The bytes are the same: a block is written when it holds
+    counted instead of asked. The terms of a ``Positions`` field with many postings also
+    go to the ``positions`` file. The bytes are the same: a block is written when it holds
     ``blocklimit`` postings and another one follows, only non-empty values are kept, only
     non-zero lengths count toward the length bounds, and blocks are encoded as
     :func:`_write_block` encodes them.
@@ -183,6 +194,7 @@ def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths |
     field_lengths: list[int | None] | None = None
     prefix = b""
     fixedsize: int | None = None
+    field_positions: postlists.PositionSink | None = None
     for items in terms:
         if not items:
             continue
@@ -197,6 +209,7 @@ def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths |
             prefix = pack_ushort(fieldwriter._fieldid)
             fixedsize = fieldobj.format.fixed_value_size()
             field_lengths = lengths.field_lengths(fieldname) if lengths is not None else None
+            field_positions = positions if type(fieldobj.format) is formats.Positions else None
             lastfn = fieldname
         key = prefix + btext
         if key <= lastkey:
@@ -205,6 +218,8 @@ def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths |
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
         postings = _term_bytes(items, field_lengths, limit, compression, fixedsize, sink,
                                post_pos)
+        if field_positions is not None and len(items) >= postlists.POSITIONS_MIN_POSTINGS:
+            field_positions.add(post_pos, list(map(_VALUE, items)))
         terminfo = _TERMINFO.pack(*postings[1]) + pack_long(post_pos) + pack_int(len(postings[0]))
         post_write(postings[0])
         post_pos += len(postings[0])
