@@ -837,10 +837,12 @@ class Evaluator:
         words = _same(tuple(leaf.term() for leaf in found) for found in leaves)
         slop = _same(m.slop for m in ms)
         # Where the phrase's documents are not cached, the words' postings are read with
-        # their positions first, so that the inner node finds them decoded.
+        # their positions first, so that the inner node finds them decoded; not where an
+        # exact phrase reads its positions from the segment's positions file.
         tests = {seg: self._span_test(m, terms, seg, self.leaves[seg][0])
                  for m, seg, terms in zip(ms, segs, leaves, strict=True)
-                 if self._phrases.get((seg, words, slop)) is None}
+                 if self._phrases.get((seg, words, slop)) is None
+                 and not (slop == 1 and self._has_positions(seg))}
         inner = self._dense([m.child for m in ms], segs)
         found = np.zeros(len(inner.mask), dtype=bool)
         for m, seg, base, terms in zip(ms, segs, self._bases(segs), leaves, strict=True):
@@ -909,6 +911,11 @@ class Evaluator:
                  np.frombuffer(stored[1], np.uint16 if stored[1].itemsize == 2 else np.uint32))
         self._positions.put(key, found, len(stored[0]) + 1)
         return found
+
+    def _has_positions(self, seg: int) -> bool:
+        """Whether segment ``seg`` has a positions file (see :meth:`_stored_positions`)."""
+        return (self.folder is not None
+                and self._position_files_of(seg, self.leaves[seg][0].reader()) is not None)
 
     def _position_files_of(self, seg: int, reader: Any) -> postlists.PositionLists | None:
         """The positions file of segment ``seg`` (None: it has none)."""
