@@ -685,11 +685,6 @@ def _alias_table(writer: Writer, gazetteer: Gazetteer) -> dict[str, dict[str, st
 class _Plan:
     """Works out and applies the difference between the manifest and the files on disk."""
 
-    def files(self) -> dict[str, dict[str, Any]]:
-        """The manifest's ``files`` as last committed (as :func:`load_manifest` reads them
-        back; the entries share their record tables with the plan)."""
-        return {path: entry.to_json() for path, entry in sorted(self.old.items())}
-
     def __init__(self, old_files: Mapping[str, Any], infos: Sequence[FileInfo],
                  sources: Sequence[str], before_commit: Callable[[], None],
                  reextract: bool = False) -> None:
@@ -727,6 +722,11 @@ class _Plan:
             for key, content in entry.records.items():
                 if content.startswith("skipped:"):
                     self.skipped.append(SkippedFile(key, content[len("skipped:"):]))
+
+    def files(self) -> dict[str, dict[str, Any]]:
+        """The manifest's ``files`` as last committed (as :func:`load_manifest` reads them
+        back; the entries share their record tables with the plan)."""
+        return {path: entry.to_json() for path, entry in sorted(self.old.items())}
 
     def run(self, writer: Writer, procs: int, batch_size: int,
             progress: ProgressCallback | None, manifest_path: Path,

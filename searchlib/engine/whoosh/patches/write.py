@@ -86,30 +86,27 @@ def _flush_segment(self: Any) -> None:
         fieldwriter.close()
     except BaseException:
         for sink in sinks:
-            if sink is not None:
-                sink.abort()
+            sink.abort()
         raise
-    if sinks[0] is not None:
+    if sinks:
         if whole:
             for sink in sinks:
-                assert sink is not None
                 sink.close()
-            self._searchlib_postlists = sinks  # named for good by _finalize_segment
+            self._searchlib_postlists = True  # named for good by _finalize_segment
         else:  # pragma: no cover - a codec setting of another program: blocks only
             for sink in sinks:
-                assert sink is not None
                 sink.abort()
     if perdoc is not None:
         perdoc.close()
 
 
 def _postlists_sinks(writer: Any
-                     ) -> tuple[postlists.Sink | None, postlists.PositionSink | None]:
+                     ) -> tuple[()] | tuple[postlists.Sink, postlists.PositionSink]:
     """The posting-list and positions files (:mod:`..postlists`) of the segment ``writer``
-    flushes, when it is written into a folder."""
+    flushes, when it is written into a folder (none for a RamStorage)."""
     folder = getattr(writer.storage, "folder", None)
     if folder is None:  # a RamStorage (tests, Whoosh's own temporary indexes)
-        return None, None
+        return ()
     segment_id = writer.get_segment().segment_id()
     return (postlists.Sink(postlists.temp_path(folder, segment_id)),
             postlists.PositionSink(postlists.temp_path(folder, segment_id,
@@ -123,7 +120,7 @@ def _finalize_segment(self: Any) -> Any:
     """Whoosh's ``_finalize_segment``, then the posting-list file takes its final name: only
     now, because assembling the compound segment takes every file named like it."""
     segment = _original_finalize_segment(self)
-    if self.__dict__.pop("_searchlib_postlists", None) is not None:
+    if self.__dict__.pop("_searchlib_postlists", False):
         postlists.finish(self.storage.folder, segment.segment_id())
         postlists.finish(self.storage.folder, segment.segment_id(), postlists.POS_SUFFIX)
     return segment
