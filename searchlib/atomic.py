@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["fsync_directory", "write_atomic"]
+__all__ = ["fsync_directory", "write_atomic", "write_atomic_chunks"]
 
 
 def fsync_directory(path: str | os.PathLike[str]) -> None:
@@ -41,10 +42,19 @@ def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None
     that is rebuilt when lost need not pay for that). Raises :class:`OSError`; the
     temporary file is removed then.
     """
+    write_atomic_chunks(path, [data], durable=durable)
+
+
+def write_atomic_chunks(path: Path, chunks: Iterable[str | bytes], *,
+                        durable: bool = True) -> None:
+    """:func:`write_atomic` of the text or bytes ``chunks`` joined, each encoded (UTF-8) and
+    written as it comes: a large JSON file is then never held whole, as a string and again
+    as its bytes, at once."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            for data in chunks:
+                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())

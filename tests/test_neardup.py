@@ -179,3 +179,17 @@ def test_word_bytes_are_the_regex_words(text: str) -> None:
     text, in UTF-8 (what the signatures hash), whatever the characters."""
     expected = [w.encode("utf-8", "surrogatepass") for w in neardup._words(text)]
     assert neardup._word_keys(text) == expected
+
+
+@pytest.mark.parametrize("size", [0, 1, 4999, 5000, 5001, 12345])
+def test_the_groups_file_written_in_pieces_is_the_whole_dump(size: int) -> None:
+    """neardup.groups_json's pieces join to json.dumps of the whole file, byte for byte."""
+    documents = {f"h{i:05d}é": [f"sig{i}", None if i % 3 else f"2017-01-0{i % 9 + 1}"]
+                 for i in range(size)}
+    groups = [neardup.NearDuplicateGroup(ids=("a", "b"), similarity=0.91)] if size else []
+    whole = json.dumps({
+        "version": 1, "threshold": neardup.THRESHOLD, "shingle": neardup.SHINGLE,
+        "num_perm": neardup.NUM_PERM,
+        "groups": [{"ids": list(g.ids), "similarity": g.similarity} for g in groups],
+        "documents": documents}, ensure_ascii=False)
+    assert "".join(neardup.groups_json(groups, documents)) == whole
