@@ -191,6 +191,9 @@ class WhooshReader:
         self._tables: dict[int, TokenTable] = {}
         self._parser = self._make_parser()
         self._warm = warm
+        # Whether the background import had finished when the last search started: read
+        # once per search, so that its facet counts and its evaluation take the same form.
+        self._numpy_loaded = False
         if warm:  # after the index opened: a folder that is no index starts nothing
             load_numpy_in_background()
         self._manifest: dict[str, Any] | None = None
@@ -486,7 +489,7 @@ class WhooshReader:
         """
         if self._dense_pinned is not None:
             return self._dense_pinned
-        return True if self._searched or (self._warm and _NUMPY_READY.is_set()) else None
+        return True if self._searched or self._numpy_loaded else None
 
     def _facet_cache(self) -> facetstore.FacetData:
         # Never refreshes: a search refreshes once, at its start, and everything it reads
@@ -599,6 +602,8 @@ class WhooshReader:
                 snippets: bool, facets: bool, ids: Collection[str] | None,
                 collapse: bool) -> SearchResults:
         started = time.perf_counter()
+        if self._warm and not self._numpy_loaded:
+            self._numpy_loaded = _NUMPY_READY.is_set()
         # The one refresh of this search: everything below reads this generation.
         searcher = self._fresh()
         q, lifted = self._parse_filters(query)
