@@ -56,7 +56,8 @@ from pickle import UnpicklingError, loads
 from typing import Any, TypeVar
 
 __all__ = ["POSITIONS_MIN_POSTINGS", "POS_SUFFIX", "SUFFIX", "PositionLists", "PositionSink",
-           "PostingLists", "Sink", "finish", "open_lists", "open_positions", "temp_path"]
+           "PostingLists", "Sink", "decode_positions", "finish", "open_lists", "open_positions",
+           "temp_path"]
 
 #: Ending of the file beside each segment.
 SUFFIX = ".docs"
@@ -147,33 +148,41 @@ class PositionSink(_EntryWriter):
     magic = POS_MAGIC
 
     def add(self, offset: int, values: Sequence[bytes]) -> bool:
-        """One term's postings' raw ``Positions`` values (the frequency, then the pickled
-        list of position deltas, with or without its STOP byte); False, and no entry, when
-        they are not lists of small non-negative whole numbers.
-
-        The values become one pickle (a MARK, each value's list-building opcodes, LIST), so
-        one C-level ``loads`` decodes every posting of the term.
-        """
-        stream = b"".join((b"\x80\x02(", *[v[4:-1] if v[-1:] == b"." else v[4:] for v in values],
-                           b"l."))
-        try:
-            lists = loads(stream)
-            counts = array("I", map(len, lists))
-            flat = list(chain.from_iterable(lists))
-            try:
-                deltas = array("H", flat)
-            except OverflowError:
-                deltas = array("I", flat)
-        except (UnpicklingError, TypeError, ValueError, OverflowError, EOFError, IndexError):
+        """One term's postings' raw ``Positions`` values (see :func:`decode_positions`);
+        False, and no entry, when they do not decode."""
+        decoded = decode_positions(values)
+        if decoded is None:
             return False  # not this format after all: the term is read from its blocks
-        if len(counts) != len(values):
-            return False
+        counts, deltas = decoded
         if not _LITTLE:  # pragma: no cover
             counts.byteswap()
             deltas.byteswap()
         self._write(offset, b"".join((_POS_ENTRY.pack(len(counts), len(deltas), deltas.itemsize),
                                       counts.tobytes(), deltas.tobytes())))
         return True
+
+
+def decode_positions(values: Sequence[bytes]) -> tuple[array[int], array[int]] | None:
+    """The position counts and deltas of postings given as raw ``Positions`` values (the
+    frequency, then the pickled list of position deltas, with or without its STOP byte);
+    None when they are not lists of small non-negative whole numbers.
+
+    The values become one pickle (a MARK, each value's list-building opcodes, LIST), so one
+    C-level ``loads`` decodes every posting of a term.
+    """
+    stream = b"".join((b"\x80\x02(", *[v[4:-1] if v[-1:] == b"." else v[4:] for v in values],
+                       b"l."))
+    try:
+        lists = loads(stream)
+        counts = array("I", map(len, lists))
+        flat = list(chain.from_iterable(lists))
+        try:
+            deltas = array("H", flat)
+        except OverflowError:
+            deltas = array("I", flat)
+    except (UnpicklingError, TypeError, ValueError, OverflowError, EOFError, IndexError):
+        return None
+    return (counts, deltas) if len(counts) == len(values) else None
 
 
 def temp_path(folder: str, segment_id: str, suffix: str = SUFFIX) -> str:
