@@ -94,21 +94,25 @@ def _answers(index: Path) -> list[object]:
         return out
 
 
+def _damage(files: list[Path]) -> tuple[Path, Path]:
+    """A flipped byte inside one term's entry of the largest file (that entry fails its
+    checksum) and another file cut short (the whole file is refused)."""
+    damaged = max(files, key=lambda p: p.stat().st_size)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 3] ^= 0x55
+    damaged.write_bytes(bytes(data))
+    cut = next(p for p in files if p != damaged)
+    cut.write_bytes(cut.read_bytes()[:-10])
+    return damaged, cut
+
+
 def test_damaged_or_missing_lists_change_no_answer_and_check_names_them(
         built: tuple[Path, Path], tmp_path: Path) -> None:
     index = tmp_path / "index"
     shutil.copytree(built[0], index)
     whoosh_dir = index_paths(index)[0]
     expected = _answers(index)
-    files = _segment_files(whoosh_dir)
-    # A flipped byte inside one term's entry: that list fails its checksum.
-    damaged = max(files, key=lambda p: p.stat().st_size)
-    data = bytearray(damaged.read_bytes())
-    data[len(data) // 3] ^= 0x55
-    damaged.write_bytes(bytes(data))
-    # Another file cut short: the whole file is refused.
-    cut = next(p for p in files if p != damaged)
-    cut.write_bytes(cut.read_bytes()[:-10])
+    damaged, cut = _damage(_segment_files(whoosh_dir))
     assert _answers(index) == expected
     report = check_index(index)
     named = [line for line in report.problems if "posting lists" in line]
@@ -234,13 +238,7 @@ def test_damaged_positions_change_no_answer_and_check_names_them(
                     for text in phrases]
 
     expected = answers()
-    files = sorted(whoosh_dir.glob(f"*{postlists.POS_SUFFIX}"))
-    damaged = max(files, key=lambda p: p.stat().st_size)
-    data = bytearray(damaged.read_bytes())
-    data[len(data) // 3] ^= 0x55
-    damaged.write_bytes(bytes(data))
-    cut = next(p for p in files if p != damaged)
-    cut.write_bytes(cut.read_bytes()[:-10])
+    damaged, cut = _damage(sorted(whoosh_dir.glob(f"*{postlists.POS_SUFFIX}")))
     assert answers() == expected
     report = check_index(index)
     named = [line for line in report.problems if "positions of segment" in line]

@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,73 +186,72 @@ class _Checker:
 
     def _check_lists(self, storage: Any, segid: str, reader: Any) -> None:
         """The segment's posting lists without positions (:mod:`.postlists`), when it has
-        them, against its posting blocks: a search reads them instead of the blocks."""
+        them, against its posting blocks: a search reads them instead of the blocks. Every
+        term has its list."""
+        from .evaluate import _read_postings
+
+        def same(fieldname: str, btext: bytes, found: Any) -> bool | None:
+            blocks: list[tuple[int, int]] = []
+            ids, weights, _ = _read_postings(reader, fieldname, btext, values=False,
+                                             blocks=blocks)
+            return found is not None and (list(found[0]), list(found[1]), found[2]) == (
+                ids, weights, blocks)
+
+        self._check_entries(storage, segid, reader, postlists.SUFFIX, postlists.open_lists,
+                            "posting lists", "searches", same)
+
+    def _check_positions(self, storage: Any, segid: str, reader: Any) -> None:
+        """The segment's positions file (:mod:`.postlists`), when it has one, against its
+        posting blocks: an exact phrase reads it instead of the blocks. Only the terms with
+        many postings have an entry."""
+        from .evaluate import _read_postings
+
+        def same(fieldname: str, btext: bytes, found: Any) -> bool | None:
+            if found is None:
+                return None
+            _, _, values = _read_postings(reader, fieldname, btext, values=True)
+            # The flush's own decoding (tested against each value's): a damaged entry
+            # differs from the blocks either way.
+            return bool(postlists.decode_positions(values) == found)
+
+        self._check_entries(storage, segid, reader, postlists.POS_SUFFIX,
+                            postlists.open_positions, "positions", "phrases", same)
+
+    def _check_entries(self, storage: Any, segid: str, reader: Any, suffix: str,
+                       open_file: Callable[[str, str], Any], name: str, readers: str,
+                       same: Callable[[str, bytes, Any], bool | None]) -> None:
+        """One of the segment's files of entries keyed by postings offset, when it has it:
+        ``same(field, term, entry)`` tells whether a term's entry (None: it has none) says
+        what its blocks say (None: the term need not have one); every entry must belong to
+        a term. A problem names the file to delete, after which ``readers`` read the
+        blocks."""
         folder = getattr(storage, "folder", None)
         if folder is None:
             return
-        path = os.path.join(folder, segid + postlists.SUFFIX)
+        path = os.path.join(folder, segid + suffix)
         if not os.path.exists(path):
-            return  # written before they existed, or by another program: blocks only
-        fix = f"delete {path} (searches then read the posting blocks) or {_REBUILD}"
-        lists = postlists.open_lists(folder, segid)
-        if lists is None:
-            self.problems.append(f"the posting lists of segment {segid} are damaged; {fix}")
+            return  # written before it existed, or by another program: blocks only
+        fix = f"delete {path} ({readers} then read the posting blocks) or {_REBUILD}"
+        entries = open_file(folder, segid)
+        if entries is None:
+            self.problems.append(f"the {name} of segment {segid} are damaged; {fix}")
             return
-        from .evaluate import _read_postings
-
-        terms = 0
+        checked = 0
         try:
             for fieldname, btext in reader.all_terms():
                 offset = getattr(reader.term_info(fieldname, btext), "_offset", None)
                 if offset is None:  # postings inlined in the term list
                     continue
-                blocks: list[tuple[int, int]] = []
-                ids, weights, _ = _read_postings(reader, fieldname, btext, values=False,
-                                                 blocks=blocks)
-                found = lists.get(offset)
-                if found is None or (list(found[0]), list(found[1]), found[2]) != (
-                        ids, weights, blocks):
-                    raise ValueError(f"{fieldname}:{btext!r} differs from its posting blocks")
-                terms += 1
-            if terms != len(lists):
-                raise ValueError(f"{len(lists)} lists for {terms} terms")
-        except ValueError as exc:
-            self.problems.append(f"the posting lists of segment {segid} fail their check ({exc}); "
-                                 f"{fix}")
-
-    def _check_positions(self, storage: Any, segid: str, reader: Any) -> None:
-        """The segment's positions file (:mod:`.postlists`), when it has one, against its
-        posting blocks: an exact phrase reads it instead of the blocks."""
-        folder = getattr(storage, "folder", None)
-        if folder is None:
-            return
-        path = os.path.join(folder, segid + postlists.POS_SUFFIX)
-        if not os.path.exists(path):
-            return  # written before it existed, or by another program: blocks only
-        fix = f"delete {path} (phrases then read the posting blocks) or {_REBUILD}"
-        files = postlists.open_positions(folder, segid)
-        if files is None:
-            self.problems.append(f"the positions of segment {segid} are damaged; {fix}")
-            return
-        from .evaluate import _read_postings
-
-        entries = 0
-        try:
-            for fieldname, btext in reader.all_terms():
-                offset = getattr(reader.term_info(fieldname, btext), "_offset", None)
-                found = files.get(offset) if offset is not None else None
-                if found is None:
+                verdict = same(fieldname, btext, entries.get(offset))
+                if verdict is None:
                     continue
-                _, _, values = _read_postings(reader, fieldname, btext, values=True)
-                # The flush's own decoding (tested against each value's): a damaged entry
-                # differs from the blocks either way.
-                if postlists.decode_positions(values) != found:
+                if not verdict:
                     raise ValueError(f"{fieldname}:{btext!r} differs from its posting blocks")
-                entries += 1
-            if entries != len(files):
-                raise ValueError(f"{len(files) - entries} entries name no term")
+                checked += 1
+            if checked != len(entries):
+                raise ValueError(f"{len(entries)} entries for {checked} terms")
         except ValueError as exc:
-            self.problems.append(f"the positions of segment {segid} fail their check ({exc}); "
+            self.problems.append(f"the {name} of segment {segid} fail their check ({exc}); "
                                  f"{fix}")
 
     @staticmethod
