@@ -214,9 +214,7 @@ def _add_term_postings(fieldwriter: Any, schema: Any, lengths: _SegmentLengths |
                 raise OutOfOrderError(f"Term {lastfn}:{lastkey[2:]!r} .. {fieldname}:{btext!r}")
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
         postings = _term_bytes(items, field_lengths, limit, compression, fixedsize, sink,
-                               post_pos)
-        if field_positions is not None and len(items) >= postlists.POSITIONS_MIN_POSTINGS:
-            field_positions.add(post_pos, list(map(_VALUE, items)))
+                               post_pos, field_positions)
         terminfo = _TERMINFO.pack(*postings[1]) + pack_long(post_pos) + pack_int(len(postings[0]))
         post_write(postings[0])
         post_pos += len(postings[0])
@@ -244,13 +242,15 @@ _HEADER = whoosh3.WHOOSH3_HEADER_MAGIC
 
 def _term_bytes(items: list[Any], field_lengths: list[int | None] | None, limit: int,
                 compression: int, fixedsize: int | None, sink: postlists.Sink | None = None,
-                offset: int = 0) -> tuple[bytes, tuple[Any, ...]]:
+                offset: int = 0, position_sink: postlists.PositionSink | None = None
+                ) -> tuple[bytes, tuple[Any, ...]]:
     """One term's postings as ``W3PostingsWriter`` writes them, and its term info's fields.
 
     The statistics follow ``W3TermInfo.add_block`` block by block: weights summed as the
     block's 32-bit floats, the shortest and longest known lengths, the largest weight as
     given, the first and last document. With a ``sink``, the docnums, weights and blocks
-    also go there, for postings written at ``offset`` of the postings file.
+    also go there, for postings written at ``offset`` of the postings file; with
+    ``position_sink``, the values of a term of many postings go to that file.
     """
     if len(items) == 1:  # most terms of a segment: one posting, one block
         return _one_posting_bytes(items[0], field_lengths, compression, fixedsize, sink,
@@ -258,6 +258,8 @@ def _term_bytes(items: list[Any], field_lengths: list[int | None] | None, limit:
     docnums = list(map(_DOCNUM, items))
     weights = list(map(_WEIGHT, items))
     values = list(map(_VALUE, items))
+    if position_sink is not None and len(items) >= postlists.POSITIONS_MIN_POSTINGS:
+        position_sink.add(offset, values)
     doclengths = (list(map(field_lengths.__getitem__, docnums))
                   if field_lengths is not None else None)
     out = [_HEADER]
