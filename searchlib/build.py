@@ -537,16 +537,19 @@ def _build_into(base: Path, paths: Sequence[str | os.PathLike[str]], *, rebuild:
     if plan.touched or not (base / ALIASES).exists():
         write_atomic(base / ALIASES, json.dumps(_alias_table(writer, work.gazetteer),
                                                 ensure_ascii=False))
-    # The manifest as last written, from the plan's memory: parsing the file again (27 MB
-    # at 100,000 articles) held a few hundred MB at the build's peak.
-    files = plan.files()
-    if plan.touched or not (base / arrivals.ARRIVALS).exists():
-        # After the last commit, so no document is stamped before it can be found;
-        # before grouping, which takes the first arrived of equally dated copies.
-        arrivals.record(base, files, doc_id)
-    if plan.touched or not (base / neardup.GROUPS_FILE).exists():
-        _refresh_near_duplicates(base, writer, files)
-    del files
+    stamp = plan.touched or not (base / arrivals.ARRIVALS).exists()
+    regroup = plan.touched or not (base / neardup.GROUPS_FILE).exists()
+    if stamp or regroup:  # (a build that changed nothing has nothing to stamp or regroup)
+        # The manifest as last written, from the plan's memory: parsing the file again
+        # (27 MB at 100,000 articles) held a few hundred MB at the build's peak.
+        files = plan.files()
+        if stamp:
+            # After the last commit, so no document is stamped before it can be found;
+            # before grouping, which takes the first arrived of equally dated copies.
+            arrivals.record(base, files, doc_id)
+        if regroup:
+            _refresh_near_duplicates(base, writer, files)
+        del files
     # The engine's files for its readers (the facet data and term list of the Whoosh engine).
     writer.finish(refresh=plan.touched)
     return counts, skipped
