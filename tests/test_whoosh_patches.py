@@ -65,17 +65,23 @@ def _build(path: Path, limitmb: int, runs: list[int] | None = None) -> Any:
 
 
 def _dump(ix: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
     with ix.reader() as reader:
-        for fieldname, term in reader.all_terms():
-            info = reader.term_info(fieldname, term)
-            out[f"{fieldname}:{term!r}"] = (
-                _postings(reader, fieldname, term),
-                (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
-                 info.max_weight(), info.min_id(), info.max_id()))
-        out["stored"] = list(reader.all_stored_fields())
-        out["lengths"] = [(n, f, reader.doc_field_length(n, f))
-                          for n in range(reader.doc_count_all()) for f in ("title", "body")]
+        return _dump_reader(reader)
+
+
+def _dump_reader(reader: Any) -> dict[str, Any]:
+    """Every term's postings, block statistics and term info, the stored fields and the field
+    lengths of one segment's ``reader``."""
+    out: dict[str, Any] = {}
+    for fieldname, term in reader.all_terms():
+        info = reader.term_info(fieldname, term)
+        out[f"{fieldname}:{term!r}"] = (
+            _postings(reader, fieldname, term),
+            (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+             info.max_weight(), info.min_id(), info.max_id()))
+    out["stored"] = list(reader.all_stored_fields())
+    out["lengths"] = [(n, f, reader.doc_field_length(n, f))
+                      for n in range(reader.doc_count_all()) for f in ("title", "body")]
     return out
 
 
@@ -204,6 +210,59 @@ def test_patched_block_reads_give_the_same_postings(tmp_path: Path,
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "_read_ids", patches_read._original_read_ids)
     assert _dump(ix) == patched
     assert _skips(ix) == skips
+
+
+def _segment_dumps(ix: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], set[int]]:
+    """Each segment's :func:`_dump_reader`, and the pickle protocols of the posting blocks'
+    data met while reading them."""
+    seen: set[int] = set()
+    loads = whoosh3.loads
+
+    def recording(data: bytes) -> Any:
+        seen.add(data[1] if data[:1] == b"\x80" else 0)
+        return loads(data)
+
+    with monkeypatch.context() as m:
+        m.setattr(whoosh3, "loads", recording)
+        with ix.reader() as reader:
+            dumps = [_dump_reader(leaf) for leaf, _offset in reader.leaf_readers()]
+    return dumps, seen
+
+
+def _two_commits(path: Path, first_protocol: int, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The test documents in two segments: the first half's blocks pickled with
+    ``first_protocol``, the second half's as the patched writer pickles them."""
+    docs = _documents()
+    half = len(docs) // 2
+    ix = open_storage(path, create=True).create_index(make_schema())
+    with monkeypatch.context() as m:
+        m.setattr(patches_write, "_BLOCK_PROTOCOL", first_protocol)
+        writer = ix.writer(limitmb=64)
+        for doc in docs[:half]:
+            writer.add_document(**doc)
+        writer.commit()
+    writer = ix.writer(limitmb=64)
+    for doc in docs[half:]:
+        writer.add_document(**doc)
+    writer.commit(merge=False)
+    return ix
+
+
+def test_blocks_pickled_anew_read_like_whooshs_own(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # An index updated across the change holds blocks of both protocols (Whoosh's own 2 in
+    # its first segment): each segment reads as the same segment written with protocol 4.
+    mixed, seen = _segment_dumps(_two_commits(tmp_path / "mixed", 2, monkeypatch),
+                                 monkeypatch)
+    assert seen == {2, 4}
+    new, seen = _segment_dumps(_two_commits(tmp_path / "new", 4, monkeypatch), monkeypatch)
+    assert seen == {4}
+    assert len(mixed) == 2 and mixed == new
+    # And Whoosh's own reading of the blocks agrees.
+    monkeypatch.setattr(whoosh3.W3LeafMatcher, "_goto", patches_read._original_goto)
+    monkeypatch.setattr(whoosh3.W3LeafMatcher, "_read_ids", patches_read._original_read_ids)
+    assert _segment_dumps(_two_commits(tmp_path / "whoosh", 2, monkeypatch),
+                          monkeypatch)[0] == new
 
 
 def test_remembered_term_lookups_answer_as_whoosh_does(tmp_path: Path) -> None:

@@ -341,7 +341,7 @@ def _mini_values(kept: list[bytes], fixedsize: int | None) -> Any:
 def _block_data(mini_ids: Any, mini_weights: Any, mini_values: Any, compression: int
                 ) -> tuple[bytes, int]:
     """A block's pickled data, compressed when long enough, and the compression used."""
-    databytes = dumps((mini_ids, mini_weights, mini_values), 2)
+    databytes = dumps((mini_ids, mini_weights, mini_values), _BLOCK_PROTOCOL)
     comp = compression if len(databytes) >= _COMPRESS_FROM else 0
     if comp:
         databytes = zlib.compress(databytes, comp)
@@ -539,6 +539,14 @@ def _lean_add_document(self: Any, **fields: Any) -> None:
     self._added = True
     self.docnum += 1
 
+
+#: The pickle protocol of a block's data. Whoosh writes protocol 2 (for Python 2), where a
+#: bytes object is pickled as a call to ``_codecs.encode`` of its text and every posting value
+#: is such an object: on the blocks of 2,000 real articles, protocol 4 (bytes as bytes)
+#: pickled 6x faster, pickled and compressed 2.6x faster, compressed to half the size, and
+#: decompressed and unpickled 3.3x faster. Readers call ``pickle.loads``, which reads any
+#: protocol: old indexes, Whoosh's own reader and a mix of both in one index all work.
+_BLOCK_PROTOCOL = 4
 
 #: Block pickles shorter than this are stored uncompressed: on 1,000 generated articles,
 #: compressing the 5,247 blocks of 64-127 bytes saved 3% of their size, and every call pays
