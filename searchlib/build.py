@@ -189,16 +189,12 @@ def _noted_signatures(folder: Path) -> dict[str, tuple[str, str | None]]:
     return out
 
 
-def _refresh_near_duplicates(base: Path, writer: Writer,
-                             files: Mapping[str, Any] | None = None) -> None:
-    """Regroup near-duplicate articles after a build, from the manifest's ``files`` (read
-    from the index when not given).
+def _refresh_near_duplicates(base: Path, writer: Writer, files: Mapping[str, Any]) -> None:
+    """Regroup near-duplicate articles after a build, from the manifest's ``files``.
 
     Signatures of new texts come from the workers' notes; a text without one (a note lost
     to a crash) is read back from its stored fields.
     """
-    if files is None:
-        files = load_manifest(base)["files"]
     documents = {doc_id(key): content
                  for entry in files.values()
                  for key, content in entry.get("records", {}).items()

@@ -75,19 +75,9 @@ def checked_json(data: dict[str, Any], *, indent: int | None = None) -> str:
 def verify_json(text: str | bytes) -> bool | None:
     """True when ``text`` (from :func:`checked_json`, or its UTF-8 bytes as written) matches
     its checksum, False when not, None when it has none (written by an older release)."""
-    if isinstance(text, bytes):
-        return _verify_json_bytes(text)
-    if not text.startswith(_CHECKSUM_PREFIX):
-        return None
-    start = len(_CHECKSUM_PREFIX)
-    digest, rest = text[start:start + 64], text[start + 64:]
-    if rest.startswith('", '):
-        body = "{" + rest[3:]
-    elif rest.startswith('"}'):
-        body = "{}" + rest[2:]
-    else:
-        return False
-    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest() == digest
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    return _verify_json_bytes(text)
 
 
 def _verify_json_bytes(raw: bytes) -> bool | None:

@@ -106,10 +106,16 @@ def _damage(files: list[Path]) -> tuple[Path, Path]:
     return damaged, cut
 
 
-def test_damaged_or_missing_lists_change_no_answer_and_check_names_them(
-        built: tuple[Path, Path], tmp_path: Path) -> None:
+def _copy(built: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A copy of the built index that a test may damage or rebuild."""
     index = tmp_path / "index"
     shutil.copytree(built[0], index)
+    return index
+
+
+def test_damaged_or_missing_lists_change_no_answer_and_check_names_them(
+        built: tuple[Path, Path], tmp_path: Path) -> None:
+    index = _copy(built, tmp_path)
     whoosh_dir = index_paths(index)[0]
     expected = _answers(index)
     damaged, cut = _damage(_segment_files(whoosh_dir))
@@ -126,8 +132,7 @@ def test_damaged_or_missing_lists_change_no_answer_and_check_names_them(
 
 
 def test_a_rebuild_writes_them_again(built: tuple[Path, Path], tmp_path: Path) -> None:
-    index = tmp_path / "index"
-    shutil.copytree(built[0], index)
+    index = _copy(built, tmp_path)
     for path in _segment_files(index_paths(index)[0]):
         path.unlink()
     build_index([built[0].parent / "docs"], index, rebuild=True, procs=2)
@@ -144,8 +149,7 @@ def test_the_backfill_writes_what_the_flush_wrote(built: tuple[Path, Path], tmp_
                                                   postlists_backfill: ModuleType) -> None:
     """bench/postlists_backfill.py, which the benchmarks use on indexes built before the
     lists existed, writes byte for byte the files the segment flush wrote."""
-    index = tmp_path / "index"
-    shutil.copytree(built[0], index)
+    index = _copy(built, tmp_path)
     whoosh_dir = index_paths(index)[0]
     flushed = {path.name: path.read_bytes() for path in _segment_files(whoosh_dir)}
     for name in flushed:
@@ -226,8 +230,7 @@ def test_positions_equal_the_blocks_and_phrases_read_them(built: tuple[Path, Pat
 
 def test_damaged_positions_change_no_answer_and_check_names_them(
         built: tuple[Path, Path], tmp_path: Path) -> None:
-    index = tmp_path / "index"
-    shutil.copytree(built[0], index)
+    index = _copy(built, tmp_path)
     whoosh_dir = index_paths(index)[0]
     phrases = _phrases(index)
 
